@@ -1,0 +1,1 @@
+"""The construct library (named ``components`` so it cannot shadow the ``constructs`` package)."""

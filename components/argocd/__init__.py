@@ -1,0 +1,1 @@
+"""Argo CD objects derived from the rendered components."""

@@ -1,0 +1,169 @@
+"""The App-of-Apps rule: every Application and AppProject is derived here from ComponentInfo.
+
+Nobody writes an Application by hand. Sync waves encode the layer order (cluster services, then
+development tools, then applications) and, inside a layer, each component's rank.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cdk8s
+from constructs import Construct
+
+from components import kinds
+from components.core import PART_OF, ComponentInfo, Layer, Manifest
+
+LAYER_WAVE: dict[Layer, int] = {"cluster-services": 0, "tools": 10, "apps": 20}
+PROJECT_WAVE = -1  # AppProjects exist before any Application that uses them
+MAX_RANK = 9  # a layer owns waves [base, base + MAX_RANK]
+FINALIZER = "resources-finalizer.argocd.argoproj.io"
+
+# Cluster-scoped kinds a layer's project may create. Applications may only bring their Namespace.
+CLUSTER_RESOURCES: dict[Layer, list[dict]] = {
+    "cluster-services": [{"group": "*", "kind": "*"}],
+    "tools": [{"group": "", "kind": "Namespace"}],
+    "apps": [{"group": "", "kind": "Namespace"}],
+}
+
+
+@dataclass(frozen=True)
+class AppOfAppsProps:
+    environment: str  # required
+    repo_url: str  # required
+    revision: str  # required: the rendered branch
+    argocd_namespace: str  # required
+    destination_server: str  # required
+    path_prefix: str = "dist"  # Application paths are <prefix>/<env>/<component> on the rendered branch
+    prune: dict[str, bool] = field(default_factory=dict)  # default: prune every component
+    retry_limit: int = 5
+
+
+def wave(info: ComponentInfo) -> int:
+    if not 0 <= info.rank <= MAX_RANK:
+        raise ValueError(f"component {info.name!r}: rank {info.rank} outside 0..{MAX_RANK}")
+    return LAYER_WAVE[info.layer] + info.rank
+
+
+def path(props: AppOfAppsProps, folder: str) -> str:
+    return f"{props.path_prefix}/{props.environment}/{folder}"
+
+
+def _labels(props: AppOfAppsProps, layer: str | None = None) -> dict:
+    out = {"app.kubernetes.io/part-of": PART_OF, "plate.io/environment": props.environment}
+    if layer:
+        out["plate.io/layer"] = layer
+    return out
+
+
+def project_name(props: AppOfAppsProps, layer: str) -> str:
+    return f"{props.environment}-{layer}"
+
+
+def _sync_policy(props: AppOfAppsProps, prune: bool, options: list[str]) -> dict:
+    policy: dict = {
+        "automated": {"prune": prune, "selfHeal": True},
+        "retry": {"limit": props.retry_limit,
+                  "backoff": {"duration": "10s", "factor": 2, "maxDuration": "5m"}},
+    }
+    if options:
+        policy["syncOptions"] = options
+    return policy
+
+
+def application(props: AppOfAppsProps, info: ComponentInfo) -> dict:
+    options = [] if info.namespace_rendered else ["CreateNamespace=true"]
+    return {
+        **kinds.head(kinds.argocd("Application")),
+        "metadata": {
+            "name": f"{props.environment}-{info.name}",
+            "namespace": props.argocd_namespace,
+            "labels": {**_labels(props, info.layer), "plate.io/component": info.name},
+            "annotations": {
+                "argocd.argoproj.io/sync-wave": str(wave(info)),
+                # Only a change under the Application's own path refreshes it.
+                "argocd.argoproj.io/manifest-generate-paths": ".",
+            },
+            "finalizers": [FINALIZER],
+        },
+        "spec": {
+            "project": project_name(props, info.layer),
+            "source": {"repoURL": props.repo_url, "targetRevision": props.revision, "path": path(props, info.name)},
+            "destination": {"server": props.destination_server, "namespace": info.namespace},
+            "syncPolicy": _sync_policy(props, props.prune.get(info.name, True), options),
+        },
+    }
+
+
+def app_project(props: AppOfAppsProps, layer: Layer, infos: list[ComponentInfo]) -> dict:
+    namespaces = sorted({i.namespace for i in infos if i.layer == layer})
+    return {
+        **kinds.head(kinds.argocd("AppProject")),
+        "metadata": {
+            "name": project_name(props, layer),
+            "namespace": props.argocd_namespace,
+            "labels": _labels(props, layer),
+            "annotations": {"argocd.argoproj.io/sync-wave": str(PROJECT_WAVE)},
+        },
+        "spec": {
+            "description": f"{props.environment}: {layer} layer",
+            "sourceRepos": [props.repo_url],
+            "destinations": [{"server": props.destination_server, "namespace": ns} for ns in namespaces],
+            "clusterResourceWhitelist": CLUSTER_RESOURCES[layer],
+        },
+    }
+
+
+def root_project(props: AppOfAppsProps) -> dict:
+    """The root Application may only manage Applications and AppProjects in Argo CD's namespace."""
+    return {
+        **kinds.head(kinds.argocd("AppProject")),
+        "metadata": {"name": f"{props.environment}-root", "namespace": props.argocd_namespace,
+                     "labels": _labels(props)},
+        "spec": {
+            "description": f"{props.environment}: the App-of-Apps root",
+            "sourceRepos": [props.repo_url],
+            "destinations": [{"server": "https://kubernetes.default.svc", "namespace": props.argocd_namespace}],
+            "clusterResourceWhitelist": [],
+            "namespaceResourceWhitelist": [{"group": "argoproj.io", "kind": "Application"},
+                                           {"group": "argoproj.io", "kind": "AppProject"}],
+        },
+    }
+
+
+def root_application(props: AppOfAppsProps) -> dict:
+    return {
+        **kinds.head(kinds.argocd("Application")),
+        "metadata": {
+            "name": f"{props.environment}-root",
+            "namespace": props.argocd_namespace,
+            "labels": _labels(props),
+            "finalizers": [FINALIZER],
+        },
+        "spec": {
+            "project": f"{props.environment}-root",
+            "source": {"repoURL": props.repo_url, "targetRevision": props.revision, "path": path(props, "apps")},
+            "destination": {"server": "https://kubernetes.default.svc", "namespace": props.argocd_namespace},
+            "syncPolicy": _sync_policy(props, True, []),
+        },
+    }
+
+
+class AppsChart(cdk8s.Chart):
+    """dist/<env>/apps: the AppProject of each rendered layer and one Application per component."""
+
+    def __init__(self, scope: Construct, props: AppOfAppsProps, infos: list[ComponentInfo]):
+        super().__init__(scope, "apps", disable_resource_name_hashes=True)
+        for layer in LAYER_WAVE:
+            if any(i.layer == layer for i in infos):
+                Manifest(self, app_project(props, layer, infos))
+        for info in sorted(infos, key=lambda i: (wave(i), i.name)):
+            Manifest(self, application(props, info))
+
+
+class BootstrapChart(cdk8s.Chart):
+    """dist/<env>/bootstrap: the one thing a person applies by hand (kubectl apply -f)."""
+
+    def __init__(self, scope: Construct, props: AppOfAppsProps):
+        super().__init__(scope, "bootstrap", disable_resource_name_hashes=True)
+        Manifest(self, root_project(props))
+        Manifest(self, root_application(props))

@@ -1,0 +1,1 @@
+"""The application layer: the Plate services, their namespace and their Ingress."""

@@ -1,0 +1,122 @@
+"""plate-cache: a Redis-compatible cache (Valkey) for plate-server.
+
+A single-replica StatefulSet with a PVC, its password from OpenBao through an ExternalSecret
+(never in args on disk, never in Git), and a redis_exporter sidecar for metrics.
+"""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from components import kinds
+from components.core import Component, labels, metadata, selector
+from components.network import Peer, workload_policy
+from components.secrets import RemoteValue, SecretStoreRef, external_secret
+from components.types import Image, Resources
+from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
+
+PORT = 6379
+METRICS_PORT = 9121
+# Valkey's Alpine image runs as valkey (999:1000); redis_exporter's image as 59000.
+CACHE_UID, CACHE_GID, EXPORTER_UID = 999, 1000, 59000
+
+
+class PlateCacheProps(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    namespace: str  # required
+    image: Image  # required
+    exporter_image: Image  # required
+    resources: Resources  # required
+    exporter_resources: Resources  # required
+    storage_size: str  # required
+    storage_class: str  # required: comes from the environment, never a literal here
+    secret_store: SecretStoreRef  # required
+    secrets_path: str  # required: KV entry holding the ``password`` property
+    max_memory: str  # required, e.g. "384mb"; keep below the memory limit
+    name: str = "plate-cache"
+    hardening: Hardening = HARDENED
+    ingress_from: tuple[Peer, ...] = ()  # default: nothing may connect
+
+    @property
+    def password_secret(self) -> str:
+        return f"{self.name}-auth"
+
+
+class PlateCache(Component):
+    layer = "apps"
+    rank = 1  # before the API that uses it
+    Props = PlateCacheProps
+
+    def __init__(self, scope, props: PlateCacheProps):
+        super().__init__(scope, props.name, props.namespace, namespace_rendered=True)
+        self.props = p = props
+        self.common_labels = labels(p.name, "cache", p.image.tag)
+        self.add({**kinds.head(kinds.builtin("ServiceAccount")), "metadata": metadata(p.name, p.namespace, self.common_labels),
+                  "automountServiceAccountToken": False})
+        self.add(external_secret(p.password_secret, p.namespace, self.common_labels, p.secret_store,
+                                 values=(RemoteValue("password", p.secrets_path, "password"),)))
+        self.add(self.stateful_set())
+        self.add(self.service(p.name, headless=False))
+        self.add(self.service(f"{p.name}-headless", headless=True))
+        self.add(workload_policy(p.name, p.namespace, self.common_labels, ingress=p.ingress_from, egress=()))
+
+    def _password_env(self, var: str) -> dict:
+        ref = {"name": self.props.password_secret, "key": "password"}
+        return {"name": var, "valueFrom": {"secretKeyRef": ref}}
+
+    def stateful_set(self) -> dict:
+        p = self.props
+        cache = Container(
+            name="valkey",
+            image=p.image.ref,
+            resources=p.resources,
+            ports={"redis": PORT},
+            # $(VAR) is expanded by the kubelet from the env below; the value lives only in the Secret.
+            args=("--requirepass", "$(CACHE_PASSWORD)", "--maxmemory", p.max_memory,
+                  "--maxmemory-policy", "allkeys-lru", "--appendonly", "yes", "--dir", "/data"),
+            env=(self._password_env("CACHE_PASSWORD"), self._password_env("REDISCLI_AUTH")),
+            liveness=Probe(port="redis", initial_delay=15),
+            readiness=Probe(command=("sh", "-c", "valkey-cli ping | grep -q PONG"), period=5),
+            writable_paths=("/tmp",),
+            mounts=({"name": "data", "mountPath": "/data"},),
+        )
+        exporter = Container(
+            name="exporter",
+            image=p.exporter_image.ref,
+            resources=p.exporter_resources,
+            ports={"metrics": METRICS_PORT},
+            env=({"name": "REDIS_ADDR", "value": f"redis://localhost:{PORT}"}, self._password_env("REDIS_PASSWORD")),
+            liveness=Probe(path="/health", port="metrics"),
+            readiness=Probe(path="/health", port="metrics"),
+            run_as_user=EXPORTER_UID,
+        )
+        opts = PodOptions(service_account=p.name, run_as_user=CACHE_UID, run_as_group=CACHE_GID, fs_group=CACHE_GID)
+        return {
+            **kinds.head(kinds.builtin("StatefulSet")),
+            "metadata": metadata(p.name, p.namespace, self.common_labels),
+            "spec": {
+                "replicas": 1,
+                "serviceName": f"{p.name}-headless",
+                "selector": {"matchLabels": selector(p.name)},
+                "template": pod_template(self.common_labels, {}, [cache, exporter], opts, p.hardening),
+                "volumeClaimTemplates": [{
+                    "metadata": {"name": "data", "labels": selector(p.name)},
+                    "spec": {
+                        "accessModes": ["ReadWriteOnce"],
+                        "storageClassName": p.storage_class,
+                        "resources": {"requests": {"storage": p.storage_size}},
+                    },
+                }],
+            },
+        }
+
+    def service(self, name: str, headless: bool) -> dict:
+        p = self.props
+        ports = [{"name": "redis", "port": PORT, "targetPort": "redis", "protocol": "TCP"}]
+        if not headless:
+            ports.append({"name": "metrics", "port": METRICS_PORT, "targetPort": "metrics", "protocol": "TCP"})
+        spec: dict = {"type": "ClusterIP"}
+        if headless:
+            spec["clusterIP"] = "None"
+        spec.update({"selector": selector(p.name), "ports": ports})
+        return {**kinds.head(kinds.builtin("Service")), "metadata": metadata(name, p.namespace, self.common_labels), "spec": spec}

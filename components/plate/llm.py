@@ -1,0 +1,52 @@
+"""plate-llm: the LLM service. Larger resources, optional GPU, node selector, tolerations and a
+size-limited emptyDir for the model cache."""
+from __future__ import annotations
+
+import dataclasses
+
+from components.plate.service import PlateService, PlateServiceProps
+from components.types import Toleration
+from components.workload import Container, PodOptions, Probe
+
+
+class PlateLlmProps(PlateServiceProps):
+    name: str = "plate-llm"
+    role: str = "llm"
+    gpu_count: int = 0  # default: CPU only
+    gpu_resource: str = "nvidia.com/gpu"
+    node_selector: dict[str, str] = {}
+    tolerations: tuple[Toleration, ...] = ()
+    model_cache_path: str = "/models"
+    model_cache_size: str = "20Gi"
+    # A GPU is scarce: replace pods one at a time instead of surging a second GPU pod.
+    max_surge: str | int = 0
+    max_unavailable: str | int = 1
+
+
+class PlateLlm(PlateService):
+    rank = 2
+    Props = PlateLlmProps
+
+    def container(self) -> Container:
+        p = self.props
+        base = super().container()
+        extra = ((p.gpu_resource, str(p.gpu_count)),) if p.gpu_count else ()
+        return dataclasses.replace(
+            base,
+            # Loading a model takes minutes: be patient before declaring the process dead.
+            liveness=Probe(path=p.liveness_path, initial_delay=60, period=20, failure_threshold=6),
+            readiness=Probe(path=p.readiness_path, initial_delay=30, period=10),
+            mounts=({"name": "model-cache", "mountPath": p.model_cache_path},),
+            extra_limits=extra,
+        )
+
+    def pod_options(self) -> PodOptions:
+        p = self.props
+        tolerations = tuple(t.model_dump(exclude_none=True) for t in p.tolerations)
+        return dataclasses.replace(
+            super().pod_options(),
+            node_selector=p.node_selector,
+            tolerations=tolerations,
+            volumes=({"name": "model-cache", "emptyDir": {"sizeLimit": p.model_cache_size}},),
+            termination_grace=60,
+        )

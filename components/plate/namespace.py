@@ -1,0 +1,46 @@
+"""plate-namespace: the environment's namespace, its Pod Security level, the default-deny network
+policy, and the registry pull secret every Plate workload uses."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from components import kinds
+from components.core import Component, labels, metadata
+from components.network import allow_dns, default_deny
+from components.secrets import RemoteValue, SecretStoreRef, external_secret
+
+# Built by the ExternalSecret template from two KV properties; the value never leaves the cluster.
+# Only "auth" is set: base64 needs no JSON escaping, whatever characters the password holds.
+DOCKERCONFIG_TEMPLATE = '{"auths":{"%s":{"auth":"{{ printf "%%s:%%s" .username .password | b64enc }}"}}}'
+
+
+class PlateNamespaceProps(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    name: str  # required
+    registry: str  # required: the registry host the pull secret authenticates against
+    registry_pull_path: str  # required: KV entry with ``username`` and ``password`` properties
+    secret_store: SecretStoreRef  # required
+    pod_security: str = "restricted"  # enforced, audited and warned
+    pull_secret: str = "plate-registry"
+
+
+class PlateNamespace(Component):
+    layer = "apps"
+    rank = 0  # everything else in the layer lives in this namespace
+    Props = PlateNamespaceProps
+
+    def __init__(self, scope, props: PlateNamespaceProps):
+        super().__init__(scope, "plate-namespace", props.name, namespace_rendered=True)
+        self.props = p = props
+        lbls = labels("plate-namespace", "namespace")
+        psa = {f"pod-security.kubernetes.io/{mode}": p.pod_security for mode in ("enforce", "audit", "warn")}
+        self.add({**kinds.head(kinds.builtin("Namespace")), "metadata": metadata(p.name, None, {**lbls, **psa})})
+        self.add(default_deny(p.name, lbls))
+        self.add(allow_dns(p.name, lbls))
+        self.add(external_secret(
+            p.pull_secret, p.name, lbls, p.secret_store,
+            values=tuple(RemoteValue(k, p.registry_pull_path, k) for k in ("username", "password")),
+            secret_type="kubernetes.io/dockerconfigjson",
+            template_data={".dockerconfigjson": DOCKERCONFIG_TEMPLATE % p.registry},
+        ))

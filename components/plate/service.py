@@ -1,0 +1,139 @@
+"""PlateService: one stateless Plate workload (Deployment, Service, config, secrets, policies).
+
+web, server, admin and llm are PlateServices with their own defaults (see their modules).
+"""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from components import kinds
+from components.core import Component, content_hash, labels, metadata, selector
+from components.network import Peer, workload_policy
+from components.secrets import SecretStoreRef, external_secret
+from components.types import Autoscaling, Image, Resources
+from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
+
+
+class PlateServiceProps(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    namespace: str  # required
+    image: Image  # required
+    replicas: int  # required; ignored (not rendered) when autoscaling is set
+    resources: Resources  # required
+    secret_store: SecretStoreRef  # required: where the app's environment secret comes from
+    secrets_path: str  # required: OpenBao KV path of the app's environment secret
+    name: str  # set by each service module
+    role: str  # app.kubernetes.io/component; set by each service module
+    config: dict[str, str] = {}  # non-secret environment, rendered as a ConfigMap
+    port: int = 8080
+    liveness_path: str = "/healthz"
+    readiness_path: str = "/readyz"
+    writable_paths: tuple[str, ...] = ("/tmp",)
+    hardening: Hardening = HARDENED
+    autoscaling: Autoscaling | None = None  # default: fixed replica count, no HPA
+    disruption_budget_min_available: int | None = None  # default: no PodDisruptionBudget
+    pull_secret: str | None = None  # default: the image is pulled anonymously
+    ingress_from: tuple[Peer, ...] = ()  # default: nothing may connect
+    egress_to: tuple[Peer, ...] = ()  # default: DNS only (namespace-wide policy)
+    env: tuple[dict, ...] = ()  # extra env entries, e.g. a key of another ExternalSecret's Secret
+    max_surge: str | int = "25%"
+    max_unavailable: str | int = 0
+
+
+class PlateService(Component):
+    layer = "apps"
+    rank = 3
+    Props = PlateServiceProps
+
+    def __init__(self, scope, props: PlateServiceProps):
+        super().__init__(scope, props.name, props.namespace, namespace_rendered=True)
+        self.props = p = props
+        self.common_labels = labels(p.name, p.role, p.image.tag)
+        self.add(self.service_account())
+        if p.config:
+            self.add(self.config_map())
+        self.add(external_secret(f"{p.name}-env", p.namespace, self.common_labels, p.secret_store, extract_path=p.secrets_path))
+        self.add(self.deployment())
+        self.add(self.service())
+        self.add(workload_policy(p.name, p.namespace, self.common_labels, ingress=p.ingress_from, egress=p.egress_to))
+        if p.autoscaling:
+            self.add(self.autoscaler())
+        if p.disruption_budget_min_available is not None:
+            self.add(self.disruption_budget())
+
+    # --- hooks for services that need more (see llm.py) ----------------------------------
+    def container(self) -> Container:
+        p = self.props
+        env_from = []
+        if p.config:
+            env_from.append({"configMapRef": {"name": f"{p.name}-config"}})
+        env_from.append({"secretRef": {"name": f"{p.name}-env"}})
+        return Container(
+            name=p.name.removeprefix("plate-"),
+            image=p.image.ref,
+            resources=p.resources,
+            ports={"http": p.port},
+            liveness=Probe(path=p.liveness_path, initial_delay=10),
+            readiness=Probe(path=p.readiness_path, period=5),
+            env_from=tuple(env_from),
+            env=p.env,
+            writable_paths=p.writable_paths,
+        )
+
+    def pod_options(self) -> PodOptions:
+        p = self.props
+        return PodOptions(service_account=p.name, image_pull_secrets=(p.pull_secret,) if p.pull_secret else ())
+
+    # --- objects ------------------------------------------------------------------------
+    def service_account(self) -> dict:
+        p = self.props
+        return {**kinds.head(kinds.builtin("ServiceAccount")), "metadata": metadata(p.name, p.namespace, self.common_labels),
+                "automountServiceAccountToken": False}
+
+    def config_map(self) -> dict:
+        p = self.props
+        return {**kinds.head(kinds.builtin("ConfigMap")),
+                "metadata": metadata(f"{p.name}-config", p.namespace, self.common_labels),
+                "data": dict(sorted(p.config.items()))}
+
+    def deployment(self) -> dict:
+        p = self.props
+        annotations = {"checksum/config": content_hash(p.config)} if p.config else {}
+        spec: dict = {}
+        if p.autoscaling is None:
+            spec["replicas"] = p.replicas
+        spec.update({
+            "revisionHistoryLimit": 5,
+            "selector": {"matchLabels": selector(p.name)},
+            "strategy": {"type": "RollingUpdate",
+                         "rollingUpdate": {"maxSurge": p.max_surge, "maxUnavailable": p.max_unavailable}},
+            "template": pod_template(self.common_labels, annotations, [self.container()], self.pod_options(), p.hardening),
+        })
+        return {**kinds.head(kinds.builtin("Deployment")), "metadata": metadata(p.name, p.namespace, self.common_labels),
+                "spec": spec}
+
+    def service(self) -> dict:
+        p = self.props
+        return {**kinds.head(kinds.builtin("Service")), "metadata": metadata(p.name, p.namespace, self.common_labels),
+                "spec": {"type": "ClusterIP", "selector": selector(p.name),
+                         "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]}}
+
+    def autoscaler(self) -> dict:
+        p, a = self.props, self.props.autoscaling
+        return {**kinds.head(kinds.builtin("HorizontalPodAutoscalerV2")),
+                "metadata": metadata(p.name, p.namespace, self.common_labels),
+                "spec": {
+                    "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": p.name},
+                    "minReplicas": a.min_replicas,
+                    "maxReplicas": a.max_replicas,
+                    "metrics": [{"type": "Resource", "resource": {
+                        "name": "cpu", "target": {"type": "Utilization", "averageUtilization": a.target_cpu_percent}}}],
+                }}
+
+    def disruption_budget(self) -> dict:
+        p = self.props
+        return {**kinds.head(kinds.builtin("PodDisruptionBudget")),
+                "metadata": metadata(p.name, p.namespace, self.common_labels),
+                "spec": {"minAvailable": p.disruption_budget_min_available,
+                         "selector": {"matchLabels": selector(p.name)}}}

@@ -1,0 +1,49 @@
+"""ExternalSecrets: the only way a secret value reaches a pod. No Secret object is ever rendered."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components import kinds
+from components.core import metadata
+
+
+@dataclass(frozen=True)
+class SecretStoreRef:
+    name: str
+    kind: str  # ClusterSecretStore or SecretStore
+    refresh_interval: str
+
+
+@dataclass(frozen=True)
+class RemoteValue:
+    """One key of the target Secret, read from ``property`` of the KV entry at ``path``."""
+
+    secret_key: str
+    path: str
+    property: str
+
+
+def external_secret(name: str, namespace: str, lbls: dict, store: SecretStoreRef, *,
+                    extract_path: str | None = None, values: tuple[RemoteValue, ...] = (),
+                    secret_type: str | None = None, template_data: dict[str, str] | None = None) -> dict:
+    """An ExternalSecret producing the Secret ``name`` (owned by the ExternalSecret)."""
+    target: dict = {"name": name, "creationPolicy": "Owner"}
+    if secret_type or template_data:
+        template: dict = {"engineVersion": "v2"}
+        if secret_type:
+            template["type"] = secret_type
+        if template_data:
+            template["data"] = dict(template_data)
+        target["template"] = template
+    spec: dict = {
+        "refreshInterval": store.refresh_interval,
+        "secretStoreRef": {"name": store.name, "kind": store.kind},
+        "target": target,
+    }
+    if values:
+        spec["data"] = [
+            {"secretKey": v.secret_key, "remoteRef": {"key": v.path, "property": v.property}} for v in values
+        ]
+    if extract_path:
+        spec["dataFrom"] = [{"extract": {"key": extract_path}}]
+    return {**kinds.head(kinds.external_secrets("ExternalSecret")), "metadata": metadata(name, namespace, lbls), "spec": spec}

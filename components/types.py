@@ -1,0 +1,131 @@
+"""Value types shared by components and environments: validated on construction, no unknown keys."""
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+# --- scalar types -------------------------------------------------------------------------
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?)(m|k|Ki|Mi|Gi|Ti|Pi|Ei|M|G|T|P|E)?$")
+_DURATION = re.compile(r"^([0-9]+(s|m|h))+$")
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+_KV_PATH = re.compile(r"^[a-z0-9][a-z0-9_.-]*(/[a-z0-9][a-z0-9_.-]*)*$")
+_GIT_URL = re.compile(r"^(https://[^\s]+|ssh://[^\s]+|git@[^\s:]+:[^\s]+)$")
+
+
+def _dns_label(value: str) -> str:
+    if not _DNS_LABEL.match(value):
+        raise ValueError(f"{value!r} is not a DNS-1123 label (lower-case letters, digits and '-', at most 63)")
+    return value
+
+
+def _hostname(value: str) -> str:
+    labels = value.split(".")
+    if len(value) > 253 or len(labels) < 2 or not all(_DNS_LABEL.match(label) for label in labels):
+        raise ValueError(f"{value!r} is not a valid DNS hostname")
+    return value
+
+
+def _quantity(value: str) -> str:
+    if not isinstance(value, str) or not _QUANTITY.match(value):
+        raise ValueError(f"{value!r} is not a Kubernetes quantity (for example '250m', '512Mi', '2')")
+    return value
+
+
+def _duration(value: str) -> str:
+    if not _DURATION.match(value):
+        raise ValueError(f"{value!r} is not a duration (for example '30s', '1h', '1h30m')")
+    return value
+
+
+def _kv_path(value: str) -> str:
+    if not _KV_PATH.match(value):
+        raise ValueError(f"{value!r} is not an OpenBao KV path (lower-case segments separated by '/', no leading or trailing '/')")
+    return value
+
+
+def _cidr(value: str) -> str:
+    try:
+        ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not an IPv4 CIDR ({exc})") from None
+    return value
+
+
+def _git_url(value: str) -> str:
+    if not _GIT_URL.match(value):
+        raise ValueError(f"{value!r} is not a Git URL (https://, ssh:// or git@host:path)")
+    return value
+
+
+DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+Hostname = Annotated[str, AfterValidator(_hostname)]
+Quantity = Annotated[str, AfterValidator(_quantity)]
+Duration = Annotated[str, AfterValidator(_duration)]
+KvPath = Annotated[str, AfterValidator(_kv_path)]
+GitUrl = Annotated[str, AfterValidator(_git_url)]
+Cidr = Annotated[str, AfterValidator(_cidr)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+# --- building blocks ----------------------------------------------------------------------
+
+class Image(Strict):
+    registry: Hostname
+    repository: Annotated[str, Field(pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*$")]
+    tag: str | None = None
+    digest: str | None = None
+
+    @model_validator(mode="after")
+    def _tag_or_digest(self) -> Image:
+        if self.tag is not None and not _TAG.match(self.tag):
+            raise ValueError(f"tag {self.tag!r} is not a valid image tag")
+        if self.digest is not None and not _DIGEST.match(self.digest):
+            raise ValueError(f"digest {self.digest!r} is not a sha256 digest")
+        return self
+
+    @property
+    def ref(self) -> str:
+        ref = f"{self.registry}/{self.repository}"
+        if self.tag:
+            ref += f":{self.tag}"
+        if self.digest:
+            ref += f"@{self.digest}"
+        return ref
+
+
+class ResourceList(Strict):
+    cpu: Quantity | None = None
+    memory: Quantity | None = None
+
+
+class Resources(Strict):
+    requests: ResourceList
+    limits: ResourceList = ResourceList()
+
+
+class Autoscaling(Strict):
+    min_replicas: Annotated[int, Field(ge=1)]
+    max_replicas: Annotated[int, Field(ge=1)]
+    target_cpu_percent: Annotated[int, Field(ge=1, le=100)] = 75
+
+    @model_validator(mode="after")
+    def _order(self) -> Autoscaling:
+        if self.max_replicas < self.min_replicas:
+            raise ValueError(f"max_replicas ({self.max_replicas}) must be at least min_replicas ({self.min_replicas})")
+        return self
+
+
+class Toleration(Strict):
+    key: str
+    operator: Literal["Equal", "Exists"] = "Exists"
+    value: str | None = None
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"

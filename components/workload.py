@@ -1,0 +1,174 @@
+"""The shared hardened workload base: security contexts, resources, probes, writable paths.
+
+Every Plate workload's pod spec and containers are built here, so the hardening is written
+once. ``Hardening`` is the only knob; which environment gets which hardening is decided in
+``envs/``, never here.
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict
+
+from components.types import Resources
+
+
+class Hardening(BaseModel):
+    """How strictly containers are locked down.
+
+    Always on: runAsNonRoot, no privilege escalation, all capabilities dropped, seccomp
+    RuntimeDefault, no service-account token unless asked for. These satisfy the Pod Security
+    ``restricted`` level in every profile.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    read_only_root_filesystem: bool = True  # default: hardened
+    cpu_limits: bool = True  # default: hardened; memory limits are always set
+
+
+HARDENED = Hardening()
+
+
+@dataclass(frozen=True)
+class Probe:
+    """An HTTP or TCP probe on a named container port, or an exec command."""
+
+    path: str | None = None
+    port: str | int = "http"
+    command: tuple[str, ...] = ()
+    initial_delay: int = 5
+    period: int = 10
+    timeout: int = 3
+    failure_threshold: int = 3
+
+    def render(self) -> dict:
+        if self.command:
+            action: dict = {"exec": {"command": list(self.command)}}
+        elif self.path is not None:
+            action = {"httpGet": {"path": self.path, "port": self.port}}
+        else:
+            action = {"tcpSocket": {"port": self.port}}
+        return {
+            **action,
+            "initialDelaySeconds": self.initial_delay,
+            "periodSeconds": self.period,
+            "timeoutSeconds": self.timeout,
+            "failureThreshold": self.failure_threshold,
+        }
+
+
+@dataclass(frozen=True)
+class Container:
+    name: str
+    image: str
+    resources: Resources
+    liveness: Probe
+    readiness: Probe
+    ports: dict[str, int] = field(default_factory=dict)  # name -> containerPort
+    args: tuple[str, ...] = ()
+    env: tuple[dict, ...] = ()
+    env_from: tuple[dict, ...] = ()
+    writable_paths: tuple[str, ...] = ()  # each gets its own emptyDir
+    mounts: tuple[dict, ...] = ()
+    run_as_user: int | None = None  # when the image's user differs from the pod's
+    extra_limits: tuple[tuple[str, str], ...] = ()  # e.g. (("nvidia.com/gpu", "1"),)
+
+
+def volume_name(path: str) -> str:
+    """A stable emptyDir volume name for a writable path: /var/cache/nginx -> tmp-var-cache-nginx."""
+    slug = re.sub(r"[^a-z0-9]+", "-", posixpath.normpath(path).lower()).strip("-")
+    return f"tmp-{slug}"[:63].rstrip("-")
+
+
+def resources(res: Resources, hardening: Hardening, extra_limits: tuple[tuple[str, str], ...] = ()) -> dict:
+    requests = {k: v for k, v in (("cpu", res.requests.cpu), ("memory", res.requests.memory)) if v}
+    limits = {"memory": res.limits.memory or res.requests.memory}
+    if hardening.cpu_limits and (res.limits.cpu or res.requests.cpu):
+        limits = {"cpu": res.limits.cpu or res.requests.cpu, **limits}
+    for name, value in extra_limits:
+        requests[name] = value
+        limits[name] = value
+    return {"requests": requests, "limits": limits}
+
+
+def container_security(hardening: Hardening, run_as_user: int | None = None) -> dict:
+    ctx: dict = {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": hardening.read_only_root_filesystem,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    if run_as_user is not None:
+        ctx["runAsUser"] = run_as_user
+    return ctx
+
+
+def container(c: Container, hardening: Hardening) -> dict:
+    out: dict = {"name": c.name, "image": c.image, "imagePullPolicy": "IfNotPresent"}
+    if c.args:
+        out["args"] = list(c.args)
+    if c.ports:
+        out["ports"] = [{"name": n, "containerPort": p, "protocol": "TCP"} for n, p in c.ports.items()]
+    if c.env_from:
+        out["envFrom"] = list(c.env_from)
+    if c.env:
+        out["env"] = list(c.env)
+    out["resources"] = resources(c.resources, hardening, c.extra_limits)
+    out["livenessProbe"] = c.liveness.render()
+    out["readinessProbe"] = c.readiness.render()
+    out["securityContext"] = container_security(hardening, c.run_as_user)
+    mounts = [{"name": volume_name(p), "mountPath": p} for p in c.writable_paths] + list(c.mounts)
+    if mounts:
+        out["volumeMounts"] = mounts
+    return out
+
+
+@dataclass(frozen=True)
+class PodOptions:
+    service_account: str
+    run_as_user: int = 10001
+    run_as_group: int = 10001
+    fs_group: int | None = None
+    automount_token: bool = False
+    image_pull_secrets: tuple[str, ...] = ()
+    node_selector: dict[str, str] = field(default_factory=dict)
+    tolerations: tuple[dict, ...] = ()
+    volumes: tuple[dict, ...] = ()
+    termination_grace: int = 30
+
+
+def pod_template(lbls: dict, annotations: dict, containers: list[Container], opts: PodOptions,
+                 hardening: Hardening) -> dict:
+    """A pod template with the hardened pod-level context and emptyDirs for writable paths."""
+    security: dict = {
+        "runAsNonRoot": True,
+        "runAsUser": opts.run_as_user,
+        "runAsGroup": opts.run_as_group,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    if opts.fs_group is not None:
+        security["fsGroup"] = opts.fs_group
+    spec: dict = {
+        "serviceAccountName": opts.service_account,
+        "automountServiceAccountToken": opts.automount_token,
+        "securityContext": security,
+    }
+    if opts.image_pull_secrets:
+        spec["imagePullSecrets"] = [{"name": n} for n in opts.image_pull_secrets]
+    if opts.node_selector:
+        spec["nodeSelector"] = dict(opts.node_selector)
+    if opts.tolerations:
+        spec["tolerations"] = list(opts.tolerations)
+    spec["terminationGracePeriodSeconds"] = opts.termination_grace
+    spec["containers"] = [container(c, hardening) for c in containers]
+    writable = sorted({p for c in containers for p in c.writable_paths})
+    volumes = [{"name": volume_name(p), "emptyDir": {}} for p in writable] + list(opts.volumes)
+    if volumes:
+        spec["volumes"] = volumes
+    template_md: dict = {"labels": dict(lbls)}
+    if annotations:
+        template_md["annotations"] = dict(annotations)
+    return {"metadata": template_md, "spec": spec}

@@ -1,0 +1,56 @@
+"""Settings shared by every environment. Environments overlay only what differs."""
+from components import versions
+
+BASE: dict = {
+    "security_profile": "hardened",
+    "storage_class": "nfs-client",
+    "ingress": {
+        "class_name": "nginx",
+        "controller_namespace": "ingress-nginx",
+        "tls": True,
+        "max_body_size": "8m",
+    },
+    "gitops": {
+        "repo_url": "https://github.com/plate-platform/plate-gitops.git",
+        "rendered_branch": "rendered",
+        "argocd_namespace": "argocd",
+        "destination": {"name": "in-cluster", "server": "https://kubernetes.default.svc"},
+        "retry_limit": 5,
+    },
+    "secrets": {
+        "store_name": "openbao",
+        "store_kind": "ClusterSecretStore",
+        "refresh_interval": "1h",
+    },
+    "apps": {
+        "web": {
+            "image": {"registry": "harbor.plate.example.com", "repository": "plate/web"},
+            "replicas": 1,
+            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "128Mi"}},
+        },
+        "server": {
+            "image": {"registry": "harbor.plate.example.com", "repository": "plate/server"},
+            "replicas": 1,
+            "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
+        },
+        "admin": {
+            "image": {"registry": "harbor.plate.example.com", "repository": "plate/admin"},
+            "replicas": 1,
+            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "250m", "memory": "128Mi"}},
+        },
+        "llm": {
+            "image": {"registry": "harbor.plate.example.com", "repository": "plate/llm"},
+            "replicas": 1,
+            "resources": {"requests": {"cpu": "2", "memory": "8Gi"}, "limits": {"cpu": "4", "memory": "16Gi"}},
+            "model_cache_size": "20Gi",
+        },
+        "cache": {
+            "image": versions.VALKEY,
+            "exporter_image": versions.REDIS_EXPORTER,
+            "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
+            "exporter_resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}},
+            "storage_size": "2Gi",
+            "max_memory": "384mb",
+        },
+    },
+}

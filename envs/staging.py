@@ -1,0 +1,21 @@
+"""Staging: what differs from the shared base."""
+
+OVERLAY: dict = {
+    "name": "staging",
+    "tier": "staging",
+    "namespace": "plate-stg",
+    "domain": "stg.plate.example.com",
+    "hosts": {"app": "app.stg.plate.example.com", "llm": "llm.stg.plate.example.com"},
+    # Staging keeps writable root filesystems and no CPU limits so engineers can debug in place.
+    "security_profile": "standard",
+    "ingress": {"cluster_issuer": "letsencrypt-staging"},
+    "secrets": {"registry_pull_path": "plate/staging/registry", "refresh_interval": "15m"},
+    "apps": {
+        "web": {"image": {"tag": "1.5.0-rc.2"}, "secrets_path": "plate/staging/web"},
+        "server": {"image": {"tag": "1.5.0-rc.2"}, "secrets_path": "plate/staging/server"},
+        "admin": {"image": {"tag": "1.5.0-rc.2"}, "secrets_path": "plate/staging/admin"},
+        "llm": {"image": {"tag": "1.5.0-rc.2"}, "secrets_path": "plate/staging/llm",
+                "resources": {"requests": {"cpu": "1", "memory": "4Gi"}, "limits": {"cpu": "2", "memory": "8Gi"}}},
+        "cache": {"secrets_path": "plate/staging/cache"},
+    },
+}

@@ -1,0 +1,1 @@
+"""platectl: render, check and publish the Plate GitOps platform."""
