@@ -1,0 +1,73 @@
+"""Shared fixtures: one fresh render per session, object lookup by kind and name, golden files."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from platectl import render, schemas
+from tests.helpers import load_objects, read_tree, synth_component
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite tests/golden from the current code (read the diff before committing)")
+
+
+@pytest.fixture(scope="session")
+def fresh_render(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("render") / "dist"
+    render.synth(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def objects(fresh_render) -> list[Obj]:
+    return load_objects(fresh_render)
+
+
+@pytest.fixture(scope="session")
+def crd_dir() -> Path:
+    if not schemas.CRD_DIR.is_dir():
+        pytest.skip(f"CRD schemas not found at {schemas.CRD_DIR} (../shared/crds); set PLATE_SHARED_CRDS")
+    return schemas.CRD_DIR
+
+
+@pytest.fixture
+def golden(request, tmp_path):
+    """``golden(name, build)``: render ``build`` and compare byte-for-byte with tests/golden/<name>/."""
+    update = request.config.getoption("--update-golden")
+
+    def check(name: str, build) -> dict[str, dict]:
+        objs = synth_component(tmp_path / name, build)
+        got = read_tree(tmp_path / name)
+        folder = GOLDEN / name
+        if update:
+            if folder.exists():
+                for f in folder.rglob("*"):
+                    if f.is_file():
+                        f.unlink()
+            for rel, content in got.items():
+                (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+                (folder / rel).write_bytes(content)
+        want = read_tree(folder) if folder.exists() else {}
+        assert sorted(got) == sorted(want), f"golden {name}: files differ (run bin/update-golden and read the diff)"
+        changed = [rel for rel in got if got[rel] != want[rel]]
+        assert not changed, f"golden {name}: content differs in {changed} (run bin/update-golden and read the diff)"
+        return objs
+
+    return check
+
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+
+@pytest.fixture
+def synth(tmp_path):
+    """``synth(build)``: render what ``build(app)`` adds; return {file: object}."""
+    counter = iter(range(1000))
+    return lambda build: synth_component(tmp_path / f"synth-{next(counter)}", build)

@@ -1,0 +1,54 @@
+"""Helpers shared by the tests (importable as tests.helpers)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cdk8s
+import yaml
+
+
+@dataclass(frozen=True)
+class Obj:
+    env: str
+    component: str
+    file: str  # path relative to the render root
+    data: dict
+
+    @property
+    def kind(self) -> str:
+        return self.data["kind"]
+
+    @property
+    def name(self) -> str:
+        return self.data["metadata"]["name"]
+
+    @property
+    def namespace(self) -> str | None:
+        return self.data["metadata"].get("namespace")
+
+
+def read_tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def load_objects(root: Path) -> list[Obj]:
+    out = []
+    for file in sorted(root.rglob("*.yaml")):
+        rel = file.relative_to(root)
+        out.append(Obj(rel.parts[0], rel.parts[1], str(rel), yaml.safe_load(file.read_text())))
+    return out
+
+
+def find(objs: list[Obj], kind: str, name: str, env: str | None = None) -> Obj:
+    hits = [o for o in objs if o.kind == kind and o.name == name and (env is None or o.env == env)]
+    assert len(hits) == 1, f"expected one {kind} {name!r} in {env or 'the render'}, found {len(hits)}"
+    return hits[0]
+
+
+def synth_component(tmp_path: Path, build) -> dict[str, dict]:
+    """Render what ``build(app)`` adds into tmp_path; return {file name: object} of that render."""
+    app = cdk8s.App(outdir=str(tmp_path), yaml_output_type=cdk8s.YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE)
+    build(app)
+    app.synth()
+    return {str(p.relative_to(tmp_path)): yaml.safe_load(p.read_text()) for p in sorted(tmp_path.rglob("*.yaml"))}

@@ -1,0 +1,115 @@
+"""Bad input stops the render with one message naming environment, component and field,
+exits non-zero through the real entry point, and leaves the previous dist/ byte-for-byte intact."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+import envs
+from tests.helpers import read_tree
+from envs import ConfigError
+from platectl import render
+
+DELETE = object()
+
+
+def mutate(data: dict, path: str, value) -> dict:
+    node = data
+    *parents, last = path.split(".")
+    for key in parents:
+        node = node.setdefault(key, {})
+    if value is DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return data
+
+
+def E(env: str, component: str, field: str, problem: str) -> str:  # noqa: N802
+    return f"environment {env!r}, component {component!r}, field {field!r}: {problem}"
+
+
+CASES = [
+    ("production", {"apps.web.image.tag": "latest"},
+     E("production", "plate-web", "image.tag", "production images must be pinned to an explicit tag or digest (got 'latest')")),
+    ("production", {"apps.server.image.tag": None},
+     E("production", "plate-server", "image.tag", "production images must be pinned to an explicit tag or digest (got untagged)")),
+    ("production", {"apps.cache.exporter_image.tag": "latest"},
+     E("production", "plate-cache", "exporter_image.tag", "production images must be pinned to an explicit tag or digest (got 'latest')")),
+    ("staging", {"apps.web.replicas": -1},
+     E("staging", "plate-web", "replicas", "Input should be greater than or equal to 0 (got -1)")),
+    ("staging", {"apps.web.replica": 2},
+     E("staging", "plate-web", "replica", "unknown key")),
+    ("staging", {"apps.server.replicas": "2"},
+     E("staging", "plate-server", "replicas", "Input should be a valid integer (got '2')")),
+    ("staging", {"hosts.app": "app_stg.plate.example.com"},
+     E("staging", "plate-ingress", "hosts.app", "'app_stg.plate.example.com' is not a valid DNS hostname")),
+    ("staging", {"hosts.llm": "llm.other.example.org"},
+     E("staging", "plate-ingress", "hosts.llm", "host 'llm.other.example.org' is not under the environment's domain 'stg.plate.example.com'")),
+    ("production", {"apps.web.autoscaling": None, "apps.web.disruption_budget_min_available": None, "apps.web.replicas": 1},
+     E("production", "plate-web", "replicas", "production runs at least 2 replicas (got 1)")),
+    ("production", {"apps.server.autoscaling.min_replicas": 1, "apps.server.disruption_budget_min_available": None},
+     E("production", "plate-server", "autoscaling.min_replicas", "production runs at least 2 replicas (got 1)")),
+    ("production", {"ingress.tls": False},
+     E("production", "plate-ingress", "ingress.tls", "production must serve every host over TLS")),
+    ("production", {"security_profile": "standard"},
+     E("production", "plate-namespace", "security_profile", "production must use the 'hardened' profile (got 'standard')")),
+    ("staging", {"apps.llm.resources.requests.memory": "lots"},
+     E("staging", "plate-llm", "resources.requests.memory", "'lots' is not a Kubernetes quantity (for example '250m', '512Mi', '2')")),
+    ("staging", {"apps.admin.secrets_path": "/plate//admin"},
+     E("staging", "plate-admin", "secrets_path", "'/plate//admin' is not an OpenBao KV path (lower-case segments separated by '/', no leading or trailing '/')")),
+    ("staging", {"gitops.repo_url": "github.com/plate"},
+     E("staging", "app-of-apps", "gitops.repo_url", "'github.com/plate' is not a Git URL (https://, ssh:// or git@host:path)")),
+    ("staging", {"apps.server.egress_cidrs": ["10.0.0.1/8"]},
+     E("staging", "plate-server", "egress_cidrs.0", "'10.0.0.1/8' is not an IPv4 CIDR (10.0.0.1/8 has host bits set)")),
+    ("staging", {"apps.web.autoscaling": {"min_replicas": 4, "max_replicas": 2}},
+     E("staging", "plate-web", "autoscaling", "max_replicas (2) must be at least min_replicas (4)")),
+    ("staging", {"gitops.prune": {"plate-wbe": False}},
+     E("staging", "app-of-apps", "gitops.prune.plate-wbe", "no such component; rendered: plate-admin, plate-cache, plate-ingress, plate-llm, plate-namespace, plate-server, plate-web")),
+    ("staging", {"apps.web.secrets_path": DELETE},
+     E("staging", "plate-web", "secrets_path", "required, no default")),
+    ("staging", {"tier": "prod"},
+     E("staging", "environment", "tier", "Input should be 'staging' or 'production' (got 'prod')")),
+    ("production", {"apps.llm.image.digest": "sha256:abc"},
+     E("production", "plate-llm", "image", "digest 'sha256:abc' is not a sha256 digest")),
+    ("staging", {"apps.admin.disruption_budget_min_available": 1},
+     E("staging", "plate-admin", "(all)", "disruption_budget_min_available (1) must be below the replica count (1), or no pod could ever be evicted")),
+    ("staging", {"storage_class": "NFS_Client"},
+     E("staging", "plate-cache", "storage_class", "'NFS_Client' is not a DNS-1123 label (lower-case letters, digits and '-', at most 63)")),
+]
+
+
+@pytest.fixture(scope="module")
+def previous(tmp_path_factory, fresh_render):
+    """A dist/ as a previous successful render left it."""
+    out = tmp_path_factory.mktemp("previous") / "dist"
+    shutil.copytree(fresh_render, out)
+    return out
+
+
+@pytest.mark.parametrize("env,changes,message", CASES, ids=[f"{c[0]}:{','.join(c[1])}" for c in CASES])
+def test_bad_input_is_one_message_and_dist_untouched(previous, env, changes, message):
+    before = read_tree(previous)
+    data = envs.raw(env)
+    for path, value in changes.items():
+        mutate(data, path, value)
+    with pytest.raises(ConfigError) as caught:
+        render.synth(previous, data={env: data})
+    assert str(caught.value) == message
+    assert read_tree(previous) == before
+    assert not [p for p in previous.parent.iterdir() if p.name != "dist"], "temporary render left behind"
+
+
+def test_entry_point_exits_1_with_the_message_on_stderr(previous, monkeypatch, capsys):
+    before = read_tree(previous)
+    overlay = envs.deep_merge(envs.OVERLAYS["production"], {"apps": {"web": {"image": {"tag": "latest"}}}})
+    monkeypatch.setitem(envs.OVERLAYS, "production", overlay)
+    monkeypatch.setenv("PLATE_DIST", str(previous))
+    assert render.main([]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "error: " + CASES[0][2],
+        f"nothing written: {previous} is unchanged",
+    ]
+    assert read_tree(previous) == before
