@@ -1,0 +1,26 @@
+"""`platectl synth`: the same render as `cdk8s synth`, written atomically."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+import envs
+from envs import ConfigError
+from platectl import render
+
+
+@click.command()
+@click.option("--env", "env_names", multiple=True, type=click.Choice(envs.names()),
+              help="Render only this environment (repeatable). Default: every environment.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=render.DEFAULT_OUT,
+              show_default="dist/", help="Output folder.")
+def synth(env_names: tuple[str, ...], out: Path) -> None:
+    """Render environments into OUT; on any error OUT is left untouched."""
+    try:
+        names = render.synth(out, names=list(env_names) or None)
+    except (ConfigError, render.RenderError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        click.echo(f"nothing written: {out} is unchanged", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"rendered {', '.join(names)} into {out}")

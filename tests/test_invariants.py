@@ -1,0 +1,190 @@
+"""Invariants over the whole render of every environment."""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+import envs
+from components.argocd.app_of_apps import LAYER_WAVE
+from tests.helpers import Obj
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
+ENVS = envs.names()
+
+
+def pods(objs: list[Obj]):
+    for o in objs:
+        if o.kind in WORKLOADS:
+            yield o, o.data["spec"]["template"]
+
+
+def per_env(objs, env):
+    return [o for o in objs if o.env == env]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_component_has_exactly_one_application_and_every_path_exists(objects, fresh_render, env):
+    objs = per_env(objects, env)
+    components = {o.component for o in objs} - {"apps", "bootstrap"}
+    apps = [o for o in objs if o.kind == "Application" and o.component == "apps"]
+    assert sorted(a.data["metadata"]["labels"]["plate.io/component"] for a in apps) == sorted(components)
+    for a in apps + [o for o in objs if o.kind == "Application" and o.component == "bootstrap"]:
+        path = a.data["spec"]["source"]["path"]
+        assert path.startswith("dist/"), path
+        assert (fresh_render.parent / path).is_dir(), f"{a.name}: path {path} does not exist in the render"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_applications_use_their_layer_project_and_allowed_destinations(objects, env):
+    objs = per_env(objects, env)
+    projects = {o.name: o.data["spec"] for o in objs if o.kind == "AppProject"}
+    for a in (o for o in objs if o.kind == "Application"):
+        spec = a.data["spec"]
+        assert spec["project"] != "default", a.name
+        project = projects[spec["project"]]
+        assert spec["source"]["repoURL"] in project["sourceRepos"]
+        assert spec["destination"] in project["destinations"], f"{a.name}: destination not allowed by {spec['project']}"
+        assert a.data["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
+        if a.component == "apps":
+            wave = int(a.data["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
+            assert LAYER_WAVE[a.data["metadata"]["labels"]["plate.io/layer"]] <= wave
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_objects_live_in_their_applications_namespace(objects, env):
+    objs = per_env(objects, env)
+    dest = {a.data["metadata"]["labels"]["plate.io/component"]: a.data["spec"]["destination"]["namespace"]
+            for a in objs if a.kind == "Application" and a.component == "apps"}
+    for o in objs:
+        if o.component in dest and o.namespace is not None:
+            assert o.namespace == dest[o.component], f"{o.file}: namespace {o.namespace} != {dest[o.component]}"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_service_selects_a_pod(objects, env):
+    objs = per_env(objects, env)
+    templates = [(w.namespace, t["metadata"]["labels"]) for w, t in pods(objs)]
+    for svc in (o for o in objs if o.kind == "Service"):
+        sel = svc.data["spec"]["selector"]
+        assert any(ns == svc.namespace and sel.items() <= labels.items() for ns, labels in templates), svc.file
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_everything_a_pod_references_is_rendered_or_produced_by_an_external_secret(objects, env):
+    objs = per_env(objects, env)
+    have = defaultdict(set)
+    for o in objs:
+        have[(o.kind, o.namespace)].add(o.name)
+        if o.kind == "ExternalSecret":
+            have[("Secret", o.namespace)].add(o.data["spec"]["target"]["name"])
+    for w, t in pods(objs):
+        ns, spec = w.namespace, t["spec"]
+        claims = {c["metadata"]["name"] for c in w.data["spec"].get("volumeClaimTemplates", [])}
+        refs = [("ServiceAccount", spec["serviceAccountName"])]
+        refs += [("Secret", s["name"]) for s in spec.get("imagePullSecrets", [])]
+        for v in spec.get("volumes", []):
+            if "configMap" in v:
+                refs.append(("ConfigMap", v["configMap"]["name"]))
+            if "secret" in v:
+                refs.append(("Secret", v["secret"]["secretName"]))
+            if "persistentVolumeClaim" in v:
+                refs.append(("PersistentVolumeClaim", v["persistentVolumeClaim"]["claimName"]))
+        for c in spec["containers"]:
+            for ef in c.get("envFrom", []):
+                refs += [("ConfigMap", ef["configMapRef"]["name"])] if "configMapRef" in ef else []
+                refs += [("Secret", ef["secretRef"]["name"])] if "secretRef" in ef else []
+            for e in c.get("env", []):
+                src = e.get("valueFrom", {})
+                refs += [("Secret", src["secretKeyRef"]["name"])] if "secretKeyRef" in src else []
+                refs += [("ConfigMap", src["configMapKeyRef"]["name"])] if "configMapKeyRef" in src else []
+            for m in c.get("volumeMounts", []):
+                assert m["name"] in {v["name"] for v in spec.get("volumes", [])} | claims, f"{w.file}: mount {m['name']}"
+        for kind, name in refs:
+            assert name in have[(kind, ns)], f"{w.file}: {kind} {name!r} is neither rendered nor produced"
+
+
+def test_no_secret_data_anywhere(objects):
+    assert not [o.file for o in objects if o.kind == "Secret"], "Secrets must come from ExternalSecrets"
+    for o in objects:
+        assert "stringData" not in o.data and not (o.kind == "Secret" and "data" in o.data)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_pod_is_hardened(objects, env):
+    for w, t in pods(per_env(objects, env)):
+        spec = t["spec"]
+        assert spec["securityContext"]["runAsNonRoot"] is True, w.file
+        assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, w.file
+        assert spec["automountServiceAccountToken"] is False, w.file
+        for c in spec["containers"]:
+            ctx = c["securityContext"]
+            assert ctx["allowPrivilegeEscalation"] is False and ctx["capabilities"] == {"drop": ["ALL"]}, w.file
+            assert c["resources"]["requests"] and c["resources"]["limits"]["memory"], w.file
+            assert "livenessProbe" in c and "readinessProbe" in c, w.file
+
+
+def test_production_is_hardened_pinned_replicated_and_tls_everywhere(objects):
+    prod = per_env(objects, "production")
+    for w, t in pods(prod):
+        for c in t["spec"]["containers"]:
+            image = c["image"]
+            assert "@sha256:" in image or re.search(r":[^/:]+$", image), f"{w.file}: untagged image {image}"
+            assert not image.endswith(":latest"), f"{w.file}: latest image"
+            assert c["securityContext"]["readOnlyRootFilesystem"] is True, w.file
+            assert {"cpu", "memory"} <= c["resources"]["limits"].keys(), w.file
+    for name in ("plate-web", "plate-server"):
+        hpa = [o for o in prod if o.kind == "HorizontalPodAutoscaler" and o.name == name]
+        deploy = next(o for o in prod if o.kind == "Deployment" and o.name == name)
+        floor = hpa[0].data["spec"]["minReplicas"] if hpa else deploy.data["spec"]["replicas"]
+        assert floor >= 2, name
+    for ing in (o for o in prod if o.kind == "Ingress"):
+        tls_hosts = {h for t in ing.data["spec"].get("tls", []) for h in t["hosts"]}
+        assert {r["host"] for r in ing.data["spec"]["rules"]} <= tls_hosts, ing.file
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_namespace_enforces_restricted_pod_security(objects, env):
+    ns = [o for o in per_env(objects, env) if o.kind == "Namespace"]
+    assert ns
+    for o in ns:
+        assert o.data["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_ingress_backends_exist(objects, env):
+    objs = per_env(objects, env)
+    services = {(o.namespace, o.name): o.data for o in objs if o.kind == "Service"}
+    for ing in (o for o in objs if o.kind == "Ingress"):
+        for rule in ing.data["spec"]["rules"]:
+            for p in rule["http"]["paths"]:
+                backend = p["backend"]["service"]
+                svc = services.get((ing.namespace, backend["name"]))
+                assert svc, f"{ing.file}: no Service {backend['name']}"
+                assert backend["port"]["name"] in {port["name"] for port in svc["spec"]["ports"]}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_network_flows_are_open_on_both_ends(objects, env):
+    """An egress rule to a workload is useless unless that workload's policy admits the caller."""
+    objs = per_env(objects, env)
+    policies = {o.name: o.data["spec"] for o in objs if o.kind == "NetworkPolicy"}
+    for name, spec in policies.items():
+        for rule in spec.get("egress", []):
+            for peer in rule["to"]:
+                target = peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name")
+                if not target or "namespaceSelector" in peer:
+                    continue
+                callers = [p["podSelector"]["matchLabels"].get("app.kubernetes.io/name")
+                           for r in policies[target].get("ingress", []) for p in r["from"] if "podSelector" in p]
+                assert name in callers, f"{name} -> {target}: {target}'s policy does not admit {name}"
+
+
+def test_names_are_hand_picked_not_hashed(objects):
+    for o in objects:
+        assert not re.search(r"-[0-9a-f]{8}$", o.name), o.file
+        for k in o.data["metadata"].get("labels", {}):
+            assert not k.startswith("cdk8s.io/"), o.file
