@@ -2,11 +2,30 @@
 
 Built-ins come from the Kubernetes 1.27 bindings bundled with cdk8s-plus-27; custom resources from
 the bindings generated into ``imports/`` from ``../shared/crds``. A CRD version bump therefore
-changes the rendered apiVersion in one reviewed place.
+changes the rendered apiVersion in one reviewed place. Bindings are imported lazily: each costs
+import time, and a render only pays for the kinds it uses.
 """
 from __future__ import annotations
 
+import importlib
 from functools import cache
+
+# kind -> (module under imports/, class)
+CUSTOM: dict[str, tuple[str, str]] = {
+    "Application": ("argocd_application.io.argoproj", "Application"),
+    "AppProject": ("argocd_appproject.io.argoproj", "AppProject"),
+    "ApplicationSet": ("argocd_applicationset.io.argoproj", "ApplicationSet"),
+    "ExternalSecret": ("eso_externalsecret.io.external_secrets", "ExternalSecret"),
+    "SecretStore": ("eso_secretstore.io.external_secrets", "SecretStore"),
+    "ClusterSecretStore": ("eso_clustersecretstore.io.external_secrets", "ClusterSecretStore"),
+    "ClusterIssuer": ("certmanager_clusterissuer.io.cert_manager", "ClusterIssuer"),
+    "Certificate": ("certmanager_certificate.io.cert_manager", "Certificate"),
+    "IPAddressPool": ("metallb_ipaddresspool.io.metallb", "IpAddressPool"),
+    "L2Advertisement": ("metallb_l2advertisement.io.metallb", "L2Advertisement"),
+    "ServiceMonitor": ("monitoring_servicemonitor.com.coreos.monitoring", "ServiceMonitor"),
+    "PodMonitor": ("monitoring_podmonitor.com.coreos.monitoring", "PodMonitor"),
+    "PrometheusRule": ("monitoring_prometheusrule.com.coreos.monitoring", "PrometheusRule"),
+}
 
 
 @cache
@@ -21,22 +40,10 @@ def builtin(name: str) -> tuple[str, str]:
     return _gvk(getattr(k8s, f"Kube{name}"))
 
 
-def argocd(name: str) -> tuple[str, str]:
-    if name == "Application":
-        from imports.argocd_application.io.argoproj import Application as binding
-    elif name == "AppProject":
-        from imports.argocd_appproject.io.argoproj import AppProject as binding
-    else:
-        raise KeyError(name)
-    return _gvk(binding)
-
-
-def external_secrets(name: str) -> tuple[str, str]:
-    if name == "ExternalSecret":
-        from imports.eso_externalsecret.io.external_secrets import ExternalSecret as binding
-    else:
-        raise KeyError(name)
-    return _gvk(binding)
+@cache
+def custom(kind: str) -> tuple[str, str]:
+    module, cls = CUSTOM[kind]
+    return _gvk(getattr(importlib.import_module(f"imports.{module}"), cls))
 
 
 def head(gvk: tuple[str, str]) -> dict:

@@ -46,4 +46,4 @@ def external_secret(name: str, namespace: str, lbls: dict, store: SecretStoreRef
         ]
     if extract_path:
         spec["dataFrom"] = [{"extract": {"key": extract_path}}]
-    return {**kinds.head(kinds.external_secrets("ExternalSecret")), "metadata": metadata(name, namespace, lbls), "spec": spec}
+    return {**kinds.head(kinds.custom("ExternalSecret")), "metadata": metadata(name, namespace, lbls), "spec": spec}

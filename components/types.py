@@ -57,6 +57,32 @@ def _cidr(value: str) -> str:
     return value
 
 
+def _ipv4(value: str) -> str:
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IPv4 address") from None
+    return value
+
+
+def _nfs_server(value: str) -> str:
+    if re.fullmatch(r"[0-9.]+", value):
+        return _ipv4(value)
+    try:
+        return _hostname(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is neither an IPv4 address nor a DNS hostname") from None
+
+
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,}$")
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return value
+
+
 def _git_url(value: str) -> str:
     if not _GIT_URL.match(value):
         raise ValueError(f"{value!r} is not a Git URL (https://, ssh:// or git@host:path)")
@@ -70,6 +96,9 @@ Duration = Annotated[str, AfterValidator(_duration)]
 KvPath = Annotated[str, AfterValidator(_kv_path)]
 GitUrl = Annotated[str, AfterValidator(_git_url)]
 Cidr = Annotated[str, AfterValidator(_cidr)]
+IPv4 = Annotated[str, AfterValidator(_ipv4)]
+NfsServer = Annotated[str, AfterValidator(_nfs_server)]
+Email = Annotated[str, AfterValidator(_email)]
 
 
 class Strict(BaseModel):

@@ -3,8 +3,24 @@
 Plate's own images are environment data (``envs/``): each environment chooses its release.
 Everything here is upstream software whose version moves only with a reviewed change.
 """
+from dataclasses import dataclass
 
 # Redis-compatible cache for plate-server (BSD-3, drop-in for Redis 7.2).
 VALKEY = {"registry": "docker.io", "repository": "valkey/valkey", "tag": "8.1.4-alpine3.22"}
 # Prometheus exporter for the cache.
 REDIS_EXPORTER = {"registry": "docker.io", "repository": "oliver006/redis_exporter", "tag": "v1.80.1-alpine"}
+
+
+@dataclass(frozen=True)
+class Chart:
+    repo_url: str
+    name: str
+    version: str
+
+
+CERT_MANAGER = Chart("https://charts.jetstack.io", "cert-manager", "v1.21.1")
+METALLB = Chart("https://metallb.github.io/metallb", "metallb", "0.16.1")
+NFS_PROVISIONER = Chart("https://kubernetes-sigs.github.io/nfs-subdir-external-provisioner",
+                        "nfs-subdir-external-provisioner", "4.0.18")
+INGRESS_NGINX = Chart("https://kubernetes.github.io/ingress-nginx", "ingress-nginx", "4.14.0")
+EXTERNAL_SECRETS = Chart("https://charts.external-secrets.io", "external-secrets", "2.9.0")

@@ -24,12 +24,16 @@ OVERLAYS: dict[str, dict] = {
 _SECTION_COMPONENT = {
     "namespace": "plate-namespace",
     "security_profile": "plate-namespace",
-    "storage_class": "plate-cache",
+    "storage_class": "nfs-provisioner",
     "domain": "plate-ingress",
     "hosts": "plate-ingress",
     "ingress": "plate-ingress",
+    "ingress_controller": "ingress-nginx",
+    "cert_manager": "cluster-issuers",
+    "metallb": "metallb-pools",
+    "nfs": "nfs-provisioner",
     "gitops": "app-of-apps",
-    "secrets": "plate-namespace",
+    "secrets": "external-secrets",
 }
 
 

@@ -5,10 +5,26 @@ BASE: dict = {
     "security_profile": "hardened",
     "storage_class": "nfs-client",
     "ingress": {
-        "class_name": "nginx",
-        "controller_namespace": "ingress-nginx",
         "tls": True,
         "max_body_size": "8m",
+    },
+    "ingress_controller": {
+        "class_name": "nginx",
+        "namespace": "ingress-nginx",
+        "replicas": 1,
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
+    },
+    "cert_manager": {
+        "acme_email": "platform-team@plate.example.com",
+        "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}},
+    },
+    "metallb": {
+        "controller_resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}},
+        "speaker_resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}},
+    },
+    "nfs": {
+        "storage_class": {"name": "nfs-client", "reclaim_policy": "Delete", "archive_on_delete": True, "default": True},
+        "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}},
     },
     "gitops": {
         "repo_url": "https://github.com/plate-platform/plate-gitops.git",
@@ -18,6 +34,7 @@ BASE: dict = {
         "retry_limit": 5,
     },
     "secrets": {
+        "operator_resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}},
         "store_name": "openbao",
         "store_kind": "ClusterSecretStore",
         "refresh_interval": "1h",

@@ -11,8 +11,11 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from components.types import (Autoscaling, Cidr, DnsLabel, Duration, GitUrl, Hostname, Image, KvPath,
-                              Quantity, Resources, Strict, Toleration)
+import ipaddress
+
+from components.cluster.cluster_issuers import ISSUERS, PRODUCTION_ISSUER
+from components.types import (IPv4, Autoscaling, Cidr, DnsLabel, Duration, Email, GitUrl, Hostname, Image, KvPath,
+                              NfsServer, Quantity, Resources, Strict, Toleration)
 
 
 class App(Strict):
@@ -70,11 +73,60 @@ class Hosts(Strict):
 
 
 class Ingress(Strict):
-    class_name: DnsLabel
-    controller_namespace: DnsLabel
+    """How the Plate hosts are served."""
+
     tls: bool
     cluster_issuer: DnsLabel
     max_body_size: Annotated[str, Field(pattern=r"^[0-9]+[kmg]?$")] = "8m"
+
+
+class IngressController(Strict):
+    class_name: DnsLabel
+    namespace: DnsLabel
+    replicas: Annotated[int, Field(ge=1)]
+    resources: Resources
+    default_class: bool = True
+    load_balancer_ip: IPv4 | None = None  # must lie in a MetalLB pool
+
+
+class Dns01(Strict):
+    provider: Literal["cloudflare"]
+    dns_zones: Annotated[list[Hostname], Field(min_length=1)]
+    api_token_path: KvPath  # OpenBao KV entry with an ``api-token`` property
+
+
+class CertManager(Strict):
+    acme_email: Email  # required, no default: Let's Encrypt sends expiry notices here
+    resources: Resources
+    replicas: Annotated[int, Field(ge=1)] = 1
+    dns01: Dns01 | None = None
+
+
+class AddressPool(Strict):
+    name: DnsLabel
+    addresses: Annotated[list[str], Field(min_length=1)]  # "a.b.c.d-e.f.g.h" or CIDR; checked in check_rules
+    auto_assign: bool = True
+
+
+class MetalLB(Strict):
+    pools: Annotated[list[AddressPool], Field(min_length=1)]
+    controller_resources: Resources
+    speaker_resources: Resources
+    l2_interfaces: list[str] = []
+
+
+class StorageClass(Strict):
+    name: DnsLabel
+    reclaim_policy: Literal["Delete", "Retain"]
+    archive_on_delete: bool
+    default: bool
+
+
+class Nfs(Strict):
+    server: NfsServer
+    path: Annotated[str, Field(pattern=r"^/([A-Za-z0-9._-]+/?)*$")]
+    storage_class: StorageClass
+    resources: Resources
 
 
 class Destination(Strict):
@@ -92,6 +144,8 @@ class GitOps(Strict):
 
 
 class Secrets(Strict):
+    operator_resources: Resources
+    operator_replicas: Annotated[int, Field(ge=1)] = 1
     store_name: DnsLabel
     store_kind: Literal["ClusterSecretStore", "SecretStore"]
     refresh_interval: Duration
@@ -108,8 +162,12 @@ class Environment(Strict):
     domain: Hostname
     hosts: Hosts
     security_profile: SecurityProfile
-    storage_class: DnsLabel
+    storage_class: DnsLabel  # every PVC of the platform; must be a class the platform provides
     ingress: Ingress
+    ingress_controller: IngressController
+    cert_manager: CertManager
+    metallb: MetalLB
+    nfs: Nfs
     gitops: GitOps
     secrets: Secrets
     apps: Apps
@@ -135,6 +193,19 @@ def check_rules(env: Environment) -> None:
         host = getattr(env.hosts, field)
         if not host.endswith("." + env.domain):
             raise TierError(("hosts", field), f"host {host!r} is not under the environment's domain {env.domain!r}")
+    ranges = address_ranges(env.metallb)
+    lb_ip = env.ingress_controller.load_balancer_ip
+    if lb_ip is not None:
+        ip = int(ipaddress.IPv4Address(lb_ip))
+        if not any(start <= ip <= end for _, _, start, end in ranges):
+            raise TierError(("ingress_controller", "load_balancer_ip"),
+                            f"{lb_ip} is in no MetalLB pool ({', '.join(p.name for p in env.metallb.pools)})")
+    if env.storage_class != env.nfs.storage_class.name:
+        raise TierError(("storage_class",), f"{env.storage_class!r} is not provided by the platform "
+                                            f"(the NFS provisioner provides {env.nfs.storage_class.name!r})")
+    if env.ingress.cluster_issuer not in ISSUERS:
+        raise TierError(("ingress", "cluster_issuer"),
+                        f"unknown ClusterIssuer {env.ingress.cluster_issuer!r}; rendered: {', '.join(ISSUERS)}")
     if env.tier == "production":
         production_rules(env)
 
@@ -145,6 +216,9 @@ def production_rules(env: Environment) -> None:
         raise TierError(("security_profile",), f"production must use the 'hardened' profile (got {env.security_profile!r})")
     if not env.ingress.tls:
         raise TierError(("ingress", "tls"), "production must serve every host over TLS")
+    if env.ingress.cluster_issuer != PRODUCTION_ISSUER:
+        raise TierError(("ingress", "cluster_issuer"), f"production certificates come from {PRODUCTION_ISSUER!r} "
+                                                       f"(got {env.ingress.cluster_issuer!r}, browsers do not trust it)")
     for app_name in Apps.model_fields:
         app = getattr(env.apps, app_name)
         images = {"image": app.image}
@@ -163,3 +237,40 @@ def production_rules(env: Environment) -> None:
         if floor < minimum:
             field = ("autoscaling", "min_replicas") if app.autoscaling else ("replicas",)
             raise TierError(("apps", app_name, *field), f"production runs at least {minimum} replicas (got {floor})")
+
+
+def _ipv4(pool: str, value: str) -> int:
+    try:
+        return int(ipaddress.IPv4Address(value))
+    except ValueError:
+        raise TierError(("metallb", "pools", pool, "addresses"), f"pool {pool!r}: {value!r} is not an IPv4 address") from None
+
+
+def address_ranges(metallb: MetalLB) -> list[tuple[str, str, int, int]]:
+    """(pool, entry, first, last) for every entry; malformed, reversed or overlapping ranges raise."""
+    out: list[tuple[str, str, int, int]] = []
+    for pool in metallb.pools:
+        for entry in pool.addresses:
+            loc = ("metallb", "pools", pool.name, "addresses")
+            if "/" in entry:
+                try:
+                    net = ipaddress.IPv4Network(entry, strict=True)
+                except ValueError as exc:
+                    raise TierError(loc, f"pool {pool.name!r}: {entry!r} is not an IPv4 CIDR ({exc})") from None
+                first, last = int(net.network_address), int(net.broadcast_address)
+            else:
+                start, sep, end = entry.partition("-")
+                if not sep:
+                    raise TierError(loc, f"pool {pool.name!r}: {entry!r} is neither a range 'first-last' nor a CIDR")
+                first, last = _ipv4(pool.name, start.strip()), _ipv4(pool.name, end.strip())
+                if first > last:
+                    raise TierError(loc, f"pool {pool.name!r}: range {entry!r} is reversed (first address after last)")
+            for other_pool, other, o_first, o_last in out:
+                if first <= o_last and o_first <= last:
+                    raise TierError(loc, f"pool {pool.name!r}: {entry!r} overlaps {other!r} of pool {other_pool!r}")
+            out.append((pool.name, entry, first, last))
+    names = [p.name for p in metallb.pools]
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise TierError(("metallb", "pools", dup, "name"), f"pool name {dup!r} is used twice")
+    return out

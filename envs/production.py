@@ -7,8 +7,24 @@ OVERLAY: dict = {
     "domain": "plate.example.com",
     "hosts": {"app": "app.plate.example.com", "llm": "llm.plate.example.com"},
     "ingress": {"cluster_issuer": "letsencrypt-prod"},
+    "ingress_controller": {
+        "replicas": 3,
+        "load_balancer_ip": "10.20.0.100",
+        "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}},
+    },
+    "cert_manager": {"replicas": 2},
+    "metallb": {"pools": [
+        {"name": "public", "addresses": ["10.20.0.100-10.20.0.140"]},
+        {"name": "internal", "addresses": ["10.20.1.0/28"], "auto_assign": False},
+    ]},
+    "nfs": {
+        "server": "nfs.prod.plate.example.com",
+        "path": "/export/plate-prod",
+        # Production keeps data a deleted claim leaves behind until someone removes it deliberately.
+        "storage_class": {"reclaim_policy": "Retain"},
+    },
     "gitops": {"destination": {"name": "plate-prod", "server": "https://prod.k8s.plate.example.com:6443"}},
-    "secrets": {"registry_pull_path": "plate/production/registry"},
+    "secrets": {"registry_pull_path": "plate/production/registry", "operator_replicas": 2},
     "apps": {
         "web": {
             "image": {"tag": "1.4.2"},

@@ -9,6 +9,9 @@ OVERLAY: dict = {
     # Staging keeps writable root filesystems and no CPU limits so engineers can debug in place.
     "security_profile": "standard",
     "ingress": {"cluster_issuer": "letsencrypt-staging"},
+    "ingress_controller": {"load_balancer_ip": "192.168.50.200"},
+    "metallb": {"pools": [{"name": "public", "addresses": ["192.168.50.200-192.168.50.220"]}]},
+    "nfs": {"server": "192.168.50.10", "path": "/srv/nfs/plate-stg"},
     "secrets": {"registry_pull_path": "plate/staging/registry", "refresh_interval": "15m"},
     "apps": {
         "web": {"image": {"tag": "1.5.0-rc.2"}, "secrets_path": "plate/staging/web"},

@@ -5,10 +5,14 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+import cdk8s
 import pytest
 
 import envs
-from components.argocd.app_of_apps import LAYER_WAVE
+from components.argocd.app_of_apps import LAYER_WAVE, wave
+from components.core import ComponentInfo
+from platectl import schemas
+from platectl.compose import compose
 from tests.helpers import Obj
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,16 +30,53 @@ def per_env(objs, env):
     return [o for o in objs if o.env == env]
 
 
+@pytest.fixture(scope="session")
+def infos(tmp_path_factory) -> dict[str, dict[str, ComponentInfo]]:
+    """What each environment's composition declares about its components."""
+    out = {}
+    for name in ENVS:
+        app = cdk8s.App(outdir=str(tmp_path_factory.mktemp(f"infos-{name}")))
+        out[name] = {i.name: i for i in compose(app, envs.load(name))}
+    return out
+
+
 @pytest.mark.parametrize("env", ENVS)
-def test_every_component_has_exactly_one_application_and_every_path_exists(objects, fresh_render, env):
+def test_every_component_has_exactly_one_application_and_every_path_exists(objects, fresh_render, infos, env):
     objs = per_env(objects, env)
-    components = {o.component for o in objs} - {"apps", "bootstrap"}
+    folders = {o.component for o in objs} - {"apps", "bootstrap"}
     apps = [o for o in objs if o.kind == "Application" and o.component == "apps"]
-    assert sorted(a.data["metadata"]["labels"]["plate.io/component"] for a in apps) == sorted(components)
+    labelled = sorted(a.data["metadata"]["labels"]["plate.io/component"] for a in apps)
+    assert labelled == sorted(infos[env]), "one Application per component"
     for a in apps + [o for o in objs if o.kind == "Application" and o.component == "bootstrap"]:
-        path = a.data["spec"]["source"]["path"]
+        source = a.data["spec"]["source"]
+        if "chart" in source:
+            assert a.data["metadata"]["labels"]["plate.io/component"] not in folders
+            assert re.fullmatch(r"v?\d+\.\d+\.\d+", source["targetRevision"]), f"{a.name}: chart not pinned"
+            continue
+        path = source["path"]
         assert path.startswith("dist/"), path
         assert (fresh_render.parent / path).is_dir(), f"{a.name}: path {path} does not exist in the render"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_no_custom_resource_syncs_before_the_application_that_installs_its_crd(objects, infos, env):
+    provider = {group: info for info in infos[env].values() for group in info.provides_crds}
+    for o in per_env(objects, env):
+        if o.component in ("apps", "bootstrap") or not schemas.is_custom(o.data):
+            continue
+        group = o.data["apiVersion"].rpartition("/")[0]
+        assert group in provider, f"{o.file}: no component installs the CRDs of {group}"
+        assert wave(provider[group]) < wave(infos[env][o.component]), (
+            f"{o.file}: wave {wave(infos[env][o.component])} is not after {provider[group].name} "
+            f"(wave {wave(provider[group])}), which installs its CRD")
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_layers_sync_in_order(infos, env):
+    order = list(LAYER_WAVE)
+    by_wave = sorted(infos[env].values(), key=wave)
+    layers = [order.index(i.layer) for i in by_wave]
+    assert layers == sorted(layers)
 
 
 @pytest.mark.parametrize("env", ENVS)

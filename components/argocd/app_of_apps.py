@@ -70,34 +70,48 @@ def _sync_policy(props: AppOfAppsProps, prune: bool, options: list[str]) -> dict
     return policy
 
 
+def source(props: AppOfAppsProps, info: ComponentInfo) -> dict:
+    if info.helm is None:
+        return {"repoURL": props.repo_url, "targetRevision": props.revision, "path": path(props, info.name)}
+    helm = info.helm
+    return {"repoURL": helm.repo_url, "chart": helm.chart, "targetRevision": helm.version,
+            "helm": {"releaseName": info.name, "valuesObject": helm.values}}
+
+
 def application(props: AppOfAppsProps, info: ComponentInfo) -> dict:
     options = [] if info.namespace_rendered else ["CreateNamespace=true"]
+    if info.server_side_apply:
+        options.append("ServerSideApply=true")
+    annotations = {"argocd.argoproj.io/sync-wave": str(wave(info))}
+    if info.helm is None:
+        # Only a change under the Application's own path refreshes it.
+        annotations["argocd.argoproj.io/manifest-generate-paths"] = "."
+    policy = _sync_policy(props, props.prune.get(info.name, True), options)
+    if not info.namespace_rendered and info.namespace_labels:
+        policy["managedNamespaceMetadata"] = {"labels": dict(info.namespace_labels)}
     return {
-        **kinds.head(kinds.argocd("Application")),
+        **kinds.head(kinds.custom("Application")),
         "metadata": {
             "name": f"{props.environment}-{info.name}",
             "namespace": props.argocd_namespace,
             "labels": {**_labels(props, info.layer), "plate.io/component": info.name},
-            "annotations": {
-                "argocd.argoproj.io/sync-wave": str(wave(info)),
-                # Only a change under the Application's own path refreshes it.
-                "argocd.argoproj.io/manifest-generate-paths": ".",
-            },
+            "annotations": annotations,
             "finalizers": [FINALIZER],
         },
         "spec": {
             "project": project_name(props, info.layer),
-            "source": {"repoURL": props.repo_url, "targetRevision": props.revision, "path": path(props, info.name)},
+            "source": source(props, info),
             "destination": {"server": props.destination_server, "namespace": info.namespace},
-            "syncPolicy": _sync_policy(props, props.prune.get(info.name, True), options),
+            "syncPolicy": policy,
         },
     }
 
 
 def app_project(props: AppOfAppsProps, layer: Layer, infos: list[ComponentInfo]) -> dict:
     namespaces = sorted({i.namespace for i in infos if i.layer == layer})
+    charts = sorted({i.helm.repo_url for i in infos if i.layer == layer and i.helm})
     return {
-        **kinds.head(kinds.argocd("AppProject")),
+        **kinds.head(kinds.custom("AppProject")),
         "metadata": {
             "name": project_name(props, layer),
             "namespace": props.argocd_namespace,
@@ -106,7 +120,7 @@ def app_project(props: AppOfAppsProps, layer: Layer, infos: list[ComponentInfo])
         },
         "spec": {
             "description": f"{props.environment}: {layer} layer",
-            "sourceRepos": [props.repo_url],
+            "sourceRepos": [props.repo_url, *charts],
             "destinations": [{"server": props.destination_server, "namespace": ns} for ns in namespaces],
             "clusterResourceWhitelist": CLUSTER_RESOURCES[layer],
         },
@@ -116,7 +130,7 @@ def app_project(props: AppOfAppsProps, layer: Layer, infos: list[ComponentInfo])
 def root_project(props: AppOfAppsProps) -> dict:
     """The root Application may only manage Applications and AppProjects in Argo CD's namespace."""
     return {
-        **kinds.head(kinds.argocd("AppProject")),
+        **kinds.head(kinds.custom("AppProject")),
         "metadata": {"name": f"{props.environment}-root", "namespace": props.argocd_namespace,
                      "labels": _labels(props)},
         "spec": {
@@ -132,7 +146,7 @@ def root_project(props: AppOfAppsProps) -> dict:
 
 def root_application(props: AppOfAppsProps) -> dict:
     return {
-        **kinds.head(kinds.argocd("Application")),
+        **kinds.head(kinds.custom("Application")),
         "metadata": {
             "name": f"{props.environment}-root",
             "namespace": props.argocd_namespace,

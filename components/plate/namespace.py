@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from components import kinds
-from components.core import Component, labels, metadata
+from components.core import Component, labels, metadata, pod_security
 from components.network import allow_dns, default_deny
 from components.secrets import RemoteValue, SecretStoreRef, external_secret
 
@@ -34,8 +34,8 @@ class PlateNamespace(Component):
         super().__init__(scope, "plate-namespace", props.name, namespace_rendered=True)
         self.props = p = props
         lbls = labels("plate-namespace", "namespace")
-        psa = {f"pod-security.kubernetes.io/{mode}": p.pod_security for mode in ("enforce", "audit", "warn")}
-        self.add({**kinds.head(kinds.builtin("Namespace")), "metadata": metadata(p.name, None, {**lbls, **psa})})
+        self.add({**kinds.head(kinds.builtin("Namespace")),
+                  "metadata": metadata(p.name, None, {**lbls, **pod_security(p.pod_security)})})
         self.add(default_deny(p.name, lbls))
         self.add(allow_dns(p.name, lbls))
         self.add(external_secret(

@@ -1,0 +1,1 @@
+"""The cluster-services layer: cert-manager, ClusterIssuers, MetalLB, NFS storage, ingress-nginx."""

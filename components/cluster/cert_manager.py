@@ -1,0 +1,43 @@
+"""cert-manager from its upstream chart, CRDs included (served-side apply: they are large)."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from components import versions
+from components.core import HelmRelease
+from components.types import Resources
+from components.workload import HARDENED, resources
+
+
+class CertManagerProps(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    resources: Resources  # required: controller, webhook and cainjector each get these
+    namespace: str = "cert-manager"
+    replicas: int = 1  # >1 adds a PodDisruptionBudget per deployment
+    service_monitor: bool = False  # default: off until the Prometheus Operator CRDs exist
+
+
+class CertManager(HelmRelease):
+    layer = "cluster-services"
+    rank = 0
+    server_side_apply = True
+    provides_crds = ("cert-manager.io", "acme.cert-manager.io")
+
+    def __init__(self, scope, props: CertManagerProps):
+        p = props
+        res = resources(p.resources, HARDENED)
+        pdb = {"enabled": p.replicas > 1, "minAvailable": 1}
+        values = {
+            "crds": {"enabled": True, "keep": True},
+            "global": {"leaderElection": {"namespace": p.namespace}},
+            "replicaCount": p.replicas,
+            "podDisruptionBudget": pdb,
+            "resources": res,
+            "enableCertificateOwnerRef": True,
+            "webhook": {"replicaCount": p.replicas, "podDisruptionBudget": pdb, "resources": res},
+            "cainjector": {"replicaCount": p.replicas, "podDisruptionBudget": pdb, "resources": res},
+            "prometheus": {"enabled": True, "servicemonitor": {"enabled": p.service_monitor}},
+        }
+        super().__init__(scope, "cert-manager", p.namespace, versions.CERT_MANAGER, values)
+        self.props = props

@@ -1,0 +1,49 @@
+"""ingress-nginx: the controller every Ingress of the platform names by its IngressClass."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from components import versions
+from components.core import HelmRelease
+from components.types import Resources
+from components.workload import HARDENED, resources
+
+
+class IngressNginxProps(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    class_name: str  # required: the IngressClass every Ingress uses
+    replicas: int  # required
+    resources: Resources  # required
+    namespace: str = "ingress-nginx"
+    default_class: bool = True
+    load_balancer_ip: str | None = None  # default: MetalLB assigns one from an auto-assign pool
+    service_monitor: bool = False  # default: off until the Prometheus Operator CRDs exist
+
+
+class IngressNginx(HelmRelease):
+    layer = "cluster-services"
+    rank = 2  # after MetalLB pools, so its LoadBalancer Service gets an address at once
+
+    def __init__(self, scope, props: IngressNginxProps):
+        p = props
+        service: dict = {"type": "LoadBalancer", "externalTrafficPolicy": "Local"}
+        if p.load_balancer_ip:
+            service["annotations"] = {"metallb.io/loadBalancerIPs": p.load_balancer_ip}
+        values = {"controller": {
+            "replicaCount": p.replicas,
+            "ingressClass": p.class_name,
+            "ingressClassResource": {"name": p.class_name, "enabled": True, "default": p.default_class,
+                                     "controllerValue": "k8s.io/ingress-nginx"},
+            "allowSnippetAnnotations": False,
+            "config": {"ssl-redirect": "true", "hsts": "true", "server-tokens": "false"},
+            "service": service,
+            "resources": resources(p.resources, HARDENED),
+            "minAvailable": 1,
+            "metrics": {"enabled": True, "serviceMonitor": {"enabled": p.service_monitor}},
+            "admissionWebhooks": {"enabled": True},
+        }}
+        # The controller binds 80/443 with NET_BIND_SERVICE: "baseline" admits it, "restricted" does not.
+        super().__init__(scope, "ingress-nginx", p.namespace, versions.INGRESS_NGINX, values,
+                         pod_security_level="baseline")
+        self.props = props

@@ -1,0 +1,35 @@
+"""MetalLB from its upstream chart, L2 mode only (FRR disabled)."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from components import versions
+from components.core import HelmRelease
+from components.types import Resources
+from components.workload import HARDENED, resources
+
+
+class MetalLBProps(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    controller_resources: Resources  # required
+    speaker_resources: Resources  # required
+    namespace: str = "metallb-system"
+
+
+class MetalLB(HelmRelease):
+    layer = "cluster-services"
+    rank = 0
+    server_side_apply = True
+    provides_crds = ("metallb.io",)
+
+    def __init__(self, scope, props: MetalLBProps):
+        p = props
+        values = {
+            "crds": {"enabled": True},
+            "controller": {"resources": resources(p.controller_resources, HARDENED)},
+            "speaker": {"frr": {"enabled": False}, "resources": resources(p.speaker_resources, HARDENED)},
+        }
+        # The speaker uses the host network and NET_RAW to answer ARP: only "privileged" admits it.
+        super().__init__(scope, "metallb", p.namespace, versions.METALLB, values, pod_security_level="privileged")
+        self.props = props

@@ -1,0 +1,55 @@
+"""The composition root: turn one validated Environment into component props and constructs.
+
+This package is the only code that reads an ``Environment``. Components receive plain props;
+each layer module (``cluster``, ``apps``) declares its components and the flows between them.
+The Applications are derived afterwards, from what was built, by the one App-of-Apps rule.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+import cdk8s
+
+from components.argocd.app_of_apps import AppOfAppsProps, AppsChart, BootstrapChart
+from components.core import ComponentInfo
+from components.secrets import SecretStoreRef
+from components.workload import Hardening
+from envs import ConfigError
+from envs.model import Environment
+
+# What each named security profile means for a workload (see envs/model.py SecurityProfile).
+HARDENING = {
+    "hardened": Hardening(),
+    "standard": Hardening(read_only_root_filesystem=False, cpu_limits=False),
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    env: Environment
+    store: SecretStoreRef
+    hardening: Hardening
+
+
+def compose(app: cdk8s.App, env: Environment) -> list[ComponentInfo]:
+    """Add every component of ``env`` to ``app``, then the Applications that deploy them."""
+    from platectl.compose import apps, cluster
+
+    ctx = Context(env, SecretStoreRef(env.secrets.store_name, env.secrets.store_kind, env.secrets.refresh_interval),
+                  HARDENING[env.security_profile])
+    built = [*cluster.build(app, ctx), *apps.build(app, ctx)]
+    infos = [c.info for c in built]
+    names = sorted(i.name for i in infos)
+    unknown = sorted(set(env.gitops.prune) - set(names))
+    if unknown:
+        guess = difflib.get_close_matches(unknown[0], names, n=1)
+        hint = f" (did you mean {guess[0]!r}?)" if guess else f"; rendered: {', '.join(names)}"
+        raise ConfigError(env.name, "app-of-apps", f"gitops.prune.{unknown[0]}", f"no such component{hint}")
+    aoa = AppOfAppsProps(
+        environment=env.name, repo_url=env.gitops.repo_url, revision=env.gitops.rendered_branch,
+        argocd_namespace=env.gitops.argocd_namespace, destination_server=env.gitops.destination.server,
+        prune=dict(env.gitops.prune), retry_limit=env.gitops.retry_limit)
+    AppsChart(app, aoa, infos)
+    BootstrapChart(app, aoa)
+    return infos

@@ -1,0 +1,73 @@
+"""The upstream-chart components: each is one Application whose values come from typed props."""
+import pytest
+
+from components.argocd.app_of_apps import AppOfAppsProps, AppsChart
+from components.cluster.cert_manager import CertManager, CertManagerProps
+from components.cluster.external_secrets import ExternalSecrets, ExternalSecretsProps
+from components.cluster.ingress_nginx import IngressNginx, IngressNginxProps
+from components.cluster.metallb import MetalLB, MetalLBProps
+from components.cluster.nfs_provisioner import NfsProvisioner, NfsProvisionerProps
+from components import versions
+
+PROPS = AppOfAppsProps(environment="test", repo_url="https://git.test.example/plate.git", revision="rendered",
+                       argocd_namespace="argocd", destination_server="https://kubernetes.default.svc")
+
+
+def charts(resources):
+    return {
+        "cert-manager": lambda s: CertManager(s, CertManagerProps(resources=resources, replicas=2)),
+        "external-secrets": lambda s: ExternalSecrets(s, ExternalSecretsProps(resources=resources)),
+        "metallb": lambda s: MetalLB(s, MetalLBProps(controller_resources=resources, speaker_resources=resources)),
+        "nfs-provisioner": lambda s: NfsProvisioner(s, NfsProvisionerProps(
+            server="10.0.0.5", path="/export/test", storage_class="nfs-client", reclaim_policy="Retain",
+            archive_on_delete=True, default_class=True, resources=resources)),
+        "ingress-nginx": lambda s: IngressNginx(s, IngressNginxProps(
+            class_name="nginx", replicas=2, resources=resources, load_balancer_ip="10.0.0.100")),
+    }
+
+
+def test_chart_applications_match_golden(golden, find, resources):
+    def build(app):
+        infos = [make(app).info for make in charts(resources).values()]
+        AppsChart(app, PROPS, infos)
+    objs = golden("cluster-charts", build)
+    for name, chart in {"cert-manager": versions.CERT_MANAGER, "metallb": versions.METALLB,
+                        "nfs-provisioner": versions.NFS_PROVISIONER, "ingress-nginx": versions.INGRESS_NGINX,
+                        "external-secrets": versions.EXTERNAL_SECRETS}.items():
+        src = find(objs, "Application", f"test-{name}")["spec"]["source"]
+        assert (src["repoURL"], src["chart"], src["targetRevision"]) == (chart.repo_url, chart.name, chart.version)
+        assert src["helm"]["releaseName"] == name
+    project = find(objs, "AppProject", "test-cluster-services")["spec"]
+    assert set(project["sourceRepos"]) >= {c.repo_url for c in (versions.CERT_MANAGER, versions.METALLB)}
+
+
+@pytest.mark.parametrize("name,ssa", [("cert-manager", True), ("external-secrets", True), ("metallb", True),
+                                      ("nfs-provisioner", False), ("ingress-nginx", False)])
+def test_server_side_apply_where_the_chart_ships_large_crds(resources, synth, find, name, ssa):
+    objs = synth(lambda app: AppsChart(app, PROPS, [charts(resources)[name](app).info]))
+    options = find(objs, "Application", f"test-{name}")["spec"]["syncPolicy"]["syncOptions"]
+    assert ("ServerSideApply=true" in options) is ssa
+    assert "CreateNamespace=true" in options
+
+
+@pytest.mark.parametrize("name,level", [("cert-manager", "restricted"), ("metallb", "privileged"),
+                                        ("nfs-provisioner", "baseline"), ("ingress-nginx", "baseline")])
+def test_created_namespaces_get_the_lowest_pod_security_level_that_works(resources, synth, find, name, level):
+    objs = synth(lambda app: AppsChart(app, PROPS, [charts(resources)[name](app).info]))
+    labels = find(objs, "Application", f"test-{name}")["spec"]["syncPolicy"]["managedNamespaceMetadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == level
+
+
+def test_values_reflect_typed_props(resources):
+    from cdk8s import App
+    app = App()
+    nfs = charts(resources)["nfs-provisioner"](app).info.helm.values
+    assert nfs["nfs"]["server"] == "10.0.0.5" and nfs["nfs"]["path"] == "/export/test"
+    assert {k: nfs["storageClass"][k] for k in ("name", "reclaimPolicy", "archiveOnDelete", "defaultClass")} == {
+        "name": "nfs-client", "reclaimPolicy": "Retain", "archiveOnDelete": True, "defaultClass": True}
+    ingress = charts(resources)["ingress-nginx"](app).info.helm.values["controller"]
+    assert ingress["ingressClassResource"]["name"] == "nginx" and ingress["ingressClass"] == "nginx"
+    assert ingress["service"]["annotations"] == {"metallb.io/loadBalancerIPs": "10.0.0.100"}
+    cm = charts(resources)["cert-manager"](app).info.helm.values
+    assert cm["crds"] == {"enabled": True, "keep": True}
+    assert cm["podDisruptionBudget"]["enabled"] is True  # two replicas
