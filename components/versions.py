@@ -24,3 +24,6 @@ NFS_PROVISIONER = Chart("https://kubernetes-sigs.github.io/nfs-subdir-external-p
                         "nfs-subdir-external-provisioner", "4.0.18")
 INGRESS_NGINX = Chart("https://kubernetes.github.io/ingress-nginx", "ingress-nginx", "4.14.0")
 EXTERNAL_SECRETS = Chart("https://charts.external-secrets.io", "external-secrets", "2.9.0")
+
+# OpenBao (MPL-2.0 fork of Vault); 2.4+ for declarative audit devices.
+OPENBAO = {"registry": "quay.io", "repository": "openbao/openbao", "tag": "2.5.0"}

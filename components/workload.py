@@ -38,6 +38,7 @@ class Probe:
 
     path: str | None = None
     port: str | int = "http"
+    scheme: str = "HTTP"
     command: tuple[str, ...] = ()
     initial_delay: int = 5
     period: int = 10
@@ -49,6 +50,8 @@ class Probe:
             action: dict = {"exec": {"command": list(self.command)}}
         elif self.path is not None:
             action = {"httpGet": {"path": self.path, "port": self.port}}
+            if self.scheme != "HTTP":
+                action["httpGet"]["scheme"] = self.scheme
         else:
             action = {"tcpSocket": {"port": self.port}}
         return {
@@ -68,6 +71,7 @@ class Container:
     liveness: Probe
     readiness: Probe
     ports: dict[str, int] = field(default_factory=dict)  # name -> containerPort
+    command: tuple[str, ...] = ()  # default: the image's entrypoint
     args: tuple[str, ...] = ()
     env: tuple[dict, ...] = ()
     env_from: tuple[dict, ...] = ()
@@ -108,6 +112,8 @@ def container_security(hardening: Hardening, run_as_user: int | None = None) -> 
 
 def container(c: Container, hardening: Hardening) -> dict:
     out: dict = {"name": c.name, "image": c.image, "imagePullPolicy": "IfNotPresent"}
+    if c.command:
+        out["command"] = list(c.command)
     if c.args:
         out["args"] = list(c.args)
     if c.ports:

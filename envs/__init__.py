@@ -34,7 +34,11 @@ _SECTION_COMPONENT = {
     "nfs": "nfs-provisioner",
     "gitops": "app-of-apps",
     "secrets": "external-secrets",
+    "openbao": "openbao",
 }
+
+
+_HOST_COMPONENT = {"openbao": "openbao"}
 
 
 class ConfigError(Exception):
@@ -63,6 +67,8 @@ def locate(loc: tuple) -> tuple[str, str]:
         return "environment", "(root)"
     if parts[0] == "apps" and len(parts) >= 2:
         return f"plate-{parts[1]}", ".".join(parts[2:]) or "(all)"
+    if parts[0] == "hosts" and len(parts) >= 2:
+        return _HOST_COMPONENT.get(parts[1], "plate-ingress"), ".".join(parts)
     return _SECTION_COMPONENT.get(parts[0], "environment"), ".".join(parts)
 
 

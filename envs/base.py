@@ -35,9 +35,17 @@ BASE: dict = {
     },
     "secrets": {
         "operator_resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}},
-        "store_name": "openbao",
-        "store_kind": "ClusterSecretStore",
+        "kv_mount": "kv",
         "refresh_interval": "1h",
+    },
+    "openbao": {
+        "image": versions.OPENBAO,
+        "replicas": 1,
+        "storage": "raft",
+        "data_size": "5Gi",
+        "audit_size": "5Gi",
+        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
+        "seal": {"type": "shamir"},
     },
     "apps": {
         "web": {

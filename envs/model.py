@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 import ipaddress
 
@@ -70,6 +70,7 @@ class Apps(Strict):
 class Hosts(Strict):
     app: Hostname
     llm: Hostname
+    openbao: Hostname
 
 
 class Ingress(Strict):
@@ -144,12 +145,56 @@ class GitOps(Strict):
 
 
 class Secrets(Strict):
+    """External Secrets: the operator, the KV v2 mount and the path prefix of this environment."""
+
     operator_resources: Resources
     operator_replicas: Annotated[int, Field(ge=1)] = 1
-    store_name: DnsLabel
-    store_kind: Literal["ClusterSecretStore", "SecretStore"]
+    kv_mount: DnsLabel
+    path_prefix: KvPath  # every KV path of the environment lies under it
+    auth_mount: DnsLabel = "kubernetes"
     refresh_interval: Duration
     registry_pull_path: KvPath
+
+
+def _raft_replicas(value: int) -> int:
+    if value not in (1, 3, 5):
+        raise ValueError(f"must suit raft: 1, 3 or 5 (got {value})")
+    return value
+
+
+class ShamirSeal(Strict):
+    """Manual unseal with Shamir key shares (the default; no seal stanza)."""
+
+    type: Literal["shamir"]
+
+
+class AwsKmsSeal(Strict):
+    """Auto-unseal with AWS KMS; credentials come from the pod's cloud identity, never from Git."""
+
+    type: Literal["awskms"]
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}-[a-z]+-[0-9]$")]
+    kms_key_id: Annotated[str, Field(min_length=1)]
+
+
+class GcpCkmsSeal(Strict):
+    """Auto-unseal with Google Cloud KMS through workload identity."""
+
+    type: Literal["gcpckms"]
+    project: Annotated[str, Field(pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")]
+    region: Annotated[str, Field(min_length=1)]
+    key_ring: Annotated[str, Field(min_length=1)]
+    crypto_key: Annotated[str, Field(min_length=1)]
+
+
+class OpenBao(Strict):
+    image: Image
+    replicas: Annotated[int, AfterValidator(_raft_replicas)]
+    storage: Literal["raft", "file"]
+    data_size: Quantity
+    audit_size: Quantity
+    resources: Resources
+    seal: Annotated[ShamirSeal | AwsKmsSeal | GcpCkmsSeal, Field(discriminator="type")]
+    ui: bool = True
 
 
 SecurityProfile = Literal["hardened", "standard"]
@@ -170,6 +215,7 @@ class Environment(Strict):
     nfs: Nfs
     gitops: GitOps
     secrets: Secrets
+    openbao: OpenBao
     apps: Apps
 
 
@@ -203,6 +249,12 @@ def check_rules(env: Environment) -> None:
     if env.storage_class != env.nfs.storage_class.name:
         raise TierError(("storage_class",), f"{env.storage_class!r} is not provided by the platform "
                                             f"(the NFS provisioner provides {env.nfs.storage_class.name!r})")
+    if env.openbao.storage == "file" and env.openbao.replicas != 1:
+        raise TierError(("openbao", "replicas"), f"file storage runs a single node (got {env.openbao.replicas}); use raft")
+    prefix = env.secrets.path_prefix + "/"
+    for loc, path in kv_paths(env):
+        if not path.startswith(prefix):
+            raise TierError(loc, f"{path!r} is outside this environment's KV prefix {env.secrets.path_prefix!r}")
     if env.ingress.cluster_issuer not in ISSUERS:
         raise TierError(("ingress", "cluster_issuer"),
                         f"unknown ClusterIssuer {env.ingress.cluster_issuer!r}; rendered: {', '.join(ISSUERS)}")
@@ -216,6 +268,9 @@ def production_rules(env: Environment) -> None:
         raise TierError(("security_profile",), f"production must use the 'hardened' profile (got {env.security_profile!r})")
     if not env.ingress.tls:
         raise TierError(("ingress", "tls"), "production must serve every host over TLS")
+    if env.openbao.storage != "raft" or env.openbao.replicas < 3:
+        raise TierError(("openbao", "replicas"), "production runs OpenBao on integrated raft storage with at least "
+                                                 f"3 replicas (got {env.openbao.storage}, {env.openbao.replicas})")
     if env.ingress.cluster_issuer != PRODUCTION_ISSUER:
         raise TierError(("ingress", "cluster_issuer"), f"production certificates come from {PRODUCTION_ISSUER!r} "
                                                        f"(got {env.ingress.cluster_issuer!r}, browsers do not trust it)")
@@ -273,4 +328,14 @@ def address_ranges(metallb: MetalLB) -> list[tuple[str, str, int, int]]:
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise TierError(("metallb", "pools", dup, "name"), f"pool name {dup!r} is used twice")
+    return out
+
+
+def kv_paths(env: Environment) -> list[tuple[tuple[str, ...], str]]:
+    """Every OpenBao KV path the environment names, with its field path."""
+    out = [(("secrets", "registry_pull_path"), env.secrets.registry_pull_path)]
+    for name in Apps.model_fields:
+        out.append((("apps", name, "secrets_path"), getattr(env.apps, name).secrets_path))
+    if env.cert_manager.dns01:
+        out.append((("cert_manager", "dns01", "api_token_path"), env.cert_manager.dns01.api_token_path))
     return out

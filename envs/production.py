@@ -5,7 +5,7 @@ OVERLAY: dict = {
     "tier": "production",
     "namespace": "plate-prod",
     "domain": "plate.example.com",
-    "hosts": {"app": "app.plate.example.com", "llm": "llm.plate.example.com"},
+    "hosts": {"app": "app.plate.example.com", "llm": "llm.plate.example.com", "openbao": "bao.plate.example.com"},
     "ingress": {"cluster_issuer": "letsencrypt-prod"},
     "ingress_controller": {
         "replicas": 3,
@@ -24,7 +24,14 @@ OVERLAY: dict = {
         "storage_class": {"reclaim_policy": "Retain"},
     },
     "gitops": {"destination": {"name": "plate-prod", "server": "https://prod.k8s.plate.example.com:6443"}},
-    "secrets": {"registry_pull_path": "plate/production/registry", "operator_replicas": 2},
+    "secrets": {"path_prefix": "plate/production", "registry_pull_path": "plate/production/registry",
+                "operator_replicas": 2},
+    "openbao": {
+        "replicas": 3,
+        "data_size": "20Gi",
+        "audit_size": "20Gi",
+        "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}},
+    },
     "apps": {
         "web": {
             "image": {"tag": "1.4.2"},

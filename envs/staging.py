@@ -5,14 +5,18 @@ OVERLAY: dict = {
     "tier": "staging",
     "namespace": "plate-stg",
     "domain": "stg.plate.example.com",
-    "hosts": {"app": "app.stg.plate.example.com", "llm": "llm.stg.plate.example.com"},
+    "hosts": {"app": "app.stg.plate.example.com", "llm": "llm.stg.plate.example.com",
+              "openbao": "bao.stg.plate.example.com"},
     # Staging keeps writable root filesystems and no CPU limits so engineers can debug in place.
     "security_profile": "standard",
     "ingress": {"cluster_issuer": "letsencrypt-staging"},
     "ingress_controller": {"load_balancer_ip": "192.168.50.200"},
     "metallb": {"pools": [{"name": "public", "addresses": ["192.168.50.200-192.168.50.220"]}]},
     "nfs": {"server": "192.168.50.10", "path": "/srv/nfs/plate-stg"},
-    "secrets": {"registry_pull_path": "plate/staging/registry", "refresh_interval": "15m"},
+    "secrets": {"path_prefix": "plate/staging", "registry_pull_path": "plate/staging/registry",
+                "refresh_interval": "15m"},
+    # A single node with file storage is enough to exercise every consumer.
+    "openbao": {"storage": "file"},
     "apps": {
         "web": {"image": {"tag": "1.5.0-rc.2"}, "secrets_path": "plate/staging/web"},
         "server": {"image": {"tag": "1.5.0-rc.2"}, "secrets_path": "plate/staging/server"},

@@ -4,7 +4,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import cdk8s
 import pytest
+
+import envs
+from components.core import ComponentInfo
+from platectl.compose import compose
 
 from platectl import render, schemas
 from tests.helpers import load_objects, read_tree, synth_component
@@ -28,6 +33,16 @@ def fresh_render(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def objects(fresh_render) -> list[Obj]:
     return load_objects(fresh_render)
+
+
+@pytest.fixture(scope="session")
+def infos(tmp_path_factory) -> dict[str, dict[str, ComponentInfo]]:
+    """What each environment's composition declares about its components."""
+    out = {}
+    for name in envs.names():
+        app = cdk8s.App(outdir=str(tmp_path_factory.mktemp(f"infos-{name}")))
+        out[name] = {i.name: i for i in compose(app, envs.load(name))}
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -105,6 +105,27 @@ CASES = [
      E("production", "plate-ingress", "ingress.cluster_issuer", "production certificates come from 'letsencrypt-prod' (got 'letsencrypt-staging', browsers do not trust it)")),
     ("staging", {"nfs.storage_class.reclaim_policy": "Recycle"},
      E("staging", "nfs-provisioner", "nfs.storage_class.reclaim_policy", "Input should be 'Delete' or 'Retain' (got 'Recycle')")),
+    # secrets
+    ("staging", {"apps.web.secrets_path": "plate/production/web"},
+     E("staging", "plate-web", "secrets_path", "'plate/production/web' is outside this environment's KV prefix 'plate/staging'")),
+    ("staging", {"secrets.registry_pull_path": "registry"},
+     E("staging", "external-secrets", "secrets.registry_pull_path", "'registry' is outside this environment's KV prefix 'plate/staging'")),
+    ("production", {"openbao.replicas": 2},
+     E("production", "openbao", "openbao.replicas", "must suit raft: 1, 3 or 5 (got 2)")),
+    ("staging", {"openbao.replicas": 3},
+     E("staging", "openbao", "openbao.replicas", "file storage runs a single node (got 3); use raft")),
+    ("production", {"openbao.replicas": 1},
+     E("production", "openbao", "openbao.replicas", "production runs OpenBao on integrated raft storage with at least 3 replicas (got raft, 1)")),
+    ("staging", {"openbao.seal": {"type": "transit"}},
+     E("staging", "openbao", "openbao.seal", "Input tag 'transit' found using 'type' does not match any of the expected tags: 'shamir', 'awskms', 'gcpckms'")),
+    ("staging", {"openbao.seal": {"type": "awskms", "region": "eu-west-1"}},
+     E("staging", "openbao", "openbao.seal.awskms.kms_key_id", "required, no default")),
+    ("staging", {"openbao.data_size": "ten gigs"},
+     E("staging", "openbao", "openbao.data_size", "'ten gigs' is not a Kubernetes quantity (for example '250m', '512Mi', '2')")),
+    ("staging", {"secrets.refresh_interval": "soon"},
+     E("staging", "external-secrets", "secrets.refresh_interval", "'soon' is not a duration (for example '30s', '1h', '1h30m')")),
+    ("staging", {"hosts.openbao": "bao.example.org"},
+     E("staging", "openbao", "hosts.openbao", "host 'bao.example.org' is not under the environment's domain 'stg.plate.example.com'")),
 ]
 
 

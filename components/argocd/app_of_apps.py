@@ -21,7 +21,9 @@ FINALIZER = "resources-finalizer.argocd.argoproj.io"
 # Cluster-scoped kinds a layer's project may create. Applications may only bring their Namespace.
 CLUSTER_RESOURCES: dict[Layer, list[dict]] = {
     "cluster-services": [{"group": "*", "kind": "*"}],
-    "tools": [{"group": "", "kind": "Namespace"}],
+    "tools": [{"group": "", "kind": "Namespace"},
+              {"group": "rbac.authorization.k8s.io", "kind": "ClusterRoleBinding"},
+              {"group": "external-secrets.io", "kind": "ClusterSecretStore"}],
     "apps": [{"group": "", "kind": "Namespace"}],
 }
 

@@ -1,12 +1,15 @@
 """Let's Encrypt ClusterIssuers (staging and production ACME v2), HTTP-01 through the ingress class,
-with an optional DNS-01 solver for listed zones whose API token comes from OpenBao."""
+with an optional DNS-01 solver for listed zones, plus the platform's internal CA issuer.
+
+The DNS-01 API token Secret is produced by an ExternalSecret in the tools layer (see
+components/tools/credentials.py): OpenBao, its source, comes up after this layer.
+"""
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
 from components import kinds
 from components.core import Component, labels, metadata
-from components.secrets import RemoteValue, SecretStoreRef, external_secret
 
 # name -> ACME v2 directory. Every environment gets both; each picks one for its Ingresses.
 ISSUERS: dict[str, str] = {
@@ -15,15 +18,16 @@ ISSUERS: dict[str, str] = {
 }
 PRODUCTION_ISSUER = "letsencrypt-prod"
 DNS01_SECRET = "acme-dns01-api-token"
+# Signs certificates for cluster-internal names (OpenBao's listener), which ACME cannot validate.
+INTERNAL_ISSUER = "platform-internal"
+INTERNAL_CA_SECRET = "platform-internal-ca"
 
 
 class Dns01Props(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     provider: str  # "cloudflare"
     dns_zones: tuple[str, ...]
-    api_token_path: str  # KV entry with an ``api-token`` property
-    secret_store: SecretStoreRef
 
 
 class ClusterIssuersProps(BaseModel):
@@ -43,9 +47,6 @@ class ClusterIssuers(Component):
         super().__init__(scope, "cluster-issuers", props.namespace, namespace_rendered=False)
         self.props = p = props
         lbls = labels("cluster-issuers", "certificate-issuer")
-        if p.dns01:
-            self.add(external_secret(DNS01_SECRET, p.namespace, lbls, p.dns01.secret_store,
-                                     values=(RemoteValue("api-token", p.dns01.api_token_path, "api-token"),)))
         for name, server in ISSUERS.items():
             solvers = []
             if p.dns01:
@@ -65,3 +66,22 @@ class ClusterIssuers(Component):
                     "solvers": solvers,
                 }},
             })
+        self.internal_ca(lbls)
+
+    def internal_ca(self, lbls: dict) -> None:
+        """A self-signed root, kept in cert-manager's namespace, and the CA issuer built on it."""
+        p = self.props
+        self.add({**kinds.head(kinds.custom("ClusterIssuer")), "metadata": metadata("selfsigned", None, lbls),
+                  "spec": {"selfSigned": {}}})
+        self.add({**kinds.head(kinds.custom("Certificate")), "metadata": metadata(INTERNAL_CA_SECRET, p.namespace, lbls),
+                  "spec": {
+                      "isCA": True,
+                      "commonName": "Plate platform internal CA",
+                      "secretName": INTERNAL_CA_SECRET,
+                      "duration": "87600h",
+                      "renewBefore": "720h",
+                      "privateKey": {"algorithm": "ECDSA", "size": 256},
+                      "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": "selfsigned"},
+                  }})
+        self.add({**kinds.head(kinds.custom("ClusterIssuer")), "metadata": metadata(INTERNAL_ISSUER, None, lbls),
+                  "spec": {"ca": {"secretName": INTERNAL_CA_SECRET}}})

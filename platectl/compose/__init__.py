@@ -14,6 +14,7 @@ import cdk8s
 from components.argocd.app_of_apps import AppOfAppsProps, AppsChart, BootstrapChart
 from components.core import ComponentInfo
 from components.secrets import SecretStoreRef
+from components.tools.secret_stores import store_ref
 from components.workload import Hardening
 from envs import ConfigError
 from envs.model import Environment
@@ -28,17 +29,20 @@ HARDENING = {
 @dataclass(frozen=True)
 class Context:
     env: Environment
-    store: SecretStoreRef
     hardening: Hardening
+
+    def store(self, namespace: str) -> SecretStoreRef:
+        """The secret store ExternalSecrets in ``namespace`` use (one per namespace, see secret_stores)."""
+        return store_ref(namespace, self.env.secrets.refresh_interval)
 
 
 def compose(app: cdk8s.App, env: Environment) -> list[ComponentInfo]:
     """Add every component of ``env`` to ``app``, then the Applications that deploy them."""
-    from platectl.compose import apps, cluster
+    from platectl.compose import apps, cluster, tools
 
-    ctx = Context(env, SecretStoreRef(env.secrets.store_name, env.secrets.store_kind, env.secrets.refresh_interval),
-                  HARDENING[env.security_profile])
-    built = [*cluster.build(app, ctx), *apps.build(app, ctx)]
+    ctx = Context(env, HARDENING[env.security_profile])
+    built = [*cluster.build(app, ctx), *tools.build(app, ctx), *apps.build(app, ctx)]
+    built.append(tools.secret_stores(app, ctx, built))
     infos = [c.info for c in built]
     names = sorted(i.name for i in infos)
     unknown = sorted(set(env.gitops.prune) - set(names))

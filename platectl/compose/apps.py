@@ -22,7 +22,7 @@ def _service(cls: type[PlateService], ctx, app: App, pull_secret: str, **extra):
     env = ctx.env
     return cls.Props(
         namespace=env.namespace, image=app.image, replicas=app.replicas, resources=app.resources,
-        secret_store=ctx.store, secrets_path=app.secrets_path, hardening=ctx.hardening,
+        secret_store=ctx.store(env.namespace), secrets_path=app.secrets_path, hardening=ctx.hardening,
         autoscaling=app.autoscaling, disruption_budget_min_available=app.disruption_budget_min_available,
         pull_secret=pull_secret, port=SERVICE_PORT,
         **{"config": app.config, "egress_to": tuple(Peer(cidr=c) for c in app.egress_cidrs), **extra},
@@ -35,13 +35,13 @@ def build(scope: cdk8s.App, ctx) -> list:
 
     namespace = PlateNamespace(scope, PlateNamespaceProps(
         name=env.namespace, registry=a.web.image.registry, registry_pull_path=env.secrets.registry_pull_path,
-        secret_store=ctx.store))
+        secret_store=ctx.store(env.namespace)))
     pull = namespace.props.pull_secret
 
     cache = PlateCache(scope, PlateCacheProps(
         namespace=env.namespace, image=a.cache.image, exporter_image=a.cache.exporter_image,
         resources=a.cache.resources, exporter_resources=a.cache.exporter_resources,
-        storage_size=a.cache.storage_size, storage_class=env.storage_class, secret_store=ctx.store,
+        storage_size=a.cache.storage_size, storage_class=env.storage_class, secret_store=ctx.store(env.namespace),
         secrets_path=a.cache.secrets_path, max_memory=a.cache.max_memory, hardening=ctx.hardening,
         ingress_from=(Peer(app="plate-server", port=CACHE_PORT),)))
 

@@ -15,10 +15,7 @@ from components.cluster.nfs_provisioner import NfsProvisioner, NfsProvisionerPro
 def build(scope: cdk8s.App, ctx) -> list:
     env = ctx.env
     cm, lb, nfs, ic = env.cert_manager, env.metallb, env.nfs, env.ingress_controller
-    dns01 = None
-    if cm.dns01:
-        dns01 = Dns01Props(provider=cm.dns01.provider, dns_zones=tuple(cm.dns01.dns_zones),
-                           api_token_path=cm.dns01.api_token_path, secret_store=ctx.store)
+    dns01 = Dns01Props(provider=cm.dns01.provider, dns_zones=tuple(cm.dns01.dns_zones)) if cm.dns01 else None
     return [
         ExternalSecrets(scope, ExternalSecretsProps(resources=env.secrets.operator_resources,
                                                     replicas=env.secrets.operator_replicas)),

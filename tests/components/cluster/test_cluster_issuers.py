@@ -1,4 +1,5 @@
-from components.cluster.cluster_issuers import ISSUERS, ClusterIssuers, ClusterIssuersProps, Dns01Props
+from components.cluster.cluster_issuers import (DNS01_SECRET, INTERNAL_CA_SECRET, INTERNAL_ISSUER, ISSUERS,
+                                               ClusterIssuers, ClusterIssuersProps, Dns01Props)
 
 
 def test_issuers_match_golden_http01_through_the_ingress_class(golden, find):
@@ -13,15 +14,20 @@ def test_issuers_match_golden_http01_through_the_ingress_class(golden, find):
     assert ISSUERS["letsencrypt-staging"] == "https://acme-staging-v02.api.letsencrypt.org/directory"
 
 
-def test_dns01_solver_for_listed_zones_with_token_from_openbao(synth, find, store):
+def test_dns01_solver_for_listed_zones_reads_the_token_secret(synth, find):
     objs = synth(lambda app: ClusterIssuers(app, ClusterIssuersProps(
         email="ops@test.example", ingress_class="nginx",
-        dns01=Dns01Props(provider="cloudflare", dns_zones=("test.example",), api_token_path="infra/cloudflare",
-                         secret_store=store))))
+        dns01=Dns01Props(provider="cloudflare", dns_zones=("test.example",)))))
     solvers = find(objs, "ClusterIssuer", "letsencrypt-prod")["spec"]["acme"]["solvers"]
     assert solvers[0]["selector"] == {"dnsZones": ["test.example"]}
-    token_ref = solvers[0]["dns01"]["cloudflare"]["apiTokenSecretRef"]
-    es = find(objs, "ExternalSecret", token_ref["name"])
-    assert es["metadata"]["namespace"] == "cert-manager"
-    assert es["spec"]["data"][0]["remoteRef"] == {"key": "infra/cloudflare", "property": "api-token"}
+    assert solvers[0]["dns01"]["cloudflare"]["apiTokenSecretRef"] == {"name": DNS01_SECRET, "key": "api-token"}
     assert "http01" in solvers[1]
+    # the token's ExternalSecret is not here: it syncs in the tools layer, after the secret stores
+    assert not [o for o in objs.values() if o["kind"] == "ExternalSecret"]
+
+
+def test_internal_ca_issuer_is_built_on_a_self_signed_root(synth, find):
+    objs = synth(lambda app: ClusterIssuers(app, ClusterIssuersProps(email="ops@test.example", ingress_class="nginx")))
+    ca = find(objs, "Certificate", INTERNAL_CA_SECRET)["spec"]
+    assert ca["isCA"] is True and ca["issuerRef"]["name"] == "selfsigned"
+    assert find(objs, "ClusterIssuer", INTERNAL_ISSUER)["spec"] == {"ca": {"secretName": INTERNAL_CA_SECRET}}

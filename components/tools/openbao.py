@@ -1,0 +1,231 @@
+"""OpenBao: the platform's secret store, rendered by our own construct.
+
+A StatefulSet with integrated raft storage (or file storage for a single node), TLS on the
+listener from a cert-manager Certificate, a declarative file audit device on its own volume,
+Kubernetes service registration, and probes that keep sealed or standby nodes alive.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from components import hcl, kinds
+from components.core import Component, content_hash, labels, metadata, pod_security, selector
+from components.network import Peer, workload_policy
+from components.types import Image, Resources
+from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
+
+API_PORT, CLUSTER_PORT = 8200, 8201
+UID, GID = 100, 1000  # the openbao user of the upstream image
+HEALTH = "/v1/sys/health?standbyok=true&perfstandbyok=true"
+
+
+class OpenBaoProps(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    image: Image  # required
+    resources: Resources  # required
+    storage_class: str  # required: from the environment
+    data_size: str  # required
+    audit_size: str  # required
+    host: str  # required: the UI/API host behind the Ingress
+    ingress_class: str  # required
+    cluster_issuer: str  # required: signs the public Ingress certificate
+    internal_issuer: str  # required: signs the listener certificate (cluster-internal names)
+    replicas: Literal[1, 3, 5] = 1  # raft needs an odd quorum
+    storage: Literal["raft", "file"] = "raft"
+    ui: bool = True
+    tls: bool = True  # the Ingress; the listener always has TLS
+    seal_type: str = "shamir"  # "shamir" (manual unseal, no stanza) or a KMS seal type
+    seal_options: dict[str, str] = {}
+    name: str = "openbao"
+    namespace: str = "openbao"
+    hardening: Hardening = HARDENED
+    ingress_from: tuple[Peer, ...] = ()  # namespaces allowed to call the API (ESO, the ingress controller)
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.storage == "file" and self.replicas != 1:
+            raise ValueError(f"file storage runs a single node (got {self.replicas} replicas); use raft")
+        if self.seal_type == "shamir" and self.seal_options:
+            raise ValueError("the shamir seal takes no options")
+        return self
+
+
+class OpenBao(Component):
+    layer = "tools"
+    rank = 0  # everything that reads secrets comes after it
+
+    def __init__(self, scope, props: OpenBaoProps):
+        super().__init__(scope, props.name, props.namespace, namespace_labels=pod_security("restricted"))
+        self.props = p = props
+        self.common_labels = labels(p.name, "secrets", p.image.tag)
+        self.internal = f"{p.name}-internal"
+        self.tls_secret = f"{p.name}-tls"
+        for obj in (self.service_account(), *self.rbac(), self.config_map(), self.certificate(),
+                    self.service(p.name, headless=False), self.service(self.internal, headless=True),
+                    self.stateful_set(), self.ingress(), self.network_policy()):
+            self.add(obj)
+        if p.replicas > 1:
+            self.add({**kinds.head(kinds.builtin("PodDisruptionBudget")),
+                      "metadata": metadata(p.name, p.namespace, self.common_labels),
+                      "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector(p.name)}}})
+
+    def _md(self, name: str | None = None, annotations: dict | None = None) -> dict:
+        return metadata(name or self.props.name, self.props.namespace, self.common_labels, annotations)
+
+    def config(self) -> str:
+        p = self.props
+        listener = hcl.Block("listener", ("tcp",), {
+            "address": f"[::]:{API_PORT}",
+            "cluster_address": f"[::]:{CLUSTER_PORT}",
+            "tls_cert_file": "/openbao/tls/tls.crt",
+            "tls_key_file": "/openbao/tls/tls.key",
+            "tls_min_version": "tls12",
+            "telemetry": {"unauthenticated_metrics_access": True},
+        })
+        if p.storage == "raft":
+            joins = tuple(hcl.Block("retry_join", (), {
+                "leader_api_addr": f"https://{p.name}-{i}.{self.internal}:{API_PORT}",
+                "leader_ca_cert_file": "/openbao/tls/ca.crt",
+            }) for i in range(p.replicas))
+            storage = hcl.Block("storage", ("raft",), {"path": "/openbao/data", "retry_join": joins})
+        else:
+            storage = hcl.Block("storage", ("file",), {"path": "/openbao/data"})
+        items: list = [("ui", p.ui), ("disable_mlock", True), ("cluster_name", p.name), listener, storage,
+                       hcl.Block("service_registration", ("kubernetes",), {})]
+        if p.seal_type != "shamir":
+            items.append(hcl.Block("seal", (p.seal_type,), dict(sorted(p.seal_options.items()))))
+        items.append(hcl.Block("audit", ("file", "file"), {
+            "description": "every request and response, on the audit volume",
+            "options": {"file_path": "/openbao/audit/audit.log"},
+        }))
+        items.append(hcl.Block("telemetry", (), {"prometheus_retention_time": "30s", "disable_hostname": True}))
+        return hcl.render(*items)
+
+    def service_account(self) -> dict:
+        # The token is needed: service registration labels pods, and the Kubernetes auth method
+        # reviews the tokens of External Secrets' service accounts.
+        return {**kinds.head(kinds.builtin("ServiceAccount")), "metadata": self._md(), "automountServiceAccountToken": True}
+
+    def rbac(self) -> list[dict]:
+        p = self.props
+        subject = [{"kind": "ServiceAccount", "name": p.name, "namespace": p.namespace}]
+        return [
+            {**kinds.head(kinds.builtin("Role")), "metadata": self._md(),
+             "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "update", "patch"]}]},
+            {**kinds.head(kinds.builtin("RoleBinding")), "metadata": self._md(),
+             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": p.name},
+             "subjects": subject},
+            {**kinds.head(kinds.builtin("ClusterRoleBinding")),
+             "metadata": metadata(f"{p.name}-auth-delegator", None, self.common_labels),
+             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:auth-delegator"},
+             "subjects": subject},
+        ]
+
+    def config_map(self) -> dict:
+        return {**kinds.head(kinds.builtin("ConfigMap")), "metadata": self._md(f"{self.props.name}-config"),
+                "data": {"config.hcl": self.config()}}
+
+    def certificate(self) -> dict:
+        p = self.props
+        ns = p.namespace
+        names = [p.name, f"{p.name}.{ns}.svc", f"{p.name}.{ns}.svc.cluster.local",
+                 f"*.{self.internal}", f"*.{self.internal}.{ns}.svc", f"*.{self.internal}.{ns}.svc.cluster.local"]
+        return {**kinds.head(kinds.custom("Certificate")), "metadata": self._md(self.tls_secret), "spec": {
+            "secretName": self.tls_secret,
+            "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": p.internal_issuer},
+            "commonName": f"{p.name}.{ns}.svc",
+            "dnsNames": names,
+            "ipAddresses": ["127.0.0.1"],
+            "duration": "2160h",
+            "renewBefore": "360h",
+            "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+            "usages": ["server auth", "client auth"],
+        }}
+
+    def service(self, name: str, headless: bool) -> dict:
+        p = self.props
+        ports = [{"name": "https", "port": API_PORT, "targetPort": "https", "protocol": "TCP"}]
+        spec: dict = {"type": "ClusterIP"}
+        sel = selector(p.name)
+        if headless:
+            ports.append({"name": "cluster", "port": CLUSTER_PORT, "targetPort": "cluster", "protocol": "TCP"})
+            spec.update({"clusterIP": "None", "publishNotReadyAddresses": True})
+        elif p.replicas > 1:
+            sel = {**sel, "openbao-active": "true"}  # set by service registration on the leader
+        spec.update({"selector": sel, "ports": ports})
+        return {**kinds.head(kinds.builtin("Service")), "metadata": self._md(name), "spec": spec}
+
+    def stateful_set(self) -> dict:
+        p = self.props
+        env = [
+            {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+            {"name": "HOSTNAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+            {"name": "BAO_K8S_POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+            {"name": "BAO_K8S_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+            {"name": "BAO_API_ADDR", "value": f"https://$(POD_IP):{API_PORT}"},
+            {"name": "BAO_CLUSTER_ADDR", "value": f"https://$(HOSTNAME).{self.internal}:{CLUSTER_PORT}"},
+            {"name": "BAO_ADDR", "value": f"https://127.0.0.1:{API_PORT}"},
+            {"name": "BAO_CACERT", "value": "/openbao/tls/ca.crt"},
+            {"name": "SKIP_SETCAP", "value": "true"},
+            {"name": "SKIP_CHOWN", "value": "true"},
+        ]
+        container = Container(
+            name="openbao", image=p.image.ref, resources=p.resources,
+            ports={"https": API_PORT, "cluster": CLUSTER_PORT},
+            command=("bao",),
+            args=("server", "-config=/openbao/config/config.hcl"),
+            env=tuple(env),
+            # Liveness tolerates sealed, uninitialised and standby nodes: restarting them would not help.
+            liveness=Probe(path=f"{HEALTH}&sealedcode=204&uninitcode=204", port="https", scheme="HTTPS",
+                           initial_delay=60, period=10),
+            # Readiness: only unsealed nodes (active or standby) receive traffic.
+            readiness=Probe(path=HEALTH, port="https", scheme="HTTPS", initial_delay=5, period=5),
+            writable_paths=("/tmp",),
+            mounts=({"name": "config", "mountPath": "/openbao/config", "readOnly": True},
+                    {"name": "tls", "mountPath": "/openbao/tls", "readOnly": True},
+                    {"name": "data", "mountPath": "/openbao/data"},
+                    {"name": "audit", "mountPath": "/openbao/audit"}),
+        )
+        opts = PodOptions(
+            service_account=p.name, run_as_user=UID, run_as_group=GID, fs_group=GID, automount_token=True,
+            volumes=({"name": "config", "configMap": {"name": f"{p.name}-config"}},
+                     {"name": "tls", "secret": {"secretName": self.tls_secret}}),
+            termination_grace=30,
+        )
+        annotations = {"checksum/config": content_hash(self.config())}
+        template = pod_template(self.common_labels, annotations, [container], opts, p.hardening)
+        if p.replicas > 1:
+            template["spec"]["affinity"] = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                {"labelSelector": {"matchLabels": selector(p.name)}, "topologyKey": "kubernetes.io/hostname"}]}}
+        claims = [{"metadata": {"name": n, "labels": selector(p.name)}, "spec": {
+            "accessModes": ["ReadWriteOnce"], "storageClassName": p.storage_class,
+            "resources": {"requests": {"storage": size}}}} for n, size in (("data", p.data_size), ("audit", p.audit_size))]
+        return {**kinds.head(kinds.builtin("StatefulSet")), "metadata": self._md(), "spec": {
+            "replicas": p.replicas,
+            "serviceName": self.internal,
+            "podManagementPolicy": "Parallel",
+            # Each node must be unsealed after a restart: upgrades are rolled by an operator, pod by pod.
+            "updateStrategy": {"type": "OnDelete"},
+            "selector": {"matchLabels": selector(p.name)},
+            "template": template,
+            "volumeClaimTemplates": claims,
+        }}
+
+    def ingress(self) -> dict:
+        p = self.props
+        annotations = {"cert-manager.io/cluster-issuer": p.cluster_issuer} if p.tls else {}
+        annotations["nginx.ingress.kubernetes.io/backend-protocol"] = "HTTPS"
+        spec: dict = {"ingressClassName": p.ingress_class}
+        if p.tls:
+            spec["tls"] = [{"hosts": [p.host], "secretName": f"{p.name}-ingress-tls"}]
+        spec["rules"] = [{"host": p.host, "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
+            "service": {"name": p.name, "port": {"name": "https"}}}}]}}]
+        return {**kinds.head(kinds.builtin("Ingress")), "metadata": self._md(annotations=annotations), "spec": spec}
+
+    def network_policy(self) -> dict:
+        p = self.props
+        peers = (*p.ingress_from, Peer(app=p.name, port=API_PORT), Peer(app=p.name, port=CLUSTER_PORT))
+        return workload_policy(p.name, p.namespace, self.common_labels, ingress=peers, egress=())

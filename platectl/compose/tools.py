@@ -1,0 +1,54 @@
+"""The development-tools layer of one environment: OpenBao, the secret stores, credentials."""
+from __future__ import annotations
+
+import cdk8s
+
+from components.cluster.cluster_issuers import DNS01_SECRET, INTERNAL_ISSUER
+from components.network import Peer
+from components.secrets import RemoteValue
+from components.tools.credentials import Credentials, CredentialsProps
+from components.tools.openbao import API_PORT, OpenBao, OpenBaoProps
+from components.tools.secret_stores import Consumer, SecretStores, SecretStoresProps
+
+ESO_NAMESPACE = "external-secrets"
+
+
+def build(scope: cdk8s.App, ctx) -> list:
+    env = ctx.env
+    bao = env.openbao
+    seal = bao.seal.model_dump(exclude={"type"})
+    openbao = OpenBao(scope, OpenBaoProps(
+        image=bao.image, resources=bao.resources, storage_class=env.storage_class, data_size=bao.data_size,
+        audit_size=bao.audit_size, host=env.hosts.openbao, ingress_class=env.ingress_controller.class_name,
+        cluster_issuer=env.ingress.cluster_issuer, internal_issuer=INTERNAL_ISSUER, replicas=bao.replicas,
+        storage=bao.storage, ui=bao.ui, tls=env.ingress.tls, seal_type=bao.seal.type,
+        seal_options={k: str(v) for k, v in seal.items()}, hardening=ctx.hardening,
+        ingress_from=(Peer(namespace=ESO_NAMESPACE, port=API_PORT),
+                      Peer(namespace=env.ingress_controller.namespace, port=API_PORT))))
+    built: list = [openbao]
+    if env.cert_manager.dns01:
+        built.append(Credentials(scope, CredentialsProps(
+            name="acme-dns01-credentials", namespace="cert-manager", secret_name=DNS01_SECRET,
+            values=(RemoteValue("api-token", env.cert_manager.dns01.api_token_path, "api-token"),),
+            secret_store=ctx.store("cert-manager"))))
+    return built
+
+
+def secret_stores(scope: cdk8s.App, ctx, built: list) -> SecretStores:
+    """One store per namespace that has ExternalSecrets, granting exactly the paths they read."""
+    paths: dict[str, set[str]] = {}
+    for component in built:
+        for m in getattr(component, "manifests", []):
+            if m["kind"] != "ExternalSecret":
+                continue
+            keys = {d["remoteRef"]["key"] for d in m["spec"].get("data", [])}
+            keys |= {d["extract"]["key"] for d in m["spec"].get("dataFrom", []) if "extract" in d}
+            paths.setdefault(m["metadata"]["namespace"], set()).update(keys)
+    env = ctx.env
+    bao = next(c for c in built if isinstance(c, OpenBao))
+    return SecretStores(scope, SecretStoresProps(
+        consumers=tuple(Consumer(ns, tuple(sorted(p))) for ns, p in sorted(paths.items())),
+        server=f"https://{bao.props.name}.{bao.props.namespace}.svc:{API_PORT}", ca_secret=bao.tls_secret,
+        ca_namespace=bao.props.namespace,
+        kv_mount=env.secrets.kv_mount, auth_mount=env.secrets.auth_mount, role_prefix=f"eso-{env.name}",
+        namespace=ESO_NAMESPACE))
