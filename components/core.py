@@ -33,17 +33,18 @@ class HelmSource:
 
 @dataclass(frozen=True)
 class ComponentInfo:
-    """What the App-of-Apps rule needs to know about a component."""
+    """What the App-of-Apps rule and the namespaces component need to know about a component."""
 
     name: str
     layer: Layer
     rank: int  # order inside the layer: providers of CRDs or secrets first
     namespace: str
-    namespace_rendered: bool  # True when some component renders this Namespace object
-    helm: HelmSource | None = None  # None: the source is the component's folder in dist/
+    helm: HelmSource | None = None  # an upstream chart Argo CD renders
+    has_manifests: bool = True  # objects of ours in dist/<env>/<name>/
     server_side_apply: bool = False  # for charts whose CRDs exceed the client-side apply annotation limit
-    namespace_labels: dict[str, str] = field(default_factory=dict)  # set on a namespace Argo CD creates
     provides_crds: tuple[str, ...] = ()  # API groups whose CRDs this component installs
+    pod_security: str | None = None  # the Pod Security level its workloads need; None: no workloads
+    pod_security_reason: str = ""  # why, when it is lower than "restricted"
 
 
 class Manifest(cdk8s.ApiObject):
@@ -63,22 +64,48 @@ class Manifest(cdk8s.ApiObject):
 
 
 class Component(cdk8s.Chart):
-    """A platform component: one folder in dist/<env>/ and one Argo CD Application."""
+    """A platform component: one Argo CD Application, and a folder in dist/<env>/ for our objects.
+
+    ``pod_security`` is the Pod Security level the component's workloads need in its namespace;
+    anything below "restricted" must come with ``pod_security_reason``.
+    """
 
     layer: ClassVar[Layer]
     rank: ClassVar[int]
+    server_side_apply: ClassVar[bool] = False
+    provides_crds: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, scope: Construct, name: str, namespace: str, *, namespace_rendered: bool = False,
-                 namespace_labels: dict[str, str] | None = None):
+    def __init__(self, scope: Construct, name: str, namespace: str, *, pod_security: str | None = "restricted",
+                 pod_security_reason: str = "", helm: HelmSource | None = None):
         super().__init__(scope, name, disable_resource_name_hashes=True)
-        self.info = ComponentInfo(name, self.layer, self.rank, namespace, namespace_rendered,
-                                  namespace_labels=dict(namespace_labels or {}))
+        if pod_security not in (None, "restricted") and not pod_security_reason:
+            raise ValueError(f"component {name!r}: Pod Security {pod_security!r} needs a reason")
+        self._info = dict(name=name, layer=self.layer, rank=self.rank, namespace=namespace, helm=helm,
+                          server_side_apply=self.server_side_apply, provides_crds=self.provides_crds,
+                          pod_security=pod_security, pod_security_reason=pod_security_reason)
         self.manifests: list[dict] = []
+
+    @property
+    def info(self) -> ComponentInfo:
+        return ComponentInfo(**self._info, has_manifests=bool(self.manifests))
 
     def add(self, manifest: dict) -> dict:
         Manifest(self, manifest)
         self.manifests.append(manifest)
         return manifest
+
+
+class HelmRelease(Component):
+    """A component installed from an upstream Helm chart, with values built from typed props.
+
+    Objects it adds itself (ExternalSecrets the chart's existing-secret settings name, a cache
+    volume, ...) are rendered next to it and synced by the same Application (multi-source).
+    """
+
+    def __init__(self, scope: Construct, name: str, namespace: str, chart, values: dict, *,
+                 pod_security: str | None = "restricted", pod_security_reason: str = ""):
+        super().__init__(scope, name, namespace, pod_security=pod_security, pod_security_reason=pod_security_reason,
+                         helm=HelmSource(chart.repo_url, chart.name, chart.version, values))
 
 
 def labels(name: str, role: str, version: str | None = None) -> dict[str, str]:
@@ -118,27 +145,3 @@ def content_hash(value: object) -> str:
 def pod_security(level: str) -> dict[str, str]:
     """Pod Security Admission labels: ``level`` enforced, audited and warned."""
     return {f"pod-security.kubernetes.io/{mode}": level for mode in ("enforce", "audit", "warn")}
-
-
-class HelmRelease(Construct):
-    """A component installed from an upstream Helm chart: nothing in dist/ but its Application.
-
-    Subclasses set ``layer``, ``rank``, ``chart`` (a versions.Chart) and build ``values()`` from
-    their typed props.
-    """
-
-    layer: ClassVar[Layer]
-    rank: ClassVar[int]
-    server_side_apply: ClassVar[bool] = False
-    provides_crds: ClassVar[tuple[str, ...]] = ()
-
-    def __init__(self, scope: Construct, name: str, namespace: str, chart, values: dict, *,
-                 pod_security_level: str = "restricted"):
-        super().__init__(scope, name)
-        self.info = ComponentInfo(
-            name, self.layer, self.rank, namespace, namespace_rendered=False,
-            helm=HelmSource(chart.repo_url, chart.name, chart.version, values),
-            server_side_apply=self.server_side_apply,
-            namespace_labels=pod_security(pod_security_level),
-            provides_crds=self.provides_crds,
-        )

@@ -34,6 +34,10 @@ def render_environment(env: Environment, outdir: Path) -> None:
     app = cdk8s.App(outdir=str(outdir), yaml_output_type=cdk8s.YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE)
     compose(app, env)
     app.synth()
+    # Chart-only components have no objects of ours: cdk8s still leaves an empty folder.
+    for folder in sorted(outdir.iterdir()):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def load_all(names: list[str], data: dict[str, dict] | None = None) -> list[Environment]:

@@ -188,11 +188,24 @@ def test_production_is_hardened_pinned_replicated_and_tls_everywhere(objects):
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_namespace_enforces_restricted_pod_security(objects, env):
-    ns = [o for o in per_env(objects, env) if o.kind == "Namespace"]
-    assert ns
-    for o in ns:
-        assert o.data["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+def test_every_namespace_is_rendered_with_pod_security_and_a_reason_below_restricted(objects, env):
+    objs = per_env(objects, env)
+    namespaces = {o.name: o.data["metadata"] for o in objs if o.kind == "Namespace"}
+    used = {o.namespace for o in objs if o.namespace} | {
+        a.data["spec"]["destination"]["namespace"] for a in objs if a.kind == "Application" and a.component == "apps"}
+    assert used - {"default", "argocd"} <= set(namespaces), "namespace used but not rendered"
+    for name, md in namespaces.items():
+        level = md["labels"]["pod-security.kubernetes.io/enforce"]
+        assert md["labels"]["pod-security.kubernetes.io/warn"] == level
+        if level != "restricted":
+            assert md["annotations"]["plate.io/pod-security-reason"], name
+    plate = envs.load(env).namespace
+    assert namespaces[plate]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_no_application_creates_a_namespace(objects):
+    for a in (o for o in objects if o.kind == "Application"):
+        assert "CreateNamespace=true" not in a.data["spec"]["syncPolicy"].get("syncOptions", []), a.file
 
 
 @pytest.mark.parametrize("env", ENVS)

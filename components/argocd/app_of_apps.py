@@ -17,14 +17,17 @@ LAYER_WAVE: dict[Layer, int] = {"cluster-services": 0, "tools": 10, "apps": 20}
 PROJECT_WAVE = -1  # AppProjects exist before any Application that uses them
 MAX_RANK = 9  # a layer owns waves [base, base + MAX_RANK]
 FINALIZER = "resources-finalizer.argocd.argoproj.io"
+EXISTING_NAMESPACES = frozenset({"default", "kube-system"})  # every cluster has them
 
-# Cluster-scoped kinds a layer's project may create. Applications may only bring their Namespace.
+# Cluster-scoped kinds a layer's project may create. Cluster services may create any (namespaces
+# included); development tools only what their charts and the secret stores need; applications none.
 CLUSTER_RESOURCES: dict[Layer, list[dict]] = {
     "cluster-services": [{"group": "*", "kind": "*"}],
-    "tools": [{"group": "", "kind": "Namespace"},
+    "tools": [{"group": "apiextensions.k8s.io", "kind": "CustomResourceDefinition"},
+              {"group": "rbac.authorization.k8s.io", "kind": "ClusterRole"},
               {"group": "rbac.authorization.k8s.io", "kind": "ClusterRoleBinding"},
               {"group": "external-secrets.io", "kind": "ClusterSecretStore"}],
-    "apps": [{"group": "", "kind": "Namespace"}],
+    "apps": [],
 }
 
 
@@ -72,25 +75,28 @@ def _sync_policy(props: AppOfAppsProps, prune: bool, options: list[str]) -> dict
     return policy
 
 
-def source(props: AppOfAppsProps, info: ComponentInfo) -> dict:
-    if info.helm is None:
-        return {"repoURL": props.repo_url, "targetRevision": props.revision, "path": path(props, info.name)}
-    helm = info.helm
-    return {"repoURL": helm.repo_url, "chart": helm.chart, "targetRevision": helm.version,
-            "helm": {"releaseName": info.name, "valuesObject": helm.values}}
+def sources(props: AppOfAppsProps, info: ComponentInfo) -> list[dict]:
+    """The chart (if any), then our own objects (if any)."""
+    out = []
+    if info.helm is not None:
+        helm = info.helm
+        out.append({"repoURL": helm.repo_url, "chart": helm.chart, "targetRevision": helm.version,
+                    "helm": {"releaseName": info.name, "valuesObject": helm.values}})
+    if info.has_manifests or info.helm is None:
+        out.append({"repoURL": props.repo_url, "targetRevision": props.revision, "path": path(props, info.name)})
+    return out
 
 
-def application(props: AppOfAppsProps, info: ComponentInfo) -> dict:
-    options = [] if info.namespace_rendered else ["CreateNamespace=true"]
+def application(props: AppOfAppsProps, info: ComponentInfo, rendered_namespaces: frozenset[str] = frozenset()) -> dict:
+    options = [] if info.namespace in rendered_namespaces | EXISTING_NAMESPACES else ["CreateNamespace=true"]
     if info.server_side_apply:
         options.append("ServerSideApply=true")
     annotations = {"argocd.argoproj.io/sync-wave": str(wave(info))}
-    if info.helm is None:
+    if info.has_manifests:
         # Only a change under the Application's own path refreshes it.
-        annotations["argocd.argoproj.io/manifest-generate-paths"] = "."
+        annotations["argocd.argoproj.io/manifest-generate-paths"] = "." if info.helm is None else path(props, info.name)
     policy = _sync_policy(props, props.prune.get(info.name, True), options)
-    if not info.namespace_rendered and info.namespace_labels:
-        policy["managedNamespaceMetadata"] = {"labels": dict(info.namespace_labels)}
+    srcs = sources(props, info)
     return {
         **kinds.head(kinds.custom("Application")),
         "metadata": {
@@ -102,7 +108,7 @@ def application(props: AppOfAppsProps, info: ComponentInfo) -> dict:
         },
         "spec": {
             "project": project_name(props, info.layer),
-            "source": source(props, info),
+            **({"source": srcs[0]} if len(srcs) == 1 else {"sources": srcs}),
             "destination": {"server": props.destination_server, "namespace": info.namespace},
             "syncPolicy": policy,
         },
@@ -112,6 +118,7 @@ def application(props: AppOfAppsProps, info: ComponentInfo) -> dict:
 def app_project(props: AppOfAppsProps, layer: Layer, infos: list[ComponentInfo]) -> dict:
     namespaces = sorted({i.namespace for i in infos if i.layer == layer})
     charts = sorted({i.helm.repo_url for i in infos if i.layer == layer and i.helm})
+    cluster_resources = CLUSTER_RESOURCES[layer]
     return {
         **kinds.head(kinds.custom("AppProject")),
         "metadata": {
@@ -124,7 +131,7 @@ def app_project(props: AppOfAppsProps, layer: Layer, infos: list[ComponentInfo])
             "description": f"{props.environment}: {layer} layer",
             "sourceRepos": [props.repo_url, *charts],
             "destinations": [{"server": props.destination_server, "namespace": ns} for ns in namespaces],
-            "clusterResourceWhitelist": CLUSTER_RESOURCES[layer],
+            "clusterResourceWhitelist": cluster_resources,
         },
     }
 
@@ -167,13 +174,14 @@ def root_application(props: AppOfAppsProps) -> dict:
 class AppsChart(cdk8s.Chart):
     """dist/<env>/apps: the AppProject of each rendered layer and one Application per component."""
 
-    def __init__(self, scope: Construct, props: AppOfAppsProps, infos: list[ComponentInfo]):
+    def __init__(self, scope: Construct, props: AppOfAppsProps, infos: list[ComponentInfo],
+                 rendered_namespaces: frozenset[str] = frozenset()):
         super().__init__(scope, "apps", disable_resource_name_hashes=True)
         for layer in LAYER_WAVE:
             if any(i.layer == layer for i in infos):
                 Manifest(self, app_project(props, layer, infos))
         for info in sorted(infos, key=lambda i: (wave(i), i.name)):
-            Manifest(self, application(props, info))
+            Manifest(self, application(props, info, rendered_namespaces))
 
 
 class BootstrapChart(cdk8s.Chart):

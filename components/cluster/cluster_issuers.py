@@ -44,7 +44,7 @@ class ClusterIssuers(Component):
     rank = 1  # after cert-manager, which installs the ClusterIssuer CRD
 
     def __init__(self, scope, props: ClusterIssuersProps):
-        super().__init__(scope, "cluster-issuers", props.namespace, namespace_rendered=False)
+        super().__init__(scope, "cluster-issuers", props.namespace, pod_security=None)
         self.props = p = props
         lbls = labels("cluster-issuers", "certificate-issuer")
         for name, server in ISSUERS.items():

@@ -43,7 +43,6 @@ class IngressNginx(HelmRelease):
             "metrics": {"enabled": True, "serviceMonitor": {"enabled": p.service_monitor}},
             "admissionWebhooks": {"enabled": True},
         }}
-        # The controller binds 80/443 with NET_BIND_SERVICE: "baseline" admits it, "restricted" does not.
-        super().__init__(scope, "ingress-nginx", p.namespace, versions.INGRESS_NGINX, values,
-                         pod_security_level="baseline")
+        super().__init__(scope, "ingress-nginx", p.namespace, versions.INGRESS_NGINX, values, pod_security="baseline",
+                         pod_security_reason="the controller adds NET_BIND_SERVICE to bind ports 80 and 443")
         self.props = props

@@ -30,6 +30,6 @@ class MetalLB(HelmRelease):
             "controller": {"resources": resources(p.controller_resources, HARDENED)},
             "speaker": {"frr": {"enabled": False}, "resources": resources(p.speaker_resources, HARDENED)},
         }
-        # The speaker uses the host network and NET_RAW to answer ARP: only "privileged" admits it.
-        super().__init__(scope, "metallb", p.namespace, versions.METALLB, values, pod_security_level="privileged")
+        super().__init__(scope, "metallb", p.namespace, versions.METALLB, values, pod_security="privileged",
+                         pod_security_reason="the speaker uses the host network and NET_RAW to answer ARP")
         self.props = props

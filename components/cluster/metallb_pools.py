@@ -29,7 +29,7 @@ class MetalLBPools(Component):
     rank = 1  # after the MetalLB chart and its CRDs
 
     def __init__(self, scope, props: MetalLBPoolsProps):
-        super().__init__(scope, "metallb-pools", props.namespace, namespace_rendered=False)
+        super().__init__(scope, "metallb-pools", props.namespace, pod_security=None)
         self.props = p = props
         lbls = labels("metallb-pools", "load-balancer")
         for pool in p.pools:

@@ -42,7 +42,6 @@ class NfsProvisioner(HelmRelease):
             "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
                                 "seccompProfile": {"type": "RuntimeDefault"}},
         }
-        # The provisioner mounts the export as an `nfs` volume, which "restricted" forbids.
         super().__init__(scope, "nfs-provisioner", p.namespace, versions.NFS_PROVISIONER, values,
-                         pod_security_level="baseline")
+                         pod_security="baseline", pod_security_reason="the provisioner mounts the export as an nfs volume")
         self.props = props

@@ -48,7 +48,7 @@ class PlateCache(Component):
     Props = PlateCacheProps
 
     def __init__(self, scope, props: PlateCacheProps):
-        super().__init__(scope, props.name, props.namespace, namespace_rendered=True)
+        super().__init__(scope, props.name, props.namespace)
         self.props = p = props
         self.common_labels = labels(p.name, "cache", p.image.tag)
         self.add({**kinds.head(kinds.builtin("ServiceAccount")), "metadata": metadata(p.name, p.namespace, self.common_labels),

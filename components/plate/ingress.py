@@ -41,7 +41,7 @@ class PlateIngress(Component):
     Props = PlateIngressProps
 
     def __init__(self, scope, props: PlateIngressProps):
-        super().__init__(scope, "plate-ingress", props.namespace, namespace_rendered=True)
+        super().__init__(scope, "plate-ingress", props.namespace, pod_security=None)
         p = props
         annotations = {"cert-manager.io/cluster-issuer": p.cluster_issuer} if p.tls else {}
         annotations["nginx.ingress.kubernetes.io/proxy-body-size"] = p.max_body_size

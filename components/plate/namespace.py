@@ -1,11 +1,11 @@
-"""plate-namespace: the environment's namespace, its Pod Security level, the default-deny network
-policy, and the registry pull secret every Plate workload uses."""
+"""plate-namespace: what applies to the whole Plate namespace: the default-deny network policy,
+DNS egress, and the registry pull secret every Plate workload uses. (The Namespace object and its
+Pod Security level are rendered by the cluster-services ``namespaces`` component.)"""
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from components import kinds
-from components.core import Component, labels, metadata, pod_security
+from components.core import Component, labels
 from components.network import allow_dns, default_deny
 from components.secrets import RemoteValue, SecretStoreRef, external_secret
 
@@ -21,7 +21,6 @@ class PlateNamespaceProps(BaseModel):
     registry: str  # required: the registry host the pull secret authenticates against
     registry_pull_path: str  # required: KV entry with ``username`` and ``password`` properties
     secret_store: SecretStoreRef  # required
-    pod_security: str = "restricted"  # enforced, audited and warned
     pull_secret: str = "plate-registry"
 
 
@@ -31,11 +30,9 @@ class PlateNamespace(Component):
     Props = PlateNamespaceProps
 
     def __init__(self, scope, props: PlateNamespaceProps):
-        super().__init__(scope, "plate-namespace", props.name, namespace_rendered=True)
+        super().__init__(scope, "plate-namespace", props.name, pod_security=None)
         self.props = p = props
         lbls = labels("plate-namespace", "namespace")
-        self.add({**kinds.head(kinds.builtin("Namespace")),
-                  "metadata": metadata(p.name, None, {**lbls, **pod_security(p.pod_security)})})
         self.add(default_deny(p.name, lbls))
         self.add(allow_dns(p.name, lbls))
         self.add(external_secret(

@@ -47,7 +47,7 @@ class PlateService(Component):
     Props = PlateServiceProps
 
     def __init__(self, scope, props: PlateServiceProps):
-        super().__init__(scope, props.name, props.namespace, namespace_rendered=True)
+        super().__init__(scope, props.name, props.namespace)
         self.props = p = props
         self.common_labels = labels(p.name, p.role, p.image.tag)
         self.add(self.service_account())

@@ -24,7 +24,7 @@ class Credentials(Component):
     rank = 2  # right after the secret stores
 
     def __init__(self, scope, props: CredentialsProps):
-        super().__init__(scope, props.name, props.namespace, namespace_rendered=False)
+        super().__init__(scope, props.name, props.namespace, pod_security=None)
         self.props = p = props
         self.add(external_secret(p.secret_name, p.namespace, labels(p.name, "credentials"), p.secret_store,
                                  values=p.values))

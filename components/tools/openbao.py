@@ -58,7 +58,7 @@ class OpenBao(Component):
     rank = 0  # everything that reads secrets comes after it
 
     def __init__(self, scope, props: OpenBaoProps):
-        super().__init__(scope, props.name, props.namespace, namespace_labels=pod_security("restricted"))
+        super().__init__(scope, props.name, props.namespace)
         self.props = p = props
         self.common_labels = labels(p.name, "secrets", p.image.tag)
         self.internal = f"{p.name}-internal"

@@ -50,7 +50,7 @@ class SecretStores(Component):
     rank = 1  # after OpenBao, before every tool or app that reads a secret
 
     def __init__(self, scope, props: SecretStoresProps):
-        super().__init__(scope, "secret-stores", props.namespace, namespace_rendered=False)
+        super().__init__(scope, "secret-stores", props.namespace, pod_security=None)
         self.props = p = props
         lbls = labels("secret-stores", "secrets")
         files: dict[str, str] = {}

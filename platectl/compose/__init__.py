@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import cdk8s
 
 from components.argocd.app_of_apps import AppOfAppsProps, AppsChart, BootstrapChart
+from components.cluster.namespaces import Namespaces, NamespacesProps, derive
 from components.core import ComponentInfo
 from components.secrets import SecretStoreRef
 from components.tools.secret_stores import store_ref
@@ -43,6 +44,8 @@ def compose(app: cdk8s.App, env: Environment) -> list[ComponentInfo]:
     ctx = Context(env, HARDENING[env.security_profile])
     built = [*cluster.build(app, ctx), *tools.build(app, ctx), *apps.build(app, ctx)]
     built.append(tools.secret_stores(app, ctx, built))
+    namespaces = Namespaces(app, NamespacesProps(namespaces=derive([c.info for c in built])))
+    built.append(namespaces)
     infos = [c.info for c in built]
     names = sorted(i.name for i in infos)
     unknown = sorted(set(env.gitops.prune) - set(names))
@@ -54,6 +57,6 @@ def compose(app: cdk8s.App, env: Environment) -> list[ComponentInfo]:
         environment=env.name, repo_url=env.gitops.repo_url, revision=env.gitops.rendered_branch,
         argocd_namespace=env.gitops.argocd_namespace, destination_server=env.gitops.destination.server,
         prune=dict(env.gitops.prune), retry_limit=env.gitops.retry_limit)
-    AppsChart(app, aoa, infos)
+    AppsChart(app, aoa, infos, frozenset(namespaces.names))
     BootstrapChart(app, aoa)
     return infos

@@ -52,10 +52,11 @@ def test_server_side_apply_where_the_chart_ships_large_crds(resources, synth, fi
 
 @pytest.mark.parametrize("name,level", [("cert-manager", "restricted"), ("metallb", "privileged"),
                                         ("nfs-provisioner", "baseline"), ("ingress-nginx", "baseline")])
-def test_created_namespaces_get_the_lowest_pod_security_level_that_works(resources, synth, find, name, level):
-    objs = synth(lambda app: AppsChart(app, PROPS, [charts(resources)[name](app).info]))
-    labels = find(objs, "Application", f"test-{name}")["spec"]["syncPolicy"]["managedNamespaceMetadata"]["labels"]
-    assert labels["pod-security.kubernetes.io/enforce"] == level
+def test_charts_declare_the_lowest_pod_security_level_that_works(resources, name, level):
+    from cdk8s import App
+    info = charts(resources)[name](App()).info
+    assert info.pod_security == level
+    assert (info.pod_security_reason != "") is (level != "restricted")
 
 
 def test_values_reflect_typed_props(resources):
