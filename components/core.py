@@ -45,6 +45,7 @@ class ComponentInfo:
     provides_crds: tuple[str, ...] = ()  # API groups whose CRDs this component installs
     pod_security: str | None = None  # the Pod Security level its workloads need; None: no workloads
     pod_security_reason: str = ""  # why, when it is lower than "restricted"
+    warnings: tuple[str, ...] = ()  # printed by the render: settings a reviewer must not miss
 
 
 class Manifest(cdk8s.ApiObject):
@@ -84,10 +85,11 @@ class Component(cdk8s.Chart):
                           server_side_apply=self.server_side_apply, provides_crds=self.provides_crds,
                           pod_security=pod_security, pod_security_reason=pod_security_reason)
         self.manifests: list[dict] = []
+        self.warnings: list[str] = []
 
     @property
     def info(self) -> ComponentInfo:
-        return ComponentInfo(**self._info, has_manifests=bool(self.manifests))
+        return ComponentInfo(**self._info, has_manifests=bool(self.manifests), warnings=tuple(self.warnings))
 
     def add(self, manifest: dict) -> dict:
         Manifest(self, manifest)

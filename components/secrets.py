@@ -23,15 +23,23 @@ class RemoteValue:
     property: str
 
 
+# Inside its Application, an ExternalSecret syncs (and becomes healthy) before the workloads that
+# read its Secret, so no pod starts against a missing Secret.
+SYNC_FIRST = {"argocd.argoproj.io/sync-wave": "-1"}
+
+
 def external_secret(name: str, namespace: str, lbls: dict, store: SecretStoreRef, *,
                     extract_path: str | None = None, values: tuple[RemoteValue, ...] = (),
-                    secret_type: str | None = None, template_data: dict[str, str] | None = None) -> dict:
+                    secret_type: str | None = None, template_data: dict[str, str] | None = None,
+                    template_labels: dict[str, str] | None = None) -> dict:
     """An ExternalSecret producing the Secret ``name`` (owned by the ExternalSecret)."""
     target: dict = {"name": name, "creationPolicy": "Owner"}
-    if secret_type or template_data:
+    if secret_type or template_data or template_labels:
         template: dict = {"engineVersion": "v2"}
         if secret_type:
             template["type"] = secret_type
+        if template_labels:
+            template["metadata"] = {"labels": dict(template_labels)}
         if template_data:
             template["data"] = dict(template_data)
         target["template"] = template
@@ -46,4 +54,5 @@ def external_secret(name: str, namespace: str, lbls: dict, store: SecretStoreRef
         ]
     if extract_path:
         spec["dataFrom"] = [{"extract": {"key": extract_path}}]
-    return {**kinds.head(kinds.custom("ExternalSecret")), "metadata": metadata(name, namespace, lbls), "spec": spec}
+    return {**kinds.head(kinds.custom("ExternalSecret")), "metadata": metadata(name, namespace, lbls, SYNC_FIRST),
+            "spec": spec}

@@ -27,3 +27,17 @@ EXTERNAL_SECRETS = Chart("https://charts.external-secrets.io", "external-secrets
 
 # OpenBao (MPL-2.0 fork of Vault); 2.4+ for declarative audit devices.
 OPENBAO = {"registry": "quay.io", "repository": "openbao/openbao", "tag": "2.5.0"}
+
+ARGO_CD = Chart("https://argoproj.github.io/argo-helm", "argo-cd", "9.4.1")  # Argo CD v3.5
+JENKINS = Chart("https://charts.jenkins.io", "jenkins", "5.8.110")
+HARBOR = Chart("https://helm.goharbor.io", "harbor", "1.18.0")
+KUBERNETES_DASHBOARD = Chart("https://kubernetes.github.io/dashboard", "kubernetes-dashboard", "7.14.0")
+
+# Jenkins plugins, pinned: the controller installs exactly these (no "latest" resolution).
+JENKINS_PLUGINS = {
+    "kubernetes": "4295.v7fa_01b_309c95",
+    "workflow-aggregator": "600.vb_57cdd26fdd7",
+    "git": "5.5.2",
+    "configuration-as-code": "1850.va_a_8c31d3158b_",
+    "credentials-binding": "681.vf91669a_32e45",
+}

@@ -35,10 +35,15 @@ _SECTION_COMPONENT = {
     "gitops": "app-of-apps",
     "secrets": "external-secrets",
     "openbao": "openbao",
+    "argocd": "argo-cd",
+    "jenkins": "jenkins",
+    "harbor": "harbor",
+    "dashboard": "kubernetes-dashboard",
 }
 
 
-_HOST_COMPONENT = {"openbao": "openbao"}
+_HOST_COMPONENT = {"openbao": "openbao", "argocd": "argo-cd", "jenkins": "jenkins", "harbor": "harbor",
+                   "dashboard": "kubernetes-dashboard"}
 
 
 class ConfigError(Exception):

@@ -47,6 +47,28 @@ BASE: dict = {
         "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
         "seal": {"type": "shamir"},
     },
+    "argocd": {
+        "admin_groups": ["platform-admins"],
+        "resource_exclusions": [
+            # high-churn objects no one manages through Git
+            {"api_groups": ["", "discovery.k8s.io"], "kinds": ["Endpoints", "EndpointSlice"]},
+            {"api_groups": ["coordination.k8s.io"], "kinds": ["Lease"]},
+            {"api_groups": ["cilium.io"], "kinds": ["CiliumIdentity"]},
+        ],
+        "controller_resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
+        "server_resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
+        "repo_server_resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+    },
+    "jenkins": {
+        "storage_size": "20Gi",
+        "build_cache_size": "50Gi",
+        "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}},
+        "agent_resources": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
+    },
+    "harbor": {
+        "persistence": {"registry": "100Gi", "database": "5Gi", "redis": "1Gi", "jobservice": "1Gi", "trivy": "5Gi"},
+    },
+    "dashboard": {"ingress": False},
     "apps": {
         "web": {
             "image": {"registry": "harbor.plate.example.com", "repository": "plate/web"},

@@ -71,6 +71,81 @@ class Hosts(Strict):
     app: Hostname
     llm: Hostname
     openbao: Hostname
+    argocd: Hostname
+    jenkins: Hostname
+    harbor: Hostname
+    dashboard: Hostname
+
+
+class ResourceExclusion(Strict):
+    api_groups: list[str]
+    kinds: Annotated[list[str], Field(min_length=1)]
+    clusters: list[str] = ["*"]
+
+
+class ArgoCD(Strict):
+    admin_groups: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+    readonly_groups: list[str] = []
+    repo_credentials_path: KvPath | None = None  # None: the rendered repository is public
+    resource_exclusions: list[ResourceExclusion] = []
+    admin_user: bool = True
+    replicas: Annotated[int, Field(ge=1)] = 1
+    controller_resources: Resources
+    server_resources: Resources
+    repo_server_resources: Resources
+
+
+class Jenkins(Strict):
+    admin_credentials_path: KvPath
+    storage_size: Quantity
+    build_cache_size: Quantity = "50Gi"
+    resources: Resources
+    agent_resources: Resources
+
+
+class HarborPersistence(Strict):
+    registry: Quantity
+    database: Quantity
+    redis: Quantity
+    jobservice: Quantity
+    trivy: Quantity
+
+
+class ExternalDatabase(Strict):
+    host: NfsServer  # an IPv4 address or a DNS hostname
+    port: Annotated[int, Field(ge=1, le=65535)] = 5432
+    username: Annotated[str, Field(min_length=1)]
+    database: Annotated[str, Field(min_length=1)]
+    password_path: KvPath
+
+
+class ExternalRedis(Strict):
+    addr: Annotated[str, Field(pattern=r"^[a-z0-9.-]+:[0-9]{1,5}$")]
+    password_path: KvPath | None = None
+
+
+class Harbor(Strict):
+    secrets_path: KvPath
+    persistence: HarborPersistence
+    database: Literal["internal", "external"] = "internal"
+    external_database: ExternalDatabase | None = None
+    redis: Literal["internal", "external"] = "internal"
+    external_redis: ExternalRedis | None = None
+
+    @model_validator(mode="after")
+    def _choices(self) -> Harbor:
+        for part in ("database", "redis"):
+            chosen, ext = getattr(self, part), getattr(self, f"external_{part}")
+            if chosen == "external" and ext is None:
+                raise ValueError(f"{part} is 'external' but external_{part} is not set")
+            if chosen == "internal" and ext is not None:
+                raise ValueError(f"external_{part} is set but {part} is 'internal'")
+        return self
+
+
+class Dashboard(Strict):
+    ingress: bool
+    cluster_admin: bool = False
 
 
 class Ingress(Strict):
@@ -216,6 +291,10 @@ class Environment(Strict):
     gitops: GitOps
     secrets: Secrets
     openbao: OpenBao
+    argocd: ArgoCD
+    jenkins: Jenkins
+    harbor: Harbor
+    dashboard: Dashboard
     apps: Apps
 
 
@@ -271,6 +350,8 @@ def production_rules(env: Environment) -> None:
     if env.openbao.storage != "raft" or env.openbao.replicas < 3:
         raise TierError(("openbao", "replicas"), "production runs OpenBao on integrated raft storage with at least "
                                                  f"3 replicas (got {env.openbao.storage}, {env.openbao.replicas})")
+    if env.dashboard.cluster_admin:
+        raise TierError(("dashboard", "cluster_admin"), "production never binds the dashboard to cluster-admin")
     if env.ingress.cluster_issuer != PRODUCTION_ISSUER:
         raise TierError(("ingress", "cluster_issuer"), f"production certificates come from {PRODUCTION_ISSUER!r} "
                                                        f"(got {env.ingress.cluster_issuer!r}, browsers do not trust it)")
@@ -338,4 +419,12 @@ def kv_paths(env: Environment) -> list[tuple[tuple[str, ...], str]]:
         out.append((("apps", name, "secrets_path"), getattr(env.apps, name).secrets_path))
     if env.cert_manager.dns01:
         out.append((("cert_manager", "dns01", "api_token_path"), env.cert_manager.dns01.api_token_path))
+    if env.argocd.repo_credentials_path:
+        out.append((("argocd", "repo_credentials_path"), env.argocd.repo_credentials_path))
+    out.append((("jenkins", "admin_credentials_path"), env.jenkins.admin_credentials_path))
+    out.append((("harbor", "secrets_path"), env.harbor.secrets_path))
+    if env.harbor.external_database:
+        out.append((("harbor", "external_database", "password_path"), env.harbor.external_database.password_path))
+    if env.harbor.external_redis and env.harbor.external_redis.password_path:
+        out.append((("harbor", "external_redis", "password_path"), env.harbor.external_redis.password_path))
     return out

@@ -5,7 +5,18 @@ OVERLAY: dict = {
     "tier": "production",
     "namespace": "plate-prod",
     "domain": "plate.example.com",
-    "hosts": {"app": "app.plate.example.com", "llm": "llm.plate.example.com", "openbao": "bao.plate.example.com"},
+    "hosts": {"app": "app.plate.example.com", "llm": "llm.plate.example.com", "openbao": "bao.plate.example.com",
+              "argocd": "argocd.plate.example.com", "jenkins": "jenkins.plate.example.com",
+              "harbor": "harbor.plate.example.com", "dashboard": "dashboard.plate.example.com"},
+    "argocd": {"admin_user": False, "replicas": 2, "repo_credentials_path": "plate/production/argocd-repo"},
+    "jenkins": {"admin_credentials_path": "plate/production/jenkins", "storage_size": "50Gi"},
+    "harbor": {
+        "secrets_path": "plate/production/harbor",
+        "persistence": {"registry": "500Gi", "trivy": "10Gi"},
+        "database": "external",
+        "external_database": {"host": "pg.prod.plate.example.com", "username": "harbor", "database": "registry",
+                              "password_path": "plate/production/harbor-db"},
+    },
     "ingress": {"cluster_issuer": "letsencrypt-prod"},
     "ingress_controller": {
         "replicas": 3,
@@ -23,7 +34,6 @@ OVERLAY: dict = {
         # Production keeps data a deleted claim leaves behind until someone removes it deliberately.
         "storage_class": {"reclaim_policy": "Retain"},
     },
-    "gitops": {"destination": {"name": "plate-prod", "server": "https://prod.k8s.plate.example.com:6443"}},
     "secrets": {"path_prefix": "plate/production", "registry_pull_path": "plate/production/registry",
                 "operator_replicas": 2},
     "openbao": {

@@ -38,7 +38,8 @@ def secret_literals(obj: dict) -> list[str]:
         found.append("Secret with data")
     for path, key, value, parent in _walk(obj):
         where = f"{path}.{key}" if path else key
-        if isinstance(value, str) and value and SECRET_KEY.search(key.lower()) and not REFERENCE.search(value):
+        if (isinstance(value, str) and value and SECRET_KEY.search(key.lower()) and not REFERENCE.search(value)
+                and not key.startswith("existing")):  # existingSecret*, existing*Key: names of Secrets/keys
             if key == "secretKey" and parent is not None and "remoteRef" in parent:
                 continue  # an ExternalSecret naming the key of its target Secret
             found.append(f"{where}: literal value for a credential key")
@@ -59,9 +60,16 @@ def secret_literals_in_text(text: str) -> list[str]:
     return found
 
 
-SECRET_NAME_KEYS = re.compile(r"^(existingSecret|existingSecretName|secretName|.*SecretName|existingSecretRef)$")
+# Chart values that name a Secret (as opposed to a key inside one).
+SECRET_NAME_KEYS = re.compile(r"^(existingSecret|existingSecretName|existingSecretAdminPassword|existingSecretSecretKey|"
+                              r"existingXsrfSecret|secretName|[a-z]+SecretName)$")
 
 
 def chart_secret_references(values: dict) -> list[str]:
-    """Names of Secrets that chart values point at (``existingSecret`` and friends)."""
-    return sorted({v for _, key, v, _ in _walk(values) if isinstance(v, str) and SECRET_NAME_KEYS.match(key)})
+    """Names of credential Secrets that chart values point at (``existingSecret`` and friends).
+
+    Secrets under a ``tls`` key are Ingress key pairs that cert-manager issues from the Ingress's
+    annotation; they hold no credential from OpenBao.
+    """
+    return sorted({v for path, key, v, _ in _walk(values) if isinstance(v, str) and SECRET_NAME_KEYS.match(key)
+                   and "tls" not in re.split(r"[.\[]", path)})

@@ -30,14 +30,20 @@ class RenderError(Exception):
     """The render itself failed (not the input); the previous output is untouched."""
 
 
-def render_environment(env: Environment, outdir: Path) -> None:
+def render_environment(env: Environment, outdir: Path) -> list[str]:
+    """Render one environment into ``outdir``; return the warnings its components raised."""
     app = cdk8s.App(outdir=str(outdir), yaml_output_type=cdk8s.YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE)
-    compose(app, env)
+    infos = compose(app, env)
     app.synth()
     # Chart-only components have no objects of ours: cdk8s still leaves an empty folder.
     for folder in sorted(outdir.iterdir()):
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
+    return [f"environment {env.name!r}, component {i.name!r}: {w}" for i in infos for w in i.warnings]
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 def load_all(names: list[str], data: dict[str, dict] | None = None) -> list[Environment]:
@@ -72,7 +78,8 @@ def _swap(new: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
-def synth(out: Path = DEFAULT_OUT, names: list[str] | None = None, data: dict[str, dict] | None = None) -> list[str]:
+def synth(out: Path = DEFAULT_OUT, names: list[str] | None = None, data: dict[str, dict] | None = None,
+          warn=_stderr) -> list[str]:
     """Render ``names`` (default: every environment) into ``out``; return the names rendered.
 
     With every environment the whole of ``out`` is replaced (stale files disappear); with a
@@ -88,7 +95,8 @@ def synth(out: Path = DEFAULT_OUT, names: list[str] | None = None, data: dict[st
         staged = work / out.name
         for env in environments:
             try:
-                render_environment(env, staged / env.name)
+                for warning in render_environment(env, staged / env.name):
+                    warn(f"warning: {warning}")
             except ConfigError:
                 raise
             except Exception as exc:  # jsii/cdk8s errors carry the construct path in their message

@@ -124,6 +124,21 @@ CASES = [
      E("staging", "openbao", "openbao.data_size", "'ten gigs' is not a Kubernetes quantity (for example '250m', '512Mi', '2')")),
     ("staging", {"secrets.refresh_interval": "soon"},
      E("staging", "external-secrets", "secrets.refresh_interval", "'soon' is not a duration (for example '30s', '1h', '1h30m')")),
+    # delivery tools
+    ("staging", {"argocd.admin_groups": []},
+     E("staging", "argo-cd", "argocd.admin_groups", "List should have at least 1 item after validation, not 0")),
+    ("staging", {"harbor.database": "external"},
+     E("staging", "harbor", "harbor", "database is 'external' but external_database is not set")),
+    ("staging", {"harbor.external_redis": {"addr": "redis.stg.plate.example.com:6379"}},
+     E("staging", "harbor", "harbor", "external_redis is set but redis is 'internal'")),
+    ("staging", {"harbor.persistence.registry": "lots"},
+     E("staging", "harbor", "harbor.persistence.registry", "'lots' is not a Kubernetes quantity (for example '250m', '512Mi', '2')")),
+    ("production", {"dashboard.cluster_admin": True},
+     E("production", "kubernetes-dashboard", "dashboard.cluster_admin", "production never binds the dashboard to cluster-admin")),
+    ("staging", {"jenkins.admin_credentials_path": "ci/jenkins"},
+     E("staging", "jenkins", "jenkins.admin_credentials_path", "'ci/jenkins' is outside this environment's KV prefix 'plate/staging'")),
+    ("production", {"harbor.external_database.host": "pg_prod"},
+     E("production", "harbor", "harbor.external_database.host", "'pg_prod' is neither an IPv4 address nor a DNS hostname")),
     ("staging", {"hosts.openbao": "bao.example.org"},
      E("staging", "openbao", "hosts.openbao", "host 'bao.example.org' is not under the environment's domain 'stg.plate.example.com'")),
 ]
@@ -162,3 +177,13 @@ def test_entry_point_exits_1_with_the_message_on_stderr(previous, monkeypatch, c
         f"nothing written: {previous} is unchanged",
     ]
     assert read_tree(previous) == before
+
+
+def test_cluster_admin_dashboard_renders_with_a_warning_naming_it(tmp_path):
+    data = envs.raw("staging")
+    data["dashboard"]["cluster_admin"] = True
+    warnings: list[str] = []
+    render.synth(tmp_path / "dist", names=["staging"], data={"staging": data}, warn=warnings.append)
+    assert warnings == ["warning: environment 'staging', component 'kubernetes-dashboard': ServiceAccount "
+                        "kubernetes-dashboard/dashboard-admin is bound to cluster-admin (dashboard.cluster_admin is true)"]
+    assert (tmp_path / "dist/staging/kubernetes-dashboard/ClusterRoleBinding.dashboard-admin.k8s.yaml").exists()

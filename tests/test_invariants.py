@@ -26,6 +26,11 @@ def pods(objs: list[Obj]):
             yield o, o.data["spec"]["template"]
 
 
+def sources(app: Obj) -> list[dict]:
+    spec = app.data["spec"]
+    return spec["sources"] if "sources" in spec else [spec["source"]]
+
+
 def per_env(objs, env):
     return [o for o in objs if o.env == env]
 
@@ -38,14 +43,17 @@ def test_every_component_has_exactly_one_application_and_every_path_exists(objec
     labelled = sorted(a.data["metadata"]["labels"]["plate.io/component"] for a in apps)
     assert labelled == sorted(infos[env]), "one Application per component"
     for a in apps + [o for o in objs if o.kind == "Application" and o.component == "bootstrap"]:
-        source = a.data["spec"]["source"]
-        if "chart" in source:
-            assert a.data["metadata"]["labels"]["plate.io/component"] not in folders
-            assert re.fullmatch(r"v?\d+\.\d+\.\d+", source["targetRevision"]), f"{a.name}: chart not pinned"
-            continue
-        path = source["path"]
-        assert path.startswith("dist/"), path
-        assert (fresh_render.parent / path).is_dir(), f"{a.name}: path {path} does not exist in the render"
+        srcs = sources(a)
+        for source in srcs:
+            if "chart" in source:
+                assert re.fullmatch(r"v?\d+\.\d+\.\d+", source["targetRevision"]), f"{a.name}: chart not pinned"
+                continue
+            path = source["path"]
+            assert path.startswith("dist/"), path
+            assert (fresh_render.parent / path).is_dir(), f"{a.name}: path {path} does not exist in the render"
+        has_path = any("path" in s for s in srcs)
+        if a.component == "apps":
+            assert has_path == (a.data["metadata"]["labels"]["plate.io/component"] in folders), a.name
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -77,7 +85,8 @@ def test_applications_use_their_layer_project_and_allowed_destinations(objects, 
         spec = a.data["spec"]
         assert spec["project"] != "default", a.name
         project = projects[spec["project"]]
-        assert spec["source"]["repoURL"] in project["sourceRepos"]
+        for source in sources(a):
+            assert source["repoURL"] in project["sourceRepos"], f"{a.name}: {source['repoURL']} not allowed"
         assert spec["destination"] in project["destinations"], f"{a.name}: destination not allowed by {spec['project']}"
         assert a.data["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
         if a.component == "apps":

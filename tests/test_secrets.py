@@ -67,6 +67,7 @@ def _producers(objs: list[Obj]) -> Counter:
 
 def _referenced_secrets(objs: list[Obj]) -> list[tuple[str, str, str]]:
     """(namespace, secret, where) for every Secret a pod, image pull or chart value references."""
+    # TLS key pairs issued in-cluster by cert-manager (Certificates), or by cert-manager for an Ingress
     certs = {(o.namespace, o.data["spec"]["secretName"]) for o in objs if o.kind == "Certificate"}
     refs = []
     for o in objs:
@@ -79,10 +80,12 @@ def _referenced_secrets(objs: list[Obj]) -> list[tuple[str, str, str]]:
                 names += [e["valueFrom"]["secretKeyRef"]["name"] for e in c.get("env", [])
                           if "secretKeyRef" in e.get("valueFrom", {})]
             refs += [(o.namespace, n, o.file) for n in names if (o.namespace, n) not in certs]
-        if o.kind == "Application" and "chart" in o.data["spec"]["source"]:
+        if o.kind == "Application":
             ns = o.data["spec"]["destination"]["namespace"]
-            values = o.data["spec"]["source"]["helm"].get("valuesObject", {})
-            refs += [(ns, n, o.file) for n in policy.chart_secret_references(values)]
+            for src in o.data["spec"].get("sources", [o.data["spec"].get("source")]):
+                if "chart" in src:
+                    names = policy.chart_secret_references(src["helm"].get("valuesObject", {}))
+                    refs += [(ns, n, o.file) for n in names if (ns, n) not in certs]
     return refs
 
 

@@ -1,0 +1,112 @@
+"""Argo CD, managing itself from its upstream chart.
+
+Argo CD is installed once by hand (see the README's bootstrap); from then on this Application
+keeps it in the state rendered here: domain and TLS Ingress, RBAC (read-only by default, admin
+only for named groups), resource exclusions, repository credentials from OpenBao, and the Lua
+health check for Applications without which sync waves between child Applications are ignored.
+"""
+from __future__ import annotations
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+from components import versions
+from components.core import HelmRelease, labels
+from components.secrets import RemoteValue, SecretStoreRef, external_secret
+from components.types import Resources
+from components.workload import HARDENED, resources
+
+# Argo CD >= 1.8 no longer assesses the health of Application resources; without this check the
+# root Application does not wait for a child wave to be healthy before syncing the next one.
+APPLICATION_HEALTH_LUA = """\
+hs = {}
+hs.status = "Progressing"
+hs.message = ""
+if obj.status ~= nil then
+  if obj.status.health ~= nil then
+    hs.status = obj.status.health.status
+    if obj.status.health.message ~= nil then
+      hs.message = obj.status.health.message
+    end
+  end
+end
+return hs
+"""
+REPO_SECRET = "repo-rendered"
+
+
+class ResourceExclusion(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    api_groups: tuple[str, ...]
+    kinds: tuple[str, ...]
+    clusters: tuple[str, ...] = ("*",)
+
+
+class ArgoCDProps(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    domain: str  # required: Argo CD's host
+    ingress_class: str  # required
+    cluster_issuer: str  # required
+    admin_groups: tuple[str, ...]  # required, at least one: SSO groups bound to role:admin
+    repo_url: str  # required: the rendered repository
+    controller_resources: Resources  # required
+    server_resources: Resources  # required
+    repo_server_resources: Resources  # required
+    secret_store: SecretStoreRef  # required
+    repo_credentials_path: str | None = None  # default: the repository is public (no credentials)
+    readonly_groups: tuple[str, ...] = ()  # role:readonly is already everyone's default
+    resource_exclusions: tuple[ResourceExclusion, ...] = ()
+    admin_user: bool = True  # the built-in admin (its generated password never leaves the cluster)
+    replicas: int = 1  # server and repo server
+    tls: bool = True
+    namespace: str = "argocd"
+
+
+class ArgoCD(HelmRelease):
+    layer = "tools"
+    rank = 3  # after the secret stores: its repository credentials come from OpenBao
+    server_side_apply = True
+    provides_crds = ("argoproj.io",)
+
+    def __init__(self, scope, props: ArgoCDProps):
+        p = props
+        rbac = "".join(f"g, {g}, role:admin\n" for g in p.admin_groups)
+        rbac += "".join(f"g, {g}, role:readonly\n" for g in p.readonly_groups)
+        exclusions = [{"apiGroups": list(e.api_groups), "kinds": list(e.kinds), "clusters": list(e.clusters)}
+                      for e in p.resource_exclusions]
+        cm: dict = {
+            "admin.enabled": p.admin_user,
+            "exec.enabled": False,
+            "resource.customizations.health.argoproj.io_Application": APPLICATION_HEALTH_LUA,
+        }
+        if exclusions:
+            cm["resource.exclusions"] = yaml.safe_dump(exclusions, sort_keys=False)
+        ingress: dict = {"enabled": True, "ingressClassName": p.ingress_class, "tls": p.tls}
+        if p.tls:
+            ingress["annotations"] = {"cert-manager.io/cluster-issuer": p.cluster_issuer}
+        values = {
+            "global": {"domain": p.domain},
+            "crds": {"install": True, "keep": True},
+            "configs": {
+                # TLS terminates at the ingress controller; the server speaks plain HTTP behind it.
+                "params": {"server.insecure": True},
+                "cm": cm,
+                "rbac": {"policy.default": "role:readonly", "policy.csv": rbac, "scopes": "[groups]"},
+            },
+            "server": {"replicas": p.replicas, "ingress": ingress,
+                       "resources": resources(p.server_resources, HARDENED)},
+            "repoServer": {"replicas": p.replicas, "resources": resources(p.repo_server_resources, HARDENED)},
+            "controller": {"resources": resources(p.controller_resources, HARDENED)},
+            "dex": {"enabled": False},
+        }
+        super().__init__(scope, "argo-cd", p.namespace, versions.ARGO_CD, values)
+        self.props = props
+        if p.repo_credentials_path:
+            self.add(external_secret(
+                REPO_SECRET, p.namespace, labels("argo-cd", "gitops"), p.secret_store,
+                values=tuple(RemoteValue(k, p.repo_credentials_path, k) for k in ("username", "password")),
+                template_labels={"argocd.argoproj.io/secret-type": "repository"},
+                template_data={"type": "git", "url": p.repo_url,
+                               "username": "{{ .username }}", "password": "{{ .password }}"}))

@@ -1,0 +1,147 @@
+"""Harbor from its upstream chart. Every credential and internal secret comes from OpenBao
+through existing-secret settings (the chart would otherwise generate new random ones on every
+render, which Argo CD would apply as a change each time); the token-signing key pair comes
+from cert-manager."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from components import kinds, versions
+from components.core import HelmRelease, labels, metadata
+from components.secrets import RemoteValue, SecretStoreRef, external_secret
+
+# Secret name -> {key in the Secret: property of the KV entry}
+SECRETS: dict[str, dict[str, str]] = {
+    "harbor-admin": {"HARBOR_ADMIN_PASSWORD": "admin-password"},
+    "harbor-secret-key": {"secretKey": "secret-key"},
+    "harbor-core": {"secret": "core-secret"},
+    "harbor-xsrf": {"CSRF_KEY": "xsrf-key"},
+    "harbor-jobservice": {"JOBSERVICE_SECRET": "jobservice-secret"},
+    "harbor-registry-http": {"REGISTRY_HTTP_SECRET": "registry-http-secret"},
+    "harbor-registry-credentials": {"REGISTRY_PASSWD": "registry-password", "REGISTRY_HTPASSWD": "registry-htpasswd"},
+}
+TOKEN_CERT = "harbor-core-token"
+REGISTRY_USER = "harbor_registry_user"
+
+
+class Persistence(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    registry: str
+    database: str
+    redis: str
+    jobservice: str
+    trivy: str
+
+
+class ExternalDatabase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str
+    port: int = 5432
+    username: str
+    database: str
+    password_path: str  # KV entry with a ``password`` property
+
+
+class ExternalRedis(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    addr: str  # host:port
+    password_path: str | None = None
+
+
+class HarborProps(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    host: str  # required
+    ingress_class: str  # required
+    cluster_issuer: str  # required
+    internal_issuer: str  # required: signs the token key pair
+    storage_class: str  # required: from the environment
+    persistence: Persistence  # required
+    secrets_path: str  # required: KV entry with the properties named in SECRETS
+    secret_store: SecretStoreRef  # required
+    database: Literal["internal", "external"] = "internal"
+    external_database: ExternalDatabase | None = None
+    redis: Literal["internal", "external"] = "internal"
+    external_redis: ExternalRedis | None = None
+    tls: bool = True
+    namespace: str = "harbor"
+
+    @model_validator(mode="after")
+    def _choices(self):
+        for part, ext in (("database", self.external_database), ("redis", self.external_redis)):
+            if (getattr(self, part) == "external") != (ext is not None):
+                raise ValueError(f"{part} {getattr(self, part)!r} and external_{part} must be set together")
+        return self
+
+
+class Harbor(HelmRelease):
+    layer = "tools"
+    rank = 4
+
+    def __init__(self, scope, props: HarborProps):
+        p = props
+        claim = {part: {"storageClass": p.storage_class, "size": getattr(p.persistence, part)}
+                 for part in ("registry", "database", "redis", "trivy")}
+        claim["jobservice"] = {"jobLog": {"storageClass": p.storage_class, "size": p.persistence.jobservice}}
+        annotations = {
+            # image layers are large: no body-size limit at the ingress
+            "nginx.ingress.kubernetes.io/proxy-body-size": "0",
+            "nginx.ingress.kubernetes.io/proxy-request-buffering": "off",
+        }
+        if p.tls:
+            annotations["cert-manager.io/cluster-issuer"] = p.cluster_issuer
+        values: dict = {
+            "expose": {
+                "type": "ingress",
+                "tls": {"enabled": p.tls, "certSource": "secret", "secret": {"secretName": "harbor-ingress-tls"}},
+                "ingress": {"hosts": {"core": p.host}, "className": p.ingress_class, "annotations": annotations},
+            },
+            "externalURL": f"{'https' if p.tls else 'http'}://{p.host}",
+            "existingSecretAdminPassword": "harbor-admin",
+            "existingSecretAdminPasswordKey": "HARBOR_ADMIN_PASSWORD",
+            "existingSecretSecretKey": "harbor-secret-key",
+            "core": {"existingSecret": "harbor-core", "existingXsrfSecret": "harbor-xsrf",
+                     "existingXsrfSecretKey": "CSRF_KEY", "secretName": TOKEN_CERT},
+            "jobservice": {"existingSecret": "harbor-jobservice", "existingSecretKey": "JOBSERVICE_SECRET"},
+            "registry": {"existingSecret": "harbor-registry-http", "existingSecretKey": "REGISTRY_HTTP_SECRET",
+                         "credentials": {"username": REGISTRY_USER, "existingSecret": "harbor-registry-credentials"}},
+            "persistence": {"enabled": True, "resourcePolicy": "keep", "persistentVolumeClaim": claim},
+            "database": {"type": p.database},
+            "redis": {"type": p.redis},
+        }
+        if p.external_database:
+            db = p.external_database
+            values["database"]["external"] = {"host": db.host, "port": str(db.port), "username": db.username,
+                                              "coreDatabase": db.database, "existingSecret": "harbor-database",
+                                              "sslmode": "require"}
+        if p.external_redis:
+            values["redis"]["external"] = {"addr": p.external_redis.addr}
+            if p.external_redis.password_path:
+                values["redis"]["external"]["existingSecret"] = "harbor-redis"
+        super().__init__(scope, "harbor", p.namespace, versions.HARBOR, values, pod_security="baseline",
+                         pod_security_reason="the chart's containers set no seccomp profile and keep default "
+                                             "capabilities, which restricted forbids")
+        self.props = props
+        lbls = labels("harbor", "registry")
+        for name, keys in SECRETS.items():
+            self.add(external_secret(name, p.namespace, lbls, p.secret_store,
+                                     values=tuple(RemoteValue(k, p.secrets_path, prop) for k, prop in keys.items())))
+        if p.external_database:
+            self.add(external_secret("harbor-database", p.namespace, lbls, p.secret_store,
+                                     values=(RemoteValue("password", p.external_database.password_path, "password"),)))
+        if p.external_redis and p.external_redis.password_path:
+            self.add(external_secret("harbor-redis", p.namespace, lbls, p.secret_store, values=(
+                RemoteValue("REDIS_PASSWORD", p.external_redis.password_path, "password"),)))
+        self.add({**kinds.head(kinds.custom("Certificate")), "metadata": metadata(TOKEN_CERT, p.namespace, lbls), "spec": {
+            "secretName": TOKEN_CERT,
+            "commonName": "harbor-token-service",
+            "duration": "8760h",
+            "renewBefore": "720h",
+            "privateKey": {"algorithm": "RSA", "size": 4096},
+            "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": p.internal_issuer},
+        }})

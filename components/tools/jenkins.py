@@ -1,0 +1,81 @@
+"""Jenkins from its upstream chart: pinned plugins, admin from OpenBao, unprivileged agents, and
+the container-build cache volume every agent mounts."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from components import kinds, versions
+from components.core import HelmRelease, labels, metadata
+from components.secrets import RemoteValue, SecretStoreRef, external_secret
+from components.types import Resources
+from components.workload import HARDENED, resources
+
+ADMIN_SECRET = "jenkins-admin"
+CACHE_CLAIM = "jenkins-build-cache"
+UID = 1000
+
+
+class JenkinsProps(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    host: str  # required
+    ingress_class: str  # required
+    cluster_issuer: str  # required
+    storage_class: str  # required: from the environment
+    storage_size: str  # required: the controller's home
+    resources: Resources  # required
+    agent_resources: Resources  # required
+    admin_credentials_path: str  # required: KV entry with ``username`` and ``password``
+    secret_store: SecretStoreRef  # required
+    plugins: tuple[tuple[str, str], ...] = tuple(versions.JENKINS_PLUGINS.items())
+    build_cache_size: str = "50Gi"
+    build_cache_path: str = "/home/jenkins/.cache"
+    tls: bool = True
+    namespace: str = "jenkins"
+
+
+class Jenkins(HelmRelease):
+    layer = "tools"
+    rank = 4
+
+    def __init__(self, scope, props: JenkinsProps):
+        p = props
+        unprivileged = {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID, "allowPrivilegeEscalation": False,
+                        "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}}
+        ingress: dict = {"enabled": True, "ingressClassName": p.ingress_class, "hostName": p.host}
+        if p.tls:
+            ingress["annotations"] = {"cert-manager.io/cluster-issuer": p.cluster_issuer}
+            ingress["tls"] = [{"secretName": "jenkins-tls", "hosts": [p.host]}]
+        values = {
+            "controller": {
+                "admin": {"existingSecret": ADMIN_SECRET, "userKey": "username", "passwordKey": "password"},
+                "installPlugins": [f"{name}:{version}" for name, version in p.plugins],
+                "installLatestPlugins": False,
+                "installLatestSpecifiedPlugins": False,
+                "ingress": ingress,
+                "resources": resources(p.resources, HARDENED),
+                "podSecurityContextOverride": {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID,
+                                               "fsGroup": UID, "seccompProfile": {"type": "RuntimeDefault"}},
+                "containerSecurityContext": unprivileged,
+            },
+            "persistence": {"enabled": True, "storageClass": p.storage_class, "size": p.storage_size},
+            "agent": {
+                "enabled": True,
+                "privileged": False,
+                "runAsUser": UID,
+                "runAsGroup": UID,
+                "resources": resources(p.agent_resources, HARDENED),
+                "volumes": [{"type": "PVC", "claimName": CACHE_CLAIM, "mountPath": p.build_cache_path,
+                             "readOnly": False}],
+            },
+        }
+        super().__init__(scope, "jenkins", p.namespace, versions.JENKINS, values, pod_security="baseline",
+                         pod_security_reason="the chart's init and reload sidecars do not set the seccomp profile "
+                                             "and dropped capabilities that restricted requires")
+        self.props = props
+        lbls = labels("jenkins", "ci")
+        self.add(external_secret(ADMIN_SECRET, p.namespace, lbls, p.secret_store,
+                                 values=tuple(RemoteValue(k, p.admin_credentials_path, k) for k in ("username", "password"))))
+        self.add({**kinds.head(kinds.builtin("PersistentVolumeClaim")), "metadata": metadata(CACHE_CLAIM, p.namespace, lbls),
+                  "spec": {"accessModes": ["ReadWriteMany"], "storageClassName": p.storage_class,
+                           "resources": {"requests": {"storage": p.build_cache_size}}}})

@@ -1,0 +1,56 @@
+"""The Kubernetes Dashboard from its upstream chart. Access is a read-only ServiceAccount bound to
+the ``view`` ClusterRole; a cluster-admin binding exists only when asked for, with a warning."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from components import kinds, versions
+from components.core import HelmRelease, labels, metadata
+
+VIEWER = "dashboard-viewer"
+ADMIN = "dashboard-admin"
+
+
+class DashboardProps(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ingress: bool  # required: whether the UI is reachable from outside the cluster
+    host: str  # required (used when ingress is on)
+    ingress_class: str  # required
+    cluster_issuer: str  # required
+    cluster_admin: bool = False  # an explicit, warned opt-in
+    tls: bool = True
+    namespace: str = "kubernetes-dashboard"
+
+
+class KubernetesDashboard(HelmRelease):
+    layer = "tools"
+    rank = 4
+
+    def __init__(self, scope, props: DashboardProps):
+        p = props
+        ingress: dict = {"enabled": p.ingress}
+        if p.ingress:
+            ingress.update({"hosts": [p.host], "ingressClassName": p.ingress_class, "useDefaultIngressClass": False,
+                            "tls": {"enabled": p.tls, "secretName": "kubernetes-dashboard-tls"}})
+            if p.tls:
+                ingress["issuer"] = {"name": p.cluster_issuer, "scope": "cluster"}
+        values = {"app": {"ingress": ingress}}
+        super().__init__(scope, "kubernetes-dashboard", p.namespace, versions.KUBERNETES_DASHBOARD, values,
+                         pod_security="baseline",
+                         pod_security_reason="the bundled Kong proxy sets no seccomp profile, which restricted requires")
+        self.props = props
+        lbls = labels("kubernetes-dashboard", "dashboard")
+        self._access(VIEWER, "view", lbls)
+        if p.cluster_admin:
+            self._access(ADMIN, "cluster-admin", lbls)
+            self.warnings.append(f"ServiceAccount {p.namespace}/{ADMIN} is bound to cluster-admin "
+                                 "(dashboard.cluster_admin is true)")
+
+    def _access(self, name: str, role: str, lbls: dict) -> None:
+        p = self.props
+        self.add({**kinds.head(kinds.builtin("ServiceAccount")), "metadata": metadata(name, p.namespace, lbls),
+                  "automountServiceAccountToken": False})
+        self.add({**kinds.head(kinds.builtin("ClusterRoleBinding")), "metadata": metadata(name, None, lbls),
+                  "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+                  "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": p.namespace}]})

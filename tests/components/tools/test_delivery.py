@@ -1,0 +1,122 @@
+"""Argo CD, Jenkins, Harbor and the Kubernetes Dashboard: chart values from typed props,
+credentials only through existing-secret settings backed by ExternalSecrets."""
+import pytest
+from pydantic import ValidationError
+
+from components import versions
+from components.argocd.app_of_apps import AppOfAppsProps, AppsChart
+from components.tools.argo_cd import APPLICATION_HEALTH_LUA, REPO_SECRET, ArgoCD, ArgoCDProps, ResourceExclusion
+from components.tools.harbor import SECRETS, ExternalDatabase, Harbor, HarborProps, Persistence
+from components.tools.jenkins import ADMIN_SECRET, CACHE_CLAIM, Jenkins, JenkinsProps
+from components.tools.kubernetes_dashboard import ADMIN, VIEWER, DashboardProps, KubernetesDashboard
+from platectl import policy
+
+AOA = AppOfAppsProps(environment="test", repo_url="https://git.test.example/plate.git", revision="rendered",
+                     argocd_namespace="argocd", destination_server="https://kubernetes.default.svc")
+PERSISTENCE = Persistence(registry="100Gi", database="5Gi", redis="1Gi", jobservice="1Gi", trivy="5Gi")
+
+
+def argo_props(store, resources, **over):
+    return ArgoCDProps(
+        domain="argocd.test.example", ingress_class="nginx", cluster_issuer="letsencrypt-prod",
+        admin_groups=("platform-admins",), repo_url=AOA.repo_url, controller_resources=resources,
+        server_resources=resources, repo_server_resources=resources, secret_store=store,
+        resource_exclusions=(ResourceExclusion(api_groups=("",), kinds=("Endpoints",)),), **over)
+
+
+def build_all(app, store, resources, dashboard_admin=False):
+    comps = [
+        ArgoCD(app, argo_props(store, resources, repo_credentials_path="plate/test/repo")),
+        Jenkins(app, JenkinsProps(host="jenkins.test.example", ingress_class="nginx", cluster_issuer="letsencrypt-prod",
+                                  storage_class="nfs-client", storage_size="20Gi", resources=resources,
+                                  agent_resources=resources, admin_credentials_path="plate/test/jenkins",
+                                  secret_store=store)),
+        Harbor(app, HarborProps(host="harbor.test.example", ingress_class="nginx", cluster_issuer="letsencrypt-prod",
+                                internal_issuer="platform-internal", storage_class="nfs-client", persistence=PERSISTENCE,
+                                secrets_path="plate/test/harbor", secret_store=store)),
+        KubernetesDashboard(app, DashboardProps(ingress=True, host="dashboard.test.example", ingress_class="nginx",
+                                                cluster_issuer="letsencrypt-prod", cluster_admin=dashboard_admin)),
+    ]
+    AppsChart(app, AOA, [c.info for c in comps])
+    return comps
+
+
+def values(objs, find, name, index=0):
+    spec = find(objs, "Application", f"test-{name}")["spec"]
+    srcs = spec.get("sources", [spec.get("source")])
+    return srcs[index]["helm"]["valuesObject"]
+
+
+def test_delivery_tools_match_golden(golden, find, store, resources):
+    objs = golden("delivery-tools", lambda app: build_all(app, store, resources))
+    for o in objs.values():
+        assert not policy.secret_literals(o), o["metadata"]["name"]
+    # Argo CD
+    v = values(objs, find, "argo-cd")
+    assert v["configs"]["rbac"]["policy.default"] == "role:readonly"
+    assert v["configs"]["rbac"]["policy.csv"] == "g, platform-admins, role:admin\n"
+    assert v["configs"]["cm"]["resource.customizations.health.argoproj.io_Application"] == APPLICATION_HEALTH_LUA
+    assert "Endpoints" in v["configs"]["cm"]["resource.exclusions"]
+    assert v["global"]["domain"] == "argocd.test.example" and v["server"]["ingress"]["tls"] is True
+    repo = find(objs, "ExternalSecret", REPO_SECRET)["spec"]["target"]["template"]
+    assert repo["metadata"]["labels"] == {"argocd.argoproj.io/secret-type": "repository"}
+    assert repo["data"]["url"] == AOA.repo_url
+    # Jenkins
+    v = values(objs, find, "jenkins")
+    assert v["controller"]["admin"]["existingSecret"] == ADMIN_SECRET
+    assert v["controller"]["installPlugins"] == [f"{k}:{x}" for k, x in versions.JENKINS_PLUGINS.items()]
+    assert v["controller"]["installLatestPlugins"] is False
+    assert v["agent"]["privileged"] is False and v["agent"]["runAsUser"] == 1000
+    assert v["agent"]["volumes"][0]["claimName"] == CACHE_CLAIM
+    cache = find(objs, "PersistentVolumeClaim", CACHE_CLAIM)["spec"]
+    assert cache["resources"]["requests"]["storage"] == "50Gi" and cache["storageClassName"] == "nfs-client"
+    # Harbor
+    v = values(objs, find, "harbor")
+    assert "harborAdminPassword" not in v
+    assert v["existingSecretAdminPassword"] == "harbor-admin"
+    assert v["expose"]["ingress"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"] == "0"
+    assert v["persistence"]["persistentVolumeClaim"]["registry"] == {"storageClass": "nfs-client", "size": "100Gi"}
+    assert v["persistence"]["persistentVolumeClaim"]["jobservice"]["jobLog"]["size"] == "1Gi"
+    for name in SECRETS:
+        find(objs, "ExternalSecret", name)
+    assert find(objs, "Certificate", "harbor-core-token")["spec"]["issuerRef"]["name"] == "platform-internal"
+    # Dashboard
+    binding = find(objs, "ClusterRoleBinding", VIEWER)
+    assert binding["roleRef"]["name"] == "view"
+    assert not [o for o in objs.values() if o["kind"] == "ClusterRoleBinding" and o["roleRef"]["name"] == "cluster-admin"]
+
+
+def test_dashboard_cluster_admin_only_when_asked_and_warned(synth, find, store, resources):
+    comps = []
+    objs = synth(lambda app: comps.extend(build_all(app, store, resources, dashboard_admin=True)))
+    assert find(objs, "ClusterRoleBinding", ADMIN)["roleRef"]["name"] == "cluster-admin"
+    assert comps[3].info.warnings == (
+        "ServiceAccount kubernetes-dashboard/dashboard-admin is bound to cluster-admin (dashboard.cluster_admin is true)",)
+
+
+def test_harbor_external_database_reads_its_password_from_openbao(synth, find, store, resources):
+    objs = synth(lambda app: Harbor(app, HarborProps(
+        host="harbor.test.example", ingress_class="nginx", cluster_issuer="letsencrypt-prod",
+        internal_issuer="platform-internal", storage_class="nfs-client", persistence=PERSISTENCE,
+        secrets_path="plate/test/harbor", secret_store=store, database="external",
+        external_database=ExternalDatabase(host="pg.test.example", username="harbor", database="registry",
+                                           password_path="plate/test/harbor-db"))))
+    es = find(objs, "ExternalSecret", "harbor-database")["spec"]["data"][0]
+    assert es["remoteRef"] == {"key": "plate/test/harbor-db", "property": "password"}
+
+
+def test_harbor_external_choice_needs_its_settings(store):
+    with pytest.raises(ValidationError, match="database 'external' and external_database must be set together"):
+        HarborProps(host="h.test.example", ingress_class="nginx", cluster_issuer="x", internal_issuer="y",
+                    storage_class="s", persistence=PERSISTENCE, secrets_path="p/q", secret_store=store,
+                    database="external")
+
+
+def test_argo_cd_is_a_chart_application_with_its_credentials_beside_it(synth, find, store, resources):
+    objs = synth(lambda app: build_all(app, store, resources))
+    app = find(objs, "Application", "test-argo-cd")["spec"]
+    chart, ours = app["sources"]
+    assert (chart["repoURL"], chart["chart"], chart["targetRevision"]) == (
+        versions.ARGO_CD.repo_url, versions.ARGO_CD.name, versions.ARGO_CD.version)
+    assert ours["path"] == "dist/test/argo-cd"
+    assert "ServerSideApply=true" in app["syncPolicy"]["syncOptions"]
