@@ -12,15 +12,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+import cdk8s
+import yaml
 
-import cdk8s  # noqa: E402  (after the jsii environment is set)
-import yaml  # noqa: E402
-
-import envs  # noqa: E402
-from envs import ConfigError  # noqa: E402
-from envs.model import Environment  # noqa: E402
-from platectl.compose import compose  # noqa: E402
+import envs
+from envs import ConfigError
+from envs.model import Environment
+from platectl.compose import compose
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "dist"
@@ -33,7 +31,7 @@ class RenderError(Exception):
 def render_environment(env: Environment, outdir: Path) -> list[str]:
     """Render one environment into ``outdir``; return the warnings its components raised."""
     app = cdk8s.App(outdir=str(outdir), yaml_output_type=cdk8s.YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE)
-    infos = compose(app, env)
+    infos = [c.info for c in compose(app, env)]
     app.synth()
     # Chart-only components have no objects of ours: cdk8s still leaves an empty folder.
     for folder in sorted(outdir.iterdir()):

@@ -41,7 +41,7 @@ def infos(tmp_path_factory) -> dict[str, dict[str, ComponentInfo]]:
     out = {}
     for name in envs.names():
         app = cdk8s.App(outdir=str(tmp_path_factory.mktemp(f"infos-{name}")))
-        out[name] = {i.name: i for i in compose(app, envs.load(name))}
+        out[name] = {c.info.name: c.info for c in compose(app, envs.load(name))}
     return out
 
 
@@ -77,8 +77,6 @@ def golden(request, tmp_path):
 
     return check
 
-
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
 @pytest.fixture

@@ -3,7 +3,13 @@ from __future__ import annotations
 
 import click
 
+from platectl.cli.bootstrap import bootstrap
+from platectl.cli.diff import diff
+from platectl.cli.graph import graph
+from platectl.cli.publish import publish
+from platectl.cli.rollback import rollback
 from platectl.cli.synth import synth
+from platectl.cli.validate import validate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -11,7 +17,8 @@ def cli() -> None:
     """Render, check and publish the Plate GitOps platform."""
 
 
-cli.add_command(synth)
+for command in (synth, validate, diff, publish, rollback, bootstrap, graph):
+    cli.add_command(command)
 
 
 def main() -> None:

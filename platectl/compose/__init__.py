@@ -13,7 +13,7 @@ import cdk8s
 
 from components.argocd.app_of_apps import AppOfAppsProps, AppsChart, BootstrapChart
 from components.cluster.namespaces import Namespaces, NamespacesProps, derive
-from components.core import ComponentInfo
+from components.core import Component
 from components.secrets import SecretStoreRef
 from components.tools.secret_stores import store_ref
 from components.workload import Hardening
@@ -37,7 +37,7 @@ class Context:
         return store_ref(namespace, self.env.secrets.refresh_interval)
 
 
-def compose(app: cdk8s.App, env: Environment) -> list[ComponentInfo]:
+def compose(app: cdk8s.App, env: Environment) -> list[Component]:
     """Add every component of ``env`` to ``app``, then the Applications that deploy them."""
     from platectl.compose import apps, cluster, tools
 
@@ -59,4 +59,4 @@ def compose(app: cdk8s.App, env: Environment) -> list[ComponentInfo]:
         prune=dict(env.gitops.prune), retry_limit=env.gitops.retry_limit)
     AppsChart(app, aoa, infos, frozenset(namespaces.names))
     BootstrapChart(app, aoa)
-    return infos
+    return built

@@ -1,0 +1,163 @@
+"""Offline checks of a render, as findings: what `platectl validate` reports.
+
+Replaces `helm lint` / `helm template` of the old deploy scripts: YAML well-formed with no
+duplicate keys, built-ins strictly valid for every target Kubernetes version, custom resources
+valid against their CRDs, and the project's policy.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+import envs
+from platectl import policy, schemas
+from platectl.objects import Rendered, load_tree
+
+WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
+RUNTIME_LABELS = {"openbao-active"}  # set on pods by a controller at run time
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # error | warning
+    env: str
+    file: str
+    check: str
+    message: str
+
+
+def _pods(objs: list[Rendered]):
+    for o in objs:
+        if o.kind in WORKLOADS:
+            yield o, o.data["spec"]["template"]
+
+
+def check_yaml(root: Path, names: list[str]) -> tuple[list[Rendered], list[Finding]]:
+    objs, findings = [], []
+    for file in sorted(root.glob("*/*/*.yaml")):
+        rel = file.relative_to(root)
+        if rel.parts[0] not in names:
+            continue
+        try:
+            docs = list(yaml.load_all(file.read_text(), Loader=_strict_loader()))
+        except yaml.YAMLError as exc:
+            findings.append(Finding("error", rel.parts[0], str(rel), "yaml", str(exc).splitlines()[0]))
+            continue
+        if len(docs) != 1 or not isinstance(docs[0], dict):
+            findings.append(Finding("error", rel.parts[0], str(rel), "yaml", "expected exactly one object per file"))
+            continue
+        objs.append(Rendered(rel.parts[0], rel.parts[1], str(rel), docs[0]))
+    return objs, findings
+
+
+def _strict_loader():
+    from platectl.objects import _StrictLoader
+    return _StrictLoader
+
+
+def check_schemas(objs: list[Rendered], versions: tuple[str, ...]) -> list[Finding]:
+    out = []
+    have_crds = schemas.CRD_DIR.is_dir()
+    if not have_crds:
+        out.append(Finding("warning", "-", "-", "schema", f"CRD schemas not found at {schemas.CRD_DIR}: "
+                                                         "custom resources were not checked"))
+    for o in objs:
+        if schemas.is_custom(o.data):
+            errors = schemas.validate_custom(o.data) if have_crds else []
+        else:
+            errors = [e for v in versions for e in schemas.validate_builtin(o.data, v)]
+        out += [Finding("error", o.env, o.file, "schema", e) for e in errors]
+    return out
+
+
+def check_policy(objs: list[Rendered]) -> list[Finding]:
+    out: list[Finding] = []
+
+    def err(o: Rendered, check: str, message: str) -> None:
+        out.append(Finding("error", o.env, o.file, check, message))
+
+    tiers = {name: envs.load(name).tier for name in {o.env for o in objs} if name in envs.names()}
+    have = defaultdict(set)
+    for o in objs:
+        have[(o.env, o.kind, o.namespace)].add(o.name)
+        if o.kind == "ExternalSecret":
+            have[(o.env, "Secret", o.namespace)].add(o.data["spec"]["target"]["name"])
+        if o.kind == "Certificate":
+            have[(o.env, "Secret", o.namespace)].add(o.data["spec"]["secretName"])
+    for o in objs:
+        for finding in policy.secret_literals(o.data):
+            err(o, "no-secret-values", finding)
+    for w, t in _pods(objs):
+        spec, ns = t["spec"], w.namespace
+        production = tiers.get(w.env) == "production"
+        if spec.get("securityContext", {}).get("runAsNonRoot") is not True:
+            err(w, "hardened", "pod does not set runAsNonRoot")
+        if spec.get("securityContext", {}).get("seccompProfile", {}).get("type") != "RuntimeDefault":
+            err(w, "hardened", "pod does not use the RuntimeDefault seccomp profile")
+        claims = {c["metadata"]["name"] for c in w.data["spec"].get("volumeClaimTemplates", [])}
+        refs = [("ServiceAccount", spec.get("serviceAccountName", "default"))]
+        refs += [("Secret", s["name"]) for s in spec.get("imagePullSecrets", [])]
+        for v in spec.get("volumes", []):
+            if "configMap" in v:
+                refs.append(("ConfigMap", v["configMap"]["name"]))
+            if "secret" in v:
+                refs.append(("Secret", v["secret"]["secretName"]))
+            if "persistentVolumeClaim" in v and v["persistentVolumeClaim"]["claimName"] not in claims:
+                refs.append(("PersistentVolumeClaim", v["persistentVolumeClaim"]["claimName"]))
+        for c in spec.get("containers", []):
+            ctx = c.get("securityContext", {})
+            if ctx.get("allowPrivilegeEscalation") is not False or ctx.get("capabilities", {}).get("drop") != ["ALL"]:
+                err(w, "hardened", f"container {c['name']}: privilege escalation allowed or capabilities kept")
+            limits = c.get("resources", {}).get("limits", {})
+            if "memory" not in limits:
+                err(w, "hardened", f"container {c['name']}: no memory limit")
+            image = c.get("image", "")
+            if production:
+                if image.endswith(":latest") or not re.search(r"(:[^/:]+|@sha256:[a-f0-9]{64})$", image):
+                    err(w, "pinned-images", f"container {c['name']}: image {image!r} is not pinned")
+                if ctx.get("readOnlyRootFilesystem") is not True:
+                    err(w, "hardened", f"container {c['name']}: root filesystem is writable")
+                if "cpu" not in limits:
+                    err(w, "hardened", f"container {c['name']}: no CPU limit")
+            for ef in c.get("envFrom", []):
+                for kind, field in (("ConfigMap", "configMapRef"), ("Secret", "secretRef")):
+                    if field in ef:
+                        refs.append((kind, ef[field]["name"]))
+            for e in c.get("env", []):
+                src = e.get("valueFrom", {})
+                if "secretKeyRef" in src:
+                    refs.append(("Secret", src["secretKeyRef"]["name"]))
+                if "configMapKeyRef" in src:
+                    refs.append(("ConfigMap", src["configMapKeyRef"]["name"]))
+        for kind, name in refs:
+            if name not in have[(w.env, kind, ns)]:
+                err(w, "references", f"{kind} {name!r} is neither rendered nor produced by an ExternalSecret")
+    templates = [(w.env, w.namespace, t["metadata"].get("labels", {})) for w, t in _pods(objs)]
+    services = {(o.env, o.namespace, o.name): o for o in objs if o.kind == "Service"}
+    for (env, ns, _), svc in services.items():
+        sel = {k: v for k, v in svc.data["spec"].get("selector", {}).items() if k not in RUNTIME_LABELS}
+        if sel and not any(e == env and n == ns and sel.items() <= lbl.items() for e, n, lbl in templates):
+            err(svc, "references", "Service selects no pod")
+    for ing in (o for o in objs if o.kind == "Ingress"):
+        for rule in ing.data["spec"].get("rules", []):
+            for p in rule.get("http", {}).get("paths", []):
+                name = p["backend"]["service"]["name"]
+                if (ing.env, ing.namespace, name) not in services:
+                    err(ing, "references", f"backend Service {name!r} is not rendered")
+        if tiers.get(ing.env) == "production":
+            tls = {h for t in ing.data["spec"].get("tls", []) for h in t.get("hosts", [])}
+            missing = sorted({r["host"] for r in ing.data["spec"].get("rules", [])} - tls)
+            if missing:
+                err(ing, "tls", f"hosts served without TLS: {', '.join(missing)}")
+    return out
+
+
+def run(root: Path, names: list[str], versions: tuple[str, ...] = schemas.KUBERNETES_VERSIONS) -> tuple[int, list[Finding]]:
+    objs, findings = check_yaml(root, names)
+    findings += check_schemas(objs, versions)
+    findings += check_policy(objs)
+    return len(objs), findings

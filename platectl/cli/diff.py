@@ -1,0 +1,34 @@
+"""`platectl diff`: what a change does to the rendered manifests, per resource."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import click
+
+import envs
+from platectl import diffing
+from platectl.gitutil import GitError, toplevel
+from platectl.sides import SideError, finish, start
+
+
+@click.command()
+@click.option("--base", default="HEAD", show_default=True, help="Git ref of the old side.")
+@click.option("--head", default=None, help="Git ref of the new side. Default: the working tree.")
+@click.option("--env", "env_names", multiple=True, type=click.Choice(envs.names()),
+              help="Only this environment (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(list(diffing.FORMATS)), default="text", show_default=True)
+def diff(base: str, head: str | None, env_names: tuple[str, ...], fmt: str) -> None:
+    """Render BASE and HEAD and print added, removed and changed objects (secrets redacted)."""
+    try:
+        repo = toplevel(Path.cwd())
+        with tempfile.TemporaryDirectory(prefix="platectl-diff-") as tmp:
+            old_proc, old = start(repo, base, Path(tmp) / "base")
+            new_proc, new = start(repo, head, Path(tmp) / "head")
+            finish(old_proc, base)
+            finish(new_proc, head or "the working tree")
+            changes = diffing.compare_dirs(old, new, list(env_names) or None)
+    except (GitError, SideError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
+    click.echo(diffing.FORMATS[fmt](changes), nl=False)

@@ -1,0 +1,31 @@
+"""`platectl validate`: offline checks of a render, as a table of findings."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+import envs
+from platectl import checks, render
+
+
+@click.command()
+@click.option("--env", "env_names", multiple=True, type=click.Choice(envs.names()),
+              help="Check only this environment (repeatable). Default: every environment.")
+@click.option("--dist", type=click.Path(file_okay=False, exists=True, path_type=Path), default=render.DEFAULT_OUT,
+              show_default="dist/", help="The render to check.")
+def validate(env_names: tuple[str, ...], dist: Path) -> None:
+    """Check YAML, Kubernetes and CRD schemas, and the platform's policy. Exit 1 on any error."""
+    names = list(env_names) or envs.names()
+    count, findings = checks.run(dist, names)
+    errors = [f for f in findings if f.level == "error"]
+    if findings:
+        rows = [("LEVEL", "ENVIRONMENT", "FILE", "CHECK", "MESSAGE")]
+        rows += [(f.level, f.env, f.file, f.check, f.message) for f in findings]
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        for r in rows:
+            click.echo("  ".join(cell.ljust(w) for cell, w in zip(r[:4], widths)) + "  " + r[4])
+    warnings = len(findings) - len(errors)
+    click.echo(f"{count} objects checked in {', '.join(names)}: {len(errors)} errors, {warnings} warnings")
+    if errors:
+        raise SystemExit(1)

@@ -1,0 +1,73 @@
+"""The platform as a graph: layers, components (with their sync waves) and what orders them:
+CRD providers, the secret path (OpenBao -> stores -> consumers) and certificate issuers."""
+from __future__ import annotations
+
+import re
+
+from components.argocd.app_of_apps import LAYER_WAVE, MAX_RANK, wave
+from components.core import Component
+
+LAYER_TITLE = {"cluster-services": "Cluster services", "tools": "Development tools", "apps": "Applications"}
+
+
+def edges(components: list[Component]) -> list[tuple[str, str, str]]:
+    """(from, to, why), sorted, deduplicated."""
+    infos = {c.info.name: c.info for c in components}
+    providers = {group: i.name for i in infos.values() for group in i.provides_crds}
+    stores = [c.info.name for c in components if any(m["kind"] == "ClusterSecretStore" for m in c.manifests)]
+    secret_source = [c.info.name for c in components if any(m["kind"] == "StatefulSet" and
+                                                            m["metadata"]["name"] == "openbao" for m in c.manifests)]
+    issuers = [c.info.name for c in components if any(m["kind"] == "ClusterIssuer" for m in c.manifests)]
+    out: set[tuple[str, str, str]] = set()
+    for c in components:
+        name = c.info.name
+        for m in c.manifests:
+            group = m["apiVersion"].rpartition("/")[0]
+            if group in providers and providers[group] != name:
+                out.add((providers[group], name, "CRDs"))
+            if m["kind"] == "ExternalSecret":
+                out.update((s, name, "secrets") for s in stores if s != name)
+            text = repr(m)
+            if "cert-manager.io/cluster-issuer" in text or m["kind"] == "Certificate":
+                out.update((i, name, "certificates") for i in issuers if i != name)
+        if c.info.helm and "cert-manager.io/cluster-issuer" in repr(c.info.helm.values):
+            out.update((i, name, "certificates") for i in issuers if i != name)
+    for s in stores:
+        out.update((b, s, "secrets") for b in secret_source)
+    return sorted(e for e in out if e[0] in infos and e[1] in infos)
+
+
+def _id(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+def _layers(components: list[Component]):
+    for layer, base in LAYER_WAVE.items():
+        members = sorted((c.info for c in components if c.info.layer == layer), key=lambda i: (wave(i), i.name))
+        if members:
+            yield layer, base, members
+
+
+def mermaid(env: str, components: list[Component]) -> str:
+    lines = ["flowchart TB"]
+    for layer, base, members in _layers(components):
+        lines.append(f'  subgraph {_id(env + "_" + layer)}["{env}: {LAYER_TITLE[layer]} (waves {base}-{base + MAX_RANK})"]')
+        lines += [f'    {_id(env + "_" + i.name)}["{i.name}<br/>wave {wave(i)}"]' for i in members]
+        lines.append("  end")
+    lines += [f"  {_id(env + '_' + a)} -->|{why}| {_id(env + '_' + b)}" for a, b, why in edges(components)]
+    return "\n".join(lines) + "\n"
+
+
+def dot(env: str, components: list[Component]) -> str:
+    lines = [f'digraph "{env}" {{', "  rankdir=TB;", "  node [shape=box];"]
+    for layer, base, members in _layers(components):
+        lines.append(f'  subgraph "cluster_{layer}" {{')
+        lines.append(f'    label="{env}: {LAYER_TITLE[layer]} (waves {base}-{base + MAX_RANK})";')
+        lines += [f'    "{i.name}" [label="{i.name}\\nwave {wave(i)}"];' for i in members]
+        lines.append("  }")
+    lines += [f'  "{a}" -> "{b}" [label="{why}"];' for a, b, why in edges(components)]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+FORMATS = {"mermaid": mermaid, "dot": dot}

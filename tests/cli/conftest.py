@@ -1,0 +1,42 @@
+"""Real git repositories in temporary folders: a source repo whose dist/ is a fresh render, and a
+bare repository as its remote."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+
+def run_git(*args: str, cwd: Path) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def init_repo(path: Path) -> None:
+    run_git("init", "--quiet", "--initial-branch=main", str(path), cwd=path.parent)
+    run_git("config", "user.email", "dev@test.example", cwd=path)
+    run_git("config", "user.name", "Dev", cwd=path)
+    run_git("config", "commit.gpgsign", "false", cwd=path)
+
+
+@pytest.fixture
+def remote(tmp_path) -> Path:
+    bare = tmp_path / "remote.git"
+    run_git("init", "--quiet", "--bare", str(bare), cwd=tmp_path)
+    return bare
+
+
+@pytest.fixture
+def source(tmp_path, fresh_render, remote, monkeypatch) -> Path:
+    """A clean checkout holding a fresh dist/, with ``origin`` pointing at the bare remote; cwd."""
+    repo = tmp_path / "source"
+    repo.mkdir()
+    init_repo(repo)
+    shutil.copytree(fresh_render, repo / "dist")
+    (repo / "README.md").write_text("platform source\n")
+    run_git("add", "-A", cwd=repo)
+    run_git("commit", "--quiet", "-m", "platform: first render", cwd=repo)
+    run_git("remote", "add", "origin", str(remote), cwd=repo)
+    monkeypatch.chdir(repo)
+    return repo

@@ -1,0 +1,143 @@
+"""validate, diff, bootstrap and graph through CliRunner: exact output and exit codes."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+
+from platectl.cli import cli
+from tests.cli.conftest import init_repo, run_git
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_validate_a_clean_render(fresh_render, crd_dir):
+    result = invoke("validate", "--dist", str(fresh_render))
+    assert result.exit_code == 0, result.output
+    count = len(list(fresh_render.glob("*/*/*.yaml")))
+    assert result.output == f"{count} objects checked in staging, production: 0 errors, 0 warnings\n"
+
+
+def test_validate_reports_every_broken_rule_and_exits_1(fresh_render, tmp_path, crd_dir):
+    dist = tmp_path / "dist"
+    shutil.copytree(fresh_render, dist)
+    web = dist / "production" / "plate-web" / "Deployment.plate-web.k8s.yaml"
+    web.write_text(web.read_text().replace("plate/web:1.4.2", "plate/web:latest"))
+    (dist / "staging" / "plate-web" / "Secret.leak.k8s.yaml").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: leak\n  namespace: plate-stg\ndata:\n  password: aHVudGVyMg==\n")
+    (dist / "staging" / "plate-web" / "ConfigMap.dup.k8s.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dup\n  name: again\n")
+    svc = dist / "staging" / "plate-web" / "Service.plate-web.k8s.yaml"
+    svc.write_text(svc.read_text().replace("app.kubernetes.io/name: plate-web", "app.kubernetes.io/name: plate-wbe", 1)
+                   .replace("    app.kubernetes.io/name: plate-web\n    app.kubernetes.io/instance", "    app.kubernetes.io/name: plate-wbe\n    app.kubernetes.io/instance"))
+    result = invoke("validate", "--dist", str(dist))
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["LEVEL", "ENVIRONMENT", "FILE", "CHECK", "MESSAGE"]
+    text = "\n".join(lines)
+    assert "staging/plate-web/ConfigMap.dup.k8s.yaml" in text and "duplicate key 'name' at line 5" in text
+    assert "no-secret-values  Secret with data" in " ".join(text.split("  ")) or "Secret with data" in text
+    assert "pinned-images" in text and "image 'harbor.plate.example.com/plate/web:latest' is not pinned" in text
+    assert "Service selects no pod" in text
+    assert lines[-1].endswith("errors, 0 warnings") and not lines[-1].split(": ")[1].startswith("0 errors")
+
+
+def test_bootstrap_prints_the_root_project_and_application(fresh_render):
+    result = invoke("bootstrap", "--env", "staging")
+    assert result.exit_code == 0, result.output
+    docs = list(yaml.safe_load_all(result.output))
+    assert [(d["kind"], d["metadata"]["name"]) for d in docs] == [("AppProject", "staging-root"),
+                                                                   ("Application", "staging-root")]
+    expected = "---\n".join(p.read_text() for p in sorted((fresh_render / "staging" / "bootstrap").glob("*.yaml")))
+    assert result.output == expected
+
+
+def test_graph_mermaid_shows_layers_waves_and_providers():
+    result = invoke("graph", "--env", "staging")
+    assert result.exit_code == 0
+    out = result.output
+    assert out.startswith("flowchart TB\n")
+    assert 'subgraph staging_cluster_services["staging: Cluster services (waves 0-9)"]' in out
+    assert 'staging_openbao["openbao<br/>wave 10"]' in out
+    assert "staging_cert_manager -->|CRDs| staging_cluster_issuers" in out
+    assert "staging_openbao -->|secrets| staging_secret_stores" in out
+    assert "staging_secret_stores -->|secrets| staging_plate_web" in out
+    assert "staging_cluster_issuers -->|certificates| staging_plate_ingress" in out
+
+
+def test_graph_dot():
+    result = invoke("graph", "--env", "production", "--format", "dot")
+    assert result.exit_code == 0
+    assert result.output.startswith('digraph "production" {\n')
+    assert '"external-secrets" -> "secret-stores" [label="CRDs"];' in result.output
+
+
+def _project_repo(tmp_path: Path) -> Path:
+    """A real git repository holding this project's tracked files as committed here."""
+    repo = tmp_path / "project"
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                           capture_output=True, check=True).stdout.decode().split("\0")
+    for rel in filter(None, files):
+        src = ROOT / rel
+        if src.is_file():
+            (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, repo / rel)
+    init_repo(repo)
+    run_git("add", "-A", cwd=repo)
+    run_git("commit", "--quiet", "-m", "project", cwd=repo)
+    return repo
+
+
+def test_diff_identical_renders_print_one_line(tmp_path, monkeypatch):
+    repo = _project_repo(tmp_path)
+    monkeypatch.chdir(repo)
+    result = invoke("diff")
+    assert result.exit_code == 0, result.output
+    assert result.output == "No changes: the two renders are identical.\n"
+
+
+def test_diff_shows_field_level_changes_in_every_format(tmp_path, monkeypatch):
+    repo = _project_repo(tmp_path)
+    monkeypatch.chdir(repo)
+    staging = repo / "envs" / "staging.py"
+    staging.write_text(staging.read_text().replace('"web": {"image": {"tag": "1.5.0-rc.2"},',
+                                                   '"web": {"image": {"tag": "1.5.0-rc.3"},'))
+    text = invoke("diff", "--env", "staging")
+    assert text.exit_code == 0, text.output
+    lines = text.output.splitlines()
+    assert "staging / plate-web" in lines
+    assert "  ~ Deployment plate-stg/plate-web" in lines
+    removed = [line for line in lines if line.startswith("      -") and "image: " in line]
+    added = [line for line in lines if line.startswith("      +") and "image: " in line]
+    assert [line.split("image: ")[1] for line in removed] == ["harbor.plate.example.com/plate/web:1.5.0-rc.2"]
+    assert [line.split("image: ")[1] for line in added] == ["harbor.plate.example.com/plate/web:1.5.0-rc.3"]
+    assert "production" not in text.output
+    md = invoke("diff", "--env", "staging", "--format", "markdown").output
+    assert md.startswith("## Rendered manifest changes\n\n| environment | component | added | removed | changed |")
+    assert "<details><summary>~ Deployment plate-stg/plate-web</summary>" in md
+    import json
+    doc = json.loads(invoke("diff", "--env", "staging", "--format", "json").output)
+    assert doc["identical"] is False
+    web = [c for c in doc["changes"] if c["component"] == "plate-web" and c["kind"] == "Deployment"]
+    assert web and web[0]["change"] == "changed"
+
+
+def test_diff_unknown_ref(tmp_path, monkeypatch):
+    monkeypatch.chdir(_project_repo(tmp_path))
+    result = invoke("diff", "--base", "no-such-ref")
+    assert result.exit_code == 1
+    assert result.output == "error: unknown ref 'no-such-ref'\n"
+
+
+def test_diff_redacts_secret_like_values():
+    from platectl.diffing import REDACTED, redact
+    out = redact({"kind": "Secret", "data": {"k": "djE="}, "spec": {"adminPassword": "x", "existingSecret": "keep"}})
+    assert out["data"] == {"k": REDACTED}
+    assert out["spec"] == {"adminPassword": REDACTED, "existingSecret": "keep"}

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+import envs
+from platectl import publishing, render
+from platectl.cli import cli
+from platectl.gitutil import GitError
+from tests.cli.conftest import init_repo, run_git
+
+
+def publish(*args, input=None):
+    return CliRunner().invoke(cli, ["publish", *args], input=input)
+
+
+def test_first_publish_creates_the_branch_tags_it_and_leaves_the_checkout_alone(source, remote):
+    head = run_git("rev-parse", "HEAD", cwd=source)
+    result = publish("--env", "staging")
+    assert result.exit_code == 0, result.output
+    commit = run_git("rev-parse", "refs/heads/rendered", cwd=remote)
+    assert result.output == f"published staging from {head[:12]} as publish/staging/1 (origin/rendered at {commit[:12]})\n"
+    assert run_git("rev-parse", "refs/tags/publish/staging/1^{commit}", cwd=remote) == commit
+    message = run_git("log", "-1", "--format=%B", "rendered", cwd=remote)
+    assert message.startswith(f"publish staging from {head[:12]}: platform: first render")
+    assert f"Source-Commit: {head}" in message
+    # the published tree is exactly the render, at the same paths as dist/
+    published = run_git("ls-tree", "-r", "--name-only", "rendered", cwd=remote).splitlines()
+    assert published == sorted(str(p.relative_to(source)) for p in (source / "dist" / "staging").rglob("*.yaml"))
+    # the user's checkout did not move
+    assert run_git("rev-parse", "HEAD", cwd=source) == head
+    assert run_git("status", "--porcelain", cwd=source) == ""
+    assert run_git("symbolic-ref", "--short", "HEAD", cwd=source) == "main"
+    assert run_git("worktree", "list", "--porcelain", cwd=source).count("worktree ") == 1
+
+
+def test_every_application_path_resolves_on_the_rendered_branch(source, remote):
+    assert publish("--env", "staging").exit_code == 0
+    import yaml
+    tree = set(run_git("ls-tree", "-r", "-d", "--name-only", "rendered", cwd=remote).splitlines())
+    for app in sorted((source / "dist" / "staging" / "apps").glob("Application.*.yaml")):
+        spec = yaml.safe_load(app.read_text())["spec"]
+        for src in spec.get("sources", [spec.get("source")]):
+            if "path" in src:
+                assert src["path"] in tree, f"{app.name}: {src['path']} missing on the rendered branch"
+
+
+def test_publishing_the_same_render_again_changes_nothing(source, remote):
+    assert publish("--env", "staging").exit_code == 0
+    before = run_git("rev-parse", "refs/heads/rendered", cwd=remote)
+    result = publish("--env", "staging")
+    assert result.exit_code == 0
+    assert result.output == "nothing to publish: origin/rendered already holds this render of staging\n"
+    assert run_git("rev-parse", "refs/heads/rendered", cwd=remote) == before
+    assert run_git("tag", "--list", cwd=remote) == "publish/staging/1"
+
+
+def test_dirty_source_tree_is_refused(source, remote):
+    (source / "README.md").write_text("edited\n")
+    result = publish("--env", "staging")
+    assert result.exit_code == 1
+    assert result.output == ("error: the source tree is dirty (1 changes); commit or stash them first:\n"
+                             "   M README.md\n")
+    assert run_git("branch", "--list", cwd=remote) == ""
+
+
+def test_stale_committed_dist_is_refused(source, remote):
+    victim = next((source / "dist" / "staging" / "plate-web").glob("Deployment.*.yaml"))
+    victim.write_text(victim.read_text().replace("replicas: 1", "replicas: 7"))
+    run_git("commit", "--quiet", "-am", "hand edit", cwd=source)
+    result = publish("--env", "staging")
+    assert result.exit_code == 1
+    assert result.output == ("error: the committed dist/ is stale for staging (1 files differ, first: "
+                             "dist/staging/plate-web/Deployment.plate-web.k8s.yaml); run bin/render and commit first\n")
+
+
+def test_production_asks_and_a_no_changes_nothing(source, remote):
+    result = publish("--env", "production", input="n\n")
+    assert result.exit_code == 1
+    assert "Publish production from" in result.output and "to origin/rendered? [y/N]: n" in result.output
+    assert result.output.endswith("error: publish cancelled; nothing was changed\n")
+    assert run_git("branch", "--list", cwd=remote) == ""
+    assert publish("--env", "production", "--yes").exit_code == 0
+    assert run_git("tag", "--list", cwd=remote) == "publish/production/1"
+
+
+def test_dry_run_shows_the_diff_and_pushes_nothing(source, remote):
+    result = publish("--env", "staging", "--dry-run")
+    assert result.exit_code == 0
+    assert "  + Deployment plate-stg/plate-web" in result.output
+    assert result.output.splitlines()[-1].startswith("dry run: ")
+    assert result.output.splitlines()[-1].endswith("nothing was committed or pushed")
+    assert run_git("branch", "--list", cwd=remote) == ""
+
+
+def _second_clone(tmp_path, remote, fresh_render):
+    other = tmp_path / "other"
+    other.mkdir()
+    init_repo(other)
+    shutil.copytree(fresh_render, other / "dist")
+    run_git("add", "-A", cwd=other)
+    run_git("commit", "--quiet", "-m", "other render", cwd=other)
+    run_git("remote", "add", "origin", str(remote), cwd=other)
+    return other
+
+
+def test_concurrent_publish_is_rejected_without_force_and_a_retry_succeeds(source, remote, tmp_path, fresh_render,
+                                                                           monkeypatch):
+    other = _second_clone(tmp_path, remote, fresh_render)
+    # staging differs between the two publishers, so both have something to publish
+    changed = envs.deep_merge(envs.OVERLAYS["staging"], {"apps": {"web": {"replicas": 2}}})
+
+    def someone_else_publishes_first():
+        with monkeypatch.context() as m:
+            m.setitem(envs.OVERLAYS, "staging", changed)
+            render.synth(other / "dist", names=["staging"])
+            run_git("commit", "--quiet", "-am", "web: two replicas", cwd=other)
+            publishing.publish("staging", repo=other, branch="rendered")
+
+    with pytest.raises(GitError, match="push rejected: origin/rendered moved since this command started"):
+        publishing.publish("staging", repo=source, branch="rendered", before_push=someone_else_publishes_first)
+    assert run_git("tag", "--list", cwd=remote) == "publish/staging/1"
+    assert "web: two replicas" in run_git("log", "-1", "--format=%s", "rendered", cwd=remote)
+    assert run_git("tag", "--list", "publish/*", cwd=source) == "", "the rejected tag was left behind"
+    # retry: rebuilds on the new tip, fast-forward, tagged 2
+    retry = publishing.publish("staging", repo=source, branch="rendered")
+    assert retry.status == "published" and "publish/staging/2" in retry.message
+    assert run_git("rev-list", "--count", "rendered", cwd=remote) == "2"
+
+
+def test_not_a_git_repository(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = publish("--env", "staging")
+    assert result.exit_code == 1
+    assert result.output == f"error: {tmp_path} is not a git repository\n"
+
+
+def test_unknown_remote(source):
+    result = publish("--env", "staging", "--remote", "upstream")
+    assert result.exit_code == 1
+    assert result.output == f"error: no remote 'upstream' in {source}\n"
+
+
+def test_unknown_environment_is_a_usage_error(source):
+    result = publish("--env", "qa")
+    assert result.exit_code == 2
+    assert "Invalid value for '--env': 'qa' is not one of 'staging', 'production'." in result.output
