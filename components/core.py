@@ -15,10 +15,14 @@ from typing import ClassVar, Literal
 import cdk8s
 from constructs import Construct
 
+from components import kinds
+
 Layer = Literal["cluster-services", "tools", "apps"]
 
 PART_OF = "plate"
 MANAGED_BY = "cdk8s"
+# On headless Services, so that ServiceMonitors (which select Services by label) skip them.
+HEADLESS_LABEL = "plate.io/headless"
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,25 @@ class HelmSource:
     chart: str
     version: str
     values: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MetricsEndpoint:
+    """A metrics endpoint a component declares once; its monitor is derived from it.
+
+    ``metrics`` names what the endpoint exposes that rules and dashboards may use. ``monitor``:
+    "service" (a ServiceMonitor on the component's Service), "pod" (a PodMonitor), or "chart"
+    (the upstream chart renders its own monitor, switched on in its values).
+    """
+
+    port: str
+    metrics: tuple[str, ...]
+    path: str = "/metrics"
+    scheme: str = "http"
+    monitor: Literal["service", "pod", "chart"] = "service"
+    params: tuple[tuple[str, str], ...] = ()
+    tls_ca_secret: str | None = None  # Secret with ca.crt, for https endpoints
+    tls_server_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +69,7 @@ class ComponentInfo:
     pod_security: str | None = None  # the Pod Security level its workloads need; None: no workloads
     pod_security_reason: str = ""  # why, when it is lower than "restricted"
     warnings: tuple[str, ...] = ()  # printed by the render: settings a reviewer must not miss
+    metrics: tuple[MetricsEndpoint, ...] = ()  # what Prometheus scrapes from this component
 
 
 class Manifest(cdk8s.ApiObject):
@@ -86,10 +110,36 @@ class Component(cdk8s.Chart):
                           pod_security=pod_security, pod_security_reason=pod_security_reason)
         self.manifests: list[dict] = []
         self.warnings: list[str] = []
+        self.metrics: list[MetricsEndpoint] = []
 
     @property
     def info(self) -> ComponentInfo:
-        return ComponentInfo(**self._info, has_manifests=bool(self.manifests), warnings=tuple(self.warnings))
+        return ComponentInfo(**self._info, has_manifests=bool(self.manifests), warnings=tuple(self.warnings),
+                             metrics=tuple(self.metrics))
+
+    def scrape(self, endpoint: MetricsEndpoint, app: str | None = None, namespace: str | None = None,
+               lbls: dict | None = None) -> None:
+        """Declare ``endpoint`` and derive its monitor (the one rule for every component)."""
+        self.metrics.append(endpoint)
+        if endpoint.monitor == "chart":
+            return
+        app = app or self._info["name"]
+        namespace = namespace or self._info["namespace"]
+        ep: dict = {"port": endpoint.port, "path": endpoint.path, "scheme": endpoint.scheme, "interval": "30s"}
+        if endpoint.params:
+            ep["params"] = {k: [v] for k, v in endpoint.params}
+        if endpoint.tls_ca_secret:
+            ep["tlsConfig"] = {"ca": {"secret": {"name": endpoint.tls_ca_secret, "key": "ca.crt"}},
+                               "serverName": endpoint.tls_server_name}
+        if endpoint.monitor == "service":
+            kind, endpoints_key = "ServiceMonitor", "endpoints"
+            sel = {"matchLabels": selector(app),
+                   "matchExpressions": [{"key": HEADLESS_LABEL, "operator": "DoesNotExist"}]}
+        else:
+            kind, endpoints_key = "PodMonitor", "podMetricsEndpoints"
+            sel = {"matchLabels": selector(app)}
+        self.add({**kinds.head(kinds.custom(kind)), "metadata": metadata(app, namespace, lbls or selector(app)),
+                  "spec": {"selector": sel, "namespaceSelector": {"matchNames": [namespace]}, endpoints_key: [ep]}})
 
     def add(self, manifest: dict) -> dict:
         Manifest(self, manifest)

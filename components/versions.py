@@ -41,3 +41,18 @@ JENKINS_PLUGINS = {
     "configuration-as-code": "1850.va_a_8c31d3158b_",
     "credentials-binding": "681.vf91669a_32e45",
 }
+
+PROMETHEUS_OPERATOR_CRDS = Chart("https://prometheus-community.github.io/helm-charts", "prometheus-operator-crds", "24.0.2")
+KUBE_PROMETHEUS_STACK = Chart("https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack", "79.9.0")
+GRAFANA = {"registry": "docker.io", "repository": "grafana/grafana", "tag": "12.2.1"}
+# fluentd-kubernetes-daemonset images carry tail, CRI/JSON parsers, kubernetes_metadata and prometheus
+# plugins; the output plugin differs per image.
+FLUENTD = {
+    "elasticsearch": {"registry": "docker.io", "repository": "fluent/fluentd-kubernetes-daemonset",
+                      "tag": "v1.18.0-debian-elasticsearch8-amd64-1.0"},
+    "opensearch": {"registry": "docker.io", "repository": "fluent/fluentd-kubernetes-daemonset",
+                   "tag": "v1.18.0-debian-opensearch-amd64-1.0"},
+    "loki": {"registry": "docker.io", "repository": "grafana/fluent-plugin-loki", "tag": "3.5.0"},
+    "forward": {"registry": "docker.io", "repository": "fluent/fluentd-kubernetes-daemonset",
+                "tag": "v1.18.0-debian-forward-amd64-1.0"},
+}

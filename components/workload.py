@@ -77,7 +77,7 @@ class Container:
     env_from: tuple[dict, ...] = ()
     writable_paths: tuple[str, ...] = ()  # each gets its own emptyDir
     mounts: tuple[dict, ...] = ()
-    run_as_user: int | None = None  # when the image's user differs from the pod's
+    run_as_user: int | None = None  # when the image's user differs from the pod's (0: root, see Fluentd)
     extra_limits: tuple[tuple[str, str], ...] = ()  # e.g. (("nvidia.com/gpu", "1"),)
 
 
@@ -102,7 +102,8 @@ def container_security(hardening: Hardening, run_as_user: int | None = None) -> 
     ctx: dict = {
         "allowPrivilegeEscalation": False,
         "readOnlyRootFilesystem": hardening.read_only_root_filesystem,
-        "runAsNonRoot": True,
+        # uid 0 only where a component must read root-owned host files (Fluentd); see its module
+        "runAsNonRoot": run_as_user != 0,
         "capabilities": {"drop": ["ALL"]},
     }
     if run_as_user is not None:
@@ -150,7 +151,7 @@ def pod_template(lbls: dict, annotations: dict, containers: list[Container], opt
                  hardening: Hardening) -> dict:
     """A pod template with the hardened pod-level context and emptyDirs for writable paths."""
     security: dict = {
-        "runAsNonRoot": True,
+        "runAsNonRoot": opts.run_as_user != 0,
         "runAsUser": opts.run_as_user,
         "runAsGroup": opts.run_as_group,
         "seccompProfile": {"type": "RuntimeDefault"},

@@ -39,11 +39,15 @@ _SECTION_COMPONENT = {
     "jenkins": "jenkins",
     "harbor": "harbor",
     "dashboard": "kubernetes-dashboard",
+    "monitoring": "kube-prometheus-stack",
+    "alerts": "alert-rules",
+    "grafana": "grafana",
+    "logging": "fluentd",
 }
 
 
 _HOST_COMPONENT = {"openbao": "openbao", "argocd": "argo-cd", "jenkins": "jenkins", "harbor": "harbor",
-                   "dashboard": "kubernetes-dashboard"}
+                   "dashboard": "kubernetes-dashboard", "prometheus": "kube-prometheus-stack", "grafana": "grafana"}
 
 
 class ConfigError(Exception):
@@ -87,7 +91,7 @@ def _problem(error: dict) -> str:
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
     if kind.endswith("_type") or kind in ("literal_error", "string_pattern_mismatch", "greater_than_equal",
-                                          "less_than_equal"):
+                                          "less_than_equal", "greater_than", "less_than"):
         message += f" (got {error['input']!r})"
     return message
 

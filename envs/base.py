@@ -69,6 +69,33 @@ BASE: dict = {
         "persistence": {"registry": "100Gi", "database": "5Gi", "redis": "1Gi", "jobservice": "1Gi", "trivy": "5Gi"},
     },
     "dashboard": {"ingress": False},
+    "monitoring": {
+        "retention": "15d",
+        "storage_size": "50Gi",
+        "prometheus_resources": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}},
+        "alertmanager_resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}},
+    },
+    "alerts": {
+        "error_ratio": 0.05,
+        "latency_p99_seconds": 1.0,
+        "restarts_per_hour": 3,
+        "certificate_expiry_days": 14,
+        "argocd_out_of_sync_minutes": 30,
+        "fluentd_buffer_queue": 64,
+        "availability_severity": "critical",
+        "error_severity": "warning",
+        "latency_severity": "warning",
+        "restart_severity": "warning",
+        "platform_severity": "critical",
+    },
+    "grafana": {
+        "image": versions.GRAFANA,
+        "storage_size": "5Gi",
+        "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
+    },
+    "logging": {
+        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
+    },
     "apps": {
         "web": {
             "image": {"registry": "harbor.plate.example.com", "repository": "plate/web"},

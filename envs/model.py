@@ -72,6 +72,8 @@ class Hosts(Strict):
     llm: Hostname
     openbao: Hostname
     argocd: Hostname
+    prometheus: Hostname
+    grafana: Hostname
     jenkins: Hostname
     harbor: Hostname
     dashboard: Hostname
@@ -146,6 +148,73 @@ class Harbor(Strict):
 class Dashboard(Strict):
     ingress: bool
     cluster_admin: bool = False
+
+
+Retention = Annotated[str, Field(pattern=r"^[0-9]+(h|d|w|y)$")]
+Severity = Literal["critical", "warning", "info"]
+
+
+class Monitoring(Strict):
+    """kube-prometheus-stack: Prometheus, Alertmanager, node-exporter, kube-state-metrics."""
+
+    retention: Retention
+    storage_size: Quantity
+    prometheus_resources: Resources
+    alertmanager_resources: Resources
+    prometheus_replicas: Annotated[int, Field(ge=1)] = 1
+
+
+class Thresholds(Strict):
+    """Alert thresholds and severities; environments override what they need."""
+
+    error_ratio: Annotated[float, Field(gt=0, lt=1)]
+    latency_p99_seconds: Annotated[float, Field(gt=0)]
+    restarts_per_hour: Annotated[int, Field(ge=1)]
+    certificate_expiry_days: Annotated[int, Field(ge=1)]
+    argocd_out_of_sync_minutes: Annotated[int, Field(ge=1)]
+    fluentd_buffer_queue: Annotated[int, Field(ge=1)]
+    availability_severity: Severity
+    error_severity: Severity
+    latency_severity: Severity
+    restart_severity: Severity
+    platform_severity: Severity
+
+
+class GrafanaSettings(Strict):
+    image: Image
+    resources: Resources
+    storage_size: Quantity
+    admin_credentials_path: KvPath
+
+
+class ElasticOutput(Strict):
+    type: Literal["elasticsearch", "opensearch"]
+    host: Hostname
+    port: Annotated[int, Field(ge=1, le=65535)] = 9200
+    tls: bool = True
+    index_prefix: DnsLabel
+    credentials_path: KvPath  # ``username`` and ``password``
+
+
+class LokiOutput(Strict):
+    type: Literal["loki"]
+    url: Annotated[str, Field(pattern=r"^https?://[a-z0-9.-]+(:[0-9]+)?(/[^\s]*)?$")]
+    tenant: str | None = None
+    credentials_path: KvPath | None = None
+
+
+class ForwardOutput(Strict):
+    type: Literal["forward"]
+    host: Hostname
+    port: Annotated[int, Field(ge=1, le=65535)] = 24224
+    tls: bool = True
+    shared_key_path: KvPath  # ``shared-key``
+
+
+class Logging(Strict):
+    image_tag: Annotated[str, Field(min_length=1)] | None = None  # default: versions.FLUENTD per output type
+    resources: Resources
+    output: Annotated[ElasticOutput | LokiOutput | ForwardOutput, Field(discriminator="type")]
 
 
 class Ingress(Strict):
@@ -295,6 +364,10 @@ class Environment(Strict):
     jenkins: Jenkins
     harbor: Harbor
     dashboard: Dashboard
+    monitoring: Monitoring
+    alerts: Thresholds
+    grafana: GrafanaSettings
+    logging: Logging
     apps: Apps
 
 
@@ -423,6 +496,10 @@ def kv_paths(env: Environment) -> list[tuple[tuple[str, ...], str]]:
         out.append((("argocd", "repo_credentials_path"), env.argocd.repo_credentials_path))
     out.append((("jenkins", "admin_credentials_path"), env.jenkins.admin_credentials_path))
     out.append((("harbor", "secrets_path"), env.harbor.secrets_path))
+    out.append((("grafana", "admin_credentials_path"), env.grafana.admin_credentials_path))
+    for field in ("credentials_path", "shared_key_path"):
+        if getattr(env.logging.output, field, None):
+            out.append((("logging", "output", field), getattr(env.logging.output, field)))
     if env.harbor.external_database:
         out.append((("harbor", "external_database", "password_path"), env.harbor.external_database.password_path))
     if env.harbor.external_redis and env.harbor.external_redis.password_path:

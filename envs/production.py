@@ -7,7 +7,12 @@ OVERLAY: dict = {
     "domain": "plate.example.com",
     "hosts": {"app": "app.plate.example.com", "llm": "llm.plate.example.com", "openbao": "bao.plate.example.com",
               "argocd": "argocd.plate.example.com", "jenkins": "jenkins.plate.example.com",
-              "harbor": "harbor.plate.example.com", "dashboard": "dashboard.plate.example.com"},
+              "harbor": "harbor.plate.example.com", "dashboard": "dashboard.plate.example.com",
+              "prometheus": "prometheus.plate.example.com", "grafana": "grafana.plate.example.com"},
+    "monitoring": {"retention": "30d", "storage_size": "200Gi", "prometheus_replicas": 2},
+    "grafana": {"admin_credentials_path": "plate/production/grafana"},
+    "logging": {"output": {"type": "opensearch", "host": "logs.plate.example.com", "port": 443,
+                           "index_prefix": "plate-prod", "credentials_path": "plate/production/logging"}},
     "argocd": {"admin_user": False, "replicas": 2, "repo_credentials_path": "plate/production/argocd-repo"},
     "jenkins": {"admin_credentials_path": "plate/production/jenkins", "storage_size": "50Gi"},
     "harbor": {

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from components import versions
-from components.core import HelmRelease
+from components.core import HelmRelease, MetricsEndpoint
 from components.types import Resources
 from components.workload import HARDENED, resources
 
@@ -15,12 +15,12 @@ class CertManagerProps(BaseModel):
     resources: Resources  # required: controller, webhook and cainjector each get these
     namespace: str = "cert-manager"
     replicas: int = 1  # >1 adds a PodDisruptionBudget per deployment
-    service_monitor: bool = False  # default: off until the Prometheus Operator CRDs exist
+    service_monitor: bool = True
 
 
 class CertManager(HelmRelease):
     layer = "cluster-services"
-    rank = 0
+    rank = 1  # after the monitoring CRDs its ServiceMonitor needs
     server_side_apply = True
     provides_crds = ("cert-manager.io", "acme.cert-manager.io")
 
@@ -41,3 +41,6 @@ class CertManager(HelmRelease):
         }
         super().__init__(scope, "cert-manager", p.namespace, versions.CERT_MANAGER, values)
         self.props = props
+        if p.service_monitor:
+            self.scrape(MetricsEndpoint(port="tcp-prometheus-servicemonitor", monitor="chart", metrics=(
+                "certmanager_certificate_expiration_timestamp_seconds", "certmanager_certificate_ready_status")))

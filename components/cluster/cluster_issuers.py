@@ -41,7 +41,7 @@ class ClusterIssuersProps(BaseModel):
 
 class ClusterIssuers(Component):
     layer = "cluster-services"
-    rank = 1  # after cert-manager, which installs the ClusterIssuer CRD
+    rank = 2  # after cert-manager, which installs the ClusterIssuer CRD
 
     def __init__(self, scope, props: ClusterIssuersProps):
         super().__init__(scope, "cluster-issuers", props.namespace, pod_security=None)

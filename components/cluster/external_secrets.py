@@ -8,7 +8,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from components import versions
-from components.core import HelmRelease
+from components.core import HelmRelease, MetricsEndpoint
 from components.types import Resources
 from components.workload import HARDENED, resources
 
@@ -19,12 +19,12 @@ class ExternalSecretsProps(BaseModel):
     resources: Resources  # required: operator, webhook and cert controller each get these
     namespace: str = "external-secrets"
     replicas: int = 1
-    service_monitor: bool = False  # default: off until the Prometheus Operator CRDs exist
+    service_monitor: bool = True
 
 
 class ExternalSecrets(HelmRelease):
     layer = "cluster-services"
-    rank = 0
+    rank = 1  # after the monitoring CRDs its ServiceMonitor needs
     server_side_apply = True
     provides_crds = ("external-secrets.io", "generators.external-secrets.io")
 
@@ -42,3 +42,5 @@ class ExternalSecrets(HelmRelease):
         }
         super().__init__(scope, "external-secrets", p.namespace, versions.EXTERNAL_SECRETS, values)
         self.props = props
+        if p.service_monitor:
+            self.scrape(MetricsEndpoint(port="metrics", monitor="chart", metrics=("externalsecret_status_condition",)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from components import versions
-from components.core import HelmRelease
+from components.core import HelmRelease, MetricsEndpoint
 from components.types import Resources
 from components.workload import HARDENED, resources
 
@@ -18,12 +18,12 @@ class IngressNginxProps(BaseModel):
     namespace: str = "ingress-nginx"
     default_class: bool = True
     load_balancer_ip: str | None = None  # default: MetalLB assigns one from an auto-assign pool
-    service_monitor: bool = False  # default: off until the Prometheus Operator CRDs exist
+    service_monitor: bool = True
 
 
 class IngressNginx(HelmRelease):
     layer = "cluster-services"
-    rank = 2  # after MetalLB pools, so its LoadBalancer Service gets an address at once
+    rank = 3  # after MetalLB pools, so its LoadBalancer Service gets an address at once
 
     def __init__(self, scope, props: IngressNginxProps):
         p = props
@@ -46,3 +46,6 @@ class IngressNginx(HelmRelease):
         super().__init__(scope, "ingress-nginx", p.namespace, versions.INGRESS_NGINX, values, pod_security="baseline",
                          pod_security_reason="the controller adds NET_BIND_SERVICE to bind ports 80 and 443")
         self.props = props
+        if p.service_monitor:
+            self.scrape(MetricsEndpoint(port="metrics", monitor="chart", metrics=(
+                "nginx_ingress_controller_requests", "nginx_ingress_controller_request_duration_seconds_bucket")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from components import versions
-from components.core import HelmRelease
+from components.core import HelmRelease, MetricsEndpoint
 from components.types import Resources
 from components.workload import HARDENED, resources
 
@@ -19,7 +19,7 @@ class MetalLBProps(BaseModel):
 
 class MetalLB(HelmRelease):
     layer = "cluster-services"
-    rank = 0
+    rank = 1  # after the monitoring CRDs its ServiceMonitor needs
     server_side_apply = True
     provides_crds = ("metallb.io",)
 
@@ -29,7 +29,10 @@ class MetalLB(HelmRelease):
             "crds": {"enabled": True},
             "controller": {"resources": resources(p.controller_resources, HARDENED)},
             "speaker": {"frr": {"enabled": False}, "resources": resources(p.speaker_resources, HARDENED)},
+            "prometheus": {"serviceMonitor": {"enabled": True}, "serviceAccount": "kube-prometheus-stack-prometheus",
+                           "namespace": "monitoring"},
         }
         super().__init__(scope, "metallb", p.namespace, versions.METALLB, values, pod_security="privileged",
                          pod_security_reason="the speaker uses the host network and NET_RAW to answer ARP")
         self.props = props
+        self.scrape(MetricsEndpoint(port="monitoring", monitor="chart", metrics=("metallb_allocator_addresses_in_use_total",)))

@@ -26,7 +26,7 @@ class MetalLBPoolsProps(BaseModel):
 
 class MetalLBPools(Component):
     layer = "cluster-services"
-    rank = 1  # after the MetalLB chart and its CRDs
+    rank = 2  # after the MetalLB chart and its CRDs
 
     def __init__(self, scope, props: MetalLBPoolsProps):
         super().__init__(scope, "metallb-pools", props.namespace, pod_security=None)

@@ -47,7 +47,7 @@ class NamespacesProps(BaseModel):
 
 class Namespaces(Component):
     layer = "cluster-services"
-    rank = 0
+    rank = 0  # every namespaced object of every layer lands in one of these
 
     def __init__(self, scope, props: NamespacesProps):
         super().__init__(scope, "namespaces", props.application_namespace, pod_security=None)

@@ -24,7 +24,7 @@ class NfsProvisionerProps(BaseModel):
 
 class NfsProvisioner(HelmRelease):
     layer = "cluster-services"
-    rank = 0
+    rank = 1
 
     def __init__(self, scope, props: NfsProvisionerProps):
         p = props

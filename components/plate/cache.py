@@ -8,13 +8,16 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from components import kinds
-from components.core import Component, labels, metadata, selector
+from components.core import HEADLESS_LABEL, Component, MetricsEndpoint, labels, metadata, selector
 from components.network import Peer, workload_policy
 from components.secrets import RemoteValue, SecretStoreRef, external_secret
 from components.types import Image, Resources
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
 
 PORT = 6379
+# What the redis_exporter sidecar exposes that rules and dashboards use.
+METRICS = ("redis_up", "redis_connected_clients", "redis_memory_used_bytes", "redis_memory_max_bytes",
+           "redis_commands_processed_total", "redis_keyspace_hits_total", "redis_keyspace_misses_total")
 METRICS_PORT = 9121
 # Valkey's Alpine image runs as valkey (999:1000); redis_exporter's image as 59000.
 CACHE_UID, CACHE_GID, EXPORTER_UID = 999, 1000, 59000
@@ -36,6 +39,7 @@ class PlateCacheProps(BaseModel):
     name: str = "plate-cache"
     hardening: Hardening = HARDENED
     ingress_from: tuple[Peer, ...] = ()  # default: nothing may connect
+    metrics_from: tuple[Peer, ...] = ()  # who scrapes the exporter (the monitoring namespace)
 
     @property
     def password_secret(self) -> str:
@@ -58,7 +62,9 @@ class PlateCache(Component):
         self.add(self.stateful_set())
         self.add(self.service(p.name, headless=False))
         self.add(self.service(f"{p.name}-headless", headless=True))
-        self.add(workload_policy(p.name, p.namespace, self.common_labels, ingress=p.ingress_from, egress=()))
+        self.add(workload_policy(p.name, p.namespace, self.common_labels,
+                                 ingress=(*p.ingress_from, *p.metrics_from), egress=()))
+        self.scrape(MetricsEndpoint(port="metrics", metrics=METRICS), lbls=self.common_labels)
 
     def _password_env(self, var: str) -> dict:
         ref = {"name": self.props.password_secret, "key": "password"}
@@ -119,4 +125,5 @@ class PlateCache(Component):
         if headless:
             spec["clusterIP"] = "None"
         spec.update({"selector": selector(p.name), "ports": ports})
-        return {**kinds.head(kinds.builtin("Service")), "metadata": metadata(name, p.namespace, self.common_labels), "spec": spec}
+        lbls = {**self.common_labels, HEADLESS_LABEL: "true"} if headless else self.common_labels
+        return {**kinds.head(kinds.builtin("Service")), "metadata": metadata(name, p.namespace, lbls), "spec": spec}

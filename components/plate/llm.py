@@ -12,6 +12,7 @@ from components.workload import Container, PodOptions, Probe
 class PlateLlmProps(PlateServiceProps):
     name: str = "plate-llm"
     role: str = "llm"
+    metrics: tuple[str, ...] = ("http_requests_total", "http_request_duration_seconds_bucket")
     gpu_count: int = 0  # default: CPU only
     gpu_resource: str = "nvidia.com/gpu"
     node_selector: dict[str, str] = {}

@@ -7,6 +7,7 @@ from components.plate.service import PlateService, PlateServiceProps
 class PlateServerProps(PlateServiceProps):
     name: str = "plate-server"
     role: str = "api"
+    metrics: tuple[str, ...] = ("http_requests_total", "http_request_duration_seconds_bucket")
 
 
 class PlateServer(PlateService):

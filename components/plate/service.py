@@ -7,7 +7,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from components import kinds
-from components.core import Component, content_hash, labels, metadata, selector
+from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.network import Peer, workload_policy
 from components.secrets import SecretStoreRef, external_secret
 from components.types import Autoscaling, Image, Resources
@@ -37,6 +37,9 @@ class PlateServiceProps(BaseModel):
     ingress_from: tuple[Peer, ...] = ()  # default: nothing may connect
     egress_to: tuple[Peer, ...] = ()  # default: DNS only (namespace-wide policy)
     env: tuple[dict, ...] = ()  # extra env entries, e.g. a key of another ExternalSecret's Secret
+    metrics: tuple[str, ...] = ()  # default: no metrics endpoint; else the metric names served on metrics_path
+    metrics_path: str = "/metrics"
+    metrics_from: tuple[Peer, ...] = ()  # who scrapes it (the monitoring namespace)
     max_surge: str | int = "25%"
     max_unavailable: str | int = 0
 
@@ -56,7 +59,11 @@ class PlateService(Component):
         self.add(external_secret(f"{p.name}-env", p.namespace, self.common_labels, p.secret_store, extract_path=p.secrets_path))
         self.add(self.deployment())
         self.add(self.service())
-        self.add(workload_policy(p.name, p.namespace, self.common_labels, ingress=p.ingress_from, egress=p.egress_to))
+        scrapers = p.metrics_from if p.metrics else ()
+        self.add(workload_policy(p.name, p.namespace, self.common_labels, ingress=(*p.ingress_from, *scrapers),
+                                 egress=p.egress_to))
+        if p.metrics:
+            self.scrape(MetricsEndpoint(port="http", path=p.metrics_path, metrics=p.metrics), lbls=self.common_labels)
         if p.autoscaling:
             self.add(self.autoscaler())
         if p.disruption_budget_min_available is not None:

@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from components import versions
-from components.core import HelmRelease, labels
+from components.core import HelmRelease, MetricsEndpoint, labels
 from components.secrets import RemoteValue, SecretStoreRef, external_secret
 from components.types import Resources
 from components.workload import HARDENED, resources
@@ -98,11 +98,13 @@ class ArgoCD(HelmRelease):
             "server": {"replicas": p.replicas, "ingress": ingress,
                        "resources": resources(p.server_resources, HARDENED)},
             "repoServer": {"replicas": p.replicas, "resources": resources(p.repo_server_resources, HARDENED)},
-            "controller": {"resources": resources(p.controller_resources, HARDENED)},
+            "controller": {"resources": resources(p.controller_resources, HARDENED),
+                           "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}}},
             "dex": {"enabled": False},
         }
         super().__init__(scope, "argo-cd", p.namespace, versions.ARGO_CD, values)
         self.props = props
+        self.scrape(MetricsEndpoint(port="http-metrics", monitor="chart", metrics=("argocd_app_info",)))
         if p.repo_credentials_path:
             self.add(external_secret(
                 REPO_SECRET, p.namespace, labels("argo-cd", "gitops"), p.secret_store,

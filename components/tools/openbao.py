@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from components import hcl, kinds
-from components.core import Component, content_hash, labels, metadata, pod_security, selector
+from components.core import HEADLESS_LABEL, Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.network import Peer, workload_policy
 from components.types import Image, Resources
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
@@ -67,6 +67,11 @@ class OpenBao(Component):
                     self.service(p.name, headless=False), self.service(self.internal, headless=True),
                     self.stateful_set(), self.ingress(), self.network_policy()):
             self.add(obj)
+        # every node, leader or standby (a sealed standby must raise its alert too): a PodMonitor
+        self.scrape(MetricsEndpoint(
+            port="https", path="/v1/sys/metrics", scheme="https", params=(("format", "prometheus"),), monitor="pod",
+            metrics=("vault_core_unsealed", "vault_core_active"), tls_ca_secret=self.tls_secret,
+            tls_server_name=f"{p.name}.{p.namespace}.svc"), lbls=self.common_labels)
         if p.replicas > 1:
             self.add({**kinds.head(kinds.builtin("PodDisruptionBudget")),
                       "metadata": metadata(p.name, p.namespace, self.common_labels),
@@ -150,13 +155,16 @@ class OpenBao(Component):
         ports = [{"name": "https", "port": API_PORT, "targetPort": "https", "protocol": "TCP"}]
         spec: dict = {"type": "ClusterIP"}
         sel = selector(p.name)
+        lbls = self.common_labels
         if headless:
+            lbls = {**lbls, HEADLESS_LABEL: "true"}
             ports.append({"name": "cluster", "port": CLUSTER_PORT, "targetPort": "cluster", "protocol": "TCP"})
             spec.update({"clusterIP": "None", "publishNotReadyAddresses": True})
         elif p.replicas > 1:
             sel = {**sel, "openbao-active": "true"}  # set by service registration on the leader
         spec.update({"selector": sel, "ports": ports})
-        return {**kinds.head(kinds.builtin("Service")), "metadata": self._md(name), "spec": spec}
+        return {**kinds.head(kinds.builtin("Service")),
+                "metadata": metadata(name, p.namespace, lbls), "spec": spec}
 
     def stateful_set(self) -> dict:
         p = self.props

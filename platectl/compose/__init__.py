@@ -39,10 +39,11 @@ class Context:
 
 def compose(app: cdk8s.App, env: Environment) -> list[Component]:
     """Add every component of ``env`` to ``app``, then the Applications that deploy them."""
-    from platectl.compose import apps, cluster, tools
+    from platectl.compose import apps, cluster, observability, tools
 
     ctx = Context(env, HARDENING[env.security_profile])
     built = [*cluster.build(app, ctx), *tools.build(app, ctx), *apps.build(app, ctx)]
+    built += observability.build(app, ctx, built)
     built.append(tools.secret_stores(app, ctx, built))
     namespaces = Namespaces(app, NamespacesProps(namespaces=derive([c.info for c in built])))
     built.append(namespaces)

@@ -5,6 +5,7 @@ import cdk8s
 
 from components.network import Peer
 from components.plate.admin import PlateAdmin
+from components.plate.cache import METRICS_PORT as CACHE_METRICS_PORT
 from components.plate.cache import PORT as CACHE_PORT
 from components.plate.cache import PlateCache, PlateCacheProps
 from components.plate.ingress import Host, PlateIngress, PlateIngressProps, Route
@@ -16,6 +17,7 @@ from components.plate.web import PlateWeb
 from envs.model import App
 
 SERVICE_PORT = 8080
+MONITORING = "monitoring"  # Prometheus scrapes from there
 
 
 def _service(cls: type[PlateService], ctx, app: App, pull_secret: str, **extra):
@@ -24,7 +26,7 @@ def _service(cls: type[PlateService], ctx, app: App, pull_secret: str, **extra):
         namespace=env.namespace, image=app.image, replicas=app.replicas, resources=app.resources,
         secret_store=ctx.store(env.namespace), secrets_path=app.secrets_path, hardening=ctx.hardening,
         autoscaling=app.autoscaling, disruption_budget_min_available=app.disruption_budget_min_available,
-        pull_secret=pull_secret, port=SERVICE_PORT,
+        pull_secret=pull_secret, port=SERVICE_PORT, metrics_from=(Peer(namespace=MONITORING, port=SERVICE_PORT),),
         **{"config": app.config, "egress_to": tuple(Peer(cidr=c) for c in app.egress_cidrs), **extra},
     )
 
@@ -43,7 +45,8 @@ def build(scope: cdk8s.App, ctx) -> list:
         resources=a.cache.resources, exporter_resources=a.cache.exporter_resources,
         storage_size=a.cache.storage_size, storage_class=env.storage_class, secret_store=ctx.store(env.namespace),
         secrets_path=a.cache.secrets_path, max_memory=a.cache.max_memory, hardening=ctx.hardening,
-        ingress_from=(Peer(app="plate-server", port=CACHE_PORT),)))
+        ingress_from=(Peer(app="plate-server", port=CACHE_PORT),),
+        metrics_from=(Peer(namespace=MONITORING, port=CACHE_METRICS_PORT),)))
 
     llm = PlateLlm(scope, _service(
         PlateLlm, ctx, a.llm, pull,

@@ -10,6 +10,7 @@ from components.cluster.ingress_nginx import IngressNginx, IngressNginxProps
 from components.cluster.metallb import MetalLB, MetalLBProps
 from components.cluster.metallb_pools import MetalLBPools, MetalLBPoolsProps, Pool
 from components.cluster.nfs_provisioner import NfsProvisioner, NfsProvisionerProps
+from components.cluster.prometheus_crds import PrometheusOperatorCrds
 
 
 def build(scope: cdk8s.App, ctx) -> list:
@@ -17,6 +18,7 @@ def build(scope: cdk8s.App, ctx) -> list:
     cm, lb, nfs, ic = env.cert_manager, env.metallb, env.nfs, env.ingress_controller
     dns01 = Dns01Props(provider=cm.dns01.provider, dns_zones=tuple(cm.dns01.dns_zones)) if cm.dns01 else None
     return [
+        PrometheusOperatorCrds(scope),
         ExternalSecrets(scope, ExternalSecretsProps(resources=env.secrets.operator_resources,
                                                     replicas=env.secrets.operator_replicas)),
         CertManager(scope, CertManagerProps(resources=cm.resources, replicas=cm.replicas)),

@@ -31,7 +31,8 @@ def build(scope: cdk8s.App, ctx) -> list:
         storage=bao.storage, ui=bao.ui, tls=env.ingress.tls, seal_type=bao.seal.type,
         seal_options={k: str(v) for k, v in seal.items()}, hardening=ctx.hardening,
         ingress_from=(Peer(namespace=ESO_NAMESPACE, port=API_PORT),
-                      Peer(namespace=env.ingress_controller.namespace, port=API_PORT))))
+                      Peer(namespace=env.ingress_controller.namespace, port=API_PORT),
+                      Peer(namespace="monitoring", port=API_PORT))))
     built: list = [openbao]
     if env.cert_manager.dns01:
         built.append(Credentials(scope, CredentialsProps(

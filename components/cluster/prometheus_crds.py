@@ -1,0 +1,18 @@
+"""The Prometheus Operator CRDs, on their own and first: every chart of the platform ships a
+ServiceMonitor, so the CRDs must exist before any of them syncs (kube-prometheus-stack, which
+runs the operator, comes later in the tools layer)."""
+from __future__ import annotations
+
+from components import versions
+from components.core import HelmRelease
+
+
+class PrometheusOperatorCrds(HelmRelease):
+    layer = "cluster-services"
+    rank = 0
+    server_side_apply = True  # the CRDs exceed the client-side apply annotation limit
+    provides_crds = ("monitoring.coreos.com",)
+
+    def __init__(self, scope, namespace: str = "monitoring"):
+        super().__init__(scope, "prometheus-operator-crds", namespace, versions.PROMETHEUS_OPERATOR_CRDS, {},
+                         pod_security=None)

@@ -1,0 +1,1 @@
+"""Observability: the Prometheus stack, alert rules, Grafana with dashboards as code, Fluentd."""

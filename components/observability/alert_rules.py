@@ -1,0 +1,176 @@
+"""PrometheusRules for every application and for the platform, from typed thresholds.
+
+Every alert carries ``summary``, ``description`` and a ``runbook_url`` pointing at a section of the
+README's troubleshooting guide.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from components import kinds
+from components.core import Component, labels, metadata
+
+RUNBOOK_SECTIONS = ("certificates", "ingress", "pods", "rollback")
+
+
+@dataclass(frozen=True)
+class AppTarget:
+    """An application to alert on: its workload and whether its traffic passes the ingress controller."""
+
+    name: str
+    namespace: str
+    workload: Literal["Deployment", "StatefulSet"]
+    http: bool
+
+
+class AlertThresholds(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    error_ratio: float
+    latency_p99_seconds: float
+    restarts_per_hour: int
+    certificate_expiry_days: int
+    argocd_out_of_sync_minutes: int
+    fluentd_buffer_queue: int
+    availability_severity: str
+    error_severity: str
+    latency_severity: str
+    restart_severity: str
+    platform_severity: str
+
+
+class AlertRulesProps(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    apps: tuple[AppTarget, ...]  # required
+    thresholds: AlertThresholds  # required
+    runbook_base: str  # required: the README's URL; sections are appended as #anchors
+    namespace: str = "monitoring"
+
+
+def ingress_selector(app: AppTarget) -> str:
+    # ingress-nginx's own namespace/service labels are renamed exported_* when scraped
+    return f'exported_namespace="{app.namespace}",exported_service="{app.name}"'
+
+
+class AlertRules(Component):
+    layer = "tools"
+    rank = 3  # after kube-prometheus-stack (its operator loads them); the CRD comes from the cluster layer
+
+    def __init__(self, scope, props: AlertRulesProps):
+        super().__init__(scope, "alert-rules", props.namespace, pod_security=None)
+        self.props = p = props
+        self.common_labels = labels("alert-rules", "alerting")
+        for app in p.apps:
+            self._rule(f"plate-{app.name.removeprefix('plate-')}", self.app_rules(app))
+        for name, rules in self.platform_rules().items():
+            self._rule(name, rules)
+
+    def _rule(self, name: str, rules: list[dict]) -> None:
+        self.add({**kinds.head(kinds.custom("PrometheusRule")),
+                  "metadata": metadata(name, self.props.namespace, self.common_labels),
+                  "spec": {"groups": [{"name": name, "rules": rules}]}})
+
+    def alert(self, name: str, expr: str, for_: str, severity: str, summary: str, description: str,
+              section: str, extra: dict | None = None) -> dict:
+        assert section in RUNBOOK_SECTIONS, section
+        return {
+            "alert": name,
+            "expr": expr,
+            "for": for_,
+            "labels": {"severity": severity, **(extra or {})},
+            "annotations": {"summary": summary, "description": description,
+                            "runbook_url": f"{self.props.runbook_base}#{section}"},
+        }
+
+    def app_rules(self, app: AppTarget) -> list[dict]:
+        t, ns, name = self.props.thresholds, app.namespace, app.name
+        who = {"namespace": ns, "app": name}
+        pods = f'namespace="{ns}",pod=~"{name}-.*"'
+        if app.workload == "Deployment":
+            available = f'kube_deployment_status_replicas_available{{namespace="{ns}",deployment="{name}"}} == 0'
+        else:
+            available = f'kube_statefulset_status_replicas_ready{{namespace="{ns}",statefulset="{name}"}} == 0'
+        rules = [self.alert(
+            "PlateAppUnavailable", available, "5m", t.availability_severity,
+            f"{name} has no ready replica",
+            f"No pod of {ns}/{name} has been ready for 5 minutes: the service is down.", "pods", who)]
+        if app.http:
+            sel = ingress_selector(app)
+            rules.append(self.alert(
+                "PlateAppHighErrorRate",
+                f'sum(rate(nginx_ingress_controller_requests{{{sel},status=~"5.."}}[5m]))'
+                f' / sum(rate(nginx_ingress_controller_requests{{{sel}}}[5m])) > {t.error_ratio}',
+                "10m", t.error_severity, f"{name} answers more than {t.error_ratio:.0%} of requests with 5xx",
+                f"Over 10 minutes more than {t.error_ratio:.0%} of requests to {ns}/{name} failed. "
+                "If it began with a release, roll back.", "rollback", who))
+            rules.append(self.alert(
+                "PlateAppHighLatency",
+                f"histogram_quantile(0.99, sum by (le) (rate(nginx_ingress_controller_request_duration_seconds_bucket"
+                f"{{{sel}}}[5m]))) > {t.latency_p99_seconds}",
+                "10m", t.latency_severity, f"{name} p99 latency above {t.latency_p99_seconds}s",
+                f"The 99th percentile of request duration through the ingress for {ns}/{name} has been above "
+                f"{t.latency_p99_seconds}s for 10 minutes.", "ingress", who))
+        rules.append(self.alert(
+            "PlateAppRestarting",
+            f"increase(kube_pod_container_status_restarts_total{{{pods}}}[1h]) > {t.restarts_per_hour}",
+            "5m", t.restart_severity, f"{name} containers keep restarting",
+            f"A container of {ns}/{name} restarted more than {t.restarts_per_hour} times in an hour.", "pods", who))
+        rules.append(self.alert(
+            "PlateAppOOMKilled",
+            f'(kube_pod_container_status_last_terminated_reason{{{pods},reason="OOMKilled"}} == 1)'
+            f" and on (namespace, pod, container) increase(kube_pod_container_status_restarts_total{{{pods}}}[15m]) > 0",
+            "0m", t.restart_severity, f"{name} was killed for running out of memory",
+            f"A container of {ns}/{name} was OOM-killed in the last 15 minutes; raise its memory limit or fix "
+            "the leak.", "pods", who))
+        return rules
+
+    def platform_rules(self) -> dict[str, list[dict]]:
+        t = self.props.thresholds
+        sev = t.platform_severity
+        days = t.certificate_expiry_days
+        return {
+            "platform-certificates": [
+                self.alert("CertificateExpiringSoon",
+                           f"certmanager_certificate_expiration_timestamp_seconds - time() < {days} * 86400",
+                           "1h", sev, "Certificate {{ $labels.namespace }}/{{ $labels.name }} expires soon",
+                           f"The certificate expires in less than {days} days and cert-manager has not renewed it.",
+                           "certificates"),
+                self.alert("CertificateNotReady", 'certmanager_certificate_ready_status{condition="False"} == 1',
+                           "15m", sev, "Certificate {{ $labels.namespace }}/{{ $labels.name }} is not ready",
+                           "cert-manager could not issue or renew the certificate.", "certificates"),
+            ],
+            "platform-openbao": [
+                self.alert("OpenBaoSealed", "vault_core_unsealed == 0", "5m", sev,
+                           "OpenBao {{ $labels.pod }} is sealed",
+                           "A sealed OpenBao node serves no secret; External Secrets stop refreshing. Unseal it.",
+                           "pods"),
+                self.alert("OpenBaoDown", 'up{namespace="openbao"} == 0', "5m", sev,
+                           "OpenBao {{ $labels.pod }} cannot be scraped",
+                           "Prometheus cannot reach an OpenBao node's metrics endpoint.", "pods"),
+            ],
+            "platform-argocd": [
+                self.alert("ArgoCDApplicationDegraded", 'argocd_app_info{health_status="Degraded"} == 1', "10m", sev,
+                           "Argo CD Application {{ $labels.name }} is degraded",
+                           "Its resources are unhealthy; compare the last publish and roll back if it caused this.",
+                           "rollback"),
+                self.alert("ArgoCDApplicationOutOfSync", 'argocd_app_info{sync_status="OutOfSync"} == 1',
+                           f"{t.argocd_out_of_sync_minutes}m", "warning",
+                           "Argo CD Application {{ $labels.name }} is out of sync",
+                           f"The cluster has differed from the rendered branch for {t.argocd_out_of_sync_minutes} "
+                           "minutes; a sync is failing or was turned off.", "rollback"),
+            ],
+            "platform-fluentd": [
+                self.alert("FluentdOutputErrors", "increase(fluentd_output_status_num_errors[10m]) > 0", "10m", sev,
+                           "Fluentd on {{ $labels.pod }} fails to ship logs",
+                           "The log output reports errors; logs are buffered on the node until it recovers.", "pods"),
+                self.alert("FluentdBufferGrowing",
+                           f"fluentd_output_status_buffer_queue_length > {t.fluentd_buffer_queue}", "15m", "warning",
+                           "Fluentd's buffer on {{ $labels.pod }} keeps growing",
+                           f"More than {t.fluentd_buffer_queue} chunks wait to be shipped; the output is slow or down.",
+                           "pods"),
+            ],
+        }

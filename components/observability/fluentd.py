@@ -1,0 +1,223 @@
+"""Fluentd as a DaemonSet: tail container logs, parse CRI and JSON, add Kubernetes metadata, expose
+Prometheus metrics, ship to the environment's output.
+
+Least privilege that works: the kubelet writes container logs as root-owned files (0640), so the
+process runs as uid 0, but with every capability dropped, no privilege escalation, a read-only
+root filesystem, /var/log mounted read-only, and one writable host directory for its positions
+and buffer. Its namespace needs Pod Security "privileged": baseline forbids hostPath volumes.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from components import kinds
+from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
+from components.secrets import RemoteValue, SecretStoreRef, external_secret
+from components.types import Image, Resources
+from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
+
+METRICS_PORT = 24231
+STATE_DIR = "/var/lib/fluentd-plate"
+CONFIG_DIR = "/fluentd/etc"
+OUTPUT_SECRET = "fluentd-output"
+METRICS = ("fluentd_output_status_num_errors", "fluentd_output_status_buffer_queue_length",
+           "fluentd_output_status_buffer_total_bytes", "fluentd_output_status_retry_count")
+
+
+class FluentdOutput(BaseModel):
+    """Where logs go. ``type`` picks the plugin; credentials come from OpenBao."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["elasticsearch", "opensearch", "loki", "forward"]
+    host: str | None = None  # elasticsearch, opensearch, forward
+    port: int | None = None
+    url: str | None = None  # loki
+    tls: bool = True
+    index_prefix: str | None = None  # elasticsearch, opensearch
+    tenant: str | None = None  # loki
+    credentials_path: str | None = None  # KV entry: username/password (shared-key for forward)
+
+    @model_validator(mode="after")
+    def _endpoint(self):
+        if self.type == "loki" and not self.url:
+            raise ValueError("the loki output needs url")
+        if self.type != "loki" and not (self.host and self.port):
+            raise ValueError(f"the {self.type} output needs host and port")
+        if self.type in ("elasticsearch", "opensearch") and not self.index_prefix:
+            raise ValueError(f"the {self.type} output needs index_prefix")
+        if self.type == "forward" and not self.credentials_path:
+            raise ValueError("the forward output needs credentials_path (its shared key)")
+        return self
+
+
+class FluentdProps(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    image: Image  # required: must carry the output's plugin
+    resources: Resources  # required
+    output: FluentdOutput  # required
+    secret_store: SecretStoreRef  # required
+    hardening: Hardening = HARDENED
+    namespace: str = "logging"
+
+
+def _buffer() -> str:
+    return f"""  <buffer>
+    @type file
+    path {STATE_DIR}/buffer
+    flush_mode interval
+    flush_interval 5s
+    chunk_limit_size 8MB
+    total_limit_size 2GB
+    retry_type exponential_backoff
+    retry_max_interval 60s
+    retry_forever true
+    overflow_action block
+  </buffer>"""
+
+
+def output_config(o: FluentdOutput) -> str:
+    env = lambda name: f"\"#{{ENV['{name}']}}\""  # noqa: E731
+    if o.type in ("elasticsearch", "opensearch"):
+        lines = [f"  @type {o.type}", f"  @id out_{o.type}", f"  host {o.host}", f"  port {o.port}",
+                 f"  scheme {'https' if o.tls else 'http'}", "  ssl_verify true" if o.tls else "  ssl_verify false",
+                 "  logstash_format true", f"  logstash_prefix {o.index_prefix}", "  include_tag_key true"]
+        if o.credentials_path:
+            lines += [f"  user {env('OUTPUT_USERNAME')}", f"  password {env('OUTPUT_PASSWORD')}"]
+    elif o.type == "loki":
+        lines = ["  @type loki", "  @id out_loki", f"  url {o.url}"]
+        if o.tenant:
+            lines.append(f"  tenant {o.tenant}")
+        if o.credentials_path:
+            lines += [f"  username {env('OUTPUT_USERNAME')}", f"  password {env('OUTPUT_PASSWORD')}"]
+        lines += ["  <label>", "    namespace $.kubernetes.namespace_name", "    pod $.kubernetes.pod_name",
+                  "    container $.kubernetes.container_name", "  </label>", "  remove_keys kubernetes"]
+    else:
+        lines = ["  @type forward", "  @id out_forward"]
+        if o.tls:
+            lines += ["  transport tls", "  tls_verify_hostname true"]
+        lines += ["  <security>", f"    self_hostname {env('NODE_NAME')}", f"    shared_key {env('OUTPUT_SHARED_KEY')}",
+                  "  </security>", "  <server>", f"    host {o.host}", f"    port {o.port}", "  </server>"]
+    return "\n".join(["<match kubernetes.**>", *lines, _buffer(), "</match>"])
+
+
+def config(o: FluentdOutput) -> str:
+    return f"""# Generated by components/observability/fluentd.py; edit the typed props, not this file.
+<system>
+  log_level info
+</system>
+
+# Prometheus metrics: the plugin's own endpoint and per-output buffer/error counters.
+<source>
+  @type prometheus
+  bind 0.0.0.0
+  port {METRICS_PORT}
+  metrics_path /metrics
+</source>
+<source>
+  @type prometheus_output_monitor
+  interval 10
+</source>
+
+# Container logs as the kubelet writes them (CRI format), or JSON lines from older runtimes.
+<source>
+  @type tail
+  @id in_containers
+  path /var/log/containers/*.log
+  exclude_path ["/var/log/containers/fluentd-*.log"]
+  pos_file {STATE_DIR}/containers.log.pos
+  tag kubernetes.*
+  read_from_head true
+  <parse>
+    @type multi_format
+    <pattern>
+      format cri
+    </pattern>
+    <pattern>
+      format json
+      time_key time
+      time_format %Y-%m-%dT%H:%M:%S.%N%z
+    </pattern>
+  </parse>
+</source>
+
+<filter kubernetes.**>
+  @type kubernetes_metadata
+  @id filter_kubernetes_metadata
+</filter>
+
+# Structured application logs: lift JSON messages into fields, keep everything else as is.
+<filter kubernetes.**>
+  @type parser
+  key_name message
+  reserve_data true
+  remove_key_name_field true
+  emit_invalid_record_to_error false
+  <parse>
+    @type json
+  </parse>
+</filter>
+
+{output_config(o)}
+"""
+
+
+class Fluentd(Component):
+    layer = "tools"
+    rank = 4
+
+    def __init__(self, scope, props: FluentdProps):
+        super().__init__(scope, "fluentd", props.namespace, pod_security="privileged",
+                         pod_security_reason="it mounts the node's /var/log (read-only) and its own state "
+                                             "directory as hostPath volumes, which baseline forbids")
+        self.props = p = props
+        self.common_labels = labels("fluentd", "logging", p.image.tag)
+        md = lambda name="fluentd", ns=p.namespace: metadata(name, ns, self.common_labels)  # noqa: E731
+        self.add({**kinds.head(kinds.builtin("ServiceAccount")), "metadata": md(),
+                  "automountServiceAccountToken": True})  # the metadata filter reads pods and namespaces
+        self.add({**kinds.head(kinds.builtin("ClusterRole")), "metadata": md(ns=None),
+                  "rules": [{"apiGroups": [""], "resources": ["pods", "namespaces"], "verbs": ["get", "list", "watch"]}]})
+        self.add({**kinds.head(kinds.builtin("ClusterRoleBinding")), "metadata": md(ns=None),
+                  "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "fluentd"},
+                  "subjects": [{"kind": "ServiceAccount", "name": "fluentd", "namespace": p.namespace}]})
+        conf = config(p.output)
+        self.add({**kinds.head(kinds.builtin("ConfigMap")), "metadata": md("fluentd-config"), "data": {"fluent.conf": conf}})
+        env = [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}]
+        if p.output.credentials_path:
+            keys = {"OUTPUT_SHARED_KEY": "shared-key"} if p.output.type == "forward" else {
+                "OUTPUT_USERNAME": "username", "OUTPUT_PASSWORD": "password"}
+            self.add(external_secret(OUTPUT_SECRET, p.namespace, self.common_labels, p.secret_store,
+                                     values=tuple(RemoteValue(k, p.output.credentials_path, v) for k, v in keys.items())))
+            env += [{"name": k, "valueFrom": {"secretKeyRef": {"name": OUTPUT_SECRET, "key": k}}} for k in keys]
+        self.add(self.daemon_set(tuple(env), content_hash(conf)))
+        self.scrape(MetricsEndpoint(port="metrics", monitor="pod", metrics=METRICS), lbls=self.common_labels)
+
+    def daemon_set(self, env: tuple[dict, ...], checksum: str) -> dict:
+        p = self.props
+        container = Container(
+            name="fluentd", image=p.image.ref, resources=p.resources, ports={"metrics": METRICS_PORT}, env=env,
+            liveness=Probe(path="/metrics", port="metrics", initial_delay=30),
+            readiness=Probe(path="/metrics", port="metrics"),
+            writable_paths=("/tmp",), run_as_user=0,
+            mounts=({"name": "varlog", "mountPath": "/var/log", "readOnly": True},
+                    {"name": "state", "mountPath": STATE_DIR},
+                    {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True}),
+        )
+        opts = PodOptions(
+            service_account="fluentd", run_as_user=0, run_as_group=0, automount_token=True,
+            tolerations=({"operator": "Exists"},),  # every node has logs, tainted or not
+            volumes=({"name": "varlog", "hostPath": {"path": "/var/log", "type": "Directory"}},
+                     {"name": "state", "hostPath": {"path": STATE_DIR, "type": "DirectoryOrCreate"}},
+                     {"name": "config", "configMap": {"name": "fluentd-config"}}),
+        )
+        return {**kinds.head(kinds.builtin("DaemonSet")), "metadata": metadata("fluentd", p.namespace, self.common_labels),
+                "spec": {
+                    "revisionHistoryLimit": 5,
+                    "selector": {"matchLabels": selector("fluentd")},
+                    "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
+                    "template": pod_template(self.common_labels, {"checksum/config": checksum}, [container], opts,
+                                             p.hardening),
+                }}

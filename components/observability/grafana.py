@@ -1,0 +1,123 @@
+"""Grafana, rendered by our own construct: a provisioned Prometheus datasource, dashboards from
+ConfigMaps, admin credentials from OpenBao, persistent state on the environment's storage class."""
+from __future__ import annotations
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+from components import kinds
+from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
+from components.observability.dashboards import DATASOURCE_UID, Dashboard
+from components.secrets import RemoteValue, SecretStoreRef, external_secret
+from components.types import Image, Resources
+from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
+
+PORT = 3000
+UID = 472  # the grafana user of the upstream image
+DASHBOARD_DIR = "/var/lib/grafana-dashboards"
+
+
+class GrafanaProps(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    image: Image  # required
+    resources: Resources  # required
+    host: str  # required
+    ingress_class: str  # required
+    cluster_issuer: str  # required
+    storage_class: str  # required: from the environment
+    storage_size: str  # required
+    prometheus_url: str  # required: the datasource
+    admin_credentials_path: str  # required: KV entry with ``username`` and ``password``
+    secret_store: SecretStoreRef  # required
+    dashboards: tuple[Dashboard, ...]  # required
+    tls: bool = True
+    hardening: Hardening = HARDENED
+    namespace: str = "monitoring"
+
+
+class Grafana(Component):
+    layer = "tools"
+    rank = 3  # after kube-prometheus-stack, its datasource
+
+    def __init__(self, scope, props: GrafanaProps):
+        super().__init__(scope, "grafana", props.namespace)
+        self.props = p = props
+        self.common_labels = labels("grafana", "dashboards", p.image.tag)
+        md = lambda name=None, ann=None: metadata(name or "grafana", p.namespace, self.common_labels, ann)  # noqa: E731
+        self.add({**kinds.head(kinds.builtin("ServiceAccount")), "metadata": md(), "automountServiceAccountToken": False})
+        self.add(external_secret("grafana-admin", p.namespace, self.common_labels, p.secret_store,
+                                 values=tuple(RemoteValue(k, p.admin_credentials_path, k) for k in ("username", "password"))))
+        provisioning = self.provisioning()
+        dashboards = {d.file: d.json for d in sorted(p.dashboards, key=lambda d: d.uid)}
+        self.add({**kinds.head(kinds.builtin("ConfigMap")), "metadata": md("grafana-provisioning"), "data": provisioning})
+        self.add({**kinds.head(kinds.builtin("ConfigMap")), "metadata": md("grafana-dashboards"), "data": dashboards})
+        self.add({**kinds.head(kinds.builtin("PersistentVolumeClaim")), "metadata": md(), "spec": {
+            "accessModes": ["ReadWriteOnce"], "storageClassName": p.storage_class,
+            "resources": {"requests": {"storage": p.storage_size}}}})
+        self.add(self.deployment(content_hash([provisioning, dashboards])))
+        self.add({**kinds.head(kinds.builtin("Service")), "metadata": md(), "spec": {
+            "type": "ClusterIP", "selector": selector("grafana"),
+            "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]}})
+        self.add(self.ingress())
+        self.scrape(MetricsEndpoint(port="http", metrics=("grafana_build_info",)), lbls=self.common_labels)
+
+    def provisioning(self) -> dict[str, str]:
+        p = self.props
+        datasources = {"apiVersion": 1, "datasources": [{
+            "name": "Prometheus", "uid": DATASOURCE_UID, "type": "prometheus", "access": "proxy",
+            "url": p.prometheus_url, "isDefault": True, "editable": False}]}
+        providers = {"apiVersion": 1, "providers": [{
+            "name": "plate", "type": "file", "disableDeletion": True, "allowUiUpdates": False,
+            "options": {"path": DASHBOARD_DIR}}]}
+        return {"datasources.yaml": yaml.safe_dump(datasources, sort_keys=False),
+                "dashboards.yaml": yaml.safe_dump(providers, sort_keys=False)}
+
+    def deployment(self, checksum: str) -> dict:
+        p = self.props
+        secret = lambda key: {"valueFrom": {"secretKeyRef": {"name": "grafana-admin", "key": key}}}  # noqa: E731
+        env = (
+            {"name": "GF_SECURITY_ADMIN_USER", **secret("username")},
+            {"name": "GF_SECURITY_ADMIN_PASSWORD", **secret("password")},
+            {"name": "GF_SERVER_ROOT_URL", "value": f"{'https' if p.tls else 'http'}://{p.host}"},
+            {"name": "GF_USERS_ALLOW_SIGN_UP", "value": "false"},
+            {"name": "GF_ANALYTICS_REPORTING_ENABLED", "value": "false"},
+            {"name": "GF_ANALYTICS_CHECK_FOR_UPDATES", "value": "false"},
+            {"name": "GF_PLUGINS_PREINSTALL_DISABLED", "value": "true"},
+        )
+        container = Container(
+            name="grafana", image=p.image.ref, resources=p.resources, ports={"http": PORT}, env=env,
+            liveness=Probe(path="/api/health", initial_delay=30), readiness=Probe(path="/api/health"),
+            writable_paths=("/tmp",),
+            mounts=({"name": "data", "mountPath": "/var/lib/grafana"},
+                    {"name": "provisioning", "mountPath": "/etc/grafana/provisioning/datasources/datasources.yaml",
+                     "subPath": "datasources.yaml", "readOnly": True},
+                    {"name": "provisioning", "mountPath": "/etc/grafana/provisioning/dashboards/dashboards.yaml",
+                     "subPath": "dashboards.yaml", "readOnly": True},
+                    {"name": "dashboards", "mountPath": DASHBOARD_DIR, "readOnly": True}),
+        )
+        opts = PodOptions(service_account="grafana", run_as_user=UID, run_as_group=UID, fs_group=UID, volumes=(
+            {"name": "data", "persistentVolumeClaim": {"claimName": "grafana"}},
+            {"name": "provisioning", "configMap": {"name": "grafana-provisioning"}},
+            {"name": "dashboards", "configMap": {"name": "grafana-dashboards"}},
+        ))
+        return {**kinds.head(kinds.builtin("Deployment")), "metadata": metadata("grafana", p.namespace, self.common_labels),
+                "spec": {
+                    "replicas": 1,
+                    "revisionHistoryLimit": 5,
+                    "selector": {"matchLabels": selector("grafana")},
+                    "strategy": {"type": "Recreate"},  # one writer on a ReadWriteOnce volume
+                    "template": pod_template(self.common_labels, {"checksum/config": checksum}, [container], opts,
+                                             p.hardening),
+                }}
+
+    def ingress(self) -> dict:
+        p = self.props
+        annotations = {"cert-manager.io/cluster-issuer": p.cluster_issuer} if p.tls else None
+        spec: dict = {"ingressClassName": p.ingress_class}
+        if p.tls:
+            spec["tls"] = [{"hosts": [p.host], "secretName": "grafana-tls"}]
+        spec["rules"] = [{"host": p.host, "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
+            "service": {"name": "grafana", "port": {"name": "http"}}}}]}}]
+        return {**kinds.head(kinds.builtin("Ingress")),
+                "metadata": metadata("grafana", p.namespace, self.common_labels, annotations), "spec": spec}

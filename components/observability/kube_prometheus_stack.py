@@ -1,0 +1,78 @@
+"""kube-prometheus-stack: the Prometheus Operator, Prometheus, Alertmanager, node-exporter and
+kube-state-metrics. Its CRDs come from prometheus-operator-crds (first in the cluster layer) and its
+Grafana is off: we render our own."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from components import versions
+from components.core import HelmRelease, MetricsEndpoint
+from components.types import Resources
+from components.workload import HARDENED, resources
+
+PROMETHEUS_SERVICE = "kube-prometheus-stack-prometheus"
+PROMETHEUS_PORT = 9090
+# What kube-state-metrics, the kubelet/cAdvisor and node-exporter expose that rules and dashboards use.
+METRICS = (
+    "kube_deployment_status_replicas_available", "kube_deployment_spec_replicas",
+    "kube_statefulset_status_replicas_ready", "kube_daemonset_status_number_ready",
+    "kube_daemonset_status_desired_number_scheduled", "kube_pod_container_status_restarts_total",
+    "kube_pod_container_status_last_terminated_reason", "container_cpu_usage_seconds_total",
+    "container_memory_working_set_bytes", "node_cpu_seconds_total", "node_memory_MemAvailable_bytes",
+)
+
+
+class KubePrometheusStackProps(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str  # required: Prometheus UI host
+    ingress_class: str  # required
+    cluster_issuer: str  # required
+    storage_class: str  # required: from the environment
+    storage_size: str  # required
+    retention: str  # required, e.g. "15d"
+    prometheus_resources: Resources  # required
+    alertmanager_resources: Resources  # required
+    prometheus_replicas: int = 1
+    tls: bool = True
+    namespace: str = "monitoring"
+
+
+class KubePrometheusStack(HelmRelease):
+    layer = "tools"
+    rank = 2  # before the rules, dashboards and log shipping that use it
+
+    def __init__(self, scope, props: KubePrometheusStackProps):
+        p = props
+        ingress: dict = {"enabled": True, "ingressClassName": p.ingress_class, "hosts": [p.host], "paths": ["/"]}
+        if p.tls:
+            ingress["annotations"] = {"cert-manager.io/cluster-issuer": p.cluster_issuer}
+            ingress["tls"] = [{"secretName": "prometheus-tls", "hosts": [p.host]}]
+        values = {
+            "crds": {"enabled": False},
+            "grafana": {"enabled": False},
+            "prometheus": {
+                "ingress": ingress,
+                "prometheusSpec": {
+                    "replicas": p.prometheus_replicas,
+                    "retention": p.retention,
+                    "resources": resources(p.prometheus_resources, HARDENED),
+                    # select every ServiceMonitor, PodMonitor and PrometheusRule, not only the chart's own
+                    "serviceMonitorSelectorNilUsesHelmValues": False,
+                    "podMonitorSelectorNilUsesHelmValues": False,
+                    "ruleSelectorNilUsesHelmValues": False,
+                    "storageSpec": {"volumeClaimTemplate": {"spec": {
+                        "storageClassName": p.storage_class, "accessModes": ["ReadWriteOnce"],
+                        "resources": {"requests": {"storage": p.storage_size}}}}},
+                },
+            },
+            "alertmanager": {"alertmanagerSpec": {"resources": resources(p.alertmanager_resources, HARDENED)}},
+            "kubeStateMetrics": {"enabled": True},
+            "nodeExporter": {"enabled": True},
+        }
+        super().__init__(scope, "kube-prometheus-stack", p.namespace, versions.KUBE_PROMETHEUS_STACK, values,
+                         pod_security="privileged",
+                         pod_security_reason="node-exporter reads the host's /proc and /sys through hostPath "
+                                             "volumes with the host network and PID namespaces")
+        self.props = props
+        self.scrape(MetricsEndpoint(port="http", monitor="chart", metrics=METRICS))

@@ -1,0 +1,107 @@
+"""Observability invariants over the whole render: every metrics port is scraped, every query and
+alert uses only scraped metrics, every rule group passes promtool."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+import envs
+from platectl.promql import metric_names
+
+ENVS = envs.names()
+ALWAYS = {"up", "scrape_duration_seconds", "scrape_samples_scraped"}  # Prometheus adds these to every target
+
+
+def test_metric_names_reader():
+    assert metric_names('sum by (le) (rate(foo_bucket{a="x{y}"}[5m])) / on (pod) bar > 3') == {"foo_bucket", "bar"}
+    assert metric_names("count(up == 0) or vector(0)") == {"up"}
+    assert metric_names("x - time() < 14 * 86400") == {"x"}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_component_with_a_metrics_port_has_a_monitor(objects, infos, env):
+    objs = [o for o in objects if o.env == env]
+    monitors = [o for o in objs if o.kind in ("ServiceMonitor", "PodMonitor")]
+    for info in infos[env].values():
+        for ep in info.metrics:
+            if ep.monitor == "chart":
+                assert info.helm is not None, f"{info.name}: a chart monitor needs a chart"
+                continue
+            mine = [m for m in monitors if m.component == info.name]
+            ports = [e["port"] for m in mine for e in m.data["spec"].get("endpoints", m.data["spec"].get("podMetricsEndpoints", []))]
+            assert ep.port in ports, f"{info.name}: declared endpoint {ep.port} has no monitor"
+    # and no metrics port escapes a declaration
+    for w in (o for o in objs if o.kind in ("Deployment", "StatefulSet", "DaemonSet")):
+        for c in w.data["spec"]["template"]["spec"]["containers"]:
+            for port in c.get("ports", []):
+                if "metrics" in port["name"]:
+                    declared = {ep.port for ep in infos[env][w.component].metrics}
+                    assert port["name"] in declared, f"{w.file}: port {port['name']} is not scraped"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_monitors_select_something_that_serves_the_port(objects, env):
+    objs = [o for o in objects if o.env == env]
+    for m in (o for o in objs if o.kind in ("ServiceMonitor", "PodMonitor")):
+        sel = m.data["spec"]["selector"]["matchLabels"]
+        ns = m.data["spec"]["namespaceSelector"]["matchNames"][0]
+        if m.kind == "ServiceMonitor":
+            targets = [o for o in objs if o.kind == "Service" and o.namespace == ns
+                       and sel.items() <= o.data["metadata"]["labels"].items()
+                       and "plate.io/headless" not in o.data["metadata"]["labels"]]
+            ports = {p["name"] for t in targets for p in t.data["spec"]["ports"]}
+        else:
+            targets = [o for o in objs if o.kind in ("Deployment", "StatefulSet", "DaemonSet") and o.namespace == ns
+                       and sel.items() <= o.data["spec"]["template"]["metadata"]["labels"].items()]
+            ports = {p["name"] for t in targets for c in t.data["spec"]["template"]["spec"]["containers"]
+                     for p in c.get("ports", [])}
+        assert len(targets) == 1, f"{m.file}: selects {len(targets)} targets"
+        endpoints = m.data["spec"].get("endpoints", m.data["spec"].get("podMetricsEndpoints"))
+        assert {e["port"] for e in endpoints} <= ports, m.file
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_query_and_alert_uses_only_scraped_or_recorded_metrics(objects, infos, env):
+    objs = [o for o in objects if o.env == env]
+    scraped = ALWAYS | {name for info in infos[env].values() for ep in info.metrics for name in ep.metrics}
+    rules = [r for o in objs if o.kind == "PrometheusRule" for g in o.data["spec"]["groups"] for r in g["rules"]]
+    scraped |= {r["record"] for r in rules if "record" in r}
+    exprs = [(f"alert {r['alert']}", r["expr"]) for r in rules if "alert" in r]
+    boards = next(o for o in objs if o.kind == "ConfigMap" and o.name == "grafana-dashboards").data["data"]
+    assert boards, "no dashboards rendered"
+    for name, text in boards.items():
+        doc = json.loads(text)
+        exprs += [(f"dashboard {name}", t["expr"]) for p in doc["panels"] for t in p.get("targets", [])]
+    unknown = [f"{where}: {sorted(metric_names(e) - scraped)}" for where, e in exprs if metric_names(e) - scraped]
+    assert not unknown, "\n".join(unknown)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_application_has_alerts_and_a_dashboard(objects, env):
+    objs = [o for o in objects if o.env == env]
+    ns = envs.load(env).namespace
+    apps = sorted(o.name for o in objs if o.kind in ("Deployment", "StatefulSet") and o.namespace == ns)
+    rules = {o.name for o in objs if o.kind == "PrometheusRule"}
+    boards = next(o for o in objs if o.kind == "ConfigMap" and o.name == "grafana-dashboards").data["data"]
+    for app in apps:
+        assert app in rules, f"{app} has no PrometheusRule"
+        assert any(b.startswith(app) for b in boards), f"{app} has no dashboard"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_rendered_rule_groups_pass_promtool(objects, env, tmp_path):
+    tool = shutil.which("promtool")
+    if tool is None:
+        import os
+        if os.environ.get("CI"):
+            pytest.fail("promtool is missing in CI: .ci/run must install Debian's prometheus package")
+        pytest.skip("promtool not installed (apt-get install prometheus); CI installs it")
+    groups = [g for o in objects if o.env == env and o.kind == "PrometheusRule" for g in o.data["spec"]["groups"]]
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump({"groups": groups}))
+    proc = subprocess.run([tool, "check", "rules", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
