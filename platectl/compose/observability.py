@@ -50,9 +50,9 @@ def build(scope: cdk8s.App, ctx, built: list) -> list:
     out = env.logging.output
     image = Image.model_validate({**versions.FLUENTD[out.type],
                                   **({"tag": env.logging.image_tag} if env.logging.image_tag else {})})
+    # Fluentd keeps the hardened profile in every environment: it runs as root, so its root
+    # filesystem stays read-only whatever the environment's profile allows others.
     fluentd = Fluentd(scope, FluentdProps(
         image=image, resources=env.logging.resources, secret_store=ctx.store("logging"),
         output=FluentdOutput(**{k: v for k, v in out.model_dump().items() if k in FluentdOutput.model_fields})))
-    # Fluentd keeps the hardened profile in every environment: it runs as root, so its root
-    # filesystem stays read-only whatever the environment's profile allows others.
     return [stack, rules, grafana, fluentd]
