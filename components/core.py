@@ -1,9 +1,8 @@
-"""The base every component builds on: one chart per component, one API object per manifest.
+"""The base every component builds on: one cdk8s chart per component, its objects as dicts.
 
-Each Kubernetes object is built as a plain dict and crosses into the jsii runtime once
-(``Manifest``), which keeps the render fast; the shapes are checked in tests against the
-Kubernetes 1.27 schemas and the CRDs in ``../shared/crds``. ``apiVersion``/``kind`` come from the
-typed bindings (``cdk8s_plus_27.k8s`` for built-ins, ``imports/`` for custom resources).
+Each Kubernetes object is built as a plain dict and written by ``platectl.writer`` with cdk8s's
+own YAML writer; the shapes are checked in tests against the Kubernetes 1.27 schemas and the
+CRDs in ``../shared/crds``. ``apiVersion``/``kind`` come from the typed bindings (see kinds.py).
 """
 from __future__ import annotations
 
@@ -72,23 +71,25 @@ class ComponentInfo:
     metrics: tuple[MetricsEndpoint, ...] = ()  # what Prometheus scrapes from this component
 
 
-class Manifest(cdk8s.ApiObject):
-    """An API object whose whole body is given as one dict."""
+class ManifestChart(cdk8s.Chart):
+    """A chart whose objects are plain dicts, written to one file each by ``platectl.writer``.
 
-    def __init__(self, scope: Construct, manifest: dict):
-        metadata = manifest["metadata"]
-        super().__init__(
-            scope, f"{manifest['kind']}.{metadata['name']}",
-            api_version=manifest["apiVersion"], kind=manifest["kind"],
-            metadata=cdk8s.ApiObjectMetadata(name=metadata["name"]),
-        )
-        self.manifest = manifest
+    Objects never cross into the jsii runtime one by one: the writer serialises a whole
+    environment with one call to cdk8s's own YAML writer (same library, same options as
+    ``cdk8s synth``), which keeps the output byte-identical and the render fast.
+    """
 
-    def to_json(self) -> dict:  # called back by cdk8s at synth time
-        return self.manifest
+    def __init__(self, scope: Construct, name: str):
+        super().__init__(scope, name, disable_resource_name_hashes=True)
+        self.folder = name
+        self.manifests: list[dict] = []
+
+    def add(self, manifest: dict) -> dict:
+        self.manifests.append(manifest)
+        return manifest
 
 
-class Component(cdk8s.Chart):
+class Component(ManifestChart):
     """A platform component: one Argo CD Application, and a folder in dist/<env>/ for our objects.
 
     ``pod_security`` is the Pod Security level the component's workloads need in its namespace;
@@ -102,13 +103,12 @@ class Component(cdk8s.Chart):
 
     def __init__(self, scope: Construct, name: str, namespace: str, *, pod_security: str | None = "restricted",
                  pod_security_reason: str = "", helm: HelmSource | None = None):
-        super().__init__(scope, name, disable_resource_name_hashes=True)
+        super().__init__(scope, name)
         if pod_security not in (None, "restricted") and not pod_security_reason:
             raise ValueError(f"component {name!r}: Pod Security {pod_security!r} needs a reason")
         self._info = dict(name=name, layer=self.layer, rank=self.rank, namespace=namespace, helm=helm,
                           server_side_apply=self.server_side_apply, provides_crds=self.provides_crds,
                           pod_security=pod_security, pod_security_reason=pod_security_reason)
-        self.manifests: list[dict] = []
         self.warnings: list[str] = []
         self.metrics: list[MetricsEndpoint] = []
 
@@ -140,12 +140,6 @@ class Component(cdk8s.Chart):
             sel = {"matchLabels": selector(app)}
         self.add({**kinds.head(kinds.custom(kind)), "metadata": metadata(app, namespace, lbls or selector(app)),
                   "spec": {"selector": sel, "namespaceSelector": {"matchNames": [namespace]}, endpoints_key: [ep]}})
-
-    def add(self, manifest: dict) -> dict:
-        Manifest(self, manifest)
-        self.manifests.append(manifest)
-        return manifest
-
 
 class HelmRelease(Component):
     """A component installed from an upstream Helm chart, with values built from typed props.

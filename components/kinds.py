@@ -1,17 +1,17 @@
-"""apiVersion/kind of every object we render, read from the typed bindings.
+"""apiVersion/kind of every object we render, as the typed bindings define them.
 
 Built-ins come from the Kubernetes 1.27 bindings bundled with cdk8s-plus-27; custom resources from
-the bindings generated into ``imports/`` from ``../shared/crds``. A CRD version bump therefore
-changes the rendered apiVersion in one reviewed place. Bindings are imported lazily: each costs
-import time, and a render only pays for the kinds it uses.
+the bindings generated into ``imports/`` from ``../shared/crds``. Importing those bindings at
+render time costs seconds (each loads a jsii assembly into node), so ``python -m tools.import_crds``
+records their GVKs in ``imports/gvk.py`` when it regenerates them, and
+``tests/test_kinds.py`` proves the table equals what the bindings say.
 """
 from __future__ import annotations
 
-import importlib
-from functools import cache
+from imports.gvk import BUILTIN, CUSTOM
 
-# kind -> (module under imports/, class)
-CUSTOM: dict[str, tuple[str, str]] = {
+# kind -> (module under imports/, class): the bindings behind CUSTOM
+BINDINGS: dict[str, tuple[str, str]] = {
     "Application": ("argocd_application.io.argoproj", "Application"),
     "AppProject": ("argocd_appproject.io.argoproj", "AppProject"),
     "ApplicationSet": ("argocd_applicationset.io.argoproj", "ApplicationSet"),
@@ -26,25 +26,35 @@ CUSTOM: dict[str, tuple[str, str]] = {
     "PodMonitor": ("monitoring_podmonitor.com.coreos.monitoring", "PodMonitor"),
     "PrometheusRule": ("monitoring_prometheusrule.com.coreos.monitoring", "PrometheusRule"),
 }
-
-
-@cache
-def _gvk(binding: object) -> tuple[str, str]:
-    gvk = binding.GVK  # type: ignore[attr-defined]
-    return gvk.api_version, gvk.kind
+# Built-in kinds we render, by their cdk8s-plus-27 binding name (Kube<name>).
+BUILTINS = ("ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet", "Deployment", "HorizontalPodAutoscalerV2",
+            "Ingress", "Namespace", "NetworkPolicy", "PersistentVolumeClaim", "PodDisruptionBudget", "Role",
+            "RoleBinding", "Service", "ServiceAccount", "StatefulSet")
 
 
 def builtin(name: str) -> tuple[str, str]:
-    from cdk8s_plus_27 import k8s
-
-    return _gvk(getattr(k8s, f"Kube{name}"))
+    return BUILTIN[name]
 
 
-@cache
 def custom(kind: str) -> tuple[str, str]:
-    module, cls = CUSTOM[kind]
-    return _gvk(getattr(importlib.import_module(f"imports.{module}"), cls))
+    return CUSTOM[kind]
 
 
 def head(gvk: tuple[str, str]) -> dict:
     return {"apiVersion": gvk[0], "kind": gvk[1]}
+
+
+def from_bindings() -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
+    """Ask the bindings themselves (slow: loads every assembly). Used to write and check the table."""
+    import importlib
+
+    from cdk8s_plus_27 import k8s
+
+    def gvk(binding) -> tuple[str, str]:
+        g = binding.GVK
+        return g.api_version, g.kind
+
+    builtins = {name: gvk(getattr(k8s, f"Kube{name}")) for name in BUILTINS}
+    customs = {kind: gvk(getattr(importlib.import_module(f"imports.{module}"), cls))
+               for kind, (module, cls) in BINDINGS.items()}
+    return builtins, customs

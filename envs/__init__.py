@@ -57,6 +57,9 @@ class ConfigError(Exception):
         self.environment, self.component, self.field, self.problem = environment, component, field, problem
         super().__init__(f"environment {environment!r}, component {component!r}, field {field!r}: {problem}")
 
+    def __reduce__(self):  # raised in render worker processes, re-raised in the parent
+        return ConfigError, (self.environment, self.component, self.field, self.problem)
+
 
 def deep_merge(base: dict, overlay: dict) -> dict:
     """Overlay wins; dicts merge recursively; lists and scalars are replaced whole."""

@@ -30,7 +30,7 @@ BASE: dict = {
         "repo_url": "https://github.com/plate-platform/plate-gitops.git",
         "rendered_branch": "rendered",
         "argocd_namespace": "argocd",
-        "destination": {"name": "in-cluster", "server": "https://kubernetes.default.svc"},
+        "destinations": [{"name": "in-cluster", "server": "https://kubernetes.default.svc"}],
         "retry_limit": 5,
     },
     "secrets": {

@@ -13,7 +13,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 import ipaddress
 
-from components.cluster.cluster_issuers import ISSUERS, PRODUCTION_ISSUER
+from components.cluster.acme import ISSUERS, PRODUCTION_ISSUER
 from components.types import (IPv4, Autoscaling, Cidr, DnsLabel, Duration, Email, GitUrl, Hostname, Image, KvPath,
                               NfsServer, Quantity, Resources, Strict, Toleration)
 
@@ -283,9 +283,22 @@ class GitOps(Strict):
     repo_url: GitUrl
     rendered_branch: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")]
     argocd_namespace: DnsLabel
-    destination: Destination
+    # One Argo CD destination per cluster the environment runs on (the first is the primary).
+    destinations: Annotated[list[Destination], Field(min_length=1)]
+    # With several clusters: one Application per component and cluster, or one ApplicationSet
+    # per component with a list generator over the clusters.
+    multi_cluster: Literal["applications", "applicationset"] = "applications"
     prune: dict[str, bool] = {}
     retry_limit: Annotated[int, Field(ge=0, le=20)] = 5
+
+    @model_validator(mode="after")
+    def _unique(self) -> GitOps:
+        for field in ("name", "server"):
+            values = [getattr(d, field) for d in self.destinations]
+            dup = next((v for v in values if values.count(v) > 1), None)
+            if dup:
+                raise ValueError(f"destination {field} {dup!r} appears twice")
+        return self
 
 
 class Secrets(Strict):

@@ -4,16 +4,18 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import yaml
 
-from platectl.objects import Rendered, load_tree
+from platectl.objects import Rendered
 from platectl.policy import SECRET_KEY
 
 REDACTED = "<redacted>"
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,60 @@ def compare(base: list[Rendered], head: list[Rendered]) -> list[Change]:
     return changes
 
 
+_NAMESPACE = re.compile(r"^metadata:\n(?:[ ].*\n)*?  namespace: (\S+)$", re.M)
+_SECRET_LINE = re.compile(r"^(\s*(?:- )?)([A-Za-z0-9_.-]+): (.+)$")
+
+
+def _redact_lines(lines: list[str]) -> list[str]:
+    out = []
+    for line in lines:
+        m = _SECRET_LINE.match(line)
+        if m and SECRET_KEY.search(m.group(2).lower()) and not m.group(2).startswith("existing"):
+            line = f"{m.group(1)}{m.group(2)}: {REDACTED}"
+        out.append(line)
+    return out
+
+
+def _identity(rel: str, text: str) -> tuple[str, str, str, str, str]:
+    env, component, file = rel.split("/", 2)
+    kind, _, rest = file.partition(".")
+    name = rest.removesuffix(".k8s.yaml")
+    ns = _NAMESPACE.search(text)
+    return env, component, kind, ns.group(1) if ns else "", name
+
+
 def compare_dirs(base: Path, head: Path, envs: list[str] | None = None) -> list[Change]:
-    return compare(load_tree(base, envs), load_tree(head, envs))
+    """Compare two renders on disk. Files are the unit: identical bytes are skipped unread, and a
+    changed file is diffed as it is written (both sides come from the same YAML writer), with
+    credential-like values redacted. Secrets (never rendered here) go through ``compare``."""
+    def files(root: Path) -> dict[str, Path]:
+        return {str(p.relative_to(root)): p for p in root.glob("*/*/*.yaml")
+                if envs is None or p.relative_to(root).parts[0] in envs}
+    old, new = files(base), files(head)
+    changes = []
+    for rel in sorted(old.keys() | new.keys()):
+        a = old[rel].read_bytes() if rel in old else None
+        b = new[rel].read_bytes() if rel in new else None
+        if a == b:
+            continue
+        text_a, text_b = (a or b"").decode(), (b or b"").decode()
+        ident = _identity(rel, text_b or text_a)
+        if a is None:
+            changes.append(Change("added", *ident))
+        elif b is None:
+            changes.append(Change("removed", *ident))
+        elif ident[2] == "Secret":
+            changes += compare(load_one(base, rel), load_one(head, rel))
+        else:
+            lines = difflib.unified_diff(_redact_lines(text_a.splitlines()), _redact_lines(text_b.splitlines()),
+                                         lineterm="", n=2)
+            changes.append(Change("changed", *ident, tuple(list(lines)[2:])))
+    return sorted(changes, key=lambda c: (c.env, c.component, c.kind, c.namespace, c.name))
+
+
+def load_one(root: Path, rel: str) -> list[Rendered]:
+    env, component, _ = rel.split("/", 2)
+    return [Rendered(env, component, rel, yaml.load((root / rel).read_text(), Loader=_Loader))]
 
 
 def summary(changes: list[Change]) -> list[dict]:

@@ -6,21 +6,23 @@ previous output exactly as it was.
 """
 from __future__ import annotations
 
+import importlib
+import multiprocessing
 import os
 import shutil
 import sys
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import cdk8s
 import yaml
 
 import envs
 from envs import ConfigError
 from envs.model import Environment
-from platectl.compose import compose
 
 ROOT = Path(__file__).resolve().parent.parent
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_OUT = ROOT / "dist"
 
 
@@ -28,15 +30,25 @@ class RenderError(Exception):
     """The render itself failed (not the input); the previous output is untouched."""
 
 
-def render_environment(env: Environment, outdir: Path) -> list[str]:
-    """Render one environment into ``outdir``; return the warnings its components raised."""
-    app = cdk8s.App(outdir=str(outdir), yaml_output_type=cdk8s.YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE)
-    infos = [c.info for c in compose(app, env)]
-    app.synth()
-    # Chart-only components have no objects of ours: cdk8s still leaves an empty folder.
-    for folder in sorted(outdir.iterdir()):
-        if folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
+def render_environment(env: Environment, outdir: Path, extra: str | None = None) -> list[str]:
+    """Render one environment into ``outdir``; return the warnings its components raised.
+
+    ``extra`` ("module:function") adds components to the application layer (the scale benchmark).
+    """
+    import cdk8s  # here, not at module level: a parent that only orchestrates workers never loads jsii
+
+    from platectl import writer
+    from platectl.compose import compose_charts
+
+    hook = None
+    if extra:
+        module, _, function = extra.partition(":")
+        hook = getattr(importlib.import_module(module), function)
+    app = cdk8s.App()
+    components, argo = compose_charts(app, env, extra=hook)
+    outdir.mkdir(parents=True, exist_ok=True)
+    writer.write([*components, *argo], outdir)
+    infos = [c.info for c in components]
     return [f"environment {env.name!r}, component {i.name!r}: {w}" for i in infos for w in i.warnings]
 
 
@@ -53,7 +65,7 @@ def load_all(names: list[str], data: dict[str, dict] | None = None) -> list[Envi
 def _check(folder: Path) -> None:
     for file in sorted(folder.rglob("*.yaml")):
         try:
-            docs = list(yaml.safe_load_all(file.read_text()))
+            docs = list(yaml.load_all(file.read_text(), Loader=_LOADER))
         except yaml.YAMLError as exc:
             raise RenderError(f"{file.relative_to(folder)}: not valid YAML: {exc}") from None
         if len(docs) != 1 or not isinstance(docs[0], dict):
@@ -76,29 +88,58 @@ def _swap(new: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
+def _render_one(env: Environment, outdir: str, extra: str | None) -> list[str]:
+    try:
+        return render_environment(env, Path(outdir), extra)
+    except ConfigError:
+        raise
+    except Exception as exc:  # jsii/cdk8s errors carry the construct path in their message
+        raise RenderError(f"environment {env.name!r}: {exc}") from None
+
+
+# A spawned worker costs about 1.5 s of start-up (Python, pydantic, jsii, node) while one environment
+# of the default platform renders in about 0.6 s: below this many environments, stay in-process.
+PARALLEL_FROM = 4
+
+
+def processes(count: int) -> int:
+    """Worker processes for ``count`` environments: one per core, at most one per environment.
+
+    ``PLATE_RENDER_PROCESSES`` overrides (1 renders in this process).
+    """
+    forced = int(os.environ.get("PLATE_RENDER_PROCESSES", "0"))
+    if not forced and count < PARALLEL_FROM:
+        return 1
+    return max(1, min(forced or os.cpu_count() or 1, count))
+
+
 def synth(out: Path = DEFAULT_OUT, names: list[str] | None = None, data: dict[str, dict] | None = None,
-          warn=_stderr) -> list[str]:
+          warn=_stderr, environments: list[Environment] | None = None, extra: str | None = None) -> list[str]:
     """Render ``names`` (default: every environment) into ``out``; return the names rendered.
 
     With every environment the whole of ``out`` is replaced (stale files disappear); with a
-    subset only ``out/<env>`` of those environments is.
+    subset only ``out/<env>`` of those environments is. Environments render in parallel worker
+    processes (one per core); the output is the same byte for byte.
     """
-    everything = names is None
-    names = list(names or envs.names())
-    environments = load_all(names, data)
+    everything = names is None and environments is None
+    if environments is None:
+        names = list(names or envs.names())
+        environments = load_all(names, data)
+    names = [e.name for e in environments]
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.render-", dir=out.parent))
     try:
         staged = work / out.name
-        for env in environments:
-            try:
-                for warning in render_environment(env, staged / env.name):
-                    warn(f"warning: {warning}")
-            except ConfigError:
-                raise
-            except Exception as exc:  # jsii/cdk8s errors carry the construct path in their message
-                raise RenderError(f"environment {env.name!r}: {exc}") from exc
+        workers = processes(len(environments))
+        if workers > 1:
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                futures = [pool.submit(_render_one, env, str(staged / env.name), extra) for env in environments]
+                results = [f.result() for f in futures]  # in environment order: warnings are deterministic
+        else:
+            results = [_render_one(env, str(staged / env.name), extra) for env in environments]
+        for warning in (w for ws in results for w in ws):
+            warn(f"warning: {warning}")
         _check(staged)
         if everything:
             _swap(staged, out)

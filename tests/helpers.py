@@ -7,6 +7,9 @@ from pathlib import Path
 import cdk8s
 import yaml
 
+from components.core import ManifestChart
+from platectl import writer
+
 
 @dataclass(frozen=True)
 class Obj:
@@ -48,7 +51,8 @@ def find(objs: list[Obj], kind: str, name: str, env: str | None = None) -> Obj:
 
 def synth_component(tmp_path: Path, build) -> dict[str, dict]:
     """Render what ``build(app)`` adds into tmp_path; return {file name: object} of that render."""
-    app = cdk8s.App(outdir=str(tmp_path), yaml_output_type=cdk8s.YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE)
+    app = cdk8s.App()
     build(app)
-    app.synth()
+    charts = [c for c in app.node.children if isinstance(c, ManifestChart)]
+    writer.write(charts, tmp_path)
     return {str(p.relative_to(tmp_path)): yaml.safe_load(p.read_text()) for p in sorted(tmp_path.rglob("*.yaml"))}

@@ -86,3 +86,16 @@ def test_full_render_removes_stale_files(tmp_path, fresh_render):
     (out / "staging" / "plate-web" / "Old.gone.k8s.yaml").write_text("a: 1\n")
     render.synth(out)
     assert read_tree(out) == read_tree(fresh_render)
+
+
+def test_parallel_render_in_worker_processes_is_byte_identical(tmp_path, fresh_render, monkeypatch):
+    monkeypatch.setenv("PLATE_RENDER_PROCESSES", "2")
+    assert render.processes(2) == 2
+    render.synth(tmp_path / "dist")
+    assert read_tree(tmp_path / "dist") == read_tree(fresh_render)
+
+
+def test_few_environments_render_in_process_many_in_parallel(monkeypatch):
+    monkeypatch.delenv("PLATE_RENDER_PROCESSES", raising=False)
+    assert render.processes(2) == 1
+    assert render.processes(10) == min(10, __import__("os").cpu_count() or 1)

@@ -11,7 +11,7 @@ import cdk8s
 from constructs import Construct
 
 from components import kinds
-from components.core import PART_OF, ComponentInfo, Layer, Manifest
+from components.core import PART_OF, ComponentInfo, Layer, ManifestChart
 
 LAYER_WAVE: dict[Layer, int] = {"cluster-services": 0, "tools": 10, "apps": 20}
 PROJECT_WAVE = -1  # AppProjects exist before any Application that uses them
@@ -31,16 +31,30 @@ CLUSTER_RESOURCES: dict[Layer, list[dict]] = {
 }
 
 
+IN_CLUSTER = "https://kubernetes.default.svc"
+
+
+@dataclass(frozen=True)
+class Cluster:
+    name: str
+    server: str
+
+
 @dataclass(frozen=True)
 class AppOfAppsProps:
     environment: str  # required
     repo_url: str  # required
     revision: str  # required: the rendered branch
     argocd_namespace: str  # required
-    destination_server: str  # required
+    clusters: tuple[Cluster, ...] = (Cluster("in-cluster", IN_CLUSTER),)  # every cluster gets every component
+    multi_cluster: str = "applications"  # or "applicationset", when there are several clusters
     path_prefix: str = "dist"  # Application paths are <prefix>/<env>/<component> on the rendered branch
     prune: dict[str, bool] = field(default_factory=dict)  # default: prune every component
     retry_limit: int = 5
+
+    @property
+    def application_sets(self) -> bool:
+        return len(self.clusters) > 1 and self.multi_cluster == "applicationset"
 
 
 def wave(info: ComponentInfo) -> int:
@@ -87,7 +101,10 @@ def sources(props: AppOfAppsProps, info: ComponentInfo) -> list[dict]:
     return out
 
 
-def application(props: AppOfAppsProps, info: ComponentInfo, rendered_namespaces: frozenset[str] = frozenset()) -> dict:
+def application(props: AppOfAppsProps, info: ComponentInfo, rendered_namespaces: frozenset[str] = frozenset(),
+                cluster: Cluster | None = None) -> dict:
+    """The Application of ``info`` on ``cluster`` (default: the only one; its name then has no suffix)."""
+    cluster = cluster or props.clusters[0]
     options = [] if info.namespace in rendered_namespaces | EXISTING_NAMESPACES else ["CreateNamespace=true"]
     if info.server_side_apply:
         options.append("ServerSideApply=true")
@@ -97,20 +114,44 @@ def application(props: AppOfAppsProps, info: ComponentInfo, rendered_namespaces:
         annotations["argocd.argoproj.io/manifest-generate-paths"] = "." if info.helm is None else path(props, info.name)
     policy = _sync_policy(props, props.prune.get(info.name, True), options)
     srcs = sources(props, info)
+    name, lbls = f"{props.environment}-{info.name}", {**_labels(props, info.layer), "plate.io/component": info.name}
+    if len(props.clusters) > 1:
+        name, lbls = f"{name}-{cluster.name}", {**lbls, "plate.io/cluster": cluster.name}
     return {
         **kinds.head(kinds.custom("Application")),
         "metadata": {
-            "name": f"{props.environment}-{info.name}",
+            "name": name,
             "namespace": props.argocd_namespace,
-            "labels": {**_labels(props, info.layer), "plate.io/component": info.name},
+            "labels": lbls,
             "annotations": annotations,
             "finalizers": [FINALIZER],
         },
         "spec": {
             "project": project_name(props, info.layer),
             **({"source": srcs[0]} if len(srcs) == 1 else {"sources": srcs}),
-            "destination": {"server": props.destination_server, "namespace": info.namespace},
+            "destination": {"server": cluster.server, "namespace": info.namespace},
             "syncPolicy": policy,
+        },
+    }
+
+
+def application_set(props: AppOfAppsProps, info: ComponentInfo, rendered_namespaces: frozenset[str]) -> dict:
+    """One ApplicationSet for ``info``: a list generator over the clusters, the Application as template."""
+    template = application(props, info, rendered_namespaces, Cluster("{{ .cluster }}", "{{ .url }}"))
+    wave_annotation = {"argocd.argoproj.io/sync-wave": template["metadata"]["annotations"].pop(
+        "argocd.argoproj.io/sync-wave")}
+    md = template["metadata"]
+    md.pop("namespace")
+    return {
+        **kinds.head(kinds.custom("ApplicationSet")),
+        "metadata": {"name": f"{props.environment}-{info.name}", "namespace": props.argocd_namespace,
+                     "labels": {**_labels(props, info.layer), "plate.io/component": info.name},
+                     "annotations": wave_annotation},
+        "spec": {
+            "goTemplate": True,
+            "goTemplateOptions": ["missingkey=error"],
+            "generators": [{"list": {"elements": [{"cluster": c.name, "url": c.server} for c in props.clusters]}}],
+            "template": {"metadata": md, "spec": template["spec"]},
         },
     }
 
@@ -130,7 +171,7 @@ def app_project(props: AppOfAppsProps, layer: Layer, infos: list[ComponentInfo])
         "spec": {
             "description": f"{props.environment}: {layer} layer",
             "sourceRepos": [props.repo_url, *charts],
-            "destinations": [{"server": props.destination_server, "namespace": ns} for ns in namespaces],
+            "destinations": [{"server": c.server, "namespace": ns} for c in props.clusters for ns in namespaces],
             "clusterResourceWhitelist": cluster_resources,
         },
     }
@@ -145,10 +186,10 @@ def root_project(props: AppOfAppsProps) -> dict:
         "spec": {
             "description": f"{props.environment}: the App-of-Apps root",
             "sourceRepos": [props.repo_url],
-            "destinations": [{"server": "https://kubernetes.default.svc", "namespace": props.argocd_namespace}],
+            "destinations": [{"server": IN_CLUSTER, "namespace": props.argocd_namespace}],
             "clusterResourceWhitelist": [],
-            "namespaceResourceWhitelist": [{"group": "argoproj.io", "kind": "Application"},
-                                           {"group": "argoproj.io", "kind": "AppProject"}],
+            "namespaceResourceWhitelist": [{"group": "argoproj.io", "kind": k} for k in (
+                "Application", "AppProject", *(["ApplicationSet"] if props.application_sets else []))],
         },
     }
 
@@ -165,29 +206,33 @@ def root_application(props: AppOfAppsProps) -> dict:
         "spec": {
             "project": f"{props.environment}-root",
             "source": {"repoURL": props.repo_url, "targetRevision": props.revision, "path": path(props, "apps")},
-            "destination": {"server": "https://kubernetes.default.svc", "namespace": props.argocd_namespace},
+            "destination": {"server": IN_CLUSTER, "namespace": props.argocd_namespace},
             "syncPolicy": _sync_policy(props, True, []),
         },
     }
 
 
-class AppsChart(cdk8s.Chart):
+class AppsChart(ManifestChart):
     """dist/<env>/apps: the AppProject of each rendered layer and one Application per component."""
 
     def __init__(self, scope: Construct, props: AppOfAppsProps, infos: list[ComponentInfo],
                  rendered_namespaces: frozenset[str] = frozenset()):
-        super().__init__(scope, "apps", disable_resource_name_hashes=True)
+        super().__init__(scope, "apps")
         for layer in LAYER_WAVE:
             if any(i.layer == layer for i in infos):
-                Manifest(self, app_project(props, layer, infos))
+                self.add(app_project(props, layer, infos))
         for info in sorted(infos, key=lambda i: (wave(i), i.name)):
-            Manifest(self, application(props, info, rendered_namespaces))
+            if props.application_sets:
+                self.add(application_set(props, info, rendered_namespaces))
+            else:
+                for cluster in props.clusters:
+                    self.add(application(props, info, rendered_namespaces, cluster))
 
 
-class BootstrapChart(cdk8s.Chart):
+class BootstrapChart(ManifestChart):
     """dist/<env>/bootstrap: the one thing a person applies by hand (kubectl apply -f)."""
 
     def __init__(self, scope: Construct, props: AppOfAppsProps):
-        super().__init__(scope, "bootstrap", disable_resource_name_hashes=True)
-        Manifest(self, root_project(props))
-        Manifest(self, root_application(props))
+        super().__init__(scope, "bootstrap")
+        self.add(root_project(props))
+        self.add(root_application(props))

@@ -11,12 +11,8 @@ from pydantic import BaseModel, ConfigDict
 from components import kinds
 from components.core import Component, labels, metadata
 
-# name -> ACME v2 directory. Every environment gets both; each picks one for its Ingresses.
-ISSUERS: dict[str, str] = {
-    "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
-    "letsencrypt-prod": "https://acme-v02.api.letsencrypt.org/directory",
-}
-PRODUCTION_ISSUER = "letsencrypt-prod"
+from components.cluster.acme import ISSUERS, PRODUCTION_ISSUER  # noqa: F401  (re-exported)
+
 DNS01_SECRET = "acme-dns01-api-token"
 # Signs certificates for cluster-internal names (OpenBao's listener), which ACME cannot validate.
 INTERNAL_ISSUER = "platform-internal"

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import cdk8s
 
-from components.argocd.app_of_apps import AppOfAppsProps, AppsChart, BootstrapChart
+from components.argocd.app_of_apps import AppOfAppsProps, AppsChart, BootstrapChart, Cluster
 from components.cluster.namespaces import Namespaces, NamespacesProps, derive
-from components.core import Component
+from components.core import Component, ManifestChart
 from components.secrets import SecretStoreRef
 from components.tools.secret_stores import store_ref
 from components.workload import Hardening
@@ -39,10 +39,17 @@ class Context:
 
 def compose(app: cdk8s.App, env: Environment) -> list[Component]:
     """Add every component of ``env`` to ``app``, then the Applications that deploy them."""
+    return compose_charts(app, env)[0]
+
+
+def compose_charts(app: cdk8s.App, env: Environment, extra=None) -> tuple[list[Component], list[ManifestChart]]:
+    """The components of ``env``, and the Argo CD charts (apps/, bootstrap/) derived from them."""
     from platectl.compose import apps, cluster, observability, tools
 
     ctx = Context(env, HARDENING[env.security_profile])
     built = [*cluster.build(app, ctx), *tools.build(app, ctx), *apps.build(app, ctx)]
+    if extra is not None:  # more application components (the scale benchmark's generator)
+        built += extra(app, ctx)
     built += observability.build(app, ctx, built)
     built.append(tools.secret_stores(app, ctx, built))
     namespaces = Namespaces(app, NamespacesProps(namespaces=derive([c.info for c in built])))
@@ -56,8 +63,9 @@ def compose(app: cdk8s.App, env: Environment) -> list[Component]:
         raise ConfigError(env.name, "app-of-apps", f"gitops.prune.{unknown[0]}", f"no such component{hint}")
     aoa = AppOfAppsProps(
         environment=env.name, repo_url=env.gitops.repo_url, revision=env.gitops.rendered_branch,
-        argocd_namespace=env.gitops.argocd_namespace, destination_server=env.gitops.destination.server,
+        argocd_namespace=env.gitops.argocd_namespace,
+        clusters=tuple(Cluster(d.name, d.server) for d in env.gitops.destinations),
+        multi_cluster=env.gitops.multi_cluster,
         prune=dict(env.gitops.prune), retry_limit=env.gitops.retry_limit)
-    AppsChart(app, aoa, infos, frozenset(namespaces.names))
-    BootstrapChart(app, aoa)
-    return built
+    argo = [AppsChart(app, aoa, infos, frozenset(namespaces.names)), BootstrapChart(app, aoa)]
+    return built, argo

@@ -5,7 +5,7 @@ from components.argocd.app_of_apps import (LAYER_WAVE, AppOfAppsProps, AppsChart
 from components.core import ComponentInfo, HelmSource
 
 PROPS = AppOfAppsProps(environment="test", repo_url="https://git.test.example/plate.git", revision="rendered",
-                       argocd_namespace="argocd", destination_server="https://kubernetes.default.svc",
+                       argocd_namespace="argocd",
                        prune={"plate-cache": False})
 INFOS = [
     ComponentInfo("cert-manager", "cluster-services", 0, "cert-manager",

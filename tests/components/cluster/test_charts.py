@@ -10,7 +10,7 @@ from components.cluster.nfs_provisioner import NfsProvisioner, NfsProvisionerPro
 from components import versions
 
 PROPS = AppOfAppsProps(environment="test", repo_url="https://git.test.example/plate.git", revision="rendered",
-                       argocd_namespace="argocd", destination_server="https://kubernetes.default.svc")
+                       argocd_namespace="argocd")
 
 
 def charts(resources):

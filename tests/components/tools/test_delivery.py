@@ -12,7 +12,7 @@ from components.tools.kubernetes_dashboard import ADMIN, VIEWER, DashboardProps,
 from platectl import policy
 
 AOA = AppOfAppsProps(environment="test", repo_url="https://git.test.example/plate.git", revision="rendered",
-                     argocd_namespace="argocd", destination_server="https://kubernetes.default.svc")
+                     argocd_namespace="argocd")
 PERSISTENCE = Persistence(registry="100Gi", database="5Gi", redis="1Gi", jobservice="1Gi", trivy="5Gi")
 
 

@@ -1,0 +1,15 @@
+"""imports/gvk.py is what the typed bindings say: regenerate it with the bindings, never by hand."""
+from components import kinds
+from imports.gvk import BUILTIN, CUSTOM
+
+
+def test_gvk_table_equals_the_bindings():
+    builtins, customs = kinds.from_bindings()
+    assert BUILTIN == builtins
+    assert CUSTOM == customs
+
+
+def test_every_rendered_kind_is_in_the_table(objects):
+    known = {gvk for gvk in BUILTIN.values()} | {gvk for gvk in CUSTOM.values()}
+    used = {(o.data["apiVersion"], o.kind) for o in objects}
+    assert used <= known, sorted(used - known)
