@@ -68,7 +68,8 @@ def main() -> None:
     peaks = [p for _, p in results]
     print(f"python main.py, every environment, {files} objects, {args.runs} runs")
     print(f"  wall   min {walls[0]:.2f} s   median {statistics.median(walls):.2f} s   max {walls[-1]:.2f} s")
-    print(f"  peak RSS of the process tree   max {max(peaks) / 1024:.0f} MiB   median {statistics.median(peaks) / 1024:.0f} MiB")
+    print(f"  peak RSS of the process tree   max {max(peaks) / 1024:.0f} MiB   "
+          f"median {statistics.median(peaks) / 1024:.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,11 @@ class RemoteValue:
     property: str
 
 
+def same_keys(path: str, keys: tuple[str, ...] = ("username", "password")) -> tuple[RemoteValue, ...]:
+    """Each key of the target Secret read from the property of the same name at ``path``."""
+    return tuple(RemoteValue(k, path, k) for k in keys)
+
+
 # Inside its Application, an ExternalSecret syncs (and becomes healthy) before the workloads that
 # read its Secret, so no pod starts against a missing Secret.
 SYNC_FIRST = {"argocd.argoproj.io/sync-wave": "-1"}

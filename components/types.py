@@ -45,7 +45,8 @@ def _duration(value: str) -> str:
 
 def _kv_path(value: str) -> str:
     if not _KV_PATH.match(value):
-        raise ValueError(f"{value!r} is not an OpenBao KV path (lower-case segments separated by '/', no leading or trailing '/')")
+        raise ValueError(f"{value!r} is not an OpenBao KV path "
+                         "(lower-case segments separated by '/', no leading or trailing '/')")
     return value
 
 

@@ -7,15 +7,29 @@ module, next to the model they constrain.
 """
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-import ipaddress
-
 from components.cluster.acme import ISSUERS, PRODUCTION_ISSUER
-from components.types import (IPv4, Autoscaling, Cidr, DnsLabel, Duration, Email, GitUrl, Hostname, Image, KvPath,
-                              NfsServer, Quantity, Resources, Strict, Toleration)
+from components.types import (
+    Autoscaling,
+    Cidr,
+    DnsLabel,
+    Duration,
+    Email,
+    GitUrl,
+    Hostname,
+    Image,
+    IPv4,
+    KvPath,
+    NfsServer,
+    Quantity,
+    Resources,
+    Strict,
+    Toleration,
+)
 
 
 class App(Strict):
@@ -465,7 +479,8 @@ def _ipv4(pool: str, value: str) -> int:
     try:
         return int(ipaddress.IPv4Address(value))
     except ValueError:
-        raise TierError(("metallb", "pools", pool, "addresses"), f"pool {pool!r}: {value!r} is not an IPv4 address") from None
+        raise TierError(("metallb", "pools", pool, "addresses"),
+                        f"pool {pool!r}: {value!r} is not an IPv4 address") from None
 
 
 def address_ranges(metallb: MetalLB) -> list[tuple[str, str, int, int]]:

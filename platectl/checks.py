@@ -15,7 +15,7 @@ import yaml
 
 import envs
 from platectl import policy, schemas
-from platectl.objects import Rendered, load_tree
+from platectl.objects import Rendered
 
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
 RUNTIME_LABELS = {"openbao-active"}  # set on pods by a controller at run time

@@ -176,7 +176,8 @@ def format_text(changes: list[Change]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     out.append("Summary")
     for r in rows:
-        out.append("  " + "  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths))))
+        cells = [c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))]
+        out.append("  " + "  ".join(cells))
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -43,6 +43,6 @@ def write(charts, outdir: Path) -> int:
     texts = stringify([m for _, m in plan])
     for folder in sorted({p.parent for p, _ in plan}):
         folder.mkdir(parents=True, exist_ok=True)
-    for (path, _), text in zip(plan, texts):
+    for (path, _), text in zip(plan, texts, strict=True):
         path.write_text(text, encoding="utf-8")
     return len(plan)

@@ -1,7 +1,6 @@
 """Shared fixtures: one fresh render per session, object lookup by kind and name, golden files."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import cdk8s
@@ -9,10 +8,9 @@ import pytest
 
 import envs
 from components.core import ComponentInfo
-from platectl.compose import compose
-
 from platectl import render, schemas
-from tests.helpers import load_objects, read_tree, synth_component
+from platectl.compose import compose
+from tests.helpers import Obj, load_objects, read_tree, synth_component
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"

@@ -7,9 +7,9 @@ import shutil
 import pytest
 
 import envs
-from tests.helpers import read_tree
 from envs import ConfigError
 from platectl import render
+from tests.helpers import read_tree
 
 DELETE = object()
 

@@ -5,14 +5,11 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-import cdk8s
 import pytest
 
 import envs
 from components.argocd.app_of_apps import LAYER_WAVE, wave
-from components.core import ComponentInfo
 from platectl import schemas
-from platectl.compose import compose
 from tests.helpers import Obj
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,6 +1,7 @@
 """Regenerate the typed CRD bindings in ``imports/`` from ``../shared/crds``.
 
-Run with ``python -m tools.import_crds`` (``--gvk-only`` rewrites just ``imports/gvk.py``). The CRD YAML is read in place and never copied
+Run with ``python -m tools.import_crds`` (``--gvk-only`` rewrites just ``imports/gvk.py``).
+The CRD YAML is read in place and never copied
 into the repository. Each CRD gets its own module name because ``cdk8s import`` writes one
 package per API group and two CRDs of one group would otherwise overwrite each other.
 

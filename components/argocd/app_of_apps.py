@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import cdk8s
 from constructs import Construct
 
 from components import kinds

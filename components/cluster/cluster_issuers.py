@@ -9,9 +9,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from components import kinds
-from components.core import Component, labels, metadata
-
 from components.cluster.acme import ISSUERS, PRODUCTION_ISSUER  # noqa: F401  (re-exported)
+from components.core import Component, labels, metadata
 
 DNS01_SECRET = "acme-dns01-api-token"
 # Signs certificates for cluster-internal names (OpenBao's listener), which ACME cannot validate.

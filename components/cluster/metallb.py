@@ -35,4 +35,5 @@ class MetalLB(HelmRelease):
         super().__init__(scope, "metallb", p.namespace, versions.METALLB, values, pod_security="privileged",
                          pod_security_reason="the speaker uses the host network and NET_RAW to answer ARP")
         self.props = props
-        self.scrape(MetricsEndpoint(port="monitoring", monitor="chart", metrics=("metallb_allocator_addresses_in_use_total",)))
+        self.scrape(MetricsEndpoint(port="monitoring", monitor="chart",
+                                    metrics=("metallb_allocator_addresses_in_use_total",)))

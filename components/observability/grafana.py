@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 from components import kinds
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.observability.dashboards import DATASOURCE_UID, Dashboard
-from components.secrets import RemoteValue, SecretStoreRef, external_secret
+from components.secrets import SecretStoreRef, external_secret, same_keys
 from components.types import Image, Resources
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
 
@@ -47,7 +47,7 @@ class Grafana(Component):
         md = lambda name=None, ann=None: metadata(name or "grafana", p.namespace, self.common_labels, ann)  # noqa: E731
         self.add({**kinds.head(kinds.builtin("ServiceAccount")), "metadata": md(), "automountServiceAccountToken": False})
         self.add(external_secret("grafana-admin", p.namespace, self.common_labels, p.secret_store,
-                                 values=tuple(RemoteValue(k, p.admin_credentials_path, k) for k in ("username", "password"))))
+                                 values=same_keys(p.admin_credentials_path)))
         provisioning = self.provisioning()
         dashboards = {d.file: d.json for d in sorted(p.dashboards, key=lambda d: d.uid)}
         self.add({**kinds.head(kinds.builtin("ConfigMap")), "metadata": md("grafana-provisioning"), "data": provisioning})

@@ -55,7 +55,8 @@ class PlateCache(Component):
         super().__init__(scope, props.name, props.namespace)
         self.props = p = props
         self.common_labels = labels(p.name, "cache", p.image.tag)
-        self.add({**kinds.head(kinds.builtin("ServiceAccount")), "metadata": metadata(p.name, p.namespace, self.common_labels),
+        self.add({**kinds.head(kinds.builtin("ServiceAccount")),
+                  "metadata": metadata(p.name, p.namespace, self.common_labels),
                   "automountServiceAccountToken": False})
         self.add(external_secret(p.password_secret, p.namespace, self.common_labels, p.secret_store,
                                  values=(RemoteValue("password", p.secrets_path, "password"),)))

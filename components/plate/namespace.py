@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 from components.core import Component, labels
 from components.network import allow_dns, default_deny
-from components.secrets import RemoteValue, SecretStoreRef, external_secret
+from components.secrets import SecretStoreRef, external_secret, same_keys
 
 # Built by the ExternalSecret template from two KV properties; the value never leaves the cluster.
 # Only "auth" is set: base64 needs no JSON escaping, whatever characters the password holds.
@@ -37,7 +37,7 @@ class PlateNamespace(Component):
         self.add(allow_dns(p.name, lbls))
         self.add(external_secret(
             p.pull_secret, p.name, lbls, p.secret_store,
-            values=tuple(RemoteValue(k, p.registry_pull_path, k) for k in ("username", "password")),
+            values=same_keys(p.registry_pull_path),
             secret_type="kubernetes.io/dockerconfigjson",
             template_data={".dockerconfigjson": DOCKERCONFIG_TEMPLATE % p.registry},
         ))

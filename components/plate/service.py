@@ -56,7 +56,8 @@ class PlateService(Component):
         self.add(self.service_account())
         if p.config:
             self.add(self.config_map())
-        self.add(external_secret(f"{p.name}-env", p.namespace, self.common_labels, p.secret_store, extract_path=p.secrets_path))
+        self.add(external_secret(f"{p.name}-env", p.namespace, self.common_labels, p.secret_store,
+                                 extract_path=p.secrets_path))
         self.add(self.deployment())
         self.add(self.service())
         scrapers = p.metrics_from if p.metrics else ()

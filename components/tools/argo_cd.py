@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint, labels
-from components.secrets import RemoteValue, SecretStoreRef, external_secret
+from components.secrets import SecretStoreRef, external_secret, same_keys
 from components.types import Resources
 from components.workload import HARDENED, resources
 
@@ -108,7 +108,7 @@ class ArgoCD(HelmRelease):
         if p.repo_credentials_path:
             self.add(external_secret(
                 REPO_SECRET, p.namespace, labels("argo-cd", "gitops"), p.secret_store,
-                values=tuple(RemoteValue(k, p.repo_credentials_path, k) for k in ("username", "password")),
+                values=same_keys(p.repo_credentials_path),
                 template_labels={"argocd.argoproj.io/secret-type": "repository"},
                 template_data={"type": "git", "url": p.repo_url,
                                "username": "{{ .username }}", "password": "{{ .password }}"}))

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict
 
 from components import kinds, versions
 from components.core import HelmRelease, labels, metadata
-from components.secrets import RemoteValue, SecretStoreRef, external_secret
+from components.secrets import SecretStoreRef, external_secret, same_keys
 from components.types import Resources
 from components.workload import HARDENED, resources
 
@@ -75,7 +75,7 @@ class Jenkins(HelmRelease):
         self.props = props
         lbls = labels("jenkins", "ci")
         self.add(external_secret(ADMIN_SECRET, p.namespace, lbls, p.secret_store,
-                                 values=tuple(RemoteValue(k, p.admin_credentials_path, k) for k in ("username", "password"))))
+                                 values=same_keys(p.admin_credentials_path)))
         self.add({**kinds.head(kinds.builtin("PersistentVolumeClaim")), "metadata": metadata(CACHE_CLAIM, p.namespace, lbls),
                   "spec": {"accessModes": ["ReadWriteMany"], "storageClassName": p.storage_class,
                            "resources": {"requests": {"storage": p.build_cache_size}}}})

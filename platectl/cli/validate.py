@@ -24,7 +24,7 @@ def validate(env_names: tuple[str, ...], dist: Path) -> None:
         rows += [(f.level, f.env, f.file, f.check, f.message) for f in findings]
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
         for r in rows:
-            click.echo("  ".join(cell.ljust(w) for cell, w in zip(r[:4], widths)) + "  " + r[4])
+            click.echo("  ".join(cell.ljust(w) for cell, w in zip(r[:4], widths, strict=True)) + "  " + r[4])
     warnings = len(findings) - len(errors)
     click.echo(f"{count} objects checked in {', '.join(names)}: {len(errors)} errors, {warnings} warnings")
     if errors:

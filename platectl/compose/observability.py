@@ -10,8 +10,12 @@ from components.observability import dashboards
 from components.observability.alert_rules import AlertRules, AlertRulesProps, AlertThresholds, AppTarget
 from components.observability.fluentd import Fluentd, FluentdOutput, FluentdProps
 from components.observability.grafana import Grafana, GrafanaProps
-from components.observability.kube_prometheus_stack import (PROMETHEUS_PORT, PROMETHEUS_SERVICE, KubePrometheusStack,
-                                                            KubePrometheusStackProps)
+from components.observability.kube_prometheus_stack import (
+    PROMETHEUS_PORT,
+    PROMETHEUS_SERVICE,
+    KubePrometheusStack,
+    KubePrometheusStackProps,
+)
 from components.plate.cache import PlateCache
 from components.plate.service import PlateService
 from components.types import Image

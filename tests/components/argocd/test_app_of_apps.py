@@ -1,7 +1,6 @@
 import pytest
 
-from components.argocd.app_of_apps import (LAYER_WAVE, AppOfAppsProps, AppsChart, BootstrapChart, application,
-                                            wave)
+from components.argocd.app_of_apps import LAYER_WAVE, AppOfAppsProps, AppsChart, BootstrapChart, application, wave
 from components.core import ComponentInfo, HelmSource
 
 PROPS = AppOfAppsProps(environment="test", repo_url="https://git.test.example/plate.git", revision="rendered",

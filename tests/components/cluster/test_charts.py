@@ -1,13 +1,13 @@
 """The upstream-chart components: each is one Application whose values come from typed props."""
 import pytest
 
+from components import versions
 from components.argocd.app_of_apps import AppOfAppsProps, AppsChart
 from components.cluster.cert_manager import CertManager, CertManagerProps
 from components.cluster.external_secrets import ExternalSecrets, ExternalSecretsProps
 from components.cluster.ingress_nginx import IngressNginx, IngressNginxProps
 from components.cluster.metallb import MetalLB, MetalLBProps
 from components.cluster.nfs_provisioner import NfsProvisioner, NfsProvisionerProps
-from components import versions
 
 PROPS = AppOfAppsProps(environment="test", repo_url="https://git.test.example/plate.git", revision="rendered",
                        argocd_namespace="argocd")

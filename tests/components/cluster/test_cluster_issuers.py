@@ -1,5 +1,12 @@
-from components.cluster.cluster_issuers import (DNS01_SECRET, INTERNAL_CA_SECRET, INTERNAL_ISSUER, ISSUERS,
-                                               ClusterIssuers, ClusterIssuersProps, Dns01Props)
+from components.cluster.cluster_issuers import (
+    DNS01_SECRET,
+    INTERNAL_CA_SECRET,
+    INTERNAL_ISSUER,
+    ISSUERS,
+    ClusterIssuers,
+    ClusterIssuersProps,
+    Dns01Props,
+)
 
 
 def test_issuers_match_golden_http01_through_the_ingress_class(golden, find):

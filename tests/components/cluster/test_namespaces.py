@@ -1,6 +1,6 @@
 import pytest
 
-from components.cluster.namespaces import REASON_ANNOTATION, Namespaces, NamespacesProps, NamespaceSpec, derive
+from components.cluster.namespaces import REASON_ANNOTATION, Namespaces, NamespaceSpec, NamespacesProps, derive
 from components.core import ComponentInfo
 
 

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.observability.alert_rules import (RUNBOOK_SECTIONS, AlertRules, AlertRulesProps, AlertThresholds,
-                                                  AppTarget)
+from components.observability.alert_rules import RUNBOOK_SECTIONS, AlertRules, AlertRulesProps, AlertThresholds, AppTarget
 
 ROOT = Path(__file__).resolve().parents[3]
 THRESHOLDS = AlertThresholds(error_ratio=0.05, latency_p99_seconds=1.0, restarts_per_hour=3, certificate_expiry_days=14,
