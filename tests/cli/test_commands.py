@@ -141,3 +141,9 @@ def test_diff_redacts_secret_like_values():
     out = redact({"kind": "Secret", "data": {"k": "djE="}, "spec": {"adminPassword": "x", "existingSecret": "keep"}})
     assert out["data"] == {"k": REDACTED}
     assert out["spec"] == {"adminPassword": REDACTED, "existingSecret": "keep"}
+
+
+def test_readme_shows_the_current_production_graph():
+    readme = (ROOT / "README.md").read_text()
+    graph = invoke("graph", "--env", "production").output
+    assert f"```mermaid\n{graph}```" in readme, "README's graph is stale: paste `platectl graph --env production`"
