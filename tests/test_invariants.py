@@ -254,3 +254,17 @@ def test_names_are_hand_picked_not_hashed(objects):
         assert not re.search(r"-[0-9a-f]{8}$", o.name), o.file
         for k in o.data["metadata"].get("labels", {}):
             assert not k.startswith("cdk8s.io/"), o.file
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_cluster_scoped_objects_are_allowed_by_their_layer_project(objects, infos, env):
+    objs = per_env(objects, env)
+    projects = {o.data["metadata"]["labels"]["plate.io/layer"]: o.data["spec"]["clusterResourceWhitelist"]
+                for o in objs if o.kind == "AppProject" and o.component == "apps"}
+    for o in objs:
+        if o.namespace is not None or o.component in ("apps", "bootstrap"):
+            continue
+        allowed = projects[infos[env][o.component].layer]
+        group = o.data["apiVersion"].rpartition("/")[0]
+        assert {"group": "*", "kind": "*"} in allowed or {"group": group, "kind": o.kind} in allowed, (
+            f"{o.file}: {o.kind} is cluster-scoped but the {infos[env][o.component].layer} project forbids it")

@@ -25,6 +25,9 @@ CLUSTER_RESOURCES: dict[Layer, list[dict]] = {
     "tools": [{"group": "apiextensions.k8s.io", "kind": "CustomResourceDefinition"},
               {"group": "rbac.authorization.k8s.io", "kind": "ClusterRole"},
               {"group": "rbac.authorization.k8s.io", "kind": "ClusterRoleBinding"},
+              # the Prometheus Operator's admission webhooks (kube-prometheus-stack)
+              {"group": "admissionregistration.k8s.io", "kind": "MutatingWebhookConfiguration"},
+              {"group": "admissionregistration.k8s.io", "kind": "ValidatingWebhookConfiguration"},
               {"group": "external-secrets.io", "kind": "ClusterSecretStore"}],
     "apps": [],
 }
