@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from platectl import diffing, render
-from platectl.gitutil import GitError, git, is_dirty, resolve, toplevel
+from platectl.gitutil import GitError, current_branch, git, is_dirty, resolve, toplevel
 
 TAG = "publish/{env}/{n}"
 
@@ -99,6 +99,11 @@ def publish(env: str, *, repo: Path, branch: str, remote: str = "origin", dry_ru
     if dirty:
         listed = "\n".join(f"  {line}" for line in dirty[:5])
         raise GitError(f"the source tree is dirty ({len(dirty)} changes); commit or stash them first:\n{listed}")
+    source_branch = current_branch(repo)
+    if source_branch is None:
+        raise GitError("HEAD is detached: check out the branch you publish from (the publish records it)")
+    if git("check-ref-format", "--branch", branch, cwd=repo, check=False) != branch:
+        raise GitError(f"{branch!r} is not a valid branch name")
     head = resolve(repo, "HEAD")
     subject = git("log", "-1", "--format=%s", head, cwd=repo)
     with tempfile.TemporaryDirectory(prefix="platectl-render-") as tmp:
@@ -128,7 +133,8 @@ def publish(env: str, *, repo: Path, branch: str, remote: str = "origin", dry_ru
                 raise GitError("publish cancelled; nothing was changed")
             n = (publish_tags(repo, env) or [(0, "")])[-1][0] + 1
             tag = TAG.format(env=env, n=n)
-            message = f"publish {env} from {head[:12]}: {subject}\n\nSource-Commit: {head}\nEnvironment: {env}\n"
+            message = (f"publish {env} from {head[:12]}: {subject}\n\n"
+                       f"Source-Commit: {head}\nSource-Branch: {source_branch}\nEnvironment: {env}\n")
             git("commit", "--quiet", "-m", message, cwd=wt)
             git("tag", "-a", tag, "-m", f"publish {env} #{n} from {head}", cwd=wt)
             if before_push:

@@ -114,18 +114,22 @@ def processes(count: int) -> int:
 
 
 def synth(out: Path = DEFAULT_OUT, names: list[str] | None = None, data: dict[str, dict] | None = None,
-          warn=_stderr, environments: list[Environment] | None = None, extra: str | None = None) -> list[str]:
+          warn=_stderr, environments: list[Environment] | None = None, extra: str | None = None,
+          progress=None) -> list[str]:
     """Render ``names`` (default: every environment) into ``out``; return the names rendered.
 
     With every environment the whole of ``out`` is replaced (stale files disappear); with a
     subset only ``out/<env>`` of those environments is. Environments render in parallel worker
-    processes (one per core); the output is the same byte for byte.
+    processes (one per core); the output is the same byte for byte. ``progress`` receives one
+    line per step (the CLI passes it on a terminal only).
     """
+    say = progress or (lambda _: None)
     everything = names is None and environments is None
     if environments is None:
         names = list(names or envs.names())
         environments = load_all(names, data)
     names = [e.name for e in environments]
+    say(f"validated {', '.join(names)}")
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.render-", dir=out.parent))
@@ -133,14 +137,20 @@ def synth(out: Path = DEFAULT_OUT, names: list[str] | None = None, data: dict[st
         staged = work / out.name
         workers = processes(len(environments))
         if workers > 1:
+            say(f"rendering {len(environments)} environments in {workers} processes")
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
                 futures = [pool.submit(_render_one, env, str(staged / env.name), extra) for env in environments]
                 results = [f.result() for f in futures]  # in environment order: warnings are deterministic
         else:
-            results = [_render_one(env, str(staged / env.name), extra) for env in environments]
+            results = []
+            for env in environments:
+                say(f"rendering {env.name}")
+                results.append(_render_one(env, str(staged / env.name), extra))
         for warning in (w for ws in results for w in ws):
             warn(f"warning: {warning}")
+        say("checking the render")
         _check(staged)
+        say(f"replacing {out}")
         if everything:
             _swap(staged, out)
         else:

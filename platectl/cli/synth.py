@@ -1,6 +1,7 @@
 """`platectl synth`: the same render as `cdk8s synth`, written atomically."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -18,7 +19,8 @@ from platectl import render
 def synth(env_names: tuple[str, ...], out: Path) -> None:
     """Render environments into OUT; on any error OUT is left untouched."""
     try:
-        names = render.synth(out, names=list(env_names) or None)
+        progress = (lambda line: click.echo(f"  {line}", err=True)) if sys.stderr.isatty() else None
+        names = render.synth(out, names=list(env_names) or None, progress=progress)
     except (ConfigError, render.RenderError) as exc:
         click.echo(f"error: {exc}", err=True)
         click.echo(f"nothing written: {out} is unchanged", err=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 import envs
-from platectl import checks, render
+from platectl import checks, render, schemas
 
 
 @click.command()
@@ -14,10 +14,13 @@ from platectl import checks, render
               help="Check only this environment (repeatable). Default: every environment.")
 @click.option("--dist", type=click.Path(file_okay=False, exists=True, path_type=Path), default=render.DEFAULT_OUT,
               show_default="dist/", help="The render to check.")
-def validate(env_names: tuple[str, ...], dist: Path) -> None:
+@click.option("--kubernetes-version", "versions", multiple=True, default=schemas.KUBERNETES_VERSIONS,
+              show_default=True, help="Check built-ins against this Kubernetes version (repeatable; 'latest' is the "
+                                      "newest schema kubernetes-validate bundles).")
+def validate(env_names: tuple[str, ...], dist: Path, versions: tuple[str, ...]) -> None:
     """Check YAML, Kubernetes and CRD schemas, and the platform's policy. Exit 1 on any error."""
     names = list(env_names) or envs.names()
-    count, findings = checks.run(dist, names)
+    count, findings = checks.run(dist, names, tuple(versions))
     errors = [f for f in findings if f.level == "error"]
     if findings:
         rows = [("LEVEL", "ENVIRONMENT", "FILE", "CHECK", "MESSAGE")]

@@ -147,3 +147,9 @@ def test_readme_shows_the_current_production_graph():
     readme = (ROOT / "README.md").read_text()
     graph = invoke("graph", "--env", "production").output
     assert f"```mermaid\n{graph}```" in readme, "README's graph is stale: paste `platectl graph --env production`"
+
+
+def test_validate_target_versions_are_options(fresh_render, crd_dir):
+    result = invoke("validate", "--dist", str(fresh_render), "--env", "staging", "--kubernetes-version", "1.29.0")
+    assert result.exit_code == 0, result.output
+    assert result.output.endswith("0 errors, 0 warnings\n")

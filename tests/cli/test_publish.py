@@ -147,3 +147,22 @@ def test_unknown_environment_is_a_usage_error(source):
     result = publish("--env", "qa")
     assert result.exit_code == 2
     assert "Invalid value for '--env': 'qa' is not one of 'staging', 'production'." in result.output
+
+
+def test_detached_head_is_refused(source, remote):
+    run_git("checkout", "--quiet", "--detach", "HEAD", cwd=source)
+    result = publish("--env", "staging")
+    assert result.exit_code == 1
+    assert result.output == "error: HEAD is detached: check out the branch you publish from (the publish records it)\n"
+    assert run_git("branch", "--list", cwd=remote) == ""
+
+
+def test_invalid_branch_name_is_refused(source, remote):
+    result = publish("--env", "staging", "--branch", "bad..name")
+    assert result.exit_code == 1
+    assert result.output == "error: 'bad..name' is not a valid branch name\n"
+
+
+def test_publish_records_the_source_branch(source, remote):
+    assert publish("--env", "staging").exit_code == 0
+    assert "Source-Branch: main" in run_git("log", "-1", "--format=%B", "rendered", cwd=remote)

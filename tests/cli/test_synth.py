@@ -32,3 +32,15 @@ def test_unknown_environment_is_a_usage_error():
     result = CliRunner().invoke(cli, ["synth", "--env", "qa"])
     assert result.exit_code == 2
     assert "'qa' is not one of 'staging', 'production'" in result.output
+
+
+def test_synth_is_quiet_off_a_terminal(tmp_path):
+    result = CliRunner().invoke(cli, ["synth", "--env", "staging", "--out", str(tmp_path / "dist")])
+    assert result.output == f"rendered staging into {tmp_path / 'dist'}\n"
+
+
+def test_progress_lines_when_asked(tmp_path):
+    from platectl import render
+    lines: list[str] = []
+    render.synth(tmp_path / "dist", names=["staging"], progress=lines.append)
+    assert lines == ["validated staging", "rendering staging", "checking the render", f"replacing {tmp_path / 'dist'}"]
