@@ -13,7 +13,8 @@ from pydantic import ValidationError
 
 from envs import production, staging
 from envs.base import BASE
-from envs.model import Environment, TierError, check_rules
+from envs.model import Environment
+from envs.rules import TierError, check_rules
 
 OVERLAYS: dict[str, dict] = {
     "staging": staging.OVERLAY,
