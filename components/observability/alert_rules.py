@@ -48,6 +48,7 @@ class AlertRulesProps(BaseModel):
     apps: tuple[AppTarget, ...]  # required
     thresholds: AlertThresholds  # required
     runbook_base: str  # required: the README's URL; sections are appended as #anchors
+    platform_namespaces: tuple[str, ...] = ()  # where the platform's own workloads run
     namespace: str = "monitoring"
 
 
@@ -128,11 +129,35 @@ class AlertRules(Component):
             "the leak.", "pods", who))
         return rules
 
+    def workload_rules(self) -> list[dict]:
+        """Every platform workload (controllers, tools, agents): down, not scheduled, restarting."""
+        t = self.props.thresholds
+        sel = f'namespace=~"{"|".join(self.props.platform_namespaces)}"'
+        return [
+            self.alert("PlatformDeploymentUnavailable", f"kube_deployment_status_replicas_available{{{sel}}} == 0",
+                       "10m", t.platform_severity, "{{ $labels.namespace }}/{{ $labels.deployment }} has no ready replica",
+                       "A platform Deployment has had no ready pod for 10 minutes.", "pods"),
+            self.alert("PlatformStatefulSetUnavailable", f"kube_statefulset_status_replicas_ready{{{sel}}} == 0",
+                       "10m", t.platform_severity, "{{ $labels.namespace }}/{{ $labels.statefulset }} has no ready replica",
+                       "A platform StatefulSet has had no ready pod for 10 minutes.", "pods"),
+            self.alert("PlatformDaemonSetIncomplete",
+                       f"kube_daemonset_status_number_ready{{{sel}}}"
+                       f" < kube_daemonset_status_desired_number_scheduled{{{sel}}}",
+                       "15m", "warning", "{{ $labels.namespace }}/{{ $labels.daemonset }} is not ready on every node",
+                       "Some nodes have had no ready pod of this DaemonSet for 15 minutes.", "pods"),
+            self.alert("PlatformPodRestarting",
+                       f"increase(kube_pod_container_status_restarts_total{{{sel}}}[1h]) > {t.restarts_per_hour}",
+                       "5m", t.restart_severity, "{{ $labels.namespace }}/{{ $labels.pod }} keeps restarting",
+                       f"A platform container restarted more than {t.restarts_per_hour} times in an hour.", "pods"),
+        ]
+
     def platform_rules(self) -> dict[str, list[dict]]:
         t = self.props.thresholds
         sev = t.platform_severity
         days = t.certificate_expiry_days
+        workloads = {"platform-workloads": self.workload_rules()} if self.props.platform_namespaces else {}
         return {
+            **workloads,
             "platform-certificates": [
                 self.alert("CertificateExpiringSoon",
                            f"certmanager_certificate_expiration_timestamp_seconds - time() < {days} * 86400",

@@ -42,8 +42,11 @@ def build(scope: cdk8s.App, ctx, built: list) -> list:
         AppTarget(c.props.name, c.props.namespace, "StatefulSet" if isinstance(c, PlateCache) else "Deployment",
                   http=isinstance(c, PlateService))
         for c in built if isinstance(c, (PlateService, PlateCache)))
+    # every namespace of the lower layers (and this one), where the platform's own workloads run
+    platform = sorted({c.info.namespace for c in built if c.info.layer != "apps"} | {MONITORING, "logging"} - {"default"})
     rules = AlertRules(scope, AlertRulesProps(apps=targets, thresholds=AlertThresholds(**env.alerts.model_dump()),
-                                              runbook_base=runbook_base(env.gitops.repo_url), namespace=MONITORING))
+                                              runbook_base=runbook_base(env.gitops.repo_url), namespace=MONITORING,
+                                              platform_namespaces=tuple(platform)))
     g = env.grafana
     grafana = Grafana(scope, GrafanaProps(
         image=g.image, resources=g.resources, host=env.hosts.grafana, ingress_class=ic, cluster_issuer=issuer, tls=tls,

@@ -22,7 +22,8 @@ RUNBOOK = "https://git.test.example/plate/blob/main/README.md"
 
 
 def build(app):
-    return AlertRules(app, AlertRulesProps(apps=APPS, thresholds=THRESHOLDS, runbook_base=RUNBOOK))
+    return AlertRules(app, AlertRulesProps(apps=APPS, thresholds=THRESHOLDS, runbook_base=RUNBOOK,
+                                           platform_namespaces=("cert-manager", "openbao")))
 
 
 def promtool() -> str:
@@ -47,7 +48,9 @@ def test_rules_match_golden_and_every_rule_is_documented(golden):
     assert {r["alert"] for r in rules} >= {
         "PlateAppUnavailable", "PlateAppHighErrorRate", "PlateAppHighLatency", "PlateAppRestarting", "PlateAppOOMKilled",
         "CertificateExpiringSoon", "OpenBaoSealed", "ArgoCDApplicationDegraded", "ArgoCDApplicationOutOfSync",
-        "FluentdOutputErrors", "FluentdBufferGrowing"}
+        "FluentdOutputErrors", "FluentdBufferGrowing", "PlatformDeploymentUnavailable", "PlatformPodRestarting"}
+    platform = next(o for o in objs.values() if o["metadata"]["name"] == "platform-workloads")
+    assert 'namespace=~"cert-manager|openbao"' in platform["spec"]["groups"][0]["rules"][0]["expr"]
     readme = (ROOT / "README.md").read_text()
     anchors = {re.sub(r"[^a-z0-9 -]", "", h.lower()).strip().replace(" ", "-")
                for h in re.findall(r"^#+ (.+)$", readme, re.M)}
