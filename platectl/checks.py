@@ -15,7 +15,7 @@ import yaml
 
 import envs
 from platectl import policy, schemas
-from platectl.objects import Rendered
+from platectl.objects import Rendered, StrictLoader
 
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
 RUNTIME_LABELS = {"openbao-active"}  # set on pods by a controller at run time
@@ -43,7 +43,7 @@ def check_yaml(root: Path, names: list[str]) -> tuple[list[Rendered], list[Findi
         if rel.parts[0] not in names:
             continue
         try:
-            docs = list(yaml.load_all(file.read_text(), Loader=_strict_loader()))
+            docs = list(yaml.load_all(file.read_text(), Loader=StrictLoader))
         except yaml.YAMLError as exc:
             findings.append(Finding("error", rel.parts[0], str(rel), "yaml", str(exc).splitlines()[0]))
             continue
@@ -52,11 +52,6 @@ def check_yaml(root: Path, names: list[str]) -> tuple[list[Rendered], list[Findi
             continue
         objs.append(Rendered(rel.parts[0], rel.parts[1], str(rel), docs[0]))
     return objs, findings
-
-
-def _strict_loader():
-    from platectl.objects import _StrictLoader
-    return _StrictLoader
 
 
 def check_schemas(objs: list[Rendered], versions: tuple[str, ...]) -> list[Finding]:

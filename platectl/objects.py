@@ -1,8 +1,8 @@
-"""Reading a render back: every YAML file of a dist/ tree as an addressed object."""
+"""Reading a render back: objects addressed by environment and component, and a YAML loader that
+refuses duplicate keys (PyYAML silently keeps the last one)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import yaml
 
@@ -11,11 +11,11 @@ class DuplicateKeyError(yaml.YAMLError):
     pass
 
 
-class _StrictLoader(yaml.SafeLoader):
+class StrictLoader(yaml.SafeLoader):
     """SafeLoader that refuses duplicate mapping keys (PyYAML silently keeps the last)."""
 
 
-def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+def _mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
     seen = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
@@ -25,8 +25,7 @@ def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) 
     return loader.construct_mapping(node, deep=deep)
 
 
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
 @dataclass(frozen=True)
@@ -51,16 +50,3 @@ class Rendered:
     @property
     def key(self) -> tuple[str, str, str, str, str]:
         return (self.env, self.component, self.kind, self.namespace or "", self.name)
-
-
-def load_tree(root: Path, envs: list[str] | None = None, strict: bool = False) -> list[Rendered]:
-    """Every object under ``root`` (``<env>/<component>/<file>.yaml``); ``strict`` rejects duplicate keys."""
-    out = []
-    for file in sorted(root.glob("*/*/*.yaml")):
-        rel = file.relative_to(root)
-        if envs and rel.parts[0] not in envs:
-            continue
-        text = file.read_text()
-        data = yaml.load(text, Loader=_StrictLoader) if strict else yaml.load(text, Loader=_Loader)
-        out.append(Rendered(rel.parts[0], rel.parts[1], str(rel), data))
-    return out
