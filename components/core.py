@@ -69,6 +69,7 @@ class ComponentInfo:
     pod_security_reason: str = ""  # why, when it is lower than "restricted"
     warnings: tuple[str, ...] = ()  # printed by the render: settings a reviewer must not miss
     metrics: tuple[MetricsEndpoint, ...] = ()  # what Prometheus scrapes from this component
+    keep_on_delete: bool = False  # no cascading finalizer, no pruning (Argo CD managing itself)
 
 
 class ManifestChart(cdk8s.Chart):
@@ -100,6 +101,7 @@ class Component(ManifestChart):
     rank: ClassVar[int]
     server_side_apply: ClassVar[bool] = False
     provides_crds: ClassVar[tuple[str, ...]] = ()
+    keep_on_delete: ClassVar[bool] = False
 
     def __init__(self, scope: Construct, name: str, namespace: str, *, pod_security: str | None = "restricted",
                  pod_security_reason: str = "", helm: HelmSource | None = None):
@@ -108,7 +110,8 @@ class Component(ManifestChart):
             raise ValueError(f"component {name!r}: Pod Security {pod_security!r} needs a reason")
         self._info = dict(name=name, layer=self.layer, rank=self.rank, namespace=namespace, helm=helm,
                           server_side_apply=self.server_side_apply, provides_crds=self.provides_crds,
-                          pod_security=pod_security, pod_security_reason=pod_security_reason)
+                          pod_security=pod_security, pod_security_reason=pod_security_reason,
+                          keep_on_delete=self.keep_on_delete)
         self.warnings: list[str] = []
         self.metrics: list[MetricsEndpoint] = []
 

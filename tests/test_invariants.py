@@ -85,7 +85,11 @@ def test_applications_use_their_layer_project_and_allowed_destinations(objects, 
         for source in sources(a):
             assert source["repoURL"] in project["sourceRepos"], f"{a.name}: {source['repoURL']} not allowed"
         assert spec["destination"] in project["destinations"], f"{a.name}: destination not allowed by {spec['project']}"
-        assert a.data["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
+        if a.data["metadata"]["labels"].get("plate.io/component") == "argo-cd":
+            # Argo CD managing itself: deleting its Application must not delete Argo CD
+            assert "finalizers" not in a.data["metadata"] and spec["syncPolicy"]["automated"]["prune"] is False
+        else:
+            assert a.data["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
         if a.component == "apps":
             wave = int(a.data["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
             assert LAYER_WAVE[a.data["metadata"]["labels"]["plate.io/layer"]] <= wave

@@ -114,7 +114,8 @@ def application(props: AppOfAppsProps, info: ComponentInfo, rendered_namespaces:
     if info.has_manifests:
         # Only a change under the Application's own path refreshes it.
         annotations["argocd.argoproj.io/manifest-generate-paths"] = "." if info.helm is None else path(props, info.name)
-    policy = _sync_policy(props, props.prune.get(info.name, True), options)
+    # Deleting the Application of Argo CD itself must never take Argo CD down with it.
+    policy = _sync_policy(props, props.prune.get(info.name, not info.keep_on_delete), options)
     srcs = sources(props, info)
     name, lbls = f"{props.environment}-{info.name}", {**_labels(props, info.layer), "plate.io/component": info.name}
     if len(props.clusters) > 1:
@@ -126,7 +127,7 @@ def application(props: AppOfAppsProps, info: ComponentInfo, rendered_namespaces:
             "namespace": props.argocd_namespace,
             "labels": lbls,
             "annotations": annotations,
-            "finalizers": [FINALIZER],
+            **({} if info.keep_on_delete else {"finalizers": [FINALIZER]}),
         },
         "spec": {
             "project": project_name(props, info.layer),

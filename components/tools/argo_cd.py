@@ -69,6 +69,7 @@ class ArgoCD(HelmRelease):
     rank = 3  # after the secret stores: its repository credentials come from OpenBao
     server_side_apply = True
     provides_crds = ("argoproj.io",)
+    keep_on_delete = True  # it manages itself: no cascading delete, no pruning of its own objects
 
     def __init__(self, scope, props: ArgoCDProps):
         p = props
