@@ -62,6 +62,9 @@ def production_rules(env: Environment) -> None:
     if env.openbao.storage != "raft" or env.openbao.replicas < 3:
         raise TierError(("openbao", "replicas"), "production runs OpenBao on integrated raft storage with at least "
                                                  f"3 replicas (got {env.openbao.storage}, {env.openbao.replicas})")
+    if env.harbor.database != "external":
+        raise TierError(("harbor", "database"), "production runs Harbor on an external database (the chart's internal "
+                                                "one has a built-in superuser password)")
     if env.dashboard.cluster_admin:
         raise TierError(("dashboard", "cluster_admin"), "production never binds the dashboard to cluster-admin")
     if env.ingress.cluster_issuer != PRODUCTION_ISSUER:

@@ -124,9 +124,13 @@ class Harbor(HelmRelease):
             if p.external_redis.password_path:
                 values["redis"]["external"]["existingSecret"] = "harbor-redis"
         super().__init__(scope, "harbor", p.namespace, versions.HARBOR, values, pod_security="baseline",
-                         pod_security_reason="the chart's containers set no seccomp profile and keep default "
-                                             "capabilities, which restricted forbids")
+                         pod_security_reason="the chart's internal database and redis pods (init containers "
+                                             "included) are not verified against restricted")
         self.props = props
+        if p.database == "internal":
+            # The chart has no existing-secret setting for its internal PostgreSQL superuser.
+            self.warnings.append("the internal database uses the chart's built-in superuser password "
+                                 "(database.internal.password); use an external database outside test environments")
         lbls = labels("harbor", "registry")
         for name, keys in SECRETS.items():
             self.add(external_secret(name, p.namespace, lbls, p.secret_store,
