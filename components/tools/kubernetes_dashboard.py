@@ -31,14 +31,18 @@ class KubernetesDashboard(HelmRelease):
         p = props
         ingress: dict = {"enabled": p.ingress}
         if p.ingress:
+            # The chart's default annotations ask for SSL passthrough, which ingress-nginx runs without here:
+            # TLS ends at the ingress (our certificate) and is re-encrypted to the chart's Kong proxy.
             ingress.update({"hosts": [p.host], "ingressClassName": p.ingress_class, "useDefaultIngressClass": False,
+                            "useDefaultAnnotations": False,
+                            "annotations": {"nginx.ingress.kubernetes.io/backend-protocol": "HTTPS"},
                             "tls": {"enabled": p.tls, "secretName": "kubernetes-dashboard-tls"}})
             if p.tls:
                 ingress["issuer"] = {"name": p.cluster_issuer, "scope": "cluster"}
         values = {"app": {"ingress": ingress}}
         super().__init__(scope, "kubernetes-dashboard", p.namespace, versions.KUBERNETES_DASHBOARD, values,
                          pod_security="baseline",
-                         pod_security_reason="the bundled Kong proxy sets no seccomp profile, which restricted requires")
+                         pod_security_reason="the bundled Kong proxy sub-chart is not verified against restricted")
         self.props = props
         lbls = labels("kubernetes-dashboard", "dashboard")
         self._access(VIEWER, "view", lbls)
