@@ -48,7 +48,8 @@ class Jenkins(HelmRelease):
             ingress["tls"] = [{"secretName": "jenkins-tls", "hosts": [p.host]}]
         values = {
             "controller": {
-                "admin": {"existingSecret": ADMIN_SECRET, "userKey": "username", "passwordKey": "password"},
+                "admin": {"existingSecret": ADMIN_SECRET, "userKey": "username", "passwordKey": "password",
+                          "createSecret": False},
                 "installPlugins": [f"{name}:{version}" for name, version in p.plugins],
                 "installLatestPlugins": False,
                 "installLatestSpecifiedPlugins": False,
