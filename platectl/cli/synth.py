@@ -20,7 +20,8 @@ def synth(env_names: tuple[str, ...], out: Path) -> None:
     """Render environments into OUT; on any error OUT is left untouched."""
     try:
         progress = (lambda line: click.echo(f"  {line}", err=True)) if sys.stderr.isatty() else None
-        names = render.synth(out, names=list(env_names) or None, progress=progress)
+        names = render.synth(out, names=list(env_names) or None, progress=progress,
+                             warn=lambda line: click.echo(line, err=True))
     except (ConfigError, render.RenderError) as exc:
         click.echo(f"error: {exc}", err=True)
         click.echo(f"nothing written: {out} is unchanged", err=True)

@@ -1,5 +1,8 @@
 from click.testing import CliRunner
 
+HARBOR_WARNING = ("warning: environment 'staging', component 'harbor': the internal database uses the chart's built-in "
+                  "superuser password (database.internal.password); use an external database outside test environments\n")
+
 import envs
 from platectl.cli import cli
 from tests.helpers import read_tree
@@ -9,7 +12,7 @@ def test_synth_renders_the_requested_environment(tmp_path, fresh_render):
     out = tmp_path / "dist"
     result = CliRunner().invoke(cli, ["synth", "--env", "staging", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert result.output == f"rendered staging into {out}\n"
+    assert result.output == HARBOR_WARNING + f"rendered staging into {out}\n"
     assert read_tree(out) == {k: v for k, v in read_tree(fresh_render).items() if k.startswith("staging/")}
 
 
@@ -36,7 +39,7 @@ def test_unknown_environment_is_a_usage_error():
 
 def test_synth_is_quiet_off_a_terminal(tmp_path):
     result = CliRunner().invoke(cli, ["synth", "--env", "staging", "--out", str(tmp_path / "dist")])
-    assert result.output == f"rendered staging into {tmp_path / 'dist'}\n"
+    assert result.output == HARBOR_WARNING + f"rendered staging into {tmp_path / 'dist'}\n"
 
 
 def test_progress_lines_when_asked(tmp_path):
