@@ -1,11 +1,11 @@
 from click.testing import CliRunner
 
-HARBOR_WARNING = ("warning: environment 'staging', component 'harbor': the internal database uses the chart's built-in "
-                  "superuser password (database.internal.password); use an external database outside test environments\n")
-
 import envs
 from platectl.cli import cli
 from tests.helpers import read_tree
+
+HARBOR_WARNING = ("warning: environment 'staging', component 'harbor': the internal database uses the chart's built-in "
+                  "superuser password (database.internal.password); use an external database outside test environments\n")
 
 
 def test_synth_renders_the_requested_environment(tmp_path, fresh_render):
