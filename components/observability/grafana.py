@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 from components import kinds
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.observability.dashboards import DATASOURCE_UID, Dashboard
+from components.routing import Host, Route, ingress
 from components.secrets import SecretStoreRef, external_secret, same_keys
 from components.types import Image, Resources
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
@@ -113,11 +114,5 @@ class Grafana(Component):
 
     def ingress(self) -> dict:
         p = self.props
-        annotations = {"cert-manager.io/cluster-issuer": p.cluster_issuer} if p.tls else None
-        spec: dict = {"ingressClassName": p.ingress_class}
-        if p.tls:
-            spec["tls"] = [{"hosts": [p.host], "secretName": "grafana-tls"}]
-        spec["rules"] = [{"host": p.host, "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
-            "service": {"name": "grafana", "port": {"name": "http"}}}}]}}]
-        return {**kinds.head(kinds.builtin("Ingress")),
-                "metadata": metadata("grafana", p.namespace, self.common_labels, annotations), "spec": spec}
+        host = Host(p.host, "grafana-tls", (Route("/", "grafana"),))
+        return ingress("grafana", p.namespace, self.common_labels, (host,), p.ingress_class, p.cluster_issuer, p.tls)

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint
+from components.routing import issuer_annotations
 from components.types import Resources
 from components.workload import HARDENED, resources
 
@@ -46,7 +47,7 @@ class KubePrometheusStack(HelmRelease):
         p = props
         ingress: dict = {"enabled": True, "ingressClassName": p.ingress_class, "hosts": [p.host], "paths": ["/"]}
         if p.tls:
-            ingress["annotations"] = {"cert-manager.io/cluster-issuer": p.cluster_issuer}
+            ingress["annotations"] = issuer_annotations(p.tls, p.cluster_issuer)
             ingress["tls"] = [{"secretName": "prometheus-tls", "hosts": [p.host]}]
         values = {
             "crds": {"enabled": False},

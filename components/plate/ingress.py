@@ -1,26 +1,12 @@
 """plate-ingress: one Ingress per environment for every Plate host, TLS through cert-manager."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pydantic import BaseModel, ConfigDict
 
-from components import kinds
-from components.core import Component, labels, metadata
+from components.core import Component, labels
+from components.routing import Host, Route, ingress
 
-
-@dataclass(frozen=True)
-class Route:
-    path: str
-    service: str
-    port: str = "http"
-
-
-@dataclass(frozen=True)
-class Host:
-    host: str
-    tls_secret: str
-    routes: tuple[Route, ...]
+__all__ = ["Host", "PlateIngress", "PlateIngressProps", "Route"]
 
 
 class PlateIngressProps(BaseModel):
@@ -43,20 +29,6 @@ class PlateIngress(Component):
     def __init__(self, scope, props: PlateIngressProps):
         super().__init__(scope, "plate-ingress", props.namespace, pod_security=None)
         p = props
-        annotations = {"cert-manager.io/cluster-issuer": p.cluster_issuer} if p.tls else {}
-        annotations["nginx.ingress.kubernetes.io/proxy-body-size"] = p.max_body_size
-        annotations["nginx.ingress.kubernetes.io/ssl-redirect"] = "true" if p.tls else "false"
-        spec: dict = {"ingressClassName": p.class_name}
-        if p.tls:
-            spec["tls"] = [{"hosts": [h.host], "secretName": h.tls_secret} for h in p.hosts]
-        spec["rules"] = [
-            {"host": h.host, "http": {"paths": [
-                {"path": r.path, "pathType": "Prefix",
-                 "backend": {"service": {"name": r.service, "port": {"name": r.port}}}}
-                for r in h.routes
-            ]}}
-            for h in p.hosts
-        ]
-        self.add({**kinds.head(kinds.builtin("Ingress")),
-                  "metadata": metadata(p.name, p.namespace, labels(p.name, "ingress"), annotations),
-                  "spec": spec})
+        self.add(ingress(p.name, p.namespace, labels(p.name, "ingress"), p.hosts, p.class_name, p.cluster_issuer, p.tls,
+                         {"nginx.ingress.kubernetes.io/proxy-body-size": p.max_body_size,
+                          "nginx.ingress.kubernetes.io/ssl-redirect": "true" if p.tls else "false"}))

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint, labels
+from components.routing import issuer_annotations
 from components.secrets import SecretStoreRef, external_secret, same_keys
 from components.types import Resources
 from components.workload import HARDENED, resources
@@ -86,7 +87,7 @@ class ArgoCD(HelmRelease):
             cm["resource.exclusions"] = yaml.safe_dump(exclusions, sort_keys=False)
         ingress: dict = {"enabled": True, "ingressClassName": p.ingress_class, "tls": p.tls}
         if p.tls:
-            ingress["annotations"] = {"cert-manager.io/cluster-issuer": p.cluster_issuer}
+            ingress["annotations"] = issuer_annotations(p.tls, p.cluster_issuer)
         values = {
             "global": {"domain": p.domain},
             "crds": {"install": True, "keep": True},

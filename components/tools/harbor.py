@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from components import kinds, versions
 from components.core import HelmRelease, labels, metadata
+from components.routing import issuer_annotations
 from components.secrets import RemoteValue, SecretStoreRef, external_secret
 
 # Secret name -> {key in the Secret: property of the KV entry}
@@ -93,8 +94,7 @@ class Harbor(HelmRelease):
             "nginx.ingress.kubernetes.io/proxy-body-size": "0",
             "nginx.ingress.kubernetes.io/proxy-request-buffering": "off",
         }
-        if p.tls:
-            annotations["cert-manager.io/cluster-issuer"] = p.cluster_issuer
+        annotations.update(issuer_annotations(p.tls, p.cluster_issuer))
         values: dict = {
             "expose": {
                 "type": "ingress",

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict
 
 from components import kinds, versions
 from components.core import HelmRelease, labels, metadata
+from components.routing import issuer_annotations
 from components.secrets import SecretStoreRef, external_secret, same_keys
 from components.types import Resources
 from components.workload import HARDENED, resources
@@ -44,7 +45,7 @@ class Jenkins(HelmRelease):
                         "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}}
         ingress: dict = {"enabled": True, "ingressClassName": p.ingress_class, "hostName": p.host}
         if p.tls:
-            ingress["annotations"] = {"cert-manager.io/cluster-issuer": p.cluster_issuer}
+            ingress["annotations"] = issuer_annotations(p.tls, p.cluster_issuer)
             ingress["tls"] = [{"secretName": "jenkins-tls", "hosts": [p.host]}]
         values = {
             "controller": {

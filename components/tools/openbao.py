@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from components import hcl, kinds
 from components.core import HEADLESS_LABEL, Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.network import Peer, workload_policy
+from components.routing import Host, Route, ingress
 from components.types import Image, Resources
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
 
@@ -224,14 +225,9 @@ class OpenBao(Component):
 
     def ingress(self) -> dict:
         p = self.props
-        annotations = {"cert-manager.io/cluster-issuer": p.cluster_issuer} if p.tls else {}
-        annotations["nginx.ingress.kubernetes.io/backend-protocol"] = "HTTPS"
-        spec: dict = {"ingressClassName": p.ingress_class}
-        if p.tls:
-            spec["tls"] = [{"hosts": [p.host], "secretName": f"{p.name}-ingress-tls"}]
-        spec["rules"] = [{"host": p.host, "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
-            "service": {"name": p.name, "port": {"name": "https"}}}}]}}]
-        return {**kinds.head(kinds.builtin("Ingress")), "metadata": self._md(annotations=annotations), "spec": spec}
+        host = Host(p.host, f"{p.name}-ingress-tls", (Route("/", p.name, "https"),))
+        return ingress(p.name, p.namespace, self.common_labels, (host,), p.ingress_class, p.cluster_issuer, p.tls,
+                       {"nginx.ingress.kubernetes.io/backend-protocol": "HTTPS"})
 
     def network_policy(self) -> dict:
         p = self.props
