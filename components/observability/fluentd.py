@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from components import kinds
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
+from components.rbac import cluster_role_binding, service_account
 from components.secrets import RemoteValue, SecretStoreRef, external_secret
 from components.types import Image, Resources
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
@@ -176,13 +177,11 @@ class Fluentd(Component):
         self.props = p = props
         self.common_labels = labels("fluentd", "logging", p.image.tag)
         md = lambda name="fluentd", ns=p.namespace: metadata(name, ns, self.common_labels)  # noqa: E731
-        self.add({**kinds.head(kinds.builtin("ServiceAccount")), "metadata": md(),
-                  "automountServiceAccountToken": True})  # the metadata filter reads pods and namespaces
+        # the token is needed: the metadata filter reads pods and namespaces
+        self.add(service_account("fluentd", p.namespace, self.common_labels, token=True))
         self.add({**kinds.head(kinds.builtin("ClusterRole")), "metadata": md(ns=None),
                   "rules": [{"apiGroups": [""], "resources": ["pods", "namespaces"], "verbs": ["get", "list", "watch"]}]})
-        self.add({**kinds.head(kinds.builtin("ClusterRoleBinding")), "metadata": md(ns=None),
-                  "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "fluentd"},
-                  "subjects": [{"kind": "ServiceAccount", "name": "fluentd", "namespace": p.namespace}]})
+        self.add(cluster_role_binding("fluentd", self.common_labels, "fluentd", "fluentd", p.namespace))
         conf = config(p.output)
         self.add({**kinds.head(kinds.builtin("ConfigMap")), "metadata": md("fluentd-config"), "data": {"fluent.conf": conf}})
         env = [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}]

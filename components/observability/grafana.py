@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 from components import kinds
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.observability.dashboards import DATASOURCE_UID, Dashboard
+from components.rbac import service_account
 from components.routing import Host, Route, ingress
 from components.secrets import SecretStoreRef, external_secret, same_keys
 from components.types import Image, Resources
@@ -46,7 +47,7 @@ class Grafana(Component):
         self.props = p = props
         self.common_labels = labels("grafana", "dashboards", p.image.tag)
         md = lambda name=None, ann=None: metadata(name or "grafana", p.namespace, self.common_labels, ann)  # noqa: E731
-        self.add({**kinds.head(kinds.builtin("ServiceAccount")), "metadata": md(), "automountServiceAccountToken": False})
+        self.add(service_account("grafana", p.namespace, self.common_labels))
         self.add(external_secret("grafana-admin", p.namespace, self.common_labels, p.secret_store,
                                  values=same_keys(p.admin_credentials_path)))
         provisioning = self.provisioning()

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from components import kinds
 from components.core import HEADLESS_LABEL, Component, MetricsEndpoint, labels, metadata, selector
 from components.network import Peer, workload_policy
+from components.rbac import service_account
 from components.secrets import RemoteValue, SecretStoreRef, external_secret
 from components.types import Image, Resources
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
@@ -55,9 +56,7 @@ class PlateCache(Component):
         super().__init__(scope, props.name, props.namespace)
         self.props = p = props
         self.common_labels = labels(p.name, "cache", p.image.tag)
-        self.add({**kinds.head(kinds.builtin("ServiceAccount")),
-                  "metadata": metadata(p.name, p.namespace, self.common_labels),
-                  "automountServiceAccountToken": False})
+        self.add(service_account(p.name, p.namespace, self.common_labels))
         self.add(external_secret(p.password_secret, p.namespace, self.common_labels, p.secret_store,
                                  values=(RemoteValue("password", p.secrets_path, "password"),)))
         self.add(self.stateful_set())

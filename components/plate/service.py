@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from components import kinds
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.network import Peer, workload_policy
+from components.rbac import service_account
 from components.secrets import SecretStoreRef, external_secret
 from components.types import Autoscaling, Image, Resources
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
@@ -96,8 +97,7 @@ class PlateService(Component):
     # --- objects ------------------------------------------------------------------------
     def service_account(self) -> dict:
         p = self.props
-        return {**kinds.head(kinds.builtin("ServiceAccount")), "metadata": metadata(p.name, p.namespace, self.common_labels),
-                "automountServiceAccountToken": False}
+        return service_account(p.name, p.namespace, self.common_labels)
 
     def config_map(self) -> dict:
         p = self.props

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from components import kinds, versions
-from components.core import HelmRelease, labels, metadata
+from components import versions
+from components.core import HelmRelease, labels
+from components.rbac import cluster_role_binding, service_account
 
 VIEWER = "dashboard-viewer"
 ADMIN = "dashboard-admin"
@@ -53,8 +54,5 @@ class KubernetesDashboard(HelmRelease):
 
     def _access(self, name: str, role: str, lbls: dict) -> None:
         p = self.props
-        self.add({**kinds.head(kinds.builtin("ServiceAccount")), "metadata": metadata(name, p.namespace, lbls),
-                  "automountServiceAccountToken": False})
-        self.add({**kinds.head(kinds.builtin("ClusterRoleBinding")), "metadata": metadata(name, None, lbls),
-                  "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
-                  "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": p.namespace}]})
+        self.add(service_account(name, p.namespace, lbls))
+        self.add(cluster_role_binding(name, lbls, role, name, p.namespace))

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from components import hcl, kinds
 from components.core import HEADLESS_LABEL, Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.network import Peer, workload_policy
+from components.rbac import cluster_role_binding, service_account
 from components.routing import Host, Route, ingress
 from components.types import Image, Resources
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
@@ -113,7 +114,7 @@ class OpenBao(Component):
     def service_account(self) -> dict:
         # The token is needed: service registration labels pods, and the Kubernetes auth method
         # reviews the tokens of External Secrets' service accounts.
-        return {**kinds.head(kinds.builtin("ServiceAccount")), "metadata": self._md(), "automountServiceAccountToken": True}
+        return service_account(self.props.name, self.props.namespace, self.common_labels, token=True)
 
     def rbac(self) -> list[dict]:
         p = self.props
@@ -124,10 +125,8 @@ class OpenBao(Component):
             {**kinds.head(kinds.builtin("RoleBinding")), "metadata": self._md(),
              "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": p.name},
              "subjects": subject},
-            {**kinds.head(kinds.builtin("ClusterRoleBinding")),
-             "metadata": metadata(f"{p.name}-auth-delegator", None, self.common_labels),
-             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:auth-delegator"},
-             "subjects": subject},
+            cluster_role_binding(f"{p.name}-auth-delegator", self.common_labels, "system:auth-delegator", p.name,
+                                 p.namespace),
         ]
 
     def config_map(self) -> dict:

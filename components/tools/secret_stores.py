@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from components import hcl, kinds
 from components.core import Component, labels, metadata
+from components.rbac import service_account
 from components.secrets import SecretStoreRef
 
 STORE_PREFIX = "openbao"
@@ -57,8 +58,7 @@ class SecretStores(Component):
         for c in sorted(p.consumers, key=lambda c: c.namespace):
             store = store_ref(c.namespace, "").name
             role = f"{p.role_prefix}-{c.namespace}"
-            self.add({**kinds.head(kinds.builtin("ServiceAccount")), "metadata": metadata(store, p.namespace, lbls),
-                      "automountServiceAccountToken": False})
+            self.add(service_account(store, p.namespace, lbls))
             self.add({**kinds.head(kinds.custom("ClusterSecretStore")), "metadata": metadata(store, None, lbls), "spec": {
                 "conditions": [{"namespaces": [c.namespace]}],
                 "provider": {"vault": {
