@@ -5,6 +5,8 @@ from pydantic import BaseModel, ConfigDict
 
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint
+from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
+from components.observability.kube_prometheus_stack import PROMETHEUS_SERVICE_ACCOUNT
 from components.types import Resources
 from components.workload import HARDENED, resources
 
@@ -29,8 +31,8 @@ class MetalLB(HelmRelease):
             "crds": {"enabled": True},
             "controller": {"resources": resources(p.controller_resources, HARDENED)},
             "speaker": {"frr": {"enabled": False}, "resources": resources(p.speaker_resources, HARDENED)},
-            "prometheus": {"serviceMonitor": {"enabled": True}, "serviceAccount": "kube-prometheus-stack-prometheus",
-                           "namespace": "monitoring"},
+            "prometheus": {"serviceMonitor": {"enabled": True}, "serviceAccount": PROMETHEUS_SERVICE_ACCOUNT,
+                           "namespace": MONITORING},
         }
         super().__init__(scope, "metallb", p.namespace, versions.METALLB, values, pod_security="privileged",
                          pod_security_reason="the speaker uses the host network and NET_RAW to answer ARP")

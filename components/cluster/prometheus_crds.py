@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from components import versions
 from components.core import HelmRelease
+from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
 
 
 class PrometheusOperatorCrds(HelmRelease):
@@ -13,6 +14,6 @@ class PrometheusOperatorCrds(HelmRelease):
     server_side_apply = True  # the CRDs exceed the client-side apply annotation limit
     provides_crds = ("monitoring.coreos.com",)
 
-    def __init__(self, scope, namespace: str = "monitoring"):
+    def __init__(self, scope, namespace: str = MONITORING):
         super().__init__(scope, "prometheus-operator-crds", namespace, versions.PROMETHEUS_OPERATOR_CRDS, {},
                          pod_security=None)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from components import kinds
 from components.core import Component, labels, metadata
+from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
 
 RUNBOOK_SECTIONS = ("certificates", "ingress", "pods", "rollback")
 
@@ -49,7 +50,7 @@ class AlertRulesProps(BaseModel):
     thresholds: AlertThresholds  # required
     runbook_base: str  # required: the README's URL; sections are appended as #anchors
     platform_namespaces: tuple[str, ...] = ()  # where the platform's own workloads run
-    namespace: str = "monitoring"
+    namespace: str = MONITORING
 
 
 def ingress_selector(app: AppTarget) -> str:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 from components import kinds
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.observability.dashboards import DATASOURCE_UID, Dashboard
+from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
 from components.rbac import service_account
 from components.routing import Host, Route, ingress
 from components.secrets import SecretStoreRef, external_secret, same_keys
@@ -35,7 +36,7 @@ class GrafanaProps(BaseModel):
     dashboards: tuple[Dashboard, ...]  # required
     tls: bool = True
     hardening: Hardening = HARDENED
-    namespace: str = "monitoring"
+    namespace: str = MONITORING
 
 
 class Grafana(Component):

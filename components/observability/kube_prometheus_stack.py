@@ -11,7 +11,9 @@ from components.routing import issuer_annotations
 from components.types import Resources
 from components.workload import HARDENED, resources
 
+NAMESPACE = "monitoring"  # where Prometheus runs and scrapes from
 PROMETHEUS_SERVICE = "kube-prometheus-stack-prometheus"
+PROMETHEUS_SERVICE_ACCOUNT = "kube-prometheus-stack-prometheus"
 PROMETHEUS_PORT = 9090
 # What kube-state-metrics, the kubelet/cAdvisor and node-exporter expose that rules and dashboards use.
 METRICS = (
@@ -36,7 +38,7 @@ class KubePrometheusStackProps(BaseModel):
     alertmanager_resources: Resources  # required
     prometheus_replicas: int = 1
     tls: bool = True
-    namespace: str = "monitoring"
+    namespace: str = NAMESPACE
 
 
 class KubePrometheusStack(HelmRelease):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import cdk8s
 
 from components.network import Peer
+from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING  # Prometheus scrapes from there
 from components.plate.admin import PlateAdmin
 from components.plate.cache import METRICS_PORT as CACHE_METRICS_PORT
 from components.plate.cache import PORT as CACHE_PORT
@@ -17,7 +18,6 @@ from components.plate.web import PlateWeb
 from envs.model import App
 
 SERVICE_PORT = 8080
-MONITORING = "monitoring"  # Prometheus scrapes from there
 
 
 def _service(cls: type[PlateService], ctx, app: App, pull_secret: str, **extra):

@@ -11,6 +11,9 @@ from components.observability.alert_rules import AlertRules, AlertRulesProps, Al
 from components.observability.fluentd import Fluentd, FluentdOutput, FluentdProps
 from components.observability.grafana import Grafana, GrafanaProps
 from components.observability.kube_prometheus_stack import (
+    NAMESPACE as MONITORING,
+)
+from components.observability.kube_prometheus_stack import (
     PROMETHEUS_PORT,
     PROMETHEUS_SERVICE,
     KubePrometheusStack,
@@ -19,8 +22,6 @@ from components.observability.kube_prometheus_stack import (
 from components.plate.cache import PlateCache
 from components.plate.service import PlateService
 from components.types import Image
-
-MONITORING = "monitoring"
 
 
 def runbook_base(repo_url: str) -> str:

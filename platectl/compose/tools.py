@@ -5,6 +5,7 @@ import cdk8s
 
 from components.cluster.cluster_issuers import DNS01_SECRET, INTERNAL_ISSUER
 from components.network import Peer
+from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
 from components.secrets import RemoteValue
 from components.tools.argo_cd import ArgoCD, ArgoCDProps, ResourceExclusion
 from components.tools.credentials import Credentials, CredentialsProps
@@ -32,7 +33,7 @@ def build(scope: cdk8s.App, ctx) -> list:
         seal_options={k: str(v) for k, v in seal.items()}, hardening=ctx.hardening,
         ingress_from=(Peer(namespace=ESO_NAMESPACE, port=API_PORT),
                       Peer(namespace=env.ingress_controller.namespace, port=API_PORT),
-                      Peer(namespace="monitoring", port=API_PORT))))
+                      Peer(namespace=MONITORING, port=API_PORT))))
     built: list = [openbao]
     if env.cert_manager.dns01:
         built.append(Credentials(scope, CredentialsProps(
