@@ -1,6 +1,8 @@
 """Shared fixtures: one fresh render per session, object lookup by kind and name, golden files."""
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import cdk8s
@@ -41,6 +43,17 @@ def infos(tmp_path_factory) -> dict[str, dict[str, ComponentInfo]]:
         app = cdk8s.App(outdir=str(tmp_path_factory.mktemp(f"infos-{name}")))
         out[name] = {c.info.name: c.info for c in compose(app, envs.load(name))}
     return out
+
+
+@pytest.fixture(scope="session")
+def promtool() -> str:
+    """Path of promtool; CI must have it (bin/test installs it), elsewhere its tests skip."""
+    tool = shutil.which("promtool")
+    if tool is None:
+        if os.environ.get("CI"):
+            pytest.fail("promtool is missing in CI: .ci/run must install Debian's prometheus package")
+        pytest.skip("promtool not installed (apt-get install prometheus); CI installs it")
+    return tool
 
 
 @pytest.fixture(scope="session")

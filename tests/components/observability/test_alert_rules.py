@@ -1,13 +1,10 @@
 """Alert rules: golden, annotations on every rule, promtool check and promtool unit tests."""
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
 
 from components.observability.alert_rules import RUNBOOK_SECTIONS, AlertRules, AlertRulesProps, AlertThresholds, AppTarget
@@ -24,15 +21,6 @@ RUNBOOK = "https://git.test.example/plate/blob/main/README.md"
 def build(app):
     return AlertRules(app, AlertRulesProps(apps=APPS, thresholds=THRESHOLDS, runbook_base=RUNBOOK,
                                            platform_namespaces=("cert-manager", "openbao")))
-
-
-def promtool() -> str:
-    tool = shutil.which("promtool")
-    if tool is None:
-        if os.environ.get("CI"):
-            pytest.fail("promtool is missing in CI: .ci/run must install Debian's prometheus package")
-        pytest.skip("promtool not installed (apt-get install prometheus); CI installs it")
-    return tool
 
 
 def rule_file(objs: dict, tmp_path: Path) -> Path:
@@ -67,16 +55,16 @@ def test_rules_match_golden_and_every_rule_is_documented(golden):
         r["expr"] for r in cache}
 
 
-def test_every_rule_group_passes_promtool_check(synth, tmp_path):
-    tool = promtool()
+def test_every_rule_group_passes_promtool_check(synth, tmp_path, promtool):
+    tool = promtool
     path = rule_file(synth(build), tmp_path)
     proc = subprocess.run([tool, "check", "rules", str(path)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "SUCCESS" in proc.stdout
 
 
-def test_availability_and_certificate_expiry_alerts_fire_on_synthetic_series(synth, tmp_path):
-    tool = promtool()
+def test_availability_and_certificate_expiry_alerts_fire_on_synthetic_series(synth, tmp_path, promtool):
+    tool = promtool
     path = rule_file(synth(build), tmp_path)
     unit = {
         "rule_files": [path.name],
