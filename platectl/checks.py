@@ -36,6 +36,35 @@ def _pods(objs: list[Rendered]):
             yield o, o.data["spec"]["template"]
 
 
+def pod_references(workload: dict) -> list[tuple[str, str]]:
+    """(kind, name) of every object a workload's pods need to exist in their namespace:
+    ServiceAccount, pull Secrets, ConfigMaps and Secrets as volumes or environment, and PVCs
+    other than its own claim templates."""
+    spec = workload["spec"]["template"]["spec"]
+    claims = {c["metadata"]["name"] for c in workload["spec"].get("volumeClaimTemplates", [])}
+    refs = [("ServiceAccount", spec.get("serviceAccountName", "default"))]
+    refs += [("Secret", s["name"]) for s in spec.get("imagePullSecrets", [])]
+    for v in spec.get("volumes", []):
+        if "configMap" in v:
+            refs.append(("ConfigMap", v["configMap"]["name"]))
+        if "secret" in v:
+            refs.append(("Secret", v["secret"]["secretName"]))
+        if "persistentVolumeClaim" in v and v["persistentVolumeClaim"]["claimName"] not in claims:
+            refs.append(("PersistentVolumeClaim", v["persistentVolumeClaim"]["claimName"]))
+    for c in spec.get("containers", []):
+        for ef in c.get("envFrom", []):
+            for kind, field in (("ConfigMap", "configMapRef"), ("Secret", "secretRef")):
+                if field in ef:
+                    refs.append((kind, ef[field]["name"]))
+        for e in c.get("env", []):
+            src = e.get("valueFrom", {})
+            if "secretKeyRef" in src:
+                refs.append(("Secret", src["secretKeyRef"]["name"]))
+            if "configMapKeyRef" in src:
+                refs.append(("ConfigMap", src["configMapKeyRef"]["name"]))
+    return refs
+
+
 def check_yaml(root: Path, names: list[str]) -> tuple[list[Rendered], list[Finding]]:
     objs, findings = [], []
     for file in sorted(root.glob("*/*/*.yaml")):
@@ -96,16 +125,6 @@ def check_policy(objs: list[Rendered]) -> list[Finding]:
             err(w, "hardened", "pod does not set runAsNonRoot")
         if spec.get("securityContext", {}).get("seccompProfile", {}).get("type") != "RuntimeDefault":
             err(w, "hardened", "pod does not use the RuntimeDefault seccomp profile")
-        claims = {c["metadata"]["name"] for c in w.data["spec"].get("volumeClaimTemplates", [])}
-        refs = [("ServiceAccount", spec.get("serviceAccountName", "default"))]
-        refs += [("Secret", s["name"]) for s in spec.get("imagePullSecrets", [])]
-        for v in spec.get("volumes", []):
-            if "configMap" in v:
-                refs.append(("ConfigMap", v["configMap"]["name"]))
-            if "secret" in v:
-                refs.append(("Secret", v["secret"]["secretName"]))
-            if "persistentVolumeClaim" in v and v["persistentVolumeClaim"]["claimName"] not in claims:
-                refs.append(("PersistentVolumeClaim", v["persistentVolumeClaim"]["claimName"]))
         for c in spec.get("containers", []):
             ctx = c.get("securityContext", {})
             if ctx.get("allowPrivilegeEscalation") is not False or ctx.get("capabilities", {}).get("drop") != ["ALL"]:
@@ -121,17 +140,7 @@ def check_policy(objs: list[Rendered]) -> list[Finding]:
                     err(w, "hardened", f"container {c['name']}: root filesystem is writable")
                 if "cpu" not in limits:
                     err(w, "hardened", f"container {c['name']}: no CPU limit")
-            for ef in c.get("envFrom", []):
-                for kind, field in (("ConfigMap", "configMapRef"), ("Secret", "secretRef")):
-                    if field in ef:
-                        refs.append((kind, ef[field]["name"]))
-            for e in c.get("env", []):
-                src = e.get("valueFrom", {})
-                if "secretKeyRef" in src:
-                    refs.append(("Secret", src["secretKeyRef"]["name"]))
-                if "configMapKeyRef" in src:
-                    refs.append(("ConfigMap", src["configMapKeyRef"]["name"]))
-        for kind, name in refs:
+        for kind, name in pod_references(w.data):
             if name not in have[(w.env, kind, ns)]:
                 err(w, "references", f"{kind} {name!r} is neither rendered nor produced by an ExternalSecret")
     templates = [(w.env, w.namespace, t["metadata"].get("labels", {})) for w, t in _pods(objs)]

@@ -10,6 +10,7 @@ import pytest
 import envs
 from components.argocd.app_of_apps import LAYER_WAVE, wave
 from platectl import schemas
+from platectl.checks import pod_references
 from tests.helpers import Obj
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,25 +132,10 @@ def test_everything_a_pod_references_is_rendered_or_produced_by_an_external_secr
     for w, t in pods(objs):
         ns, spec = w.namespace, t["spec"]
         claims = {c["metadata"]["name"] for c in w.data["spec"].get("volumeClaimTemplates", [])}
-        refs = [("ServiceAccount", spec["serviceAccountName"])]
-        refs += [("Secret", s["name"]) for s in spec.get("imagePullSecrets", [])]
-        for v in spec.get("volumes", []):
-            if "configMap" in v:
-                refs.append(("ConfigMap", v["configMap"]["name"]))
-            if "secret" in v:
-                refs.append(("Secret", v["secret"]["secretName"]))
-            if "persistentVolumeClaim" in v:
-                refs.append(("PersistentVolumeClaim", v["persistentVolumeClaim"]["claimName"]))
         for c in spec["containers"]:
-            for ef in c.get("envFrom", []):
-                refs += [("ConfigMap", ef["configMapRef"]["name"])] if "configMapRef" in ef else []
-                refs += [("Secret", ef["secretRef"]["name"])] if "secretRef" in ef else []
-            for e in c.get("env", []):
-                src = e.get("valueFrom", {})
-                refs += [("Secret", src["secretKeyRef"]["name"])] if "secretKeyRef" in src else []
-                refs += [("ConfigMap", src["configMapKeyRef"]["name"])] if "configMapKeyRef" in src else []
             for m in c.get("volumeMounts", []):
                 assert m["name"] in {v["name"] for v in spec.get("volumes", [])} | claims, f"{w.file}: mount {m['name']}"
+        refs = pod_references(w.data)
         for kind, name in refs:
             assert name in have[(kind, ns)], f"{w.file}: {kind} {name!r} is neither rendered nor produced"
 

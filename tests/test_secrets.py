@@ -12,6 +12,7 @@ import pytest
 import envs
 from components.argocd.app_of_apps import wave
 from platectl import policy
+from platectl.checks import pod_references
 from tests.helpers import Obj
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,13 +73,7 @@ def _referenced_secrets(objs: list[Obj]) -> list[tuple[str, str, str]]:
     refs = []
     for o in objs:
         if o.kind in ("Deployment", "StatefulSet", "DaemonSet"):
-            spec = o.data["spec"]["template"]["spec"]
-            names = [s["name"] for s in spec.get("imagePullSecrets", [])]
-            names += [v["secret"]["secretName"] for v in spec.get("volumes", []) if "secret" in v]
-            for c in spec["containers"]:
-                names += [e["secretRef"]["name"] for e in c.get("envFrom", []) if "secretRef" in e]
-                names += [e["valueFrom"]["secretKeyRef"]["name"] for e in c.get("env", [])
-                          if "secretKeyRef" in e.get("valueFrom", {})]
+            names = [name for kind, name in pod_references(o.data) if kind == "Secret"]
             refs += [(o.namespace, n, o.file) for n in names if (o.namespace, n) not in certs]
         if o.kind == "Application":
             ns = o.data["spec"]["destination"]["namespace"]
