@@ -10,7 +10,7 @@ import pytest
 import envs
 from components.argocd.app_of_apps import LAYER_WAVE, wave
 from platectl import schemas
-from platectl.checks import pod_references
+from platectl.checks import RUNTIME_LABELS, pod_references
 from tests.helpers import Obj
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,10 +104,6 @@ def test_objects_live_in_their_applications_namespace(objects, env):
     for o in objs:
         if o.component in dest and o.namespace is not None:
             assert o.namespace == dest[o.component], f"{o.file}: namespace {o.namespace} != {dest[o.component]}"
-
-
-# Labels a controller sets on pods at run time (OpenBao's service registration marks the leader).
-RUNTIME_LABELS = {"openbao-active"}
 
 
 @pytest.mark.parametrize("env", ENVS)
