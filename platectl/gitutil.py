@@ -10,9 +10,15 @@ class GitError(Exception):
     """A git precondition or operation failed; ``str()`` is the message for the user."""
 
 
-def git(*args: str, cwd: Path, check: bool = True, env: dict | None = None, strip: bool = True) -> str:
+def run(*args: str, cwd: Path, env: dict | None = None, input: str | None = None) -> subprocess.CompletedProcess:
+    """git with its output captured, never prompting, messages in English."""
     full_env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C", **(env or {}))
-    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=full_env)
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=full_env, input=input)
+
+
+def git(*args: str, cwd: Path, check: bool = True, env: dict | None = None, strip: bool = True,
+        input: str | None = None) -> str:
+    proc = run(*args, cwd=cwd, env=env, input=input)
     if check and proc.returncode != 0:
         raise GitError(f"git {' '.join(args)} failed: {(proc.stderr or proc.stdout).strip()}")
     return proc.stdout.strip() if strip else proc.stdout

@@ -1,23 +1,34 @@
 """Publish a render to the rendered branch, and roll it back, with real git and no force.
 
-Every operation works in a temporary git worktree (the user's checkout is never touched),
-pushes branch and tag atomically, and never rewrites history: a rejected push means someone
-else published first, and nothing changes.
+Commits are built with git's plumbing in a private index file (the user's checkout, index and
+branches are never touched, and no worktree exists to be left behind). Branch and tag move in
+one ``git push --atomic``; the tag exists locally only once the remote has accepted it. The
+remote is the truth: publish numbers and rollback targets come from its tags, and a local
+publish tag the remote does not hold is pruned on every fetch.
+
+A push the remote refuses is an error carrying the remote's reason. When the branch moved
+because another environment was published meanwhile, the publish is rebuilt on the new tip and
+pushed again; when this environment itself was published meanwhile, it stops and says so rather
+than overwrite a release it has not seen.
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from platectl import diffing, render
-from platectl.gitutil import GitError, current_branch, git, is_dirty, resolve, toplevel
+from platectl import atomic, diffing, render
+from platectl.gitutil import GitError, current_branch, git, is_dirty, resolve, run, toplevel
 
 TAG = "publish/{env}/{n}"
+TEMP_PREFIX = "platectl-publish-"
+ATTEMPTS = 3
+Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -27,60 +38,113 @@ class Result:
     changes: tuple[diffing.Change, ...] = ()
 
 
+class PushRefused(GitError):
+    """The remote refused the push; ``retryable`` when only because it moved meanwhile."""
+
+    def __init__(self, message: str, retryable: bool):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_interrupted(repo: Path) -> list[str]:
+    """Remove what interrupted runs left: temporary folders and worktrees of dead processes."""
+    notes = []
+    tmp = Path(tempfile.gettempdir())
+    for folder in sorted(tmp.glob(f"{TEMP_PREFIX}*")):
+        match = re.match(rf"{TEMP_PREFIX}(\d+)-", folder.name)
+        if match and not _alive(int(match.group(1))):
+            shutil.rmtree(folder, ignore_errors=True)
+            notes.append(f"removed {folder}, left by an interrupted run")
+    before = git("worktree", "list", "--porcelain", cwd=repo, check=False)
+    git("worktree", "prune", cwd=repo, check=False)
+    if git("worktree", "list", "--porcelain", cwd=repo, check=False) != before:
+        notes.append("pruned worktrees left by an interrupted run")
+    for ref in git("for-each-ref", "--format=%(refname:short)", "refs/heads/platectl-orphan-*", cwd=repo).split():
+        git("branch", "-D", ref, cwd=repo, check=False)
+        notes.append(f"removed branch {ref}, left by an interrupted run")
+    return notes
+
+
 def _remote_branch_exists(repo: Path, remote: str, branch: str) -> bool:
     if remote not in git("remote", cwd=repo).split():
         raise GitError(f"no remote {remote!r} in {repo}")
-    return bool(git("ls-remote", "--heads", remote, branch, cwd=repo))
+    proc = run("ls-remote", "--heads", remote, f"refs/heads/{branch}", cwd=repo)
+    if proc.returncode != 0:
+        raise GitError(f"cannot reach {remote}: {_reason(proc.stderr)}")
+    return bool(proc.stdout.strip())
 
 
-def _fetch(repo: Path, remote: str, branch: str) -> bool:
+def _fetch(repo: Path, remote: str, branch: str) -> str | None:
+    """Fetch the branch and the publish tags (pruning local-only ones); the tip, or None."""
     exists = _remote_branch_exists(repo, remote, branch)
     refspecs = ["+refs/tags/publish/*:refs/tags/publish/*"]
     if exists:
         refspecs.insert(0, f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}")
-    git("fetch", "--quiet", remote, *refspecs, cwd=repo)
-    return exists
+    proc = run("fetch", "--quiet", "--prune", "--no-tags", remote, *refspecs, cwd=repo)
+    if proc.returncode != 0:
+        raise GitError(f"cannot fetch from {remote}: {_reason(proc.stderr)}")
+    return resolve(repo, f"refs/remotes/{remote}/{branch}") if exists else None
+
+
+def remote_tags(repo: Path, remote: str, env: str) -> list[tuple[int, str, str]]:
+    """(n, tag, commit) of every publish of ``env`` that the remote holds, oldest first."""
+    proc = run("ls-remote", "--tags", remote, f"refs/tags/publish/{env}/*", cwd=repo)
+    if proc.returncode != 0:
+        raise GitError(f"cannot list the tags of {remote}: {_reason(proc.stderr)}")
+    commits: dict[str, str] = {}
+    for line in proc.stdout.splitlines():
+        sha, ref = line.split("\t")
+        name = ref.removeprefix("refs/tags/")
+        if name.endswith("^{}"):
+            commits[name[:-3]] = sha
+        else:
+            commits.setdefault(name, sha)
+    found = [(int(m.group(1)), tag, sha) for tag, sha in commits.items()
+             if (m := re.fullmatch(rf"publish/{re.escape(env)}/(\d+)", tag))]
+    return sorted(found)
 
 
 def publish_tags(repo: Path, env: str) -> list[tuple[int, str]]:
-    """(n, tag) of every publish of ``env``, oldest first."""
+    """(n, tag) of the local publish tags of ``env`` (after a fetch: exactly the remote's)."""
     tags = git("tag", "--list", f"publish/{env}/*", cwd=repo).split()
     numbered = [(int(m.group(1)), t) for t in tags if (m := re.fullmatch(rf"publish/{re.escape(env)}/(\d+)", t))]
     return sorted(numbered)
 
 
-@contextmanager
-def _worktree(repo: Path, start: str | None):
-    """A detached worktree at ``start`` (None: an empty orphan), removed afterwards."""
-    tmp = Path(tempfile.mkdtemp(prefix="platectl-publish-"))
-    wt = tmp / "rendered"
-    try:
-        if start:
-            git("worktree", "add", "--quiet", "--detach", str(wt), start, cwd=repo)
-        else:
-            git("worktree", "add", "--quiet", "--detach", str(wt), cwd=repo)
-            git("checkout", "--quiet", "--orphan", f"platectl-orphan-{tmp.name}", cwd=wt)
-            git("rm", "-rfq", "--cached", ".", cwd=wt, check=False)
-            for child in wt.iterdir():
-                if child.name != ".git":
-                    shutil.rmtree(child) if child.is_dir() else child.unlink()
-        yield wt
-    finally:
-        git("worktree", "remove", "--force", str(wt), cwd=repo, check=False)
-        if not start:
-            git("branch", "-D", f"platectl-orphan-{tmp.name}", cwd=repo, check=False)
-        shutil.rmtree(tmp, ignore_errors=True)
+def _reason(stderr: str) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return "; ".join(lines) or "no reason given"
 
 
-def _push(wt: Path, remote: str, branch: str, tag: str | None) -> None:
-    refs = [f"HEAD:refs/heads/{branch}"] + ([f"refs/tags/{tag}"] if tag else [])
-    proc = git("push", "--atomic", "--porcelain", remote, *refs, cwd=wt, check=False)
-    rejected = "[rejected]" in proc or "! " in proc or "error:" in proc
-    if rejected or not re.search(rf"refs/heads/{re.escape(branch)}", proc):
-        if tag:
-            git("tag", "-d", tag, cwd=wt, check=False)
-        raise GitError(f"push rejected: {remote}/{branch} moved since this command started (someone else "
-                       "published first). Nothing was changed; run the same command again to publish on top of it.")
+def _push(repo: Path, remote: str, branch: str, commit: str, tag: tuple[str, str] | None) -> None:
+    """Move branch (and tag) on the remote in one atomic push, or raise with the remote's reason."""
+    refs = [f"{commit}:refs/heads/{branch}"] + ([f"{tag[1]}:refs/tags/{tag[0]}"] if tag else [])
+    proc = run("push", "--atomic", "--porcelain", remote, *refs, cwd=repo)
+    if proc.returncode == 0:
+        return
+    refused = [line.split("\t") for line in proc.stdout.splitlines() if line.startswith("!")]
+    details = [f"{fields[1].split(':')[-1]} {fields[2]}" for fields in refused if len(fields) >= 3]
+    said = [line.removeprefix("remote:").strip() for line in proc.stderr.splitlines()
+            if line.startswith("remote:") and line.removeprefix("remote:").strip()]
+    # moved: our base is no longer the tip (rejected before sending, or the ref moved while receiving)
+    moved = any(re.search(r"\((fetch first|non-fast-forward|already exists|stale info)\)", d) for d in details) \
+        or any(re.search(r"cannot lock ref .* but expected", line) for line in said)
+    hook = any("hook declined" in d for d in details)
+    reason = "; ".join(details) or _reason(proc.stderr)
+    if said:
+        reason += " - the remote said: " + " / ".join(said)
+    raise PushRefused(f"the push to {remote}/{branch} was refused: {reason}. Nothing was changed on {remote}.",
+                      retryable=moved and not hook)
 
 
 def tree_differences(a: Path, b: Path) -> list[str]:
@@ -91,92 +155,193 @@ def tree_differences(a: Path, b: Path) -> list[str]:
     return sorted(k for k in left.keys() | right.keys() if left.get(k) != right.get(k))
 
 
+def _tree_of(repo: Path, ref: str | None, path: str) -> str:
+    if ref is None:
+        return ""
+    return git("rev-parse", "--verify", "--quiet", f"{ref}:{path}", cwd=repo, check=False)
+
+
+def _export(repo: Path, ref: str, path: str, dest: Path) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "archive", "--format=tar", ref, path], cwd=repo, capture_output=True)
+    if archive.returncode == 0:
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+
+
+class _Index:
+    """A private index file: trees are built without a worktree and without touching the user's index."""
+
+    def __init__(self, repo: Path, folder: Path):
+        self.repo = repo
+        self.env = {"GIT_INDEX_FILE": str(folder / "index")}
+
+    def __call__(self, *args: str, cwd: Path | None = None) -> str:
+        return git(*args, cwd=cwd or self.repo, env=self.env)
+
+    def start(self, tip: str | None) -> None:
+        self("read-tree", tip) if tip else self("read-tree", "--empty")
+
+    def drop(self, path: str) -> None:
+        self("rm", "-r", "-q", "-f", "--cached", "--ignore-unmatch", "--", path)
+
+    def add_files(self, root: Path, path: str) -> None:
+        gitdir = git("rev-parse", "--absolute-git-dir", cwd=self.repo)
+        git(f"--git-dir={gitdir}", f"--work-tree={root}", "add", "-f", "-A", "--", path, cwd=root, env=self.env)
+
+    def commit(self, tip: str | None, message: str) -> tuple[str, str]:
+        tree = self("write-tree")
+        parents = ["-p", tip] if tip else []
+        return tree, git("commit-tree", tree, *parents, cwd=self.repo, input=message)
+
+
+def _tag_object(repo: Path, tag: str, commit: str, message: str) -> str:
+    ident = git("var", "GIT_COMMITTER_IDENT", cwd=repo)
+    body = f"object {commit}\ntype commit\ntag {tag}\ntagger {ident}\n\n{message}\n"
+    return git("mktag", cwd=repo, input=body)
+
+
+def _scratch() -> Path:
+    return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-"))
+
+
 def publish(env: str, *, repo: Path, branch: str, remote: str = "origin", dry_run: bool = False,
             confirm: Callable[[str], bool] = lambda _: True,
-            before_push: Callable[[], None] | None = None) -> Result:
+            before_push: Callable[[], None] | None = None, say: Say = lambda _: None) -> Result:
     repo = toplevel(repo)
-    dirty = is_dirty(repo)
-    if dirty:
-        listed = "\n".join(f"  {line}" for line in dirty[:5])
-        raise GitError(f"the source tree is dirty ({len(dirty)} changes); commit or stash them first:\n{listed}")
-    source_branch = current_branch(repo)
-    if source_branch is None:
-        raise GitError("HEAD is detached: check out the branch you publish from (the publish records it)")
-    if git("check-ref-format", "--branch", branch, cwd=repo, check=False) != branch:
-        raise GitError(f"{branch!r} is not a valid branch name")
-    head = resolve(repo, "HEAD")
+    with atomic.interruptible():
+        for note in clean_interrupted(repo):
+            say(f"note: {note}")
+        dirty = is_dirty(repo)
+        if dirty:
+            listed = "\n".join(f"  {line}" for line in dirty[:5])
+            raise GitError(f"the source tree is dirty ({len(dirty)} changes); commit or stash them first:\n{listed}")
+        source_branch = current_branch(repo)
+        if source_branch is None:
+            raise GitError("HEAD is detached: check out the branch you publish from (the publish records it)")
+        if git("check-ref-format", "--branch", branch, cwd=repo, check=False) != branch:
+            raise GitError(f"{branch!r} is not a valid branch name")
+        head = resolve(repo, "HEAD")
+        scratch = _scratch()
+        try:
+            fresh = scratch / "dist"
+            render.synth(fresh, names=[env], warn=lambda _: None)
+            stale = tree_differences(repo / "dist" / env, fresh / env)
+            if stale:
+                raise GitError(f"the committed dist/ is stale for {env} ({len(stale)} files differ, first: "
+                               f"dist/{env}/{stale[0]}); run bin/render and commit first")
+            return _publish_attempts(env, repo, branch, remote, head, source_branch, scratch, dry_run, confirm,
+                                     before_push, say)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _publish_attempts(env: str, repo: Path, branch: str, remote: str, head: str, source_branch: str, scratch: Path,
+                      dry_run: bool, confirm: Callable[[str], bool], before_push: Callable[[], None] | None,
+                      say: Say) -> Result:
+    path = f"dist/{env}"
     subject = git("log", "-1", "--format=%s", head, cwd=repo)
-    with tempfile.TemporaryDirectory(prefix="platectl-render-") as tmp:
-        fresh = Path(tmp) / "dist"
-        render.synth(fresh, names=[env], warn=lambda _: None)
-        stale = tree_differences(repo / "dist" / env, fresh / env)
-        if stale:
-            raise GitError(f"the committed dist/ is stale for {env} ({len(stale)} files differ, first: "
-                           f"dist/{env}/{stale[0]}); run bin/render and commit first")
-        exists = _fetch(repo, remote, branch)
-        with _worktree(repo, f"refs/remotes/{remote}/{branch}" if exists else None) as wt:
-            target = wt / "dist" / env
-            before = Path(tmp) / "before"
-            if target.exists():
-                shutil.copytree(target, before / env)
-                shutil.rmtree(target)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copytree(fresh / env, target)
-            changes = tuple(diffing.compare_dirs(before, fresh, [env]))
-            git("add", "-A", "--", f"dist/{env}", cwd=wt)
-            if not git("status", "--porcelain", "--", f"dist/{env}", cwd=wt):
-                return Result("unchanged", f"nothing to publish: {remote}/{branch} already holds this render of {env}")
+    seen: str | None = None
+    for attempt in range(ATTEMPTS):
+        tip = _fetch(repo, remote, branch)
+        current = _tree_of(repo, tip, path)
+        if attempt and current != seen:
+            raise GitError(f"{remote}/{branch} moved while publishing: {env} itself was published meanwhile. "
+                           f"Nothing was changed by this run; check what was published, then run the same "
+                           f"command again to publish on top of it.")
+        seen = current
+        index = _Index(repo, scratch)
+        index.start(tip)
+        index.drop(path)
+        index.add_files(scratch, path)
+        if tip and index("write-tree") == git("rev-parse", f"{tip}^{{tree}}", cwd=repo):
+            return Result("unchanged", f"nothing to publish: {remote}/{branch} already holds this render of {env}")
+        if attempt == 0:
+            before = scratch / "before"
+            if tip:
+                _export(repo, tip, path, before)
+            changes = tuple(diffing.compare_dirs(before / "dist", scratch / "dist", [env]))
             if dry_run:
                 return Result("dry-run", f"dry run: {len(changes)} objects would change on {remote}/{branch}; "
                                          "nothing was committed or pushed", changes)
             if not confirm(f"Publish {env} from {head[:12]} to {remote}/{branch}?"):
                 raise GitError("publish cancelled; nothing was changed")
-            n = (publish_tags(repo, env) or [(0, "")])[-1][0] + 1
-            tag = TAG.format(env=env, n=n)
-            message = (f"publish {env} from {head[:12]}: {subject}\n\n"
-                       f"Source-Commit: {head}\nSource-Branch: {source_branch}\nEnvironment: {env}\n")
-            git("commit", "--quiet", "-m", message, cwd=wt)
-            git("tag", "-a", tag, "-m", f"publish {env} #{n} from {head}", cwd=wt)
-            if before_push:
-                before_push()
-            _push(wt, remote, branch, tag)
-            commit = git("rev-parse", "HEAD", cwd=wt)
-    return Result("published", f"published {env} from {head[:12]} as {tag} ({remote}/{branch} at {commit[:12]})",
-                  changes)
+        n = max((t[0] for t in remote_tags(repo, remote, env)), default=0) + 1
+        tag = TAG.format(env=env, n=n)
+        message = (f"publish {env} from {head[:12]}: {subject}\n\n"
+                   f"Source-Commit: {head}\nSource-Branch: {source_branch}\nEnvironment: {env}\n")
+        _, commit = index.commit(tip, message)
+        tag_object = _tag_object(repo, tag, commit, f"publish {env} #{n} from {head}")
+        atomic.checkpoint("publish-committed")
+        if before_push and attempt == 0:
+            before_push()
+        try:
+            _push(repo, remote, branch, commit, (tag, tag_object))
+        except PushRefused as exc:
+            if not exc.retryable:
+                raise
+            if attempt + 1 == ATTEMPTS:
+                raise GitError(f"{remote}/{branch} kept moving; gave up after {ATTEMPTS} attempts (last: {exc})") from None
+            say(f"{remote}/{branch} moved meanwhile (another environment was published); trying again on top of it")
+            continue
+        atomic.checkpoint("publish-pushed")
+        git("update-ref", f"refs/tags/{tag}", tag_object, cwd=repo)
+        git("update-ref", f"refs/remotes/{remote}/{branch}", commit, cwd=repo)
+        return Result("published", f"published {env} from {head[:12]} as {tag} ({remote}/{branch} at {commit[:12]})",
+                      changes)
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def rollback(env: str, *, repo: Path, branch: str, remote: str = "origin", to: str | None = None,
-             confirm: Callable[[str], bool] = lambda _: True) -> Result:
+             confirm: Callable[[str], bool] = lambda _: True, say: Say = lambda _: None) -> Result:
     repo = toplevel(repo)
-    if not _fetch(repo, remote, branch):
-        raise GitError(f"no branch {branch!r} on {remote}: nothing has been published, nothing to roll back")
-    tip = f"refs/remotes/{remote}/{branch}"
-    path = f"dist/{env}"
-
-    def tree(ref: str) -> str:
-        return git("rev-parse", "--verify", "--quiet", f"{ref}:{path}", cwd=repo, check=False)
-
-    if to is not None:
-        target_commit = resolve(repo, to)
-        label = to
-        if not tree(target_commit):
-            raise GitError(f"{to!r} holds no render of {env} ({path} is missing there)")
-    else:
-        current = tree(tip)
-        earlier = [t for _, t in reversed(publish_tags(repo, env)) if tree(t) and tree(t) != current]
-        if not earlier:
-            raise GitError(f"no earlier publish of {env} to roll back to")
-        label, target_commit = earlier[0], resolve(repo, earlier[0])
-    if tree(target_commit) == tree(tip):
-        return Result("unchanged", f"nothing to roll back: {remote}/{branch} already holds {label} for {env}")
-    if not confirm(f"Roll {env} on {remote}/{branch} back to {label}?"):
-        raise GitError("rollback cancelled; nothing was changed")
-    with _worktree(repo, tip) as wt:
-        git("rm", "-rq", "--", path, cwd=wt, check=False)
-        git("checkout", target_commit, "--", path, cwd=wt)
-        git("add", "-A", "--", path, cwd=wt)
-        git("commit", "--quiet", "-m", f"rollback {env} to {label}\n\nRollback-To: {target_commit}\nEnvironment: {env}\n",
-            cwd=wt)
-        _push(wt, remote, branch, None)
-        commit = git("rev-parse", "HEAD", cwd=wt)
+    with atomic.interruptible():
+        for note in clean_interrupted(repo):
+            say(f"note: {note}")
+        tip = _fetch(repo, remote, branch)
+        if tip is None:
+            raise GitError(f"no branch {branch!r} on {remote}: nothing has been published, nothing to roll back")
+        path = f"dist/{env}"
+        published = remote_tags(repo, remote, env)
+        if to is not None:
+            label, target_commit = to, _published_target(repo, remote, branch, tip, to, published)
+            if not _tree_of(repo, target_commit, path):
+                raise GitError(f"{to!r} holds no render of {env} ({path} is missing there)")
+        else:
+            current = _tree_of(repo, tip, path)
+            earlier = [(t, c) for _, t, c in reversed(published)
+                       if _tree_of(repo, c, path) and _tree_of(repo, c, path) != current]
+            if not earlier:
+                raise GitError(f"no earlier publish of {env} to roll back to")
+            label, target_commit = earlier[0]
+        if _tree_of(repo, target_commit, path) == _tree_of(repo, tip, path):
+            return Result("unchanged", f"nothing to roll back: {remote}/{branch} already holds {label} for {env}")
+        if not confirm(f"Roll {env} on {remote}/{branch} back to {label}?"):
+            raise GitError("rollback cancelled; nothing was changed")
+        scratch = _scratch()
+        try:
+            index = _Index(repo, scratch)
+            index.start(tip)
+            index.drop(path)
+            index("read-tree", f"--prefix={path}/", f"{target_commit}:{path}")
+            _, commit = index.commit(tip, f"rollback {env} to {label}\n\nRollback-To: {target_commit}\n"
+                                          f"Environment: {env}\n")
+            _push(repo, remote, branch, commit, None)
+            git("update-ref", f"refs/remotes/{remote}/{branch}", commit, cwd=repo)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     return Result("rolled-back", f"rolled {env} back to {label} ({remote}/{branch} at {commit[:12]})")
+
+
+def _published_target(repo: Path, remote: str, branch: str, tip: str, to: str,
+                      published: list[tuple[int, str, str]]) -> str:
+    """The commit of ``to``, which must be a publish tag on the remote or a commit of the remote branch."""
+    by_tag = {tag: commit for _, tag, commit in published}
+    name = to.removeprefix("refs/tags/")
+    if name in by_tag:
+        return by_tag[name]
+    if name.startswith("publish/"):
+        raise GitError(f"unknown ref {to!r}: {remote} holds no such publish tag")
+    commit = resolve(repo, to)
+    if run("merge-base", "--is-ancestor", commit, tip, cwd=repo).returncode != 0:
+        raise GitError(f"{to!r} was never on {remote}/{branch}: only published states can be rolled back to")
+    return commit

@@ -11,7 +11,6 @@ import multiprocessing
 import os
 import shutil
 import sys
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import yaml
 import envs
 from envs import ConfigError
 from envs.model import Environment
+from platectl import atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -72,26 +72,10 @@ def _check(folder: Path) -> None:
             raise RenderError(f"{file.relative_to(folder)}: expected exactly one object")
 
 
-def _swap(new: Path, target: Path) -> None:
-    """Replace ``target`` by ``new`` with two renames on one filesystem."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        target.rename(old)
-    try:
-        new.rename(target)
-    except OSError:
-        if old is not None:
-            old.rename(target)
-        raise
-    if old is not None:
-        shutil.rmtree(old)
-
-
 def _render_one(env: Environment, outdir: str, extra: str | None) -> list[str]:
     try:
         return render_environment(env, Path(outdir), extra)
-    except ConfigError:
+    except (ConfigError, OSError):
         raise
     except Exception as exc:  # jsii/cdk8s errors carry the construct path in their message
         raise RenderError(f"environment {env.name!r}: {exc}") from None
@@ -119,7 +103,8 @@ def synth(out: Path = DEFAULT_OUT, names: list[str] | None = None, data: dict[st
     """Render ``names`` (default: every environment) into ``out``; return the names rendered.
 
     With every environment the whole of ``out`` is replaced (stale files disappear); with a
-    subset only ``out/<env>`` of those environments is. Environments render in parallel worker
+    subset only ``out/<env>`` of those environments is (the rest is copied into the new folder, so
+    the replacement is still one atomic swap). Environments render in parallel worker
     processes (one per core); the output is the same byte for byte. ``progress`` receives one
     line per step (the CLI passes it on a terminal only).
     """
@@ -130,12 +115,46 @@ def synth(out: Path = DEFAULT_OUT, names: list[str] | None = None, data: dict[st
         environments = load_all(names, data)
     names = [e.name for e in environments]
     say(f"validated {', '.join(names)}")
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.render-", dir=out.parent))
+    out = Path(os.path.abspath(out))
+    if out.is_symlink() and not out.is_dir() or out.exists() and not out.is_dir():
+        raise RenderError(f"{out}: not a folder (a file is in the way); move it away and render again")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RenderError(f"{exc.filename or out.parent}: {exc.strerror}") from None
+    try:
+        with atomic.interruptible(), atomic.locked(out, say):
+            _render_and_replace(out, environments, names, everything, extra, say, warn)
+    except OSError as exc:
+        raise RenderError(_os_message(exc)) from None
+    return names
+
+
+def _render_and_replace(out: Path, environments: list[Environment], names: list[str], everything: bool,
+                        extra: str | None, say, warn) -> None:
+    for line in atomic.recover(out):
+        warn(f"note: {line}")
+    work = atomic.staging_folder(out)
     try:
         staged = work / out.name
-        workers = processes(len(environments))
+        _render_into(staged, environments, extra, say, warn)
+        if not everything and out.is_dir():
+            _keep_others(out, staged, names)
+        atomic.checkpoint("rendered")
+        say(f"replacing {out}")
+        try:
+            leftover = atomic.replace(staged, out)
+        except OSError as exc:
+            raise RenderError(f"{out}: cannot replace it: {exc.strerror}") from None
+        if leftover:
+            warn(f"warning: {leftover}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _render_into(staged: Path, environments: list[Environment], extra: str | None, say, warn) -> None:
+    workers = processes(len(environments))
+    try:
         if workers > 1:
             say(f"rendering {len(environments)} environments in {workers} processes")
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -146,20 +165,31 @@ def synth(out: Path = DEFAULT_OUT, names: list[str] | None = None, data: dict[st
             for env in environments:
                 say(f"rendering {env.name}")
                 results.append(_render_one(env, str(staged / env.name), extra))
-        for warning in (w for ws in results for w in ws):
-            warn(f"warning: {warning}")
-        say("checking the render")
-        _check(staged)
-        say(f"replacing {out}")
-        if everything:
-            _swap(staged, out)
-        else:
-            out.mkdir(exist_ok=True)
-            for env in environments:
-                _swap(staged / env.name, out / env.name)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return names
+    except OSError as exc:
+        raise RenderError(_os_message(exc)) from None
+    for warning in (w for ws in results for w in ws):
+        warn(f"warning: {warning}")
+    say("checking the render")
+    _check(staged)
+
+
+def _keep_others(out: Path, staged: Path, rendered: list[str]) -> None:
+    """A partial render still replaces the whole folder: copy in what it does not render."""
+    try:
+        for child in sorted(out.iterdir()):
+            if child.name in rendered:
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.copytree(child, staged / child.name, symlinks=True)
+            else:
+                shutil.copy2(child, staged / child.name, follow_symlinks=False)
+    except OSError as exc:
+        raise RenderError(_os_message(exc)) from None
+
+
+def _os_message(exc: OSError) -> str:
+    where = exc.filename or "the render"
+    return f"{where}: {exc.strerror or exc}"
 
 
 def link_cdk8s_outdir(out: Path) -> None:

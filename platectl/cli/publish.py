@@ -29,7 +29,8 @@ def publish(env_name: str, branch: str | None, remote: str, dry_run: bool, yes: 
     try:
         branch = branch or envs.load(env_name).gitops.rendered_branch
         result = publishing.publish(env_name, repo=Path.cwd(), branch=branch, remote=remote, dry_run=dry_run,
-                                    confirm=confirmer(env_name, yes))
+                                    confirm=confirmer(env_name, yes),
+                                    say=lambda line: click.echo(line, err=True))
     except (GitError, ConfigError, render.RenderError) as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None

@@ -22,7 +22,8 @@ def rollback(env_name: str, to: str | None, branch: str | None, remote: str, yes
     try:
         branch = branch or envs.load(env_name).gitops.rendered_branch
         result = publishing.rollback(env_name, repo=Path.cwd(), branch=branch, remote=remote, to=to,
-                                     confirm=confirmer(env_name, yes))
+                                     confirm=confirmer(env_name, yes),
+                                     say=lambda line: click.echo(line, err=True))
     except GitError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None

@@ -106,8 +106,8 @@ def _second_clone(tmp_path, remote, fresh_render):
     return other
 
 
-def test_concurrent_publish_is_rejected_without_force_and_a_retry_succeeds(source, remote, tmp_path, fresh_render,
-                                                                           monkeypatch):
+def test_a_concurrent_publish_of_the_same_environment_stops_and_leaves_no_tag(source, remote, tmp_path, fresh_render,
+                                                                              monkeypatch):
     other = _second_clone(tmp_path, remote, fresh_render)
     # staging differs between the two publishers, so both have something to publish
     changed = envs.deep_merge(envs.OVERLAYS["staging"], {"apps": {"web": {"replicas": 2}}})
@@ -119,14 +119,27 @@ def test_concurrent_publish_is_rejected_without_force_and_a_retry_succeeds(sourc
             run_git("commit", "--quiet", "-am", "web: two replicas", cwd=other)
             publishing.publish("staging", repo=other, branch="rendered")
 
-    with pytest.raises(GitError, match="push rejected: origin/rendered moved since this command started"):
+    with pytest.raises(GitError, match="origin/rendered moved while publishing: staging itself was published meanwhile"):
         publishing.publish("staging", repo=source, branch="rendered", before_push=someone_else_publishes_first)
     assert run_git("tag", "--list", cwd=remote) == "publish/staging/1"
     assert "web: two replicas" in run_git("log", "-1", "--format=%s", "rendered", cwd=remote)
-    assert run_git("tag", "--list", "publish/*", cwd=source) == "", "the rejected tag was left behind"
-    # retry: rebuilds on the new tip, fast-forward, tagged 2
+    assert run_git("tag", "--list", "publish/*", cwd=source) == "publish/staging/1", "only the remote's tag is known"
+    # run again: builds on the new tip, fast-forward, tagged 2
     retry = publishing.publish("staging", repo=source, branch="rendered")
     assert retry.status == "published" and "publish/staging/2" in retry.message
+    assert run_git("rev-list", "--count", "rendered", cwd=remote) == "2"
+
+
+def test_a_concurrent_publish_of_another_environment_is_built_upon(source, remote, tmp_path, fresh_render):
+    other = _second_clone(tmp_path, remote, fresh_render)
+    notes: list[str] = []
+    result = publishing.publish("staging", repo=source, branch="rendered", say=notes.append,
+                                before_push=lambda: publishing.publish("production", repo=other, branch="rendered"))
+    assert result.status == "published" and "publish/staging/1" in result.message
+    assert notes == ["origin/rendered moved meanwhile (another environment was published); trying again on top of it"]
+    tree = run_git("ls-tree", "--name-only", "rendered:dist", cwd=remote).splitlines()
+    assert tree == ["production", "staging"]
+    assert run_git("tag", "--list", cwd=remote).splitlines() == ["publish/production/1", "publish/staging/1"]
     assert run_git("rev-list", "--count", "rendered", cwd=remote) == "2"
 
 

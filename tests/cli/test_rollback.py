@@ -65,5 +65,5 @@ def test_unknown_ref(source, remote):
     publishing.publish("staging", repo=source, branch="rendered")
     result = rollback("--env", "staging", "--to", "publish/staging/99")
     assert result.exit_code == 1
-    assert result.output == "error: unknown ref 'publish/staging/99'\n"
+    assert result.output == "error: unknown ref 'publish/staging/99': origin holds no such publish tag\n"
     assert run_git("rev-list", "--count", "rendered", cwd=remote) == "1"
