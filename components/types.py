@@ -75,7 +75,37 @@ def _nfs_server(value: str) -> str:
         raise ValueError(f"{value!r} is neither an IPv4 address nor a DNS hostname") from None
 
 
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,}$")
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,}$", re.IGNORECASE)
+
+
+_SUFFIX = {"m": 1e-3, "": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
+           "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+
+
+def quantity_value(value: str) -> float:
+    """The number a Kubernetes quantity stands for ('512Mi' -> 536870912.0, '250m' -> 0.25)."""
+    match = _QUANTITY.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a Kubernetes quantity")
+    return float(match.group(1)) * _SUFFIX[match.group(3) or ""]
+
+
+def _size(value: str) -> str:
+    _quantity(value)
+    if quantity_value(value) <= 0:
+        raise ValueError(f"{value!r} is not a usable size (it must be above zero)")
+    return value
+
+
+def _registry(value: str) -> str:
+    host, sep, port = value.partition(":")
+    if sep and not (port.isdigit() and 0 < int(port) < 65536):
+        raise ValueError(f"{value!r} is not a registry (host or host:port)")
+    try:
+        _hostname(host)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a registry (host or host:port)") from None
+    return value
 
 
 def _email(value: str) -> str:
@@ -100,6 +130,8 @@ Cidr = Annotated[str, AfterValidator(_cidr)]
 IPv4 = Annotated[str, AfterValidator(_ipv4)]
 NfsServer = Annotated[str, AfterValidator(_nfs_server)]
 Email = Annotated[str, AfterValidator(_email)]
+Size = Annotated[str, AfterValidator(_size)]  # a volume or cache size: a quantity above zero
+Registry = Annotated[str, AfterValidator(_registry)]
 
 
 class Strict(BaseModel):
@@ -109,7 +141,7 @@ class Strict(BaseModel):
 # --- building blocks ----------------------------------------------------------------------
 
 class Image(Strict):
-    registry: Hostname
+    registry: Registry
     repository: Annotated[str, Field(pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*$")]
     tag: str | None = None
     digest: str | None = None
@@ -140,6 +172,14 @@ class ResourceList(Strict):
 class Resources(Strict):
     requests: ResourceList
     limits: ResourceList = ResourceList()
+
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> Resources:
+        for field in ("cpu", "memory"):
+            request, limit = getattr(self.requests, field), getattr(self.limits, field)
+            if request is not None and limit is not None and quantity_value(request) > quantity_value(limit):
+                raise ValueError(f"requests.{field} ({request}) is above limits.{field} ({limit})")
+        return self
 
 
 class Autoscaling(Strict):

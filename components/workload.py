@@ -68,8 +68,8 @@ class Container:
     name: str
     image: str
     resources: Resources
-    liveness: Probe
-    readiness: Probe
+    liveness: Probe | None  # None: no probe (a worker with no endpoint to ask)
+    readiness: Probe | None
     ports: dict[str, int] = field(default_factory=dict)  # name -> containerPort
     command: tuple[str, ...] = ()  # default: the image's entrypoint
     args: tuple[str, ...] = ()
@@ -124,8 +124,10 @@ def container(c: Container, hardening: Hardening) -> dict:
     if c.env:
         out["env"] = list(c.env)
     out["resources"] = resources(c.resources, hardening, c.extra_limits)
-    out["livenessProbe"] = c.liveness.render()
-    out["readinessProbe"] = c.readiness.render()
+    if c.liveness is not None:
+        out["livenessProbe"] = c.liveness.render()
+    if c.readiness is not None:
+        out["readinessProbe"] = c.readiness.render()
     out["securityContext"] = container_security(hardening, c.run_as_user)
     mounts = [{"name": volume_name(p), "mountPath": p} for p in c.writable_paths] + list(c.mounts)
     if mounts:

@@ -1,88 +1,80 @@
-"""Environments: a shared base, one overlay per environment, validated into ``Environment``.
+"""The platform's configuration: clusters and the environments that run on them.
 
-``load(name)`` is the only way the renderer gets an environment: deep-merge the overlay onto
-the base, validate with pydantic (unknown keys rejected), then apply the tier rules. Any problem
-raises ``ConfigError`` whose message names the environment, the component and the field.
+``load_platform()`` is the only way the renderer gets them: each overlay is deep-merged onto its
+base (an environment may ``extends`` another), completed by the conventions, validated by
+pydantic (unknown keys rejected), then checked by the rules of each cluster, each environment and
+the whole platform. Any problem raises ``ConfigError`` whose message names the cluster or the
+environment, the component and the field; a Python error in a configuration file raises
+``ConfigFileError`` naming the file and the line.
+
+The shipped configuration is this folder (``base.py``, ``clusters/``, ``environments/``);
+``PLATE_CONFIG`` names another folder of the same shape.
 """
 from __future__ import annotations
 
-import copy
+import os
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from envs import production, staging
-from envs.base import BASE
-from envs.model import Environment
-from envs.rules import TierError, check_rules
+from envs import conventions
+from envs.loader import ConfigFileError, deep_merge, read_folder
+from envs.model import Cluster, Environment, ToolHosts
+from envs.rules import TierError, check_cluster, check_environment
 
-OVERLAYS: dict[str, dict] = {
-    "staging": staging.OVERLAY,
-    "production": production.OVERLAY,
-}
+__all__ = ["ConfigError", "ConfigFileError", "Platform", "deep_merge", "load", "load_cluster", "load_platform",
+           "names", "cluster_names", "use_config"]
 
-# Which component a top-level section of the model configures (for error messages).
-_SECTION_COMPONENT = {
-    "namespace": "plate-namespace",
-    "security_profile": "plate-namespace",
-    "storage_class": "nfs-provisioner",
-    "domain": "plate-ingress",
-    "hosts": "plate-ingress",
-    "ingress": "plate-ingress",
-    "ingress_controller": "ingress-nginx",
-    "cert_manager": "cluster-issuers",
-    "metallb": "metallb-pools",
-    "nfs": "nfs-provisioner",
-    "gitops": "app-of-apps",
-    "secrets": "external-secrets",
-    "openbao": "openbao",
-    "argocd": "argo-cd",
-    "jenkins": "jenkins",
-    "harbor": "harbor",
-    "dashboard": "kubernetes-dashboard",
-    "monitoring": "kube-prometheus-stack",
-    "alerts": "alert-rules",
-    "grafana": "grafana",
-    "logging": "fluentd",
-}
-
-
-_HOST_COMPONENT = {"openbao": "openbao", "argocd": "argo-cd", "jenkins": "jenkins", "harbor": "harbor",
-                   "dashboard": "kubernetes-dashboard", "prometheus": "kube-prometheus-stack", "grafana": "grafana"}
+HERE = Path(__file__).resolve().parent
 
 
 class ConfigError(Exception):
-    """Bad environment input. ``str()`` is the one message shown to the user."""
+    """Bad configuration. ``str()`` is the one message shown to the user."""
 
-    def __init__(self, environment: str, component: str, field: str, problem: str):
-        self.environment, self.component, self.field, self.problem = environment, component, field, problem
-        super().__init__(f"environment {environment!r}, component {component!r}, field {field!r}: {problem}")
+    def __init__(self, name: str, component: str, field: str, problem: str, kind: str = "environment"):
+        self.name, self.component, self.field, self.problem, self.kind = name, component, field, problem, kind
+        super().__init__(f"{kind} {name!r}, component {component!r}, field {field!r}: {problem}")
+
+    @property
+    def environment(self) -> str:
+        return self.name
 
     def __reduce__(self):  # raised in render worker processes, re-raised in the parent
-        return ConfigError, (self.environment, self.component, self.field, self.problem)
+        return ConfigError, (self.name, self.component, self.field, self.problem, self.kind)
 
 
-def deep_merge(base: dict, overlay: dict) -> dict:
-    """Overlay wins; dicts merge recursively; lists and scalars are replaced whole."""
-    merged = copy.deepcopy(base)
-    for key, value in overlay.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
+# Which component a top-level section configures (for error messages).
+_CLUSTER_SECTIONS = {
+    "storage_class": "nfs-provisioner", "ingress": "ingress-nginx", "ingress_controller": "ingress-nginx",
+    "cert_manager": "cluster-issuers", "metallb": "metallb-pools", "nfs": "nfs-provisioner", "gitops": "app-of-apps",
+    "secrets": "external-secrets", "openbao": "openbao", "argocd": "argo-cd", "jenkins": "jenkins", "harbor": "harbor",
+    "dashboard": "kubernetes-dashboard", "monitoring": "kube-prometheus-stack", "alerts": "alert-rules",
+    "grafana": "grafana", "logging": "fluentd", "security_profile": "namespaces", "domain": "cluster",
+    "kubernetes_version": "cluster",
+}
+_HOST_COMPONENT = {"openbao": "openbao", "argocd": "argo-cd", "jenkins": "jenkins", "harbor": "harbor",
+                   "dashboard": "kubernetes-dashboard", "prometheus": "kube-prometheus-stack", "grafana": "grafana"}
+_ENV_SECTIONS = {
+    "namespace": "plate-namespace", "security_profile": "plate-namespace", "registry_project": "plate-namespace",
+    "secrets": "plate-namespace", "host": "plate-ingress", "routes": "plate-ingress", "ingress": "plate-ingress",
+    "alerts": "alert-rules", "gitops": "app-of-apps",
+}
 
 
-def locate(loc: tuple) -> tuple[str, str]:
+def locate(kind: str, loc: tuple) -> tuple[str, str]:
     """Map a model field path to (component, field path within that component)."""
     parts = [str(p) for p in loc]
     if not parts:
-        return "environment", "(root)"
-    if parts[0] == "apps" and len(parts) >= 2:
-        return f"plate-{parts[1]}", ".".join(parts[2:]) or "(all)"
+        return kind, "(root)"
+    if kind == "environment":
+        if parts[0] == "services" and len(parts) >= 2:
+            return f"plate-{parts[1]}", ".".join(parts[2:]) or "(all)"
+        return _ENV_SECTIONS.get(parts[0], "environment"), ".".join(parts)
     if parts[0] == "hosts" and len(parts) >= 2:
-        return _HOST_COMPONENT.get(parts[1], "plate-ingress"), ".".join(parts)
-    return _SECTION_COMPONENT.get(parts[0], "environment"), ".".join(parts)
+        return _HOST_COMPONENT.get(parts[1], "cluster"), ".".join(parts)
+    return _CLUSTER_SECTIONS.get(parts[0], "cluster"), ".".join(parts)
 
 
 def _problem(error: dict) -> str:
@@ -95,39 +87,196 @@ def _problem(error: dict) -> str:
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
     if kind.endswith("_type") or kind in ("literal_error", "string_pattern_mismatch", "greater_than_equal",
-                                          "less_than_equal", "greater_than", "less_than"):
+                                          "less_than_equal", "greater_than", "less_than", "union_tag_invalid"):
         message += f" (got {error['input']!r})"
     return message
 
 
-def validate(name: str, data: dict[str, Any]) -> Environment:
-    """Validate raw environment data; raise ``ConfigError`` on the first problem."""
+SERVICE_KINDS = ("web", "admin", "server", "llm", "worker", "cache")
+
+
+def _validate(model, kind: str, name: str, data: dict):
     try:
-        env = Environment.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        component, field = locate(first["loc"])
-        raise ConfigError(name, component, field, _problem(first)) from None
-    try:
-        check_rules(env)
-    except TierError as exc:
-        component, field = locate(exc.loc)
-        raise ConfigError(name, component, field, exc.message) from None
-    if env.name != name:
-        raise ConfigError(name, "environment", "name", f"must equal the environment's key {name!r} (got {env.name!r})")
-    return env
+        loc = tuple(first["loc"])
+        if kind == "environment" and len(loc) > 2 and loc[0] == "services" and loc[2] in SERVICE_KINDS:
+            loc = loc[:2] + loc[3:]  # the discriminated union adds the service kind to the path
+        component, field = locate(kind, loc)
+        raise ConfigError(name, component, field, _problem(first), kind) from None
+
+
+@dataclass(frozen=True)
+class Platform:
+    clusters: dict[str, Cluster]
+    environments: dict[str, Environment]
+
+    def environments_on(self, cluster: str) -> list[Environment]:
+        return [e for e in self.environments.values() if e.cluster == cluster]
+
+    def hosts_production(self, cluster: str) -> bool:
+        return any(e.tier == "production" for e in self.environments_on(cluster))
+
+
+# The raw configuration, read once from the configuration folder; tests patch these dicts.
+CLUSTER_BASE: dict = {}
+ENVIRONMENT_BASE: dict = {}
+CLUSTERS: dict[str, dict] = {}
+OVERLAYS: dict[str, dict] = {}
+
+
+def use_config(root: Path | str | None = None) -> None:
+    """Read the configuration folder ``root`` (default: ``PLATE_CONFIG``, else ``envs/``)."""
+    folder = Path(root or os.environ.get("PLATE_CONFIG") or HERE)
+    cluster_base, env_base, clusters, environments = read_folder(folder)
+    for target, value in ((CLUSTER_BASE, cluster_base), (ENVIRONMENT_BASE, env_base), (CLUSTERS, clusters),
+                          (OVERLAYS, environments)):
+        target.clear()
+        target.update(value)
+
+
+def _merged_environment(name: str, seen: tuple[str, ...] = ()) -> dict:
+    if name not in OVERLAYS:
+        raise ConfigError(name, "environment", "extends" if seen else "name",
+                          f"unknown environment; known: {', '.join(sorted(OVERLAYS))}")
+    if name in seen:
+        raise ConfigError(seen[0], "environment", "extends", f"extends itself through {' -> '.join((*seen, name))}")
+    overlay = dict(OVERLAYS[name])
+    parent = overlay.pop("extends", None)
+    if parent is None:
+        return deep_merge(ENVIRONMENT_BASE, overlay)
+    if not isinstance(parent, str):
+        raise ConfigError(name, "environment", "extends", f"must name an environment (got {parent!r})")
+    return deep_merge(_merged_environment(parent, (*seen, name)), overlay)
 
 
 def raw(name: str) -> dict:
-    """The merged, unvalidated data of a known environment."""
-    if name not in OVERLAYS:
-        raise ConfigError(name, "environment", "name", f"unknown environment; known: {', '.join(sorted(OVERLAYS))}")
-    return deep_merge(BASE, OVERLAYS[name])
+    """The merged environment data, conventions applied, not validated."""
+    data = _merged_environment(name)
+    cluster = data.get("cluster")
+    cluster_data = raw_cluster(cluster) if isinstance(cluster, str) and cluster in CLUSTERS else {}
+    return conventions.environment(name, data, cluster_data)
 
 
-def load(name: str) -> Environment:
-    return validate(name, raw(name))
+def raw_cluster(name: str) -> dict:
+    if name not in CLUSTERS:
+        raise ConfigError(name, "cluster", "name", f"unknown cluster; known: {', '.join(sorted(CLUSTERS))}", "cluster")
+    return conventions.cluster(name, deep_merge(CLUSTER_BASE, CLUSTERS[name]))
+
+
+def validate_cluster(name: str, data: dict[str, Any], production: bool = False) -> Cluster:
+    cluster = _validate(Cluster, "cluster", name, data)
+    if cluster.name != name:
+        raise ConfigError(name, "cluster", "name", f"must equal the file's name {name!r} (got {cluster.name!r})", "cluster")
+    try:
+        check_cluster(cluster, production)
+    except TierError as exc:
+        component, field = locate("cluster", exc.loc)
+        raise ConfigError(name, component, field, exc.message, "cluster") from None
+    return cluster
+
+
+def validate(name: str, data: dict[str, Any], cluster: Cluster) -> Environment:
+    env = _validate(Environment, "environment", name, data)
+    if env.name != name:
+        raise ConfigError(name, "environment", "name", f"must equal the file's name {name!r} (got {env.name!r})")
+    try:
+        check_environment(env, cluster)
+    except TierError as exc:
+        component, field = locate("environment", exc.loc)
+        raise ConfigError(name, component, field, exc.message) from None
+    return env
+
+
+def load_platform() -> Platform:
+    """Every cluster and environment, validated, with the rules across them."""
+    if not CLUSTERS and not OVERLAYS:
+        use_config()
+    clashes = sorted(set(CLUSTERS) & set(OVERLAYS))
+    if clashes:
+        raise ConfigError(clashes[0], "cluster", "name", "a cluster and an environment share this name "
+                                                         "(publish tags and dist/ folders would clash)", "cluster")
+    raw_envs = {n: raw(n) for n in sorted(OVERLAYS)}
+    for name, data in raw_envs.items():
+        if data.get("cluster") not in CLUSTERS:
+            raise ConfigError(name, "environment", "cluster", f"no cluster {data.get('cluster')!r}; "
+                                                              f"known: {', '.join(sorted(CLUSTERS))}")
+    clusters = {}
+    for name in sorted(CLUSTERS):
+        production = any(d.get("tier") == "production" for d in raw_envs.values() if d.get("cluster") == name)
+        clusters[name] = validate_cluster(name, raw_cluster(name), production)
+    environments = {n: validate(n, d, clusters[d["cluster"]]) for n, d in raw_envs.items()}
+    platform = Platform(clusters, environments)
+    _platform_rules(platform)
+    return platform
+
+
+def _platform_rules(platform: Platform) -> None:
+    for cname, cluster in platform.clusters.items():
+        owners: dict[str, str] = {getattr(cluster.hosts, f): f"the cluster's {f}" for f in ToolHosts.model_fields}
+        if len(owners) < len(ToolHosts.model_fields):
+            tools = [f for f in ToolHosts.model_fields]
+            hosts = [getattr(cluster.hosts, f) for f in tools]
+            dup = next(t for t, h in zip(tools, hosts, strict=True) if hosts.count(h) > 1)
+            raise ConfigError(cname, _HOST_COMPONENT[dup], f"hosts.{dup}",
+                              f"host {getattr(cluster.hosts, dup)!r} is claimed twice on this cluster", "cluster")
+        namespaces: dict[str, str] = {}
+        for env in platform.environments_on(cname):
+            if env.namespace in namespaces:
+                raise ConfigError(env.name, "plate-namespace", "namespace",
+                                  f"{env.namespace!r} is already environment {namespaces[env.namespace]!r}'s namespace "
+                                  f"on cluster {cname!r}")
+            namespaces[env.namespace] = env.name
+            for rname, route in env.routes.items():
+                if route.host in owners:
+                    raise ConfigError(env.name, "plate-ingress", f"routes.{rname}.host",
+                                      f"host {route.host!r} is already claimed by {owners[route.host]} "
+                                      f"on cluster {cname!r}")
+                owners[route.host] = f"environment {env.name!r}"
 
 
 def names() -> list[str]:
-    return list(OVERLAYS)
+    """Environment names (configuration order: alphabetical)."""
+    if not OVERLAYS:
+        use_config()
+    return sorted(OVERLAYS)
+
+
+def cluster_names() -> list[str]:
+    if not CLUSTERS:
+        use_config()
+    return sorted(CLUSTERS)
+
+
+def folder_of(name: str) -> str:
+    """The folder of dist/ that holds a cluster's or an environment's render."""
+    return f"clusters/{name}" if name in cluster_names() else f"environments/{name}"
+
+
+def cluster_of(name: str) -> str:
+    """The cluster itself, or the cluster an environment runs on."""
+    platform = load_platform()
+    return name if name in platform.clusters else load(name).cluster
+
+
+def tier_of(name: str) -> str:
+    """An environment's tier; a cluster is production when it hosts a production environment."""
+    platform = load_platform()
+    if name in platform.clusters:
+        return "production" if platform.hosts_production(name) else "staging"
+    return load(name).tier
+
+
+def load(name: str) -> Environment:
+    platform = load_platform()
+    if name not in platform.environments:
+        raise ConfigError(name, "environment", "name", f"unknown environment; known: {', '.join(names())}")
+    return platform.environments[name]
+
+
+def load_cluster(name: str) -> Cluster:
+    platform = load_platform()
+    if name not in platform.clusters:
+        raise ConfigError(name, "cluster", "name", f"unknown cluster; known: {', '.join(cluster_names())}", "cluster")
+    return platform.clusters[name]

@@ -1,13 +1,15 @@
-"""Settings shared by every environment. Environments overlay only what differs."""
+"""What every cluster (``CLUSTER``) and every environment (``ENVIRONMENT``) shares.
+
+Clusters and environments overlay only what differs (``envs/clusters/``, ``envs/environments/``);
+``envs/conventions.py`` derives hosts, namespaces, secret paths and image locations from names.
+"""
 from components import versions
 
-BASE: dict = {
+CLUSTER: dict = {
+    "kubernetes_version": "1.29",
     "security_profile": "hardened",
     "storage_class": "nfs-client",
-    "ingress": {
-        "tls": True,
-        "max_body_size": "8m",
-    },
+    "ingress": {"tls": True, "cluster_issuer": "letsencrypt-prod", "max_body_size": "8m"},
     "ingress_controller": {
         "class_name": "nginx",
         "namespace": "ingress-nginx",
@@ -15,7 +17,6 @@ BASE: dict = {
         "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
     },
     "cert_manager": {
-        "acme_email": "platform-team@plate.example.com",
         "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}},
     },
     "metallb": {
@@ -30,12 +31,12 @@ BASE: dict = {
         "repo_url": "https://github.com/plate-platform/plate-gitops.git",
         "rendered_branch": "rendered",
         "argocd_namespace": "argocd",
-        "destinations": [{"name": "in-cluster", "server": "https://kubernetes.default.svc"}],
         "retry_limit": 5,
     },
     "secrets": {
         "operator_resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}},
         "kv_mount": "kv",
+        "path_prefix": "platform",
         "refresh_interval": "1h",
     },
     "openbao": {
@@ -60,12 +61,14 @@ BASE: dict = {
         "repo_server_resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
     },
     "jenkins": {
+        "admin_credentials_path": "platform/jenkins",
         "storage_size": "20Gi",
         "build_cache_size": "50Gi",
         "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}},
         "agent_resources": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
     },
     "harbor": {
+        "secrets_path": "platform/harbor",
         "persistence": {"registry": "100Gi", "database": "5Gi", "redis": "1Gi", "jobservice": "1Gi", "trivy": "5Gi"},
     },
     "dashboard": {"ingress": False},
@@ -76,6 +79,7 @@ BASE: dict = {
         "alertmanager_resources": {"requests": {"cpu": "10m", "memory": "64Mi"},
                                    "limits": {"cpu": "200m", "memory": "256Mi"}},
     },
+    # The platform's own alerts (certificates, OpenBao, Argo CD, Fluentd, platform workloads).
     "alerts": {
         "error_ratio": 0.05,
         "latency_p99_seconds": 1.0,
@@ -92,34 +96,54 @@ BASE: dict = {
     "grafana": {
         "image": versions.GRAFANA,
         "storage_size": "5Gi",
+        "admin_credentials_path": "platform/grafana",
         "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
     },
     "logging": {
         "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
     },
-    "apps": {
+}
+
+ENVIRONMENT: dict = {
+    "tier": "staging",
+    "security_profile": "hardened",
+    "ingress": {"tls": True, "cluster_issuer": "letsencrypt-prod", "max_body_size": "8m"},
+    "secrets": {"refresh_interval": "1h"},
+    "alerts": {
+        "error_ratio": 0.05,
+        "latency_p99_seconds": 1.0,
+        "restarts_per_hour": 3,
+        "certificate_expiry_days": 14,
+        "argocd_out_of_sync_minutes": 30,
+        "fluentd_buffer_queue": 64,
+        "availability_severity": "critical",
+        "error_severity": "warning",
+        "latency_severity": "warning",
+        "restart_severity": "warning",
+        "platform_severity": "critical",
+    },
+    "services": {
         "web": {
-            "image": {"registry": "harbor.plate.example.com", "repository": "plate/web"},
+            "kind": "web",
+            "image": {"repository": "web"},
             "replicas": 1,
             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "128Mi"}},
         },
         "server": {
-            "image": {"registry": "harbor.plate.example.com", "repository": "plate/server"},
+            "kind": "server",
+            "image": {"repository": "server"},
             "replicas": 1,
             "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
+            "uses": ["cache"],
         },
         "admin": {
-            "image": {"registry": "harbor.plate.example.com", "repository": "plate/admin"},
+            "kind": "admin",
+            "image": {"repository": "admin"},
             "replicas": 1,
             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "250m", "memory": "128Mi"}},
         },
-        "llm": {
-            "image": {"registry": "harbor.plate.example.com", "repository": "plate/llm"},
-            "replicas": 1,
-            "resources": {"requests": {"cpu": "2", "memory": "8Gi"}, "limits": {"cpu": "4", "memory": "16Gi"}},
-            "model_cache_size": "20Gi",
-        },
         "cache": {
+            "kind": "cache",
             "image": versions.VALKEY,
             "exporter_image": versions.REDIS_EXPORTER,
             "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
@@ -129,4 +153,5 @@ BASE: dict = {
             "max_memory": "384mb",
         },
     },
+    "routes": {"app": {"paths": {"/api": "server", "/admin": "admin", "/": "web"}}},
 }

@@ -14,8 +14,8 @@ from components.types import (
     IPv4,
     KvPath,
     NfsServer,
-    Quantity,
     Resources,
+    Size,
     Strict,
 )
 
@@ -25,13 +25,13 @@ class Ingress(Strict):
 
     tls: bool
     cluster_issuer: DnsLabel
-    max_body_size: Annotated[str, Field(pattern=r"^[0-9]+[kmg]?$")] = "8m"
+    max_body_size: Annotated[str, Field(pattern=r"^[0-9]+[kKmMgG]?$")] = "8m"  # nginx-style, either case
 
 
 class IngressController(Strict):
     class_name: DnsLabel
     namespace: DnsLabel
-    replicas: Annotated[int, Field(ge=1)]
+    replicas: Annotated[int, Field(ge=1, le=100)]
     resources: Resources
     default_class: bool = True
     load_balancer_ip: IPv4 | None = None  # must lie in a MetalLB pool
@@ -46,7 +46,7 @@ class Dns01(Strict):
 class CertManager(Strict):
     acme_email: Email  # required, no default: Let's Encrypt sends expiry notices here
     resources: Resources
-    replicas: Annotated[int, Field(ge=1)] = 1
+    replicas: Annotated[int, Field(ge=1, le=100)] = 1
     dns01: Dns01 | None = None
 
 
@@ -81,12 +81,11 @@ class Secrets(Strict):
     """External Secrets: the operator, the KV v2 mount and the path prefix of this environment."""
 
     operator_resources: Resources
-    operator_replicas: Annotated[int, Field(ge=1)] = 1
+    operator_replicas: Annotated[int, Field(ge=1, le=100)] = 1
     kv_mount: DnsLabel
-    path_prefix: KvPath  # every KV path of the environment lies under it
+    path_prefix: KvPath  # every KV path of the platform's tools lies under it
     auth_mount: DnsLabel = "kubernetes"
     refresh_interval: Duration
-    registry_pull_path: KvPath
 
 
 def _raft_replicas(value: int) -> int:
@@ -123,8 +122,8 @@ class OpenBao(Strict):
     image: Image
     replicas: Annotated[int, AfterValidator(_raft_replicas)]
     storage: Literal["raft", "file"]
-    data_size: Quantity
-    audit_size: Quantity
+    data_size: Size
+    audit_size: Size
     resources: Resources
     seal: Annotated[ShamirSeal | AwsKmsSeal | GcpCkmsSeal, Field(discriminator="type")]
     ui: bool = True
@@ -142,7 +141,7 @@ class ArgoCD(Strict):
     repo_credentials_path: KvPath | None = None  # None: the rendered repository is public
     resource_exclusions: list[ResourceExclusion] = []
     admin_user: bool = True
-    replicas: Annotated[int, Field(ge=1)] = 1
+    replicas: Annotated[int, Field(ge=1, le=100)] = 1
     controller_resources: Resources
     server_resources: Resources
     repo_server_resources: Resources
@@ -150,18 +149,18 @@ class ArgoCD(Strict):
 
 class Jenkins(Strict):
     admin_credentials_path: KvPath
-    storage_size: Quantity
-    build_cache_size: Quantity = "50Gi"
+    storage_size: Size
+    build_cache_size: Size = "50Gi"
     resources: Resources
     agent_resources: Resources
 
 
 class HarborPersistence(Strict):
-    registry: Quantity
-    database: Quantity
-    redis: Quantity
-    jobservice: Quantity
-    trivy: Quantity
+    registry: Size
+    database: Size
+    redis: Size
+    jobservice: Size
+    trivy: Size
 
 
 class ExternalDatabase(Strict):
@@ -209,10 +208,10 @@ class Monitoring(Strict):
     """kube-prometheus-stack: Prometheus, Alertmanager, node-exporter, kube-state-metrics."""
 
     retention: Retention
-    storage_size: Quantity
+    storage_size: Size
     prometheus_resources: Resources
     alertmanager_resources: Resources
-    prometheus_replicas: Annotated[int, Field(ge=1)] = 1
+    prometheus_replicas: Annotated[int, Field(ge=1, le=100)] = 1
 
 
 class Thresholds(Strict):
@@ -234,7 +233,7 @@ class Thresholds(Strict):
 class GrafanaSettings(Strict):
     image: Image
     resources: Resources
-    storage_size: Quantity
+    storage_size: Size
     admin_credentials_path: KvPath
 
 

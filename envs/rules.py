@@ -1,19 +1,22 @@
-"""Rules across fields of a validated Environment, and what production must satisfy.
+"""Rules across fields of validated clusters and environments, and what production must satisfy.
 
-They run right after the model validated (``envs.validate``); the first rule broken raises
-``TierError`` with the field path it concerns.
+They run right after the models validated (``envs.load_platform``); the first rule broken raises
+``TierError`` with the field path it concerns. A cluster that hosts a production environment is
+held to the production rules too: the platform production depends on is production.
 """
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from components.cluster.acme import ISSUERS, PRODUCTION_ISSUER
+from components.types import Image
 from envs.layers import MetalLB
-from envs.model import Apps, Cache, Environment, Hosts
+from envs.model import HTTP_KINDS, CacheService, Cluster, Environment, ToolHosts
 
 
 class TierError(ValueError):
-    """A rule broken by an otherwise well-typed environment; ``loc`` is the field path."""
+    """A rule broken by an otherwise well-typed model; ``loc`` is the field path."""
 
     def __init__(self, loc: tuple[str, ...], message: str):
         super().__init__(message)
@@ -22,72 +25,161 @@ class TierError(ValueError):
 
 
 PRODUCTION_MIN_REPLICAS = {"web": 2, "server": 2}
+# Namespaces an environment may never use: the cluster's own and the platform's.
+SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+# RFC 2606 / RFC 6761 reserved names: the ACME servers refuse contact addresses there.
+_RESERVED_MAIL = re.compile(r"(^|\.)(example\.(com|net|org)|example|test|invalid|localhost)$")
 
 
-def check_rules(env: Environment) -> None:
-    """Rules across fields, run after the model validated; raises the first rule broken."""
-    for field in Hosts.model_fields:
-        host = getattr(env.hosts, field)
-        if not host.endswith("." + env.domain):
-            raise TierError(("hosts", field), f"host {host!r} is not under the environment's domain {env.domain!r}")
-    ranges = address_ranges(env.metallb)
-    lb_ip = env.ingress_controller.load_balancer_ip
+def valid_branch(name: str) -> str | None:
+    """Why git would refuse ``name`` as a branch (``git check-ref-format --branch``), or None."""
+    if name == "@" or name.startswith("-"):
+        return "it is '@' or starts with '-'"
+    if any(ord(c) < 0o40 or ord(c) == 0o177 or c in " ~^:?*[\\" for c in name):
+        return "it contains a space, a control character or one of ~^:?*[\\"
+    if ".." in name or "@{" in name or "//" in name:
+        return "it contains '..', '@{' or '//'"
+    if name.startswith("/") or name.endswith("/") or name.endswith("."):
+        return "it starts or ends with '/' or ends with '.'"
+    for part in name.split("/"):
+        if part.startswith(".") or part.endswith(".lock"):
+            return f"its component {part!r} starts with '.' or ends with '.lock'"
+    return None
+
+
+def check_cluster(cluster: Cluster, production: bool) -> None:
+    for field in ToolHosts.model_fields:
+        host = getattr(cluster.hosts, field)
+        if host != cluster.domain and not host.endswith("." + cluster.domain):
+            raise TierError(("hosts", field), f"host {host!r} is not under the cluster's domain {cluster.domain!r}")
+    ranges = address_ranges(cluster.metallb)
+    lb_ip = cluster.ingress_controller.load_balancer_ip
     if lb_ip is not None:
         ip = int(ipaddress.IPv4Address(lb_ip))
         if not any(start <= ip <= end for _, _, start, end in ranges):
             raise TierError(("ingress_controller", "load_balancer_ip"),
-                            f"{lb_ip} is in no MetalLB pool ({', '.join(p.name for p in env.metallb.pools)})")
-    if env.storage_class != env.nfs.storage_class.name:
-        raise TierError(("storage_class",), f"{env.storage_class!r} is not provided by the platform "
-                                            f"(the NFS provisioner provides {env.nfs.storage_class.name!r})")
-    if env.openbao.storage == "file" and env.openbao.replicas != 1:
-        raise TierError(("openbao", "replicas"), f"file storage runs a single node (got {env.openbao.replicas}); use raft")
-    prefix = env.secrets.path_prefix + "/"
-    for loc, path in kv_paths(env):
+                            f"{lb_ip} is in no MetalLB pool ({', '.join(p.name for p in cluster.metallb.pools)})")
+    if cluster.storage_class != cluster.nfs.storage_class.name:
+        raise TierError(("storage_class",), f"{cluster.storage_class!r} is not provided by the platform "
+                                            f"(the NFS provisioner provides {cluster.nfs.storage_class.name!r})")
+    if ".." in cluster.nfs.path.split("/"):
+        raise TierError(("nfs", "path"), f"{cluster.nfs.path!r} must not contain '..'")
+    why = valid_branch(cluster.gitops.rendered_branch)
+    if why:
+        raise TierError(("gitops", "rendered_branch"), f"git refuses {cluster.gitops.rendered_branch!r} as a branch: {why}")
+    email = cluster.cert_manager.acme_email
+    if _RESERVED_MAIL.search(email.rpartition("@")[2].lower()):
+        raise TierError(("cert_manager", "acme_email"), f"{email!r} is in a reserved domain (RFC 2606/6761); "
+                                                        "Let's Encrypt refuses it: use a real mailbox")
+    if cluster.openbao.storage == "file" and cluster.openbao.replicas != 1:
+        raise TierError(("openbao", "replicas"),
+                        f"file storage runs a single node (got {cluster.openbao.replicas}); use raft")
+    prefix = cluster.secrets.path_prefix + "/"
+    for loc, path in cluster_kv_paths(cluster):
         if not path.startswith(prefix):
-            raise TierError(loc, f"{path!r} is outside this environment's KV prefix {env.secrets.path_prefix!r}")
+            raise TierError(loc, f"{path!r} is outside the platform's KV prefix {cluster.secrets.path_prefix!r}")
+    if cluster.ingress.cluster_issuer not in ISSUERS:
+        raise TierError(("ingress", "cluster_issuer"),
+                        f"unknown ClusterIssuer {cluster.ingress.cluster_issuer!r}; rendered: {', '.join(ISSUERS)}")
+    if production:
+        production_cluster(cluster)
+
+
+def production_cluster(cluster: Cluster) -> None:
+    """What a cluster hosting production must satisfy."""
+    why = "it hosts production"
+    if cluster.security_profile != "hardened":
+        raise TierError(("security_profile",), f"{why}: the platform must use the 'hardened' profile "
+                                               f"(got {cluster.security_profile!r})")
+    if not cluster.ingress.tls:
+        raise TierError(("ingress", "tls"), f"{why}: every tool host must be served over TLS")
+    if cluster.ingress.cluster_issuer != PRODUCTION_ISSUER:
+        raise TierError(("ingress", "cluster_issuer"), f"{why}: certificates come from {PRODUCTION_ISSUER!r} "
+                                                       f"(got {cluster.ingress.cluster_issuer!r})")
+    if cluster.openbao.storage != "raft" or cluster.openbao.replicas < 3:
+        raise TierError(("openbao", "replicas"), f"{why}: OpenBao runs on integrated raft storage with at least "
+                                                 f"3 replicas (got {cluster.openbao.storage}, {cluster.openbao.replicas})")
+    if cluster.harbor.database != "external":
+        raise TierError(("harbor", "database"), f"{why}: Harbor runs on an external database (the chart's internal "
+                                                "one has a built-in superuser password)")
+    if cluster.dashboard.cluster_admin:
+        raise TierError(("dashboard", "cluster_admin"), f"{why}: the dashboard is never bound to cluster-admin")
+    for loc, image in (((("openbao", "image"), cluster.openbao.image)), (("grafana", "image"), cluster.grafana.image)):
+        _pinned(loc, image)
+
+
+def _pinned(loc: tuple[str, ...], image: Image) -> None:
+    if image.digest is None and (image.tag is None or image.tag == "latest"):
+        got = "untagged" if image.tag is None else "'latest'"
+        raise TierError((*loc, "tag"), f"production images must be pinned to an explicit tag or digest (got {got})")
+
+
+def check_environment(env: Environment, cluster: Cluster) -> None:
+    if env.namespace in SYSTEM_NAMESPACES | platform_namespaces(cluster):
+        raise TierError(("namespace",), f"{env.namespace!r} is a namespace of the platform; "
+                                        "an environment needs its own")
     if env.ingress.cluster_issuer not in ISSUERS:
         raise TierError(("ingress", "cluster_issuer"),
                         f"unknown ClusterIssuer {env.ingress.cluster_issuer!r}; rendered: {', '.join(ISSUERS)}")
+    prefix = env.secrets.path_prefix + "/"
+    for loc, path in env_kv_paths(env):
+        if not path.startswith(prefix):
+            raise TierError(loc, f"{path!r} is outside this environment's KV prefix {env.secrets.path_prefix!r}")
+    for key, service in env.services.items():
+        for used in getattr(service, "uses", []):
+            if used not in env.services:
+                raise TierError(("services", key, "uses"), f"uses {used!r}, which this environment does not run "
+                                                           f"(services: {', '.join(sorted(env.services))})")
+            if used == key:
+                raise TierError(("services", key, "uses"), "a service cannot use itself")
+        for field in ("image", "exporter_image"):
+            image = getattr(service, field, None)
+            if image is not None and image.registry == cluster.hosts.harbor and field == "image" \
+                    and not image.repository.startswith(env.registry_project + "/"):
+                raise TierError(("services", key, "image", "repository"),
+                                f"{image.repository!r} is not in this environment's registry project "
+                                f"{env.registry_project!r} on {cluster.hosts.harbor}")
+    for route_name, route in env.routes.items():
+        for path, target in route.paths.items():
+            service = env.services.get(target)
+            if service is None:
+                raise TierError(("routes", route_name, "paths", path),
+                                f"no service {target!r} in this environment (services: {', '.join(sorted(env.services))})")
+            if service.kind not in HTTP_KINDS:
+                raise TierError(("routes", route_name, "paths", path),
+                                f"service {target!r} is a {service.kind} and serves no HTTP")
     if env.tier == "production":
-        production_rules(env)
+        production_environment(env)
 
 
-def production_rules(env: Environment) -> None:
-    """What production must satisfy."""
+def production_environment(env: Environment) -> None:
     if env.security_profile != "hardened":
         raise TierError(("security_profile",), f"production must use the 'hardened' profile (got {env.security_profile!r})")
     if not env.ingress.tls:
         raise TierError(("ingress", "tls"), "production must serve every host over TLS")
-    if env.openbao.storage != "raft" or env.openbao.replicas < 3:
-        raise TierError(("openbao", "replicas"), "production runs OpenBao on integrated raft storage with at least "
-                                                 f"3 replicas (got {env.openbao.storage}, {env.openbao.replicas})")
-    if env.harbor.database != "external":
-        raise TierError(("harbor", "database"), "production runs Harbor on an external database (the chart's internal "
-                                                "one has a built-in superuser password)")
-    if env.dashboard.cluster_admin:
-        raise TierError(("dashboard", "cluster_admin"), "production never binds the dashboard to cluster-admin")
     if env.ingress.cluster_issuer != PRODUCTION_ISSUER:
         raise TierError(("ingress", "cluster_issuer"), f"production certificates come from {PRODUCTION_ISSUER!r} "
                                                        f"(got {env.ingress.cluster_issuer!r}, browsers do not trust it)")
-    for app_name in Apps.model_fields:
-        app = getattr(env.apps, app_name)
-        images = {"image": app.image}
-        if isinstance(app, Cache):
-            images["exporter_image"] = app.exporter_image
-        for field, image in images.items():
-            if image.digest is None and (image.tag is None or image.tag == "latest"):
-                got = "untagged" if image.tag is None else "'latest'"
-                raise TierError(
-                    ("apps", app_name, field, "tag"),
-                    f"production images must be pinned to an explicit tag or digest (got {got})",
-                )
-    for app_name, minimum in PRODUCTION_MIN_REPLICAS.items():
-        app = getattr(env.apps, app_name)
-        floor = app.autoscaling.min_replicas if app.autoscaling else app.replicas
+    for key, service in env.services.items():
+        _pinned(("services", key, "image"), service.image)
+        if isinstance(service, CacheService):
+            _pinned(("services", key, "exporter_image"), service.exporter_image)
+    for key, service in env.services.items():
+        minimum = PRODUCTION_MIN_REPLICAS.get(service.kind)
+        if minimum is None or isinstance(service, CacheService):
+            continue
+        floor = service.autoscaling.min_replicas if service.autoscaling else service.replicas
         if floor < minimum:
-            field = ("autoscaling", "min_replicas") if app.autoscaling else ("replicas",)
-            raise TierError(("apps", app_name, *field), f"production runs at least {minimum} replicas (got {floor})")
+            field = ("autoscaling", "min_replicas") if service.autoscaling else ("replicas",)
+            raise TierError(("services", key, *field), f"production runs at least {minimum} replicas (got {floor})")
+
+
+def platform_namespaces(cluster: Cluster) -> frozenset[str]:
+    from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
+
+    return frozenset({cluster.gitops.argocd_namespace, cluster.ingress_controller.namespace, MONITORING, "logging",
+                      "cert-manager", "metallb-system", "nfs-provisioner", "external-secrets", "openbao", "jenkins",
+                      "harbor", "kubernetes-dashboard"})
 
 
 def _ipv4(pool: str, value: str) -> int:
@@ -128,23 +220,29 @@ def address_ranges(metallb: MetalLB) -> list[tuple[str, str, int, int]]:
     return out
 
 
-def kv_paths(env: Environment) -> list[tuple[tuple[str, ...], str]]:
+def env_kv_paths(env: Environment) -> list[tuple[tuple[str, ...], str]]:
     """Every OpenBao KV path the environment names, with its field path."""
     out = [(("secrets", "registry_pull_path"), env.secrets.registry_pull_path)]
-    for name in Apps.model_fields:
-        out.append((("apps", name, "secrets_path"), getattr(env.apps, name).secrets_path))
-    if env.cert_manager.dns01:
-        out.append((("cert_manager", "dns01", "api_token_path"), env.cert_manager.dns01.api_token_path))
-    if env.argocd.repo_credentials_path:
-        out.append((("argocd", "repo_credentials_path"), env.argocd.repo_credentials_path))
-    out.append((("jenkins", "admin_credentials_path"), env.jenkins.admin_credentials_path))
-    out.append((("harbor", "secrets_path"), env.harbor.secrets_path))
-    out.append((("grafana", "admin_credentials_path"), env.grafana.admin_credentials_path))
+    for name, service in env.services.items():
+        out.append((("services", name, "secrets_path"), service.secrets_path))
+    return out
+
+
+def cluster_kv_paths(cluster: Cluster) -> list[tuple[tuple[str, ...], str]]:
+    """Every OpenBao KV path the platform's tools name, with its field path."""
+    out = []
+    if cluster.cert_manager.dns01:
+        out.append((("cert_manager", "dns01", "api_token_path"), cluster.cert_manager.dns01.api_token_path))
+    if cluster.argocd.repo_credentials_path:
+        out.append((("argocd", "repo_credentials_path"), cluster.argocd.repo_credentials_path))
+    out.append((("jenkins", "admin_credentials_path"), cluster.jenkins.admin_credentials_path))
+    out.append((("harbor", "secrets_path"), cluster.harbor.secrets_path))
+    out.append((("grafana", "admin_credentials_path"), cluster.grafana.admin_credentials_path))
     for field in ("credentials_path", "shared_key_path"):
-        if getattr(env.logging.output, field, None):
-            out.append((("logging", "output", field), getattr(env.logging.output, field)))
-    if env.harbor.external_database:
-        out.append((("harbor", "external_database", "password_path"), env.harbor.external_database.password_path))
-    if env.harbor.external_redis and env.harbor.external_redis.password_path:
-        out.append((("harbor", "external_redis", "password_path"), env.harbor.external_redis.password_path))
+        if getattr(cluster.logging.output, field, None):
+            out.append((("logging", "output", field), getattr(cluster.logging.output, field)))
+    if cluster.harbor.external_database:
+        out.append((("harbor", "external_database", "password_path"), cluster.harbor.external_database.password_path))
+    if cluster.harbor.external_redis and cluster.harbor.external_redis.password_path:
+        out.append((("harbor", "external_redis", "password_path"), cluster.harbor.external_redis.password_path))
     return out

@@ -93,7 +93,7 @@ def _redact_lines(lines: list[str]) -> list[str]:
 
 
 def _identity(rel: str, text: str) -> tuple[str, str, str, str, str]:
-    env, component, file = rel.split("/", 2)
+    _, env, component, file = rel.split("/", 3)
     kind, _, rest = file.partition(".")
     name = rest.removesuffix(".k8s.yaml")
     ns = _NAMESPACE.search(text)
@@ -105,8 +105,8 @@ def compare_dirs(base: Path, head: Path, envs: list[str] | None = None) -> list[
     changed file is diffed as it is written (both sides come from the same YAML writer), with
     credential-like values redacted. Secrets (never rendered here) go through ``compare``."""
     def files(root: Path) -> dict[str, Path]:
-        return {str(p.relative_to(root)): p for p in root.glob("*/*/*.yaml")
-                if envs is None or p.relative_to(root).parts[0] in envs}
+        return {str(p.relative_to(root)): p for p in root.glob("*/*/*/*.yaml")
+                if envs is None or p.relative_to(root).parts[1] in envs}
     old, new = files(base), files(head)
     changes = []
     for rel in sorted(old.keys() | new.keys()):

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import envs
 from platectl import atomic, diffing, render
 from platectl.gitutil import GitError, current_branch, git, is_dirty, resolve, run, toplevel
 
@@ -225,10 +226,11 @@ def publish(env: str, *, repo: Path, branch: str, remote: str = "origin", dry_ru
         try:
             fresh = scratch / "dist"
             render.synth(fresh, names=[env], warn=lambda _: None)
-            stale = tree_differences(repo / "dist" / env, fresh / env)
+            folder = envs.folder_of(env)
+            stale = tree_differences(repo / "dist" / folder, fresh / folder)
             if stale:
                 raise GitError(f"the committed dist/ is stale for {env} ({len(stale)} files differ, first: "
-                               f"dist/{env}/{stale[0]}); run bin/render and commit first")
+                               f"dist/{folder}/{stale[0]}); run bin/render and commit first")
             return _publish_attempts(env, repo, branch, remote, head, source_branch, scratch, dry_run, confirm,
                                      before_push, say)
         finally:
@@ -238,7 +240,7 @@ def publish(env: str, *, repo: Path, branch: str, remote: str = "origin", dry_ru
 def _publish_attempts(env: str, repo: Path, branch: str, remote: str, head: str, source_branch: str, scratch: Path,
                       dry_run: bool, confirm: Callable[[str], bool], before_push: Callable[[], None] | None,
                       say: Say) -> Result:
-    path = f"dist/{env}"
+    path = f"dist/{envs.folder_of(env)}"
     subject = git("log", "-1", "--format=%s", head, cwd=repo)
     seen: str | None = None
     for attempt in range(ATTEMPTS):
@@ -300,7 +302,7 @@ def rollback(env: str, *, repo: Path, branch: str, remote: str = "origin", to: s
         tip = _fetch(repo, remote, branch)
         if tip is None:
             raise GitError(f"no branch {branch!r} on {remote}: nothing has been published, nothing to roll back")
-        path = f"dist/{env}"
+        path = f"dist/{envs.folder_of(env)}"
         published = remote_tags(repo, remote, env)
         if to is not None:
             label, target_commit = to, _published_target(repo, remote, branch, tip, to, published)

@@ -1,8 +1,8 @@
-"""Render environments into dist/ atomically.
+"""Render the platform into dist/ atomically, one cluster (with its environments) at a time.
 
-Every environment is validated before anything is written; the render goes to a temporary
-folder next to the output, is checked, and only then swapped in. A failed render leaves the
-previous output exactly as it was.
+Every cluster and environment is validated before anything is written; the render goes to a
+temporary folder next to the output, is checked, and only then swapped in. A failed render leaves
+the previous output exactly as it was.
 """
 from __future__ import annotations
 
@@ -17,49 +17,65 @@ from pathlib import Path
 import yaml
 
 import envs
-from envs import ConfigError
-from envs.model import Environment
+from envs import ConfigError, ConfigFileError, Platform
 from platectl import atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_OUT = ROOT / "dist"
+InputError = (ConfigError, ConfigFileError)
 
 
 class RenderError(Exception):
     """The render itself failed (not the input); the previous output is untouched."""
 
 
-def render_environment(env: Environment, outdir: Path, extra: str | None = None) -> list[str]:
-    """Render one environment into ``outdir``; return the warnings its components raised.
+def folders(platform: Platform, cluster: str) -> list[str]:
+    """The folders of dist/ one cluster's render writes."""
+    return [f"clusters/{cluster}", *(f"environments/{e.name}" for e in platform.environments_on(cluster))]
 
-    ``extra`` ("module:function") adds components to the application layer (the scale benchmark).
+
+def render_cluster(platform: Platform, cluster: str, outdir: Path, extra: str | None = None) -> list[str]:
+    """Render one cluster and its environments under ``outdir``; return the warnings its components raised.
+
+    ``extra`` ("module:function") adds components to each environment (the scale benchmark).
     """
     import cdk8s  # here, not at module level: a parent that only orchestrates workers never loads jsii
 
+    from composition import compose_cluster
     from platectl import writer
-    from platectl.compose import compose_charts
 
     hook = None
     if extra:
         module, _, function = extra.partition(":")
         hook = getattr(importlib.import_module(module), function)
     app = cdk8s.App()
-    components, argo = compose_charts(app, env, extra=hook)
-    outdir.mkdir(parents=True, exist_ok=True)
-    writer.write([*components, *argo], outdir)
-    infos = [c.info for c in components]
-    return [f"environment {env.name!r}, component {i.name!r}: {w}" for i in infos for w in i.warnings]
+    units = compose_cluster(app, platform, cluster, extra=hook)
+    writer.write_units([(outdir / u.folder, u.charts) for u in units])
+    return [f"{u.kind} {u.name!r}, component {c.info.name!r}: {w}" for u in units for c in u.components
+            for w in c.info.warnings]
 
 
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def load_all(names: list[str], data: dict[str, dict] | None = None) -> list[Environment]:
-    """Validate every requested environment before a single file is written."""
-    data = data or {}
-    return [envs.validate(n, data[n]) if n in data else envs.load(n) for n in names]
+def select(platform: Platform, names: list[str] | None) -> list[str]:
+    """The clusters to render for ``names`` (clusters or environments; default: every cluster)."""
+    if not names:
+        return sorted(platform.clusters)
+    out = []
+    for name in names:
+        if name in platform.clusters:
+            chosen = name
+        elif name in platform.environments:
+            chosen = platform.environments[name].cluster
+        else:
+            known = ", ".join(sorted([*platform.clusters, *platform.environments]))
+            raise ConfigError(name, "environment", "name", f"no such environment or cluster; known: {known}")
+        if chosen not in out:
+            out.append(chosen)
+    return out
 
 
 def _check(folder: Path) -> None:
@@ -72,13 +88,13 @@ def _check(folder: Path) -> None:
             raise RenderError(f"{file.relative_to(folder)}: expected exactly one object")
 
 
-def _render_one(env: Environment, outdir: str, extra: str | None) -> list[str]:
+def _render_one(platform: Platform, cluster: str, outdir: str, extra: str | None) -> list[str]:
     try:
-        return render_environment(env, Path(outdir), extra)
-    except (ConfigError, OSError):
+        return render_cluster(platform, cluster, Path(outdir), extra)
+    except (ConfigError, ConfigFileError, OSError):
         raise
     except Exception as exc:  # jsii/cdk8s errors carry the construct path in their message
-        raise RenderError(f"environment {env.name!r}: {exc}") from None
+        raise RenderError(f"cluster {cluster!r}: {exc}") from None
 
 
 # A spawned worker costs about 1.5 s of start-up (Python, pydantic, jsii, node) while one environment
@@ -97,24 +113,21 @@ def processes(count: int) -> int:
     return max(1, min(forced or os.cpu_count() or 1, count))
 
 
-def synth(out: Path = DEFAULT_OUT, names: list[str] | None = None, data: dict[str, dict] | None = None,
-          warn=_stderr, environments: list[Environment] | None = None, extra: str | None = None,
-          progress=None) -> list[str]:
-    """Render ``names`` (default: every environment) into ``out``; return the names rendered.
+def synth(out: Path = DEFAULT_OUT, names: list[str] | None = None, warn=_stderr, platform: Platform | None = None,
+          extra: str | None = None, progress=None) -> list[str]:
+    """Render the clusters of ``names`` (clusters or environments; default: all) into ``out``.
 
-    With every environment the whole of ``out`` is replaced (stale files disappear); with a
-    subset only ``out/<env>`` of those environments is (the rest is copied into the new folder, so
-    the replacement is still one atomic swap). Environments render in parallel worker
-    processes (one per core); the output is the same byte for byte. ``progress`` receives one
-    line per step (the CLI passes it on a terminal only).
+    Returns the clusters rendered. With every cluster the whole of ``out`` is replaced (stale
+    files disappear); with a subset only the folders of those clusters and their environments are
+    (the rest is copied into the new folder, so the replacement is still one atomic swap). Clusters
+    render in parallel worker processes from PARALLEL_FROM on; the output is the same byte for
+    byte. ``progress`` receives one line per step (the CLI passes it on a terminal only).
     """
     say = progress or (lambda _: None)
-    everything = names is None and environments is None
-    if environments is None:
-        names = list(names or envs.names())
-        environments = load_all(names, data)
-    names = [e.name for e in environments]
-    say(f"validated {', '.join(names)}")
+    everything = not names
+    platform = platform or envs.load_platform()
+    clusters = select(platform, names)
+    say(f"validated {len(platform.clusters)} clusters and {len(platform.environments)} environments")
     out = Path(os.path.abspath(out))
     if out.is_symlink() and not out.is_dir() or out.exists() and not out.is_dir():
         raise RenderError(f"{out}: not a folder (a file is in the way); move it away and render again")
@@ -122,24 +135,25 @@ def synth(out: Path = DEFAULT_OUT, names: list[str] | None = None, data: dict[st
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RenderError(f"{exc.filename or out.parent}: {exc.strerror}") from None
+    rendered = [f for c in clusters for f in folders(platform, c)]
     try:
         with atomic.interruptible(), atomic.locked(out, say):
-            _render_and_replace(out, environments, names, everything, extra, say, warn)
+            _render_and_replace(out, platform, clusters, rendered, everything, extra, say, warn)
     except OSError as exc:
         raise RenderError(_os_message(exc)) from None
-    return names
+    return clusters
 
 
-def _render_and_replace(out: Path, environments: list[Environment], names: list[str], everything: bool,
+def _render_and_replace(out: Path, platform: Platform, clusters: list[str], rendered: list[str], everything: bool,
                         extra: str | None, say, warn) -> None:
     for line in atomic.recover(out):
         warn(f"note: {line}")
     work = atomic.staging_folder(out)
     try:
         staged = work / out.name
-        _render_into(staged, environments, extra, say, warn)
+        _render_into(staged, platform, clusters, extra, say, warn)
         if not everything and out.is_dir():
-            _keep_others(out, staged, names)
+            _keep_others(out, staged, rendered)
         atomic.checkpoint("rendered")
         say(f"replacing {out}")
         try:
@@ -152,19 +166,19 @@ def _render_and_replace(out: Path, environments: list[Environment], names: list[
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _render_into(staged: Path, environments: list[Environment], extra: str | None, say, warn) -> None:
-    workers = processes(len(environments))
+def _render_into(staged: Path, platform: Platform, clusters: list[str], extra: str | None, say, warn) -> None:
+    workers = processes(len(clusters))
     try:
         if workers > 1:
-            say(f"rendering {len(environments)} environments in {workers} processes")
+            say(f"rendering {len(clusters)} clusters in {workers} processes")
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                futures = [pool.submit(_render_one, env, str(staged / env.name), extra) for env in environments]
-                results = [f.result() for f in futures]  # in environment order: warnings are deterministic
+                futures = [pool.submit(_render_one, platform, c, str(staged), extra) for c in clusters]
+                results = [f.result() for f in futures]  # in cluster order: warnings are deterministic
         else:
             results = []
-            for env in environments:
-                say(f"rendering {env.name}")
-                results.append(_render_one(env, str(staged / env.name), extra))
+            for cluster in clusters:
+                say(f"rendering cluster {cluster}")
+                results.append(_render_one(platform, cluster, str(staged), extra))
     except OSError as exc:
         raise RenderError(_os_message(exc)) from None
     for warning in (w for ws in results for w in ws):
@@ -176,13 +190,13 @@ def _render_into(staged: Path, environments: list[Environment], extra: str | Non
 def _keep_others(out: Path, staged: Path, rendered: list[str]) -> None:
     """A partial render still replaces the whole folder: copy in what it does not render."""
     try:
-        for child in sorted(out.iterdir()):
-            if child.name in rendered:
+        for child in sorted(p for p in out.rglob("*") if not p.is_dir() or p.is_symlink()):
+            rel = child.relative_to(out)
+            if any(rel.parts[:2] == tuple(f.split("/")) for f in rendered):
                 continue
-            if child.is_dir() and not child.is_symlink():
-                shutil.copytree(child, staged / child.name, symlinks=True)
-            else:
-                shutil.copy2(child, staged / child.name, follow_symlinks=False)
+            target = staged / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(child, target, follow_symlinks=False)
     except OSError as exc:
         raise RenderError(_os_message(exc)) from None
 
@@ -216,10 +230,10 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(os.environ.get("PLATE_DIST", DEFAULT_OUT))
     try:
         names = synth(out)
-    except (ConfigError, RenderError) as exc:
+    except (ConfigError, ConfigFileError, RenderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         print(f"nothing written: {out} is unchanged", file=sys.stderr)
         return 1
     link_cdk8s_outdir(out)
-    print(f"rendered {', '.join(names)} into {out}", file=sys.stderr)
+    print(f"rendered cluster{'s' if len(names) > 1 else ''} {', '.join(names)} into {out}", file=sys.stderr)
     return 0

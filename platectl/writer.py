@@ -31,15 +31,21 @@ def file_name(manifest: dict) -> str:
 
 def write(charts, outdir: Path) -> int:
     """Write every chart's objects under ``outdir``; return the number of files."""
+    return write_units([(outdir, list(charts))])
+
+
+def write_units(units: list[tuple[Path, list]]) -> int:
+    """Write several folders of charts with a single call into the YAML writer."""
     plan: list[tuple[Path, dict]] = []
     seen: set[Path] = set()
-    for chart in charts:
-        for manifest in chart.manifests:
-            path = outdir / chart.folder / file_name(manifest)
-            if path in seen:
-                raise ValueError(f"chart {chart.folder!r}: two objects would be written to {path.name}")
-            seen.add(path)
-            plan.append((path, manifest))
+    for outdir, charts in units:
+        for chart in charts:
+            for manifest in chart.manifests:
+                path = outdir / chart.folder / file_name(manifest)
+                if path in seen:
+                    raise ValueError(f"chart {chart.folder!r}: two objects would be written to {path.name}")
+                seen.add(path)
+                plan.append((path, manifest))
     texts = stringify([m for _, m in plan])
     for folder in sorted({p.parent for p, _ in plan}):
         folder.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ import pytest
 import envs
 from components.core import ComponentInfo
 from platectl import render, schemas
-from platectl.compose import compose
+from composition import compose_cluster
 from tests.helpers import Obj, load_objects, read_tree, synth_component
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,12 +36,17 @@ def objects(fresh_render) -> list[Obj]:
 
 
 @pytest.fixture(scope="session")
-def infos(tmp_path_factory) -> dict[str, dict[str, ComponentInfo]]:
-    """What each environment's composition declares about its components."""
+def platform() -> envs.Platform:
+    return envs.load_platform()
+
+
+@pytest.fixture(scope="session")
+def infos(tmp_path_factory, platform) -> dict[str, dict[tuple[str, str], ComponentInfo]]:
+    """Per cluster, what its composition declares about each component, keyed (owner, component)."""
     out = {}
-    for name in envs.names():
+    for name in platform.clusters:
         app = cdk8s.App(outdir=str(tmp_path_factory.mktemp(f"infos-{name}")))
-        out[name] = {c.info.name: c.info for c in compose(app, envs.load(name))}
+        out[name] = {(u.name, c.info.name): c.info for u in compose_cluster(app, platform, name) for c in u.components}
     return out
 
 

@@ -13,10 +13,14 @@ from platectl import writer
 
 @dataclass(frozen=True)
 class Obj:
-    env: str
+    env: str  # the owner: a cluster or an environment
     component: str
-    file: str  # path relative to the render root
+    file: str  # path relative to the render root: clusters/<c>/<component>/... or environments/<e>/...
     data: dict
+
+    @property
+    def scope(self) -> str:
+        return self.file.split("/", 1)[0].removesuffix("s")
 
     @property
     def kind(self) -> str:
@@ -39,7 +43,7 @@ def load_objects(root: Path) -> list[Obj]:
     out = []
     for file in sorted(root.rglob("*.yaml")):
         rel = file.relative_to(root)
-        out.append(Obj(rel.parts[0], rel.parts[1], str(rel), yaml.safe_load(file.read_text())))
+        out.append(Obj(rel.parts[1], rel.parts[2], str(rel), yaml.safe_load(file.read_text())))
     return out
 
 
@@ -56,3 +60,9 @@ def synth_component(tmp_path: Path, build) -> dict[str, dict]:
     charts = [c for c in app.node.children if isinstance(c, ManifestChart)]
     writer.write(charts, tmp_path)
     return {str(p.relative_to(tmp_path)): yaml.safe_load(p.read_text()) for p in sorted(tmp_path.rglob("*.yaml"))}
+
+
+def on_cluster(objs: list[Obj], platform, cluster: str) -> list[Obj]:
+    """The objects of a cluster's render: its platform and every environment on it."""
+    owners = {cluster, *(e.name for e in platform.environments_on(cluster))}
+    return [o for o in objs if o.env in owners]

@@ -1,4 +1,4 @@
-"""Invariants over the whole render of every environment."""
+"""Invariants over the whole render of every cluster, with the environments that run on it."""
 from __future__ import annotations
 
 import re
@@ -10,12 +10,12 @@ import pytest
 import envs
 from components.argocd.app_of_apps import LAYER_WAVE, wave
 from platectl import schemas
-from platectl.checks import RUNTIME_LABELS, pod_references
-from tests.helpers import Obj
+from platectl.checks import RUNTIME_LABELS, check_delivery, pod_references
+from tests.helpers import Obj, on_cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
-ENVS = envs.names()
+CLUSTERS = envs.cluster_names()
 
 
 def pods(objs: list[Obj]):
@@ -29,18 +29,73 @@ def sources(app: Obj) -> list[dict]:
     return spec["sources"] if "sources" in spec else [spec["source"]]
 
 
-def per_env(objs, env):
-    return [o for o in objs if o.env == env]
+@pytest.fixture
+def per_cluster(objects, platform):
+    return lambda cluster: on_cluster(objects, platform, cluster)
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_every_component_has_exactly_one_application_and_every_path_exists(objects, fresh_render, infos, env):
-    objs = per_env(objects, env)
-    folders = {o.component for o in objs} - {"apps", "bootstrap"}
-    apps = [o for o in objs if o.kind == "Application" and o.component == "apps"]
-    labelled = sorted(a.data["metadata"]["labels"]["plate.io/component"] for a in apps)
-    assert labelled == sorted(infos[env]), "one Application per component"
-    for a in apps + [o for o in objs if o.kind == "Application" and o.component == "bootstrap"]:
+def component_apps(objs: list[Obj]) -> list[Obj]:
+    """Applications that deploy a component (not the roots of clusters and environments)."""
+    return [o for o in objs if o.kind == "Application" and "plate.io/component" in o.data["metadata"]["labels"]]
+
+
+def test_the_shipped_platform_is_one_cluster_hosting_staging_and_production(platform, objects):
+    assert sorted(platform.clusters) == ["shared"]
+    assert {e.name: (e.cluster, e.namespace) for e in platform.environments.values()} == {
+        "staging": ("shared", "plate-stg"), "production": ("shared", "plate-prod")}
+    namespaces = {o.name for o in objects if o.kind == "Namespace"}
+    assert {"plate-stg", "plate-prod"} <= namespaces
+    # the platform exists once: one Argo CD, one OpenBao, one Prometheus rule set for the platform
+    assert len([o for o in objects if o.kind == "StatefulSet" and o.name == "openbao"]) == 1
+    assert len([o for o in component_apps(objects) if o.data["metadata"]["labels"]["plate.io/component"]
+                == "argo-cd"]) == 1
+
+
+def test_argo_cd_reaches_every_object_from_one_root_per_cluster_and_nothing_is_claimed_twice(objects):
+    findings = check_delivery(objects)
+    assert findings == []
+    roots = [o for o in objects if o.kind == "Application" and o.component == "bootstrap"]
+    assert [r.name for r in roots] == [f"{c}-root" for c in CLUSTERS]
+
+
+def test_a_second_claim_on_an_object_is_found(objects):
+    web = next(o for o in objects if o.kind == "Deployment" and o.name == "plate-web" and o.env == "staging")
+    copy = Obj("production", "plate-web", "environments/production/plate-web/Deployment.copy.k8s.yaml", web.data)
+    findings = check_delivery([*objects, copy])
+    assert [f.message for f in findings] == [
+        "Deployment plate-stg/plate-web is claimed by 2 Applications: production-plate-web "
+        "(environments/production/apps/Application.production-plate-web.k8s.yaml), staging-plate-web "
+        "(environments/staging/apps/Application.staging-plate-web.k8s.yaml)"]
+
+
+def test_an_unreachable_object_is_found(objects):
+    stray = Obj("staging", "stray", "environments/staging/stray/ConfigMap.stray.k8s.yaml",
+                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "stray", "namespace": "plate-stg"}})
+    assert [(f.file, f.message) for f in check_delivery([*objects, stray])] == [
+        (stray.file, "no Application reaches this object from a root")]
+
+
+def test_an_environment_change_touches_only_that_environments_files(objects):
+    """Every file about an environment's applications lies in its folder, except the project that
+    bounds it and the root that points at it (in its cluster's apps/)."""
+    for o in objects:
+        if o.scope == "cluster" and o.component == "apps":
+            labels = o.data["metadata"]["labels"]
+            env = labels.get("plate.io/environment")
+            if env:
+                assert o.name in (f"{env}-root", f"{env}-apps"), o.file
+        if o.scope == "environment":
+            assert o.namespace in (None, envs.load(o.env).namespace, "argocd"), o.file
+
+
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_every_component_has_exactly_one_application_and_every_path_exists(per_cluster, fresh_render, infos, cluster):
+    objs = per_cluster(cluster)
+    folders = {(o.env, o.component) for o in objs} - {(o.env, c) for o in objs for c in ("apps", "bootstrap")}
+    apps = component_apps(objs)
+    labelled = sorted((a.file.split("/")[1], a.data["metadata"]["labels"]["plate.io/component"]) for a in apps)
+    assert labelled == sorted(infos[cluster]), "one Application per component, in its owner's apps/"
+    for a in (o for o in objs if o.kind == "Application"):
         srcs = sources(a)
         for source in srcs:
             if "chart" in source:
@@ -49,35 +104,49 @@ def test_every_component_has_exactly_one_application_and_every_path_exists(objec
             path = source["path"]
             assert path.startswith("dist/"), path
             assert (fresh_render.parent / path).is_dir(), f"{a.name}: path {path} does not exist in the render"
-        has_path = any("path" in s for s in srcs)
-        if a.component == "apps":
-            assert has_path == (a.data["metadata"]["labels"]["plate.io/component"] in folders), a.name
+        if a in apps:
+            owner = a.file.split("/")[1]
+            has_path = any("path" in s for s in srcs)
+            component = a.data["metadata"]["labels"]["plate.io/component"]
+            assert has_path == ((owner, component) in folders), a.name
+            for source in srcs:
+                if "path" in source:  # an Application deploys only from its owner's folder
+                    assert source["path"] == f"dist/{a.file.rsplit('/', 2)[0]}/{component}", a.name
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_no_custom_resource_syncs_before_the_application_that_installs_its_crd(objects, infos, env):
-    provider = {group: info for info in infos[env].values() for group in info.provides_crds}
-    for o in per_env(objects, env):
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_no_custom_resource_syncs_before_the_application_that_installs_its_crd(per_cluster, infos, cluster):
+    """Platform components order by wave; every environment syncs after the whole platform."""
+    provider = {group: info for info in infos[cluster].values() for group in info.provides_crds}
+    for o in per_cluster(cluster):
         if o.component in ("apps", "bootstrap") or not schemas.is_custom(o.data):
             continue
         group = o.data["apiVersion"].rpartition("/")[0]
         assert group in provider, f"{o.file}: no component installs the CRDs of {group}"
-        assert wave(provider[group]) < wave(infos[env][o.component]), (
-            f"{o.file}: wave {wave(infos[env][o.component])} is not after {provider[group].name} "
-            f"(wave {wave(provider[group])}), which installs its CRD")
+        mine = infos[cluster][(o.env, o.component)]
+        assert wave(provider[group]) < wave(mine), (
+            f"{o.file}: wave {wave(mine)} is not after {provider[group].name} (wave {wave(provider[group])}), "
+            "which installs its CRD")
+        if o.scope == "environment":
+            assert provider[group].layer != "apps"
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_layers_sync_in_order(infos, env):
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_layers_sync_in_order(per_cluster, infos, cluster):
     order = list(LAYER_WAVE)
-    by_wave = sorted(infos[env].values(), key=wave)
-    layers = [order.index(i.layer) for i in by_wave]
+    platform = [i for (owner, _), i in infos[cluster].items() if owner == cluster]
+    layers = [order.index(i.layer) for i in sorted(platform, key=wave)]
     assert layers == sorted(layers)
+    assert all(i.layer == "apps" for (owner, _), i in infos[cluster].items() if owner != cluster)
+    roots = [o for o in per_cluster(cluster) if o.kind == "Application" and o.name.endswith("-root")
+             and o.component == "apps"]
+    assert roots and all(int(r.data["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) >
+                         max(wave(i) for i in platform) for r in roots), "environments sync after the platform"
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_applications_use_their_layer_project_and_allowed_destinations(objects, env):
-    objs = per_env(objects, env)
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_applications_use_their_layer_project_and_allowed_destinations(per_cluster, cluster):
+    objs = per_cluster(cluster)
     projects = {o.name: o.data["spec"] for o in objs if o.kind == "AppProject"}
     for a in (o for o in objs if o.kind == "Application"):
         spec = a.data["spec"]
@@ -91,33 +160,33 @@ def test_applications_use_their_layer_project_and_allowed_destinations(objects, 
             assert "finalizers" not in a.data["metadata"] and spec["syncPolicy"]["automated"]["prune"] is False
         else:
             assert a.data["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
-        if a.component == "apps":
+        if a in component_apps(objs):
             wave = int(a.data["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
             assert LAYER_WAVE[a.data["metadata"]["labels"]["plate.io/layer"]] <= wave
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_objects_live_in_their_applications_namespace(objects, env):
-    objs = per_env(objects, env)
-    dest = {a.data["metadata"]["labels"]["plate.io/component"]: a.data["spec"]["destination"]["namespace"]
-            for a in objs if a.kind == "Application" and a.component == "apps"}
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_objects_live_in_their_applications_namespace(per_cluster, cluster):
+    objs = per_cluster(cluster)
+    dest = {(a.file.split("/")[1], a.data["metadata"]["labels"]["plate.io/component"]):
+            a.data["spec"]["destination"]["namespace"] for a in component_apps(objs)}
     for o in objs:
-        if o.component in dest and o.namespace is not None:
-            assert o.namespace == dest[o.component], f"{o.file}: namespace {o.namespace} != {dest[o.component]}"
+        if (o.env, o.component) in dest and o.namespace is not None:
+            assert o.namespace == dest[(o.env, o.component)], f"{o.file}: namespace {o.namespace}"
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_every_service_selects_a_pod(objects, env):
-    objs = per_env(objects, env)
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_every_service_selects_a_pod(per_cluster, cluster):
+    objs = per_cluster(cluster)
     templates = [(w.namespace, t["metadata"]["labels"]) for w, t in pods(objs)]
     for svc in (o for o in objs if o.kind == "Service"):
         sel = {k: v for k, v in svc.data["spec"]["selector"].items() if k not in RUNTIME_LABELS}
         assert any(ns == svc.namespace and sel.items() <= labels.items() for ns, labels in templates), svc.file
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_everything_a_pod_references_is_rendered_or_produced_by_an_external_secret(objects, env):
-    objs = per_env(objects, env)
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_everything_a_pod_references_is_rendered_or_produced_by_an_external_secret(per_cluster, cluster):
+    objs = per_cluster(cluster)
     have = defaultdict(set)
     for o in objs:
         have[(o.kind, o.namespace)].add(o.name)
@@ -142,11 +211,12 @@ def test_no_secret_data_anywhere(objects):
         assert "stringData" not in o.data and not (o.kind == "Secret" and "data" in o.data)
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_every_pod_is_hardened(objects, env):
-    justified = {o.name for o in per_env(objects, env) if o.kind == "Namespace"
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_every_pod_is_hardened(per_cluster, cluster):
+    objs = per_cluster(cluster)
+    justified = {o.name for o in objs if o.kind == "Namespace"
                  and o.data["metadata"].get("annotations", {}).get("plate.io/pod-security-reason")}
-    for w, t in pods(per_env(objects, env)):
+    for w, t in pods(objs):
         spec = t["spec"]
         if w.namespace in justified and spec["securityContext"]["runAsNonRoot"] is False:
             # root where its namespace's Pod Security level records why; still no capability at all
@@ -155,7 +225,7 @@ def test_every_pod_is_hardened(objects, env):
             assert spec["securityContext"]["runAsNonRoot"] is True, w.file
         assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, w.file
         if spec["automountServiceAccountToken"]:
-            bound = [o for o in objects if o.env == env and o.kind in ("RoleBinding", "ClusterRoleBinding")
+            bound = [o for o in objs if o.kind in ("RoleBinding", "ClusterRoleBinding")
                      and {"kind": "ServiceAccount", "name": spec["serviceAccountName"], "namespace": w.namespace}
                      in o.data["subjects"]]
             assert bound, f"{w.file}: mounts a service-account token it has no RBAC use for"
@@ -163,11 +233,14 @@ def test_every_pod_is_hardened(objects, env):
             ctx = c["securityContext"]
             assert ctx["allowPrivilegeEscalation"] is False and ctx["capabilities"] == {"drop": ["ALL"]}, w.file
             assert c["resources"]["requests"] and c["resources"]["limits"]["memory"], w.file
-            assert "livenessProbe" in c and "readinessProbe" in c, w.file
+            if c.get("ports"):  # a worker serves nothing to probe
+                assert "livenessProbe" in c and "readinessProbe" in c, w.file
 
 
-def test_production_is_hardened_pinned_replicated_and_tls_everywhere(objects):
-    prod = per_env(objects, "production")
+def test_production_is_hardened_pinned_replicated_and_tls_everywhere(objects, platform):
+    """Production, and the platform of a cluster that hosts it."""
+    prod = [o for o in objects if o.env == "production" or (o.env in platform.clusters
+                                                              and platform.hosts_production(o.env))]
     for w, t in pods(prod):
         for c in t["spec"]["containers"]:
             image = c["image"]
@@ -175,6 +248,7 @@ def test_production_is_hardened_pinned_replicated_and_tls_everywhere(objects):
             assert not image.endswith(":latest"), f"{w.file}: latest image"
             assert c["securityContext"]["readOnlyRootFilesystem"] is True, w.file
             assert {"cpu", "memory"} <= c["resources"]["limits"].keys(), w.file
+    prod = [o for o in prod if o.env == "production" or o.kind != "Ingress"]
     for name in ("plate-web", "plate-server"):
         hpa = [o for o in prod if o.kind == "HorizontalPodAutoscaler" and o.name == name]
         deploy = next(o for o in prod if o.kind == "Deployment" and o.name == name)
@@ -185,20 +259,20 @@ def test_production_is_hardened_pinned_replicated_and_tls_everywhere(objects):
         assert {r["host"] for r in ing.data["spec"]["rules"]} <= tls_hosts, ing.file
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_every_namespace_is_rendered_with_pod_security_and_a_reason_below_restricted(objects, env):
-    objs = per_env(objects, env)
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_every_namespace_is_rendered_with_pod_security_and_a_reason_below_restricted(per_cluster, platform, cluster):
+    objs = per_cluster(cluster)
     namespaces = {o.name: o.data["metadata"] for o in objs if o.kind == "Namespace"}
     used = {o.namespace for o in objs if o.namespace} | {
-        a.data["spec"]["destination"]["namespace"] for a in objs if a.kind == "Application" and a.component == "apps"}
+        a.data["spec"]["destination"]["namespace"] for a in component_apps(objs)}
     assert used - {"default", "argocd"} <= set(namespaces), "namespace used but not rendered"
     for name, md in namespaces.items():
         level = md["labels"]["pod-security.kubernetes.io/enforce"]
         assert md["labels"]["pod-security.kubernetes.io/warn"] == level
         if level != "restricted":
             assert md["annotations"]["plate.io/pod-security-reason"], name
-    plate = envs.load(env).namespace
-    assert namespaces[plate]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    for env in platform.environments_on(cluster):
+        assert namespaces[env.namespace]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
 def test_no_application_creates_a_namespace(objects):
@@ -206,9 +280,9 @@ def test_no_application_creates_a_namespace(objects):
         assert "CreateNamespace=true" not in a.data["spec"]["syncPolicy"].get("syncOptions", []), a.file
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_ingress_backends_exist(objects, env):
-    objs = per_env(objects, env)
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_ingress_backends_exist(per_cluster, cluster):
+    objs = per_cluster(cluster)
     services = {(o.namespace, o.name): o.data for o in objs if o.kind == "Service"}
     for ing in (o for o in objs if o.kind == "Ingress"):
         for rule in ing.data["spec"]["rules"]:
@@ -219,20 +293,20 @@ def test_ingress_backends_exist(objects, env):
                 assert backend["port"]["name"] in {port["name"] for port in svc["spec"]["ports"]}
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_network_flows_are_open_on_both_ends(objects, env):
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_network_flows_are_open_on_both_ends(per_cluster, cluster):
     """An egress rule to a workload is useless unless that workload's policy admits the caller."""
-    objs = per_env(objects, env)
-    policies = {o.name: o.data["spec"] for o in objs if o.kind == "NetworkPolicy"}
-    for name, spec in policies.items():
+    objs = per_cluster(cluster)
+    policies = {(o.namespace, o.name): o.data["spec"] for o in objs if o.kind == "NetworkPolicy"}
+    for (ns, name), spec in policies.items():
         for rule in spec.get("egress", []):
             for peer in rule["to"]:
                 target = peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name")
                 if not target or "namespaceSelector" in peer:
                     continue
                 callers = [p["podSelector"]["matchLabels"].get("app.kubernetes.io/name")
-                           for r in policies[target].get("ingress", []) for p in r["from"] if "podSelector" in p]
-                assert name in callers, f"{name} -> {target}: {target}'s policy does not admit {name}"
+                           for r in policies[(ns, target)].get("ingress", []) for p in r["from"] if "podSelector" in p]
+                assert name in callers, f"{ns}: {name} -> {target}: {target}'s policy does not admit {name}"
 
 
 def test_names_are_hand_picked_not_hashed(objects):
@@ -242,15 +316,17 @@ def test_names_are_hand_picked_not_hashed(objects):
             assert not k.startswith("cdk8s.io/"), o.file
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_cluster_scoped_objects_are_allowed_by_their_layer_project(objects, infos, env):
-    objs = per_env(objects, env)
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_cluster_scoped_objects_are_allowed_by_their_layer_project(per_cluster, infos, cluster):
+    objs = per_cluster(cluster)
     projects = {o.data["metadata"]["labels"]["plate.io/layer"]: o.data["spec"]["clusterResourceWhitelist"]
-                for o in objs if o.kind == "AppProject" and o.component == "apps"}
+                for o in objs if o.kind == "AppProject" and "plate.io/layer" in o.data["metadata"]["labels"]
+                and "plate.io/cluster" in o.data["metadata"]["labels"]}
     for o in objs:
         if o.namespace is not None or o.component in ("apps", "bootstrap"):
             continue
-        allowed = projects[infos[env][o.component].layer]
+        layer = infos[cluster][(o.env, o.component)].layer
+        allowed = projects[layer]
         group = o.data["apiVersion"].rpartition("/")[0]
         assert {"group": "*", "kind": "*"} in allowed or {"group": group, "kind": o.kind} in allowed, (
-            f"{o.file}: {o.kind} is cluster-scoped but the {infos[env][o.component].layer} project forbids it")
+            f"{o.file}: {o.kind} is cluster-scoped but the {layer} project forbids it")

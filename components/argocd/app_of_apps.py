@@ -33,30 +33,28 @@ CLUSTER_RESOURCES: dict[Layer, list[dict]] = {
 }
 
 
-IN_CLUSTER = "https://kubernetes.default.svc"
-
-
-@dataclass(frozen=True)
-class Cluster:
-    name: str
-    server: str
+IN_CLUSTER = "https://kubernetes.default.svc"  # one Argo CD per cluster: it deploys to its own cluster only
+ENVIRONMENT_WAVE = LAYER_WAVE["apps"]  # every environment after the whole platform of its cluster
 
 
 @dataclass(frozen=True)
 class AppOfAppsProps:
-    environment: str  # required
+    owner: str  # required: the cluster or environment; prefixes its Applications and AppProjects
+    folder: str  # required: its folder under the render root ("clusters/<c>" or "environments/<e>")
     repo_url: str  # required
     revision: str  # required: the rendered branch
     argocd_namespace: str  # required
-    clusters: tuple[Cluster, ...] = (Cluster("in-cluster", IN_CLUSTER),)  # every cluster gets every component
-    multi_cluster: str = "applications"  # or "applicationset", when there are several clusters
-    path_prefix: str = "dist"  # Application paths are <prefix>/<env>/<component> on the rendered branch
+    path_prefix: str = "dist"  # Application paths are <prefix>/<folder>/<component> on the rendered branch
     prune: dict[str, bool] = field(default_factory=dict)  # default: prune every component
     retry_limit: int = 5
 
-    @property
-    def application_sets(self) -> bool:
-        return len(self.clusters) > 1 and self.multi_cluster == "applicationset"
+
+@dataclass(frozen=True)
+class EnvironmentRef:
+    """An environment on a cluster: its own Applications live in its folder, its project here."""
+
+    props: AppOfAppsProps
+    infos: tuple[ComponentInfo, ...]
 
 
 def wave(info: ComponentInfo) -> int:
@@ -66,18 +64,19 @@ def wave(info: ComponentInfo) -> int:
 
 
 def path(props: AppOfAppsProps, folder: str) -> str:
-    return f"{props.path_prefix}/{props.environment}/{folder}"
+    return f"{props.path_prefix}/{props.folder}/{folder}"
 
 
 def _labels(props: AppOfAppsProps, layer: str | None = None) -> dict:
-    out = {"app.kubernetes.io/part-of": PART_OF, "plate.io/environment": props.environment}
+    scope = props.folder.split("/", 1)[0].removesuffix("s")
+    out = {"app.kubernetes.io/part-of": PART_OF, f"plate.io/{scope}": props.owner}
     if layer:
         out["plate.io/layer"] = layer
     return out
 
 
 def project_name(props: AppOfAppsProps, layer: str) -> str:
-    return f"{props.environment}-{layer}"
+    return f"{props.owner}-{layer}"
 
 
 def _sync_policy(props: AppOfAppsProps, prune: bool, options: list[str]) -> dict:
@@ -103,10 +102,8 @@ def sources(props: AppOfAppsProps, info: ComponentInfo) -> list[dict]:
     return out
 
 
-def application(props: AppOfAppsProps, info: ComponentInfo, rendered_namespaces: frozenset[str] = frozenset(),
-                cluster: Cluster | None = None) -> dict:
-    """The Application of ``info`` on ``cluster`` (default: the only one; its name then has no suffix)."""
-    cluster = cluster or props.clusters[0]
+def application(props: AppOfAppsProps, info: ComponentInfo, rendered_namespaces: frozenset[str] = frozenset()) -> dict:
+    """The Application of ``info``: ``<owner>-<component>`` in the project of its layer."""
     options = [] if info.namespace in rendered_namespaces | EXISTING_NAMESPACES else ["CreateNamespace=true"]
     if info.server_side_apply:
         options.append("ServerSideApply=true")
@@ -117,52 +114,29 @@ def application(props: AppOfAppsProps, info: ComponentInfo, rendered_namespaces:
     # Deleting the Application of Argo CD itself must never take Argo CD down with it.
     policy = _sync_policy(props, props.prune.get(info.name, not info.keep_on_delete), options)
     srcs = sources(props, info)
-    name, lbls = f"{props.environment}-{info.name}", {**_labels(props, info.layer), "plate.io/component": info.name}
-    if len(props.clusters) > 1:
-        name, lbls = f"{name}-{cluster.name}", {**lbls, "plate.io/cluster": cluster.name}
     return {
         **kinds.head(kinds.custom("Application")),
         "metadata": {
-            "name": name,
+            "name": f"{props.owner}-{info.name}",
             "namespace": props.argocd_namespace,
-            "labels": lbls,
+            "labels": {**_labels(props, info.layer), "plate.io/component": info.name},
             "annotations": annotations,
             **({} if info.keep_on_delete else {"finalizers": [FINALIZER]}),
         },
         "spec": {
             "project": project_name(props, info.layer),
             **({"source": srcs[0]} if len(srcs) == 1 else {"sources": srcs}),
-            "destination": {"server": cluster.server, "namespace": info.namespace},
+            "destination": {"server": IN_CLUSTER, "namespace": info.namespace},
             "syncPolicy": policy,
         },
     }
 
 
-def application_set(props: AppOfAppsProps, info: ComponentInfo, rendered_namespaces: frozenset[str]) -> dict:
-    """One ApplicationSet for ``info``: a list generator over the clusters, the Application as template."""
-    template = application(props, info, rendered_namespaces, Cluster("{{ .cluster }}", "{{ .url }}"))
-    wave_annotation = {"argocd.argoproj.io/sync-wave": template["metadata"]["annotations"].pop(
-        "argocd.argoproj.io/sync-wave")}
-    md = template["metadata"]
-    md.pop("namespace")
-    return {
-        **kinds.head(kinds.custom("ApplicationSet")),
-        "metadata": {"name": f"{props.environment}-{info.name}", "namespace": props.argocd_namespace,
-                     "labels": {**_labels(props, info.layer), "plate.io/component": info.name},
-                     "annotations": wave_annotation},
-        "spec": {
-            "goTemplate": True,
-            "goTemplateOptions": ["missingkey=error"],
-            "generators": [{"list": {"elements": [{"cluster": c.name, "url": c.server} for c in props.clusters]}}],
-            "template": {"metadata": md, "spec": template["spec"]},
-        },
-    }
-
-
-def app_project(props: AppOfAppsProps, layer: Layer, infos: list[ComponentInfo]) -> dict:
+def app_project(props: AppOfAppsProps, layer: Layer, infos: list[ComponentInfo] | tuple[ComponentInfo, ...],
+                description: str | None = None) -> dict:
+    """The project of one layer of an owner: exactly the namespaces its components deploy to."""
     namespaces = sorted({i.namespace for i in infos if i.layer == layer})
     charts = sorted({i.helm.repo_url for i in infos if i.layer == layer and i.helm})
-    cluster_resources = CLUSTER_RESOURCES[layer]
     return {
         **kinds.head(kinds.custom("AppProject")),
         "metadata": {
@@ -172,42 +146,53 @@ def app_project(props: AppOfAppsProps, layer: Layer, infos: list[ComponentInfo])
             "annotations": {"argocd.argoproj.io/sync-wave": str(PROJECT_WAVE)},
         },
         "spec": {
-            "description": f"{props.environment}: {layer} layer",
+            "description": description or f"{props.owner}: {layer} layer",
             "sourceRepos": [props.repo_url, *charts],
-            "destinations": [{"server": c.server, "namespace": ns} for c in props.clusters for ns in namespaces],
-            "clusterResourceWhitelist": cluster_resources,
+            "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in namespaces],
+            "clusterResourceWhitelist": CLUSTER_RESOURCES[layer],
+        },
+    }
+
+
+def _argo_project(props: AppOfAppsProps, name: str, description: str, kinds_: tuple[str, ...]) -> dict:
+    return {
+        **kinds.head(kinds.custom("AppProject")),
+        "metadata": {"name": name, "namespace": props.argocd_namespace, "labels": _labels(props),
+                     "annotations": {"argocd.argoproj.io/sync-wave": str(PROJECT_WAVE)}},
+        "spec": {
+            "description": description,
+            "sourceRepos": [props.repo_url],
+            "destinations": [{"server": IN_CLUSTER, "namespace": props.argocd_namespace}],
+            "clusterResourceWhitelist": [],
+            "namespaceResourceWhitelist": [{"group": "argoproj.io", "kind": k} for k in kinds_],
         },
     }
 
 
 def root_project(props: AppOfAppsProps) -> dict:
-    """The root Application may only manage Applications and AppProjects in Argo CD's namespace."""
-    return {
-        **kinds.head(kinds.custom("AppProject")),
-        "metadata": {"name": f"{props.environment}-root", "namespace": props.argocd_namespace,
-                     "labels": _labels(props)},
-        "spec": {
-            "description": f"{props.environment}: the App-of-Apps root",
-            "sourceRepos": [props.repo_url],
-            "destinations": [{"server": IN_CLUSTER, "namespace": props.argocd_namespace}],
-            "clusterResourceWhitelist": [],
-            "namespaceResourceWhitelist": [{"group": "argoproj.io", "kind": k} for k in (
-                "Application", "AppProject", *(["ApplicationSet"] if props.application_sets else []))],
-        },
-    }
+    """The root may only manage Applications and AppProjects in Argo CD's namespace. It is rendered
+    in the root's own path, so the root keeps it as rendered (no drift after bootstrap)."""
+    return _argo_project(props, f"{props.owner}-root", f"{props.owner}: the App-of-Apps root",
+                         ("Application", "AppProject"))
+
+
+def environments_project(props: AppOfAppsProps) -> dict:
+    """Where each environment's root Application lives: it may create Applications, never AppProjects."""
+    return _argo_project(props, f"{props.owner}-environments", f"{props.owner}: the environments' roots",
+                         ("Application",))
 
 
 def root_application(props: AppOfAppsProps) -> dict:
     return {
         **kinds.head(kinds.custom("Application")),
         "metadata": {
-            "name": f"{props.environment}-root",
+            "name": f"{props.owner}-root",
             "namespace": props.argocd_namespace,
             "labels": _labels(props),
             "finalizers": [FINALIZER],
         },
         "spec": {
-            "project": f"{props.environment}-root",
+            "project": f"{props.owner}-root",
             "source": {"repoURL": props.repo_url, "targetRevision": props.revision, "path": path(props, "apps")},
             "destination": {"server": IN_CLUSTER, "namespace": props.argocd_namespace},
             "syncPolicy": _sync_policy(props, True, []),
@@ -215,25 +200,62 @@ def root_application(props: AppOfAppsProps) -> dict:
     }
 
 
-class AppsChart(ManifestChart):
-    """dist/<env>/apps: the AppProject of each rendered layer and one Application per component."""
+def environment_root(cluster: AppOfAppsProps, env: AppOfAppsProps) -> dict:
+    """The Application that syncs an environment's own apps/ folder, after the cluster's platform."""
+    return {
+        **kinds.head(kinds.custom("Application")),
+        "metadata": {
+            "name": f"{env.owner}-root",
+            "namespace": cluster.argocd_namespace,
+            "labels": {**_labels(cluster), "plate.io/environment": env.owner},
+            "annotations": {"argocd.argoproj.io/sync-wave": str(ENVIRONMENT_WAVE)},
+            "finalizers": [FINALIZER],
+        },
+        "spec": {
+            "project": f"{cluster.owner}-environments",
+            "source": {"repoURL": env.repo_url, "targetRevision": env.revision, "path": path(env, "apps")},
+            "destination": {"server": IN_CLUSTER, "namespace": cluster.argocd_namespace},
+            "syncPolicy": _sync_policy(env, True, []),
+        },
+    }
+
+
+def _applications(chart: ManifestChart, props: AppOfAppsProps, infos, rendered_namespaces: frozenset[str]) -> None:
+    for info in sorted(infos, key=lambda i: (wave(i), i.name)):
+        chart.add(application(props, info, rendered_namespaces))
+
+
+class ClusterAppsChart(ManifestChart):
+    """clusters/<c>/apps: what the cluster's root syncs. Its own project, the platform's projects and
+    Applications, and per environment its project and the root Application of its folder."""
 
     def __init__(self, scope: Construct, props: AppOfAppsProps, infos: list[ComponentInfo],
-                 rendered_namespaces: frozenset[str] = frozenset()):
+                 rendered_namespaces: frozenset[str], environments: tuple[EnvironmentRef, ...]):
         super().__init__(scope, "apps")
+        self.add(root_project(props))
         for layer in LAYER_WAVE:
             if any(i.layer == layer for i in infos):
                 self.add(app_project(props, layer, infos))
-        for info in sorted(infos, key=lambda i: (wave(i), i.name)):
-            if props.application_sets:
-                self.add(application_set(props, info, rendered_namespaces))
-            else:
-                for cluster in props.clusters:
-                    self.add(application(props, info, rendered_namespaces, cluster))
+        if environments:
+            self.add(environments_project(props))
+        for env in environments:
+            self.add(app_project(env.props, "apps", env.infos, f"{env.props.owner}: its applications"))
+        _applications(self, props, infos, rendered_namespaces)
+        for env in environments:
+            self.add(environment_root(props, env.props))
+
+
+class EnvironmentAppsChart(ManifestChart):
+    """environments/<e>/apps: one Application per component of the environment."""
+
+    def __init__(self, scope: Construct, props: AppOfAppsProps, infos: list[ComponentInfo],
+                 rendered_namespaces: frozenset[str]):
+        super().__init__(scope, "apps")
+        _applications(self, props, infos, rendered_namespaces)
 
 
 class BootstrapChart(ManifestChart):
-    """dist/<env>/bootstrap: the one thing a person applies by hand (kubectl apply -f)."""
+    """clusters/<c>/bootstrap: the one thing a person applies by hand (kubectl apply -f), once."""
 
     def __init__(self, scope: Construct, props: AppOfAppsProps):
         super().__init__(scope, "bootstrap")

@@ -51,6 +51,8 @@ class AlertRulesProps(BaseModel):
     runbook_base: str  # required: the README's URL; sections are appended as #anchors
     platform_namespaces: tuple[str, ...] = ()  # where the platform's own workloads run
     namespace: str = MONITORING
+    platform: bool = True  # the platform's own rules (certificates, OpenBao, Argo CD, Fluentd, workloads)
+    environment: str | None = None  # labels every alert ``environment: <name>`` (routing by environment)
 
 
 def ingress_selector(app: AppTarget) -> str:
@@ -68,7 +70,7 @@ class AlertRules(Component):
         self.common_labels = labels("alert-rules", "alerting")
         for app in p.apps:
             self._rule(f"plate-{app.name.removeprefix('plate-')}", self.app_rules(app))
-        for name, rules in self.platform_rules().items():
+        for name, rules in (self.platform_rules() if p.platform else {}).items():
             self._rule(name, rules)
 
     def _rule(self, name: str, rules: list[dict]) -> None:
@@ -83,7 +85,8 @@ class AlertRules(Component):
             "alert": name,
             "expr": expr,
             "for": for_,
-            "labels": {"severity": severity, **(extra or {})},
+            "labels": {"severity": severity, **({"environment": self.props.environment} if self.props.environment else {}),
+                       **(extra or {})},
             "annotations": {"summary": summary, "description": description,
                             "runbook_url": f"{self.props.runbook_base}#{section}"},
         }

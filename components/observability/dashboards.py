@@ -5,6 +5,7 @@ same metric declarations the alert rules use; a cache dashboard; a platform over
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from grafana_foundation_sdk.models.dashboard import DataSourceRef
 from components.observability.alert_rules import AppTarget, ingress_selector
 
 DATASOURCE_UID = "prometheus"
+NAMESPACE_VARIABLE = "namespace"
 _DS = DataSourceRef(type_val="prometheus", uid=DATASOURCE_UID)
 
 
@@ -44,9 +46,13 @@ def _encode(board: dashboard.Dashboard) -> str:
     return json.dumps(board.build(), cls=JSONEncoder, sort_keys=True, indent=2) + "\n"
 
 
-def _base(uid: str, title: str, tags: list[str]) -> dashboard.Dashboard:
-    return (dashboard.Dashboard(title).uid(uid).tags(["plate", *tags]).refresh("1m").time("now-6h", "now")
-            .timezone("utc").editable())
+def _base(uid: str, title: str, tags: list[str], namespaces: list[str] | None = None) -> dashboard.Dashboard:
+    board = (dashboard.Dashboard(title).uid(uid).tags(["plate", *tags]).refresh("1m").time("now-6h", "now")
+             .timezone("utc").editable())
+    if namespaces:  # one dashboard for every environment running the app: pick the environment's namespace
+        board = board.with_variable(dashboard.CustomVariable(NAMESPACE_VARIABLE).label("Environment")
+                                    .values(",".join(namespaces)))
+    return board
 
 
 def _resources(app: AppTarget) -> list[timeseries.Panel]:
@@ -61,10 +67,10 @@ def _resources(app: AppTarget) -> list[timeseries.Panel]:
     ]
 
 
-def red(app: AppTarget) -> Dashboard:
+def red(app: AppTarget, namespaces: list[str] | None = None) -> Dashboard:
     uid = f"plate-{app.name.removeprefix('plate-')}-red"
     sel = ingress_selector(app)
-    board = _base(uid, f"{app.name}: rate, errors, duration", ["red", app.name])
+    board = _base(uid, f"{app.name}: rate, errors, duration", ["red", app.name], namespaces)
     panels = [
         _series("Requests per second", "reqps",
                 _query(f"sum by (status) (rate(nginx_ingress_controller_requests{{{sel}}}[5m]))", "{{status}}")),
@@ -81,10 +87,10 @@ def red(app: AppTarget) -> Dashboard:
     return Dashboard(uid, f"{app.name}: rate, errors, duration", _encode(board))
 
 
-def cache(app: AppTarget) -> Dashboard:
+def cache(app: AppTarget, namespaces: list[str] | None = None) -> Dashboard:
     uid = f"plate-{app.name.removeprefix('plate-')}"
     job = f'namespace="{app.namespace}",service="{app.name}"'
-    board = _base(uid, f"{app.name}: Redis-compatible cache", ["cache", app.name])
+    board = _base(uid, f"{app.name}: Redis-compatible cache", ["cache", app.name], namespaces)
     panels = [
         _series("Commands per second", "ops", _query(f"sum(rate(redis_commands_processed_total{{{job}}}[5m]))", "commands")),
         _series("Hit ratio", "percentunit", _query(
@@ -129,8 +135,27 @@ def overview() -> Dashboard:
     return Dashboard(uid, "Plate platform overview", _encode(board))
 
 
+def worker(app: AppTarget, namespaces: list[str] | None = None) -> Dashboard:
+    uid = f"plate-{app.name.removeprefix('plate-')}"
+    board = _base(uid, f"{app.name}: background worker", ["worker", app.name], namespaces)
+    for panel in _resources(app):
+        board = board.with_panel(panel)
+    return Dashboard(uid, f"{app.name}: background worker", _encode(board))
+
+
 def for_apps(apps: tuple[AppTarget, ...]) -> tuple[Dashboard, ...]:
-    boards = [red(a) if a.http else cache(a) for a in apps]
+    """One dashboard per application, whatever the number of environments running it: the
+    environment (its namespace) is a variable of the dashboard, not a copy of it."""
+    by_name: dict[str, list[AppTarget]] = {}
+    for a in apps:
+        by_name.setdefault(a.name, []).append(a)
+    boards = []
+    for name in sorted(by_name):
+        targets = by_name[name]
+        shared = dataclasses.replace(targets[0], namespace=f"${NAMESPACE_VARIABLE}")
+        namespaces = sorted({t.namespace for t in targets})
+        build = red if shared.http else cache if shared.workload == "StatefulSet" else worker
+        boards.append(build(shared, namespaces))
     return (*boards, overview())
 
 

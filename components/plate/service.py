@@ -4,6 +4,8 @@ web, server, admin and llm are PlateServices with their own defaults (see their 
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel, ConfigDict
 
 from components import kinds
@@ -43,12 +45,15 @@ class PlateServiceProps(BaseModel):
     metrics_from: tuple[Peer, ...] = ()  # who scrapes it (the monitoring namespace)
     max_surge: str | int = "25%"
     max_unavailable: str | int = 0
+    command: tuple[str, ...] = ()  # default: the image's entrypoint
+    args: tuple[str, ...] = ()
 
 
 class PlateService(Component):
     layer = "apps"
     rank = 3
     Props = PlateServiceProps
+    serves_http: ClassVar[bool] = True  # a Service, an HTTP port and HTTP probes
 
     def __init__(self, scope, props: PlateServiceProps):
         super().__init__(scope, props.name, props.namespace)
@@ -60,7 +65,8 @@ class PlateService(Component):
         self.add(external_secret(f"{p.name}-env", p.namespace, self.common_labels, p.secret_store,
                                  extract_path=p.secrets_path))
         self.add(self.deployment())
-        self.add(self.service())
+        if self.serves_http:
+            self.add(self.service())
         scrapers = p.metrics_from if p.metrics else ()
         self.add(workload_policy(p.name, p.namespace, self.common_labels, ingress=(*p.ingress_from, *scrapers),
                                  egress=p.egress_to))
@@ -78,13 +84,16 @@ class PlateService(Component):
         if p.config:
             env_from.append({"configMapRef": {"name": f"{p.name}-config"}})
         env_from.append({"secretRef": {"name": f"{p.name}-env"}})
+        http = self.serves_http
         return Container(
             name=p.name.removeprefix("plate-"),
             image=p.image.ref,
             resources=p.resources,
-            ports={"http": p.port},
-            liveness=Probe(path=p.liveness_path, initial_delay=10),
-            readiness=Probe(path=p.readiness_path, period=5),
+            ports={"http": p.port} if http else {},
+            liveness=Probe(path=p.liveness_path, initial_delay=10) if http else None,
+            readiness=Probe(path=p.readiness_path, period=5) if http else None,
+            command=p.command,
+            args=p.args,
             env_from=tuple(env_from),
             env=p.env,
             writable_paths=p.writable_paths,

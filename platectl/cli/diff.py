@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-import envs
 from platectl import diffing
+from platectl.cli.common import cluster_or_env
 from platectl.gitutil import GitError, toplevel
 from platectl.sides import SideError, finish, start
 
@@ -15,8 +15,8 @@ from platectl.sides import SideError, finish, start
 @click.command()
 @click.option("--base", default="HEAD", show_default=True, help="Git ref of the old side.")
 @click.option("--head", default=None, help="Git ref of the new side. Default: the working tree.")
-@click.option("--env", "env_names", multiple=True, type=click.Choice(envs.names()),
-              help="Only this environment (repeatable).")
+@click.option("--env", "env_names", multiple=True, type=cluster_or_env(),
+              help="Only this environment or cluster (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(list(diffing.FORMATS)), default="text", show_default=True)
 def diff(base: str, head: str | None, env_names: tuple[str, ...], fmt: str) -> None:
     """Render BASE and HEAD and print added, removed and changed objects (secrets redacted)."""

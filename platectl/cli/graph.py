@@ -7,21 +7,20 @@ import cdk8s
 import click
 
 import envs
-from envs import ConfigError
+from composition import compose
 from platectl import graph as graphs
-from platectl.compose import compose
+from platectl.cli.common import INPUT_ERRORS, cluster, fail
 
 
 @click.command()
-@click.option("--env", "env_name", default="production", show_default=True, type=click.Choice(envs.names()))
+@click.option("--cluster", "cluster_name", default="shared", show_default=True, type=cluster())
 @click.option("--format", "fmt", type=click.Choice(list(graphs.FORMATS)), default="mermaid", show_default=True)
-def graph(env_name: str, fmt: str) -> None:
-    """Print the platform's dependency graph for ENV."""
+def graph(cluster_name: str, fmt: str) -> None:
+    """Print the dependency graph of CLUSTER's platform and environments."""
     try:
-        env = envs.load(env_name)
-    except ConfigError as exc:
-        click.echo(f"error: {exc}", err=True)
-        raise SystemExit(1) from None
+        platform = envs.load_platform()
+    except INPUT_ERRORS as exc:
+        fail(exc)
     with tempfile.TemporaryDirectory() as tmp:
-        components = compose(cdk8s.App(outdir=tmp), env)
-    click.echo(graphs.FORMATS[fmt](env_name, components), nl=False)
+        components = compose(cdk8s.App(outdir=tmp), platform, cluster_name)
+    click.echo(graphs.FORMATS[fmt](cluster_name, components), nl=False)

@@ -6,14 +6,13 @@ from pathlib import Path
 
 import click
 
-import envs
-from envs import ConfigError
 from platectl import render
+from platectl.cli.common import INPUT_ERRORS, cluster_or_env
 
 
 @click.command()
-@click.option("--env", "env_names", multiple=True, type=click.Choice(envs.names()),
-              help="Render only this environment (repeatable). Default: every environment.")
+@click.option("--env", "env_names", multiple=True, type=cluster_or_env(),
+              help="Render only this environment's cluster, or this cluster (repeatable). Default: every cluster.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=render.DEFAULT_OUT,
               show_default="dist/", help="Output folder.")
 def synth(env_names: tuple[str, ...], out: Path) -> None:
@@ -22,8 +21,8 @@ def synth(env_names: tuple[str, ...], out: Path) -> None:
         progress = (lambda line: click.echo(f"  {line}", err=True)) if sys.stderr.isatty() else None
         names = render.synth(out, names=list(env_names) or None, progress=progress,
                              warn=lambda line: click.echo(line, err=True))
-    except (ConfigError, render.RenderError) as exc:
+    except (*INPUT_ERRORS, render.RenderError) as exc:
         click.echo(f"error: {exc}", err=True)
         click.echo(f"nothing written: {out} is unchanged", err=True)
         raise SystemExit(1) from None
-    click.echo(f"rendered {', '.join(names)} into {out}")
+    click.echo(f"rendered cluster{'s' if len(names) > 1 else ''} {', '.join(names)} into {out}")

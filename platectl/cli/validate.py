@@ -7,11 +7,12 @@ import click
 
 import envs
 from platectl import checks, render, schemas
+from platectl.cli.common import INPUT_ERRORS, cluster_or_env, fail
 
 
 @click.command()
-@click.option("--env", "env_names", multiple=True, type=click.Choice(envs.names()),
-              help="Check only this environment (repeatable). Default: every environment.")
+@click.option("--env", "env_names", multiple=True, type=cluster_or_env(),
+              help="Check only this environment or cluster (repeatable). Default: everything.")
 @click.option("--dist", type=click.Path(file_okay=False, exists=True, path_type=Path), default=render.DEFAULT_OUT,
               show_default="dist/", help="The render to check.")
 @click.option("--kubernetes-version", "versions", multiple=True, default=schemas.KUBERNETES_VERSIONS,
@@ -19,11 +20,14 @@ from platectl import checks, render, schemas
                                       "newest schema kubernetes-validate bundles).")
 def validate(env_names: tuple[str, ...], dist: Path, versions: tuple[str, ...]) -> None:
     """Check YAML, Kubernetes and CRD schemas, and the platform's policy. Exit 1 on any error."""
-    names = list(env_names) or envs.names()
-    count, findings = checks.run(dist, names, tuple(versions))
+    try:
+        names = list(env_names) or sorted([*envs.cluster_names(), *envs.names()])
+        count, findings = checks.run(dist, names, tuple(versions))
+    except INPUT_ERRORS as exc:
+        fail(exc)
     errors = [f for f in findings if f.level == "error"]
     if findings:
-        rows = [("LEVEL", "ENVIRONMENT", "FILE", "CHECK", "MESSAGE")]
+        rows = [("LEVEL", "OWNER", "FILE", "CHECK", "MESSAGE")]
         rows += [(f.level, f.env, f.file, f.check, f.message) for f in findings]
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
         for r in rows:

@@ -1,0 +1,148 @@
+"""The composition root: turn a validated platform into component props and constructs.
+
+This package is the only code that reads a ``Cluster`` or an ``Environment``. Components receive
+plain props and never ask which environment they are in. One render unit is a cluster with every
+environment that runs on it: the cluster's platform components (``cluster``, ``tools``,
+``observability``) are built once from the cluster's settings, each environment's application
+components (``apps``) from its own; what spans both (secret stores, namespaces, the Argo CD
+projects and Applications) is derived afterwards from what was built, by one rule each.
+
+dist/ mirrors the model: ``clusters/<cluster>/<component>/`` and
+``environments/<env>/<component>/``, each with an ``apps/`` folder of Applications; the cluster's
+``bootstrap/`` holds the one object applied by hand (its root Application).
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+import cdk8s
+from constructs import Construct
+
+from components.argocd.app_of_apps import (
+    AppOfAppsProps,
+    BootstrapChart,
+    ClusterAppsChart,
+    EnvironmentAppsChart,
+    EnvironmentRef,
+)
+from components.cluster.namespaces import Namespaces, NamespacesProps, derive
+from components.core import Component, ManifestChart
+from components.secrets import SecretStoreRef
+from components.tools.secret_stores import store_ref
+from components.workload import Hardening
+from envs import ConfigError, Platform
+from envs.model import Cluster, Environment
+
+# What each named security profile means for a workload (see envs/model.py SecurityProfile).
+HARDENING = {
+    "hardened": Hardening(),
+    "standard": Hardening(read_only_root_filesystem=False, cpu_limits=False),
+}
+
+
+@dataclass(frozen=True)
+class ClusterContext:
+    """What the platform components of one cluster are built from."""
+
+    cluster: Cluster
+    hardening: Hardening
+    environments: tuple[Environment, ...]
+
+    def store(self, namespace: str) -> SecretStoreRef:
+        """The secret store ExternalSecrets in ``namespace`` use (one per namespace, see secret_stores)."""
+        return store_ref(namespace, self.cluster.secrets.refresh_interval)
+
+
+@dataclass(frozen=True)
+class EnvContext:
+    """What the application components of one environment are built from."""
+
+    env: Environment
+    cluster: Cluster
+    hardening: Hardening
+
+    def store(self, namespace: str) -> SecretStoreRef:
+        return store_ref(namespace, self.env.secrets.refresh_interval)
+
+
+@dataclass
+class Unit:
+    """One folder of dist/: a cluster's platform or an environment's applications."""
+
+    kind: str  # "cluster" | "environment"
+    name: str
+    components: list[Component] = field(default_factory=list)
+    argo: list[ManifestChart] = field(default_factory=list)
+
+    @property
+    def folder(self) -> str:
+        return f"{self.kind}s/{self.name}"
+
+    @property
+    def charts(self) -> list[ManifestChart]:
+        return [*self.components, *self.argo]
+
+
+def _check_prune(kind: str, name: str, prune: dict[str, bool], components: list[Component]) -> None:
+    names = sorted(c.info.name for c in components)
+    unknown = sorted(set(prune) - set(names))
+    if unknown:
+        guess = difflib.get_close_matches(unknown[0], names, n=1)
+        hint = f" (did you mean {guess[0]!r}?)" if guess else f"; rendered: {', '.join(names)}"
+        raise ConfigError(name, "app-of-apps", f"gitops.prune.{unknown[0]}", f"no such component{hint}", kind)
+
+
+def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra=None) -> list[Unit]:
+    """Every component of the cluster and of its environments, and the Argo CD charts derived from them."""
+    from composition import apps, cluster, observability, tools
+
+    c = platform.clusters[cluster_name]
+    environments = tuple(platform.environments_on(cluster_name))
+    ctx = ClusterContext(c, HARDENING[c.security_profile], environments)
+    platform_unit = Unit("cluster", cluster_name)
+    scope = Construct(app, f"cluster-{cluster_name}")
+    platform_unit.components = [*cluster.build(scope, ctx), *tools.build(scope, ctx)]
+    env_units = []
+    for env in environments:
+        unit = Unit("environment", env.name)
+        env_scope = Construct(app, f"environment-{env.name}")
+        ectx = EnvContext(env, c, HARDENING[env.security_profile])
+        unit.components = apps.build(env_scope, ectx)
+        if extra is not None:  # more application components (the scale benchmark's generator)
+            unit.components += extra(env_scope, ectx)
+        unit.components.append(observability.environment_rules(env_scope, ectx, unit.components))
+        env_units.append(unit)
+    every_app = [comp for u in env_units for comp in u.components]
+    platform_unit.components += observability.build(scope, ctx, platform_unit.components, every_app, environments)
+    built = [*platform_unit.components, *every_app]
+    platform_unit.components.append(tools.secret_stores(scope, ctx, built))
+    namespaces = Namespaces(scope, NamespacesProps(namespaces=derive([comp.info for comp in
+                                                                       [*platform_unit.components, *every_app]])))
+    platform_unit.components.append(namespaces)
+    rendered = frozenset(namespaces.names)
+
+    g = c.gitops
+    props = AppOfAppsProps(owner=cluster_name, folder=platform_unit.folder, repo_url=g.repo_url,
+                           revision=g.rendered_branch, argocd_namespace=g.argocd_namespace, prune=dict(g.prune),
+                           retry_limit=g.retry_limit)
+    _check_prune("cluster", cluster_name, g.prune, platform_unit.components)
+    refs = []
+    for env, unit in zip(environments, env_units, strict=True):
+        _check_prune("environment", env.name, env.gitops.prune, unit.components)
+        env_props = AppOfAppsProps(owner=env.name, folder=unit.folder, repo_url=g.repo_url, revision=g.rendered_branch,
+                                   argocd_namespace=g.argocd_namespace, prune=dict(env.gitops.prune),
+                                   retry_limit=g.retry_limit)
+        infos = [comp.info for comp in unit.components]
+        unit.argo = [EnvironmentAppsChart(Construct(app, f"argo-{env.name}"), env_props, infos, rendered)]
+        refs.append(EnvironmentRef(env_props, tuple(infos)))
+    argo_scope = Construct(app, f"argo-cluster-{cluster_name}")
+    platform_unit.argo = [ClusterAppsChart(argo_scope, props, [comp.info for comp in platform_unit.components],
+                                           rendered, tuple(refs)),
+                          BootstrapChart(argo_scope, props)]
+    return [platform_unit, *env_units]
+
+
+def compose(app: cdk8s.App, platform: Platform, cluster_name: str) -> list[Component]:
+    """Every component of one cluster and its environments (tests and tools that inspect them)."""
+    return [comp for unit in compose_cluster(app, platform, cluster_name) for comp in unit.components]

@@ -1,0 +1,111 @@
+"""The application layer of one environment: its namespace, its services, their routes.
+
+Services come from configuration (``services`` of the environment): each ``kind`` is one
+component class, each key one component ``plate-<key>``. What a service ``uses`` becomes the
+flows between them (egress here, ingress there) and its addresses (``<KEY>_URL`` for an HTTP
+service, ``<KEY>_ADDR`` and ``<KEY>_PASSWORD`` for a cache). Routes send hosts and paths to
+services; only the ingress controller may reach a routed service.
+"""
+from __future__ import annotations
+
+from constructs import Construct
+
+from components.network import Peer
+from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING  # Prometheus scrapes from there
+from components.plate.admin import PlateAdmin
+from components.plate.cache import METRICS_PORT as CACHE_METRICS_PORT
+from components.plate.cache import PORT as CACHE_PORT
+from components.plate.cache import PlateCache, PlateCacheProps
+from components.plate.ingress import Host, PlateIngress, PlateIngressProps, Route
+from components.plate.llm import PlateLlm
+from components.plate.namespace import PlateNamespace, PlateNamespaceProps
+from components.plate.server import PlateServer
+from components.plate.service import PlateService
+from components.plate.web import PlateWeb
+from components.plate.worker import PlateWorker
+from envs.model import CacheService, LlmService, WorkerService
+
+SERVICE_PORT = 8080
+CLASSES: dict[str, type[PlateService]] = {"web": PlateWeb, "admin": PlateAdmin, "server": PlateServer,
+                                          "llm": PlateLlm, "worker": PlateWorker}
+
+
+def component_name(key: str) -> str:
+    return f"plate-{key}"
+
+
+def _variable(key: str) -> str:
+    return key.upper().replace("-", "_")
+
+
+def build(scope: Construct, ctx) -> list:
+    env, cluster = ctx.env, ctx.cluster
+    controller = Peer(namespace=cluster.ingress_controller.namespace, port=SERVICE_PORT)
+    routed = {target for route in env.routes.values() for target in route.paths.values()}
+    callers: dict[str, list[str]] = {}
+    for key, service in env.services.items():
+        for used in getattr(service, "uses", []):
+            callers.setdefault(used, []).append(key)
+
+    registry = next((s.image.registry for s in env.services.values() if not isinstance(s, CacheService)),
+                    cluster.hosts.harbor)
+    namespace = PlateNamespace(scope, PlateNamespaceProps(
+        name=env.namespace, registry=registry, registry_pull_path=env.secrets.registry_pull_path,
+        secret_store=ctx.store(env.namespace)))
+    pull = namespace.props.pull_secret
+    built: list = [namespace]
+
+    for key, service in sorted(env.services.items(), key=lambda kv: (not isinstance(kv[1], CacheService), kv[0])):
+        name = component_name(key)
+        if isinstance(service, CacheService):
+            built.append(PlateCache(scope, PlateCacheProps(
+                name=name, namespace=env.namespace, image=service.image, exporter_image=service.exporter_image,
+                resources=service.resources, exporter_resources=service.exporter_resources,
+                storage_size=service.storage_size, storage_class=cluster.storage_class,
+                secret_store=ctx.store(env.namespace), secrets_path=service.secrets_path,
+                max_memory=service.max_memory, hardening=ctx.hardening,
+                ingress_from=tuple(Peer(app=component_name(c), port=CACHE_PORT) for c in sorted(callers.get(key, []))),
+                metrics_from=(Peer(namespace=MONITORING, port=CACHE_METRICS_PORT),))))
+            continue
+        config: dict[str, str] = {}
+        extra_env: list[dict] = []
+        egress: list[Peer] = []
+        for used in service.uses:
+            target = env.services[used]
+            if isinstance(target, CacheService):
+                config[f"{_variable(used)}_ADDR"] = f"{component_name(used)}:{CACHE_PORT}"
+                extra_env.append({"name": f"{_variable(used)}_PASSWORD", "valueFrom": {"secretKeyRef": {
+                    "name": f"{component_name(used)}-auth", "key": "password"}}})
+                egress.append(Peer(app=component_name(used), port=CACHE_PORT))
+            else:
+                config[f"{_variable(used)}_URL"] = f"http://{component_name(used)}"
+                egress.append(Peer(app=component_name(used), port=SERVICE_PORT))
+        ingress_from = ((controller,) if key in routed else ()) + tuple(
+            Peer(app=component_name(c), port=SERVICE_PORT) for c in sorted(callers.get(key, [])))
+        extra: dict = {}
+        if isinstance(service, LlmService):
+            extra = dict(gpu_count=service.gpu_count, gpu_resource=service.gpu_resource,
+                         node_selector=service.node_selector, tolerations=tuple(service.tolerations),
+                         model_cache_size=service.model_cache_size)
+        if isinstance(service, WorkerService):
+            extra = dict(command=tuple(service.command), args=tuple(service.args))
+        cls = CLASSES[service.kind]
+        built.append(cls(scope, cls.Props(
+            name=name, namespace=env.namespace, image=service.image, replicas=service.replicas,
+            resources=service.resources, secret_store=ctx.store(env.namespace), secrets_path=service.secrets_path,
+            hardening=ctx.hardening, autoscaling=service.autoscaling,
+            disruption_budget_min_available=service.disruption_budget_min_available, pull_secret=pull,
+            port=SERVICE_PORT, metrics_from=(Peer(namespace=MONITORING, port=SERVICE_PORT),),
+            config={**config, **service.config}, env=tuple(extra_env), ingress_from=ingress_from,
+            egress_to=(*egress, *(Peer(cidr=c) for c in service.egress_cidrs)), **extra)))
+
+    if env.routes:
+        hosts = tuple(
+            Host(route.host, route.tls_secret, tuple(Route(path, component_name(target)) for path, target in
+                                                     sorted(route.paths.items(), key=lambda kv: (-len(kv[0]), kv[0]))))
+            for _, route in sorted(env.routes.items()))
+        built.append(PlateIngress(scope, PlateIngressProps(
+            namespace=env.namespace, class_name=cluster.ingress_controller.class_name,
+            cluster_issuer=env.ingress.cluster_issuer, hosts=hosts, tls=env.ingress.tls,
+            max_body_size=env.ingress.max_body_size.lower())))
+    return built

@@ -1,0 +1,85 @@
+"""The observability part of the tools layer: Prometheus stack, alert rules, Grafana, Fluentd."""
+from __future__ import annotations
+
+import re
+
+from constructs import Construct
+
+from components import versions
+from components.observability import dashboards
+from components.observability.alert_rules import AlertRules, AlertRulesProps, AlertThresholds, AppTarget
+from components.observability.fluentd import Fluentd, FluentdOutput, FluentdProps
+from components.observability.grafana import Grafana, GrafanaProps
+from components.observability.kube_prometheus_stack import (
+    NAMESPACE as MONITORING,
+)
+from components.observability.kube_prometheus_stack import (
+    PROMETHEUS_PORT,
+    PROMETHEUS_SERVICE,
+    KubePrometheusStack,
+    KubePrometheusStackProps,
+)
+from components.plate.cache import PlateCache
+from components.plate.service import PlateService
+from components.types import Image
+
+
+def runbook_base(repo_url: str) -> str:
+    """The README's web address in the repository (https remotes; others fall back to the raw URL)."""
+    base = re.sub(r"\.git$", "", repo_url)
+    return f"{base}/blob/main/README.md" if base.startswith("https://") else f"{base}:README.md"
+
+
+def _targets(components: list) -> tuple[AppTarget, ...]:
+    return tuple(
+        AppTarget(c.props.name, c.props.namespace, "StatefulSet" if isinstance(c, PlateCache) else "Deployment",
+                  http=isinstance(c, PlateService) and c.serves_http)
+        for c in components if isinstance(c, (PlateService, PlateCache)))
+
+
+class EnvironmentAlertRules(AlertRules):
+    """An environment's application alerts, in its own namespace, labelled with the environment."""
+
+    layer = "apps"
+    rank = 6
+
+
+def environment_rules(scope: Construct, ctx, components: list) -> AlertRules:
+    env = ctx.env
+    return EnvironmentAlertRules(scope, AlertRulesProps(
+        apps=_targets(components), thresholds=AlertThresholds(**env.alerts.model_dump()),
+        runbook_base=runbook_base(ctx.cluster.gitops.repo_url), namespace=env.namespace, platform=False,
+        environment=env.name))
+
+
+def build(scope: Construct, ctx, built: list, app_components: list, environments) -> list:
+    """The cluster's monitoring: one Prometheus, the platform's alerts, Grafana with every dashboard, Fluentd."""
+    env = ctx.cluster
+    ic, tls, issuer = env.ingress_controller.class_name, env.ingress.tls, env.ingress.cluster_issuer
+    m = env.monitoring
+    stack = KubePrometheusStack(scope, KubePrometheusStackProps(
+        host=env.hosts.prometheus, ingress_class=ic, cluster_issuer=issuer, tls=tls, storage_class=env.storage_class,
+        storage_size=m.storage_size, retention=m.retention, prometheus_resources=m.prometheus_resources,
+        alertmanager_resources=m.alertmanager_resources, prometheus_replicas=m.prometheus_replicas,
+        namespace=MONITORING))
+    # every namespace of the platform's own workloads
+    platform = sorted({c.info.namespace for c in built} | {MONITORING, "logging"} - {"default"})
+    rules = AlertRules(scope, AlertRulesProps(apps=(), thresholds=AlertThresholds(**env.alerts.model_dump()),
+                                              runbook_base=runbook_base(env.gitops.repo_url), namespace=MONITORING,
+                                              platform_namespaces=tuple(platform)))
+    g = env.grafana
+    grafana = Grafana(scope, GrafanaProps(
+        image=g.image, resources=g.resources, host=env.hosts.grafana, ingress_class=ic, cluster_issuer=issuer, tls=tls,
+        storage_class=env.storage_class, storage_size=g.storage_size,
+        prometheus_url=f"http://{PROMETHEUS_SERVICE}.{MONITORING}.svc:{PROMETHEUS_PORT}",
+        admin_credentials_path=g.admin_credentials_path, secret_store=ctx.store(MONITORING),
+        dashboards=dashboards.for_apps(_targets(app_components)), hardening=ctx.hardening, namespace=MONITORING))
+    out = env.logging.output
+    image = Image.model_validate({**versions.FLUENTD[out.type],
+                                  **({"tag": env.logging.image_tag} if env.logging.image_tag else {})})
+    # Fluentd keeps the hardened profile everywhere: it runs as root, so its root filesystem stays
+    # read-only whatever profile the platform's other workloads use.
+    fluentd = Fluentd(scope, FluentdProps(
+        image=image, resources=env.logging.resources, secret_store=ctx.store("logging"),
+        output=FluentdOutput(**{k: v for k, v in out.model_dump().items() if k in FluentdOutput.model_fields})))
+    return [stack, rules, grafana, fluentd]

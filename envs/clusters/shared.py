@@ -1,0 +1,41 @@
+"""The one cluster of the Plate platform: cluster services and development tools, shared by staging
+and production. It hosts production, so it is held to the production rules (envs/rules.py)."""
+
+OVERLAY: dict = {
+    "domain": "cocdev.co.kr",
+    "cert_manager": {"acme_email": "platform@cocdev.co.kr", "replicas": 2},
+    "ingress_controller": {
+        "replicas": 3,
+        "load_balancer_ip": "10.20.0.100",
+        "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}},
+    },
+    "metallb": {"pools": [
+        {"name": "public", "addresses": ["10.20.0.100-10.20.0.140"]},
+        {"name": "internal", "addresses": ["10.20.1.0/28"], "auto_assign": False},
+    ]},
+    "nfs": {
+        "server": "10.20.0.10",
+        "path": "/export/plate",
+        # Data a deleted claim leaves behind stays until someone removes it deliberately.
+        "storage_class": {"reclaim_policy": "Retain"},
+    },
+    "secrets": {"operator_replicas": 2},
+    "openbao": {
+        "replicas": 3,
+        "data_size": "20Gi",
+        "audit_size": "20Gi",
+        "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}},
+    },
+    "argocd": {"admin_user": False, "replicas": 2, "readonly_groups": ["plate-developers"],
+               "repo_credentials_path": "platform/argocd-repo"},
+    "jenkins": {"storage_size": "50Gi"},
+    "harbor": {
+        "persistence": {"registry": "500Gi", "trivy": "10Gi"},
+        "database": "external",
+        "external_database": {"host": "10.20.0.20", "username": "harbor", "database": "registry",
+                              "password_path": "platform/harbor-db"},
+    },
+    "monitoring": {"retention": "30d", "storage_size": "200Gi", "prometheus_replicas": 2},
+    "logging": {"output": {"type": "opensearch", "host": "logs.cocdev.co.kr", "port": 443,
+                           "index_prefix": "plate", "credentials_path": "platform/logging"}},
+}

@@ -1,0 +1,67 @@
+"""Conventions: what a cluster or an environment need not spell out.
+
+They fill in a merged (still unvalidated) dict; anything set explicitly wins. Values of the wrong
+type are left alone for the model to report.
+
+Cluster ``<c>`` with ``domain`` D: every tool host is ``<tool>.D`` (``argocd.D``, ``harbor.D``,
+``openbao.D``, ...).
+
+Environment ``<e>`` on cluster ``<c>``:
+- ``namespace``: ``plate-<e>``; ``host``: ``<e>.D``; ``registry_project``: ``<e>``;
+- ``secrets.path_prefix``: ``plate/<e>``; the registry pull secret ``<prefix>/registry``; each
+  service's ``secrets_path``: ``<prefix>/<service>``;
+- a service image without a ``registry`` comes from the cluster's Harbor, in the environment's
+  project: ``{"repository": "web"}`` is ``harbor.D/<project>/web``;
+- route ``app`` serves ``host``; any other route ``<r>`` serves ``<r>.<host>``; its certificate
+  is the Secret ``plate-<r>-tls``.
+"""
+from __future__ import annotations
+
+TOOL_HOSTS = ("openbao", "argocd", "prometheus", "grafana", "jenkins", "harbor", "dashboard")
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def cluster(name: str, data: dict) -> dict:
+    data = {"name": name, **data}
+    domain = data.get("domain")
+    if isinstance(domain, str) and isinstance(data.setdefault("hosts", {}), dict):
+        for tool in TOOL_HOSTS:
+            data["hosts"].setdefault(tool, f"{tool}.{domain}")
+    return data
+
+
+def environment(name: str, data: dict, cluster_data: dict) -> dict:
+    data = {"name": name, **data}
+    data.setdefault("namespace", f"plate-{name}")
+    domain = cluster_data.get("domain")
+    if isinstance(domain, str):
+        data.setdefault("host", f"{name}.{domain}")
+    project = data.setdefault("registry_project", name)
+    secrets = data.setdefault("secrets", {})
+    if isinstance(secrets, dict):
+        prefix = secrets.setdefault("path_prefix", f"plate/{name}")
+        if isinstance(prefix, str):
+            secrets.setdefault("registry_pull_path", f"{prefix}/registry")
+    else:
+        prefix = None
+    registry = _dict(cluster_data.get("hosts")).get("harbor")
+    for key, service in _dict(data.get("services")).items():
+        if not isinstance(service, dict):
+            continue
+        if isinstance(prefix, str):
+            service.setdefault("secrets_path", f"{prefix}/{key}")
+        image = service.get("image")
+        if isinstance(image, dict) and "registry" not in image and isinstance(registry, str) \
+                and isinstance(image.get("repository"), str) and isinstance(project, str):
+            service["image"] = {**image, "registry": registry, "repository": f"{project}/{image['repository']}"}
+    host = data.get("host")
+    for key, route in _dict(data.get("routes")).items():
+        if not isinstance(route, dict):
+            continue
+        if isinstance(host, str):
+            route.setdefault("host", host if key == "app" else f"{key}.{host}")
+        route.setdefault("tls_secret", f"plate-{key}-tls")
+    return data
