@@ -87,7 +87,7 @@ def _problem(error: dict) -> str:
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
     if kind.endswith("_type") or kind in ("literal_error", "string_pattern_mismatch", "greater_than_equal",
-                                          "less_than_equal", "greater_than", "less_than", "union_tag_invalid"):
+                                          "less_than_equal", "greater_than", "less_than"):
         message += f" (got {error['input']!r})"
     return message
 
@@ -136,10 +136,14 @@ def use_config(root: Path | str | None = None) -> None:
         target.update(value)
 
 
+# Not inherited through ``extends``: an environment's own namespace, host and registry project.
+IDENTITY = ("namespace", "host", "registry_project")
+
+
 def _merged_environment(name: str, seen: tuple[str, ...] = ()) -> dict:
     if name not in OVERLAYS:
-        raise ConfigError(name, "environment", "extends" if seen else "name",
-                          f"unknown environment; known: {', '.join(sorted(OVERLAYS))}")
+        raise ConfigError(seen[-1] if seen else name, "environment", "extends" if seen else "name",
+                          f"unknown environment {name!r}; known: {', '.join(sorted(OVERLAYS))}")
     if name in seen:
         raise ConfigError(seen[0], "environment", "extends", f"extends itself through {' -> '.join((*seen, name))}")
     overlay = dict(OVERLAYS[name])
@@ -148,7 +152,10 @@ def _merged_environment(name: str, seen: tuple[str, ...] = ()) -> dict:
         return deep_merge(ENVIRONMENT_BASE, overlay)
     if not isinstance(parent, str):
         raise ConfigError(name, "environment", "extends", f"must name an environment (got {parent!r})")
-    return deep_merge(_merged_environment(parent, (*seen, name)), overlay)
+    inherited = _merged_environment(parent, (*seen, name))
+    for identity in IDENTITY:  # what names the parent itself; the conventions derive the child's own
+        inherited.pop(identity, None)
+    return deep_merge(inherited, overlay)
 
 
 def raw(name: str) -> dict:
@@ -214,13 +221,13 @@ def load_platform() -> Platform:
 
 def _platform_rules(platform: Platform) -> None:
     for cname, cluster in platform.clusters.items():
-        owners: dict[str, str] = {getattr(cluster.hosts, f): f"the cluster's {f}" for f in ToolHosts.model_fields}
-        if len(owners) < len(ToolHosts.model_fields):
-            tools = [f for f in ToolHosts.model_fields]
-            hosts = [getattr(cluster.hosts, f) for f in tools]
-            dup = next(t for t, h in zip(tools, hosts, strict=True) if hosts.count(h) > 1)
-            raise ConfigError(cname, _HOST_COMPONENT[dup], f"hosts.{dup}",
-                              f"host {getattr(cluster.hosts, dup)!r} is claimed twice on this cluster", "cluster")
+        owners: dict[str, str] = {}
+        for tool in ToolHosts.model_fields:
+            host = getattr(cluster.hosts, tool)
+            if host in owners:
+                raise ConfigError(cname, _HOST_COMPONENT[tool], f"hosts.{tool}",
+                                  f"host {host!r} is already claimed by {owners[host]} on this cluster", "cluster")
+            owners[host] = f"the cluster's {tool}"
         namespaces: dict[str, str] = {}
         for env in platform.environments_on(cname):
             if env.namespace in namespaces:

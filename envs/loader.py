@@ -85,8 +85,8 @@ def deep_merge(base: dict, overlay: dict) -> dict:
     for key, value in overlay.items():
         if value is None:
             merged.pop(key, None)
-        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
+        elif isinstance(value, dict):
+            merged[key] = deep_merge(merged[key] if isinstance(merged.get(key), dict) else {}, value)
         else:
             merged[key] = copy.deepcopy(value)
     return merged

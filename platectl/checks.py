@@ -196,32 +196,36 @@ def check_delivery(objs: list[Rendered], path_prefix: str = "dist") -> list[Find
         if len(mine) != 1:
             out.append(Finding("error", cluster, f"clusters/{cluster}/bootstrap", "delivery",
                                f"expected exactly one root Application, found {len(mine)}"))
+    # per cluster: each root deploys to its own cluster, where an object may be claimed once
     claims: dict[tuple, list[str]] = defaultdict(list)
     reached: set[str] = set()
-    queue = list(roots)
-    seen_apps: set[str] = set()
-    while queue:
-        app = queue.pop()
-        if app.file in seen_apps:
-            continue
-        seen_apps.add(app.file)
-        for source in _sources(app.data):
-            if "path" not in source:
+    for root in roots:
+        cluster = root.file.split("/")[1]
+        queue, seen_apps = [root], set()
+        while queue:
+            app = queue.pop()
+            if app.file in seen_apps:
                 continue
-            folder = source["path"].removeprefix(f"{path_prefix}/")
-            if folder not in by_folder:
-                out.append(Finding("error", app.env, app.file, "delivery", f"path {source['path']} is not in the render"))
-                continue
-            reached.add(folder)
-            for o in by_folder[folder]:
-                claims[identity(o)].append(f"{app.name} ({app.file})")
-                if o.kind == "Application":
-                    queue.append(o)
+            seen_apps.add(app.file)
+            for source in _sources(app.data):
+                if "path" not in source:
+                    continue
+                folder = source["path"].removeprefix(f"{path_prefix}/")
+                if folder not in by_folder:
+                    out.append(Finding("error", app.env, app.file, "delivery",
+                                       f"path {source['path']} is not in the render"))
+                    continue
+                reached.add(folder)
+                for o in by_folder[folder]:
+                    claims[(cluster, *identity(o))].append(f"{app.name} ({app.file})")
+                    if o.kind == "Application":
+                        queue.append(o)
     for o in objs:
         folder = o.file.rpartition("/")[0]
         if o.component != "bootstrap" and folder not in reached:
             out.append(Finding("error", o.env, o.file, "delivery", "no Application reaches this object from a root"))
-    for ident, apps in sorted(claims.items()):
+    for (_, *key), apps in sorted(claims.items()):
+        ident = tuple(key)
         if len(apps) > 1:
             owner = next(o for o in objs if identity(o) == ident)
             out.append(Finding("error", owner.env, owner.file, "delivery",

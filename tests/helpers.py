@@ -57,7 +57,7 @@ def synth_component(tmp_path: Path, build) -> dict[str, dict]:
     """Render what ``build(app)`` adds into tmp_path; return {file name: object} of that render."""
     app = cdk8s.App()
     build(app)
-    charts = [c for c in app.node.children if isinstance(c, ManifestChart)]
+    charts = [c for c in app.node.find_all() if isinstance(c, ManifestChart)]
     writer.write(charts, tmp_path)
     return {str(p.relative_to(tmp_path)): yaml.safe_load(p.read_text()) for p in sorted(tmp_path.rglob("*.yaml"))}
 

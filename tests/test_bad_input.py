@@ -1,7 +1,9 @@
-"""Bad input stops the render with one message naming environment, component and field,
-exits non-zero through the real entry point, and leaves the previous dist/ byte-for-byte intact."""
+"""Bad input stops the render with one message naming the environment or cluster, the component and
+the field, exits non-zero through the real entry point, and leaves the previous dist/ byte-for-byte
+intact. Valid look-alikes of bad input are accepted."""
 from __future__ import annotations
 
+import copy
 import shutil
 
 import pytest
@@ -11,153 +13,260 @@ from envs import ConfigError
 from platectl import render
 from tests.helpers import read_tree
 
-DELETE = object()
-
-
-def mutate(data: dict, path: str, value) -> dict:
-    node = data
-    *parents, last = path.split(".")
-    for key in parents:
-        node = node.setdefault(key, {})
-    if value is DELETE:
-        del node[last]
-    else:
-        node[last] = value
-    return data
-
 
 def E(env: str, component: str, field: str, problem: str) -> str:  # noqa: N802
     return f"environment {env!r}, component {component!r}, field {field!r}: {problem}"
 
 
-CASES = [
-    ("production", {"apps.web.image.tag": "latest"},
-     E("production", "plate-web", "image.tag", "production images must be pinned to an explicit tag or digest (got 'latest')")),
-    ("production", {"apps.server.image.tag": None},
-     E("production", "plate-server", "image.tag", "production images must be pinned to an explicit tag or digest (got untagged)")),
-    ("production", {"apps.cache.exporter_image.tag": "latest"},
-     E("production", "plate-cache", "exporter_image.tag", "production images must be pinned to an explicit tag or digest (got 'latest')")),
-    ("staging", {"apps.web.replicas": -1},
+def C(cluster: str, component: str, field: str, problem: str) -> str:  # noqa: N802
+    return f"cluster {cluster!r}, component {component!r}, field {field!r}: {problem}"
+
+
+def patched(overlay: dict, changes: dict) -> dict:
+    """``overlay`` with dotted-path changes (None removes the key, as in a real overlay)."""
+    out = copy.deepcopy(overlay)
+    for path, value in changes.items():
+        node = out
+        *parents, last = path.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[last] = value
+    return out
+
+
+PINNED = "production images must be pinned to an explicit tag or digest"
+QUANTITY = "is not a Kubernetes quantity (for example '250m', '512Mi', '2')"
+PROD = "it hosts production"
+ENV_CASES = [
+    # images, replicas, quantities
+    ("production", {"services.web.image.tag": "latest"}, E("production", "plate-web", "image.tag", f"{PINNED} (got 'latest')")),
+    ("production", {"services.server.image.tag": None}, E("production", "plate-server", "image.tag", f"{PINNED} (got untagged)")),
+    ("production", {"services.cache.exporter_image.tag": "latest"},
+     E("production", "plate-cache", "exporter_image.tag", f"{PINNED} (got 'latest')")),
+    ("production", {"services.web.image.digest": "sha256:abc"},
+     E("production", "plate-web", "image", "digest 'sha256:abc' is not a sha256 digest")),
+    ("staging", {"services.web.replicas": -1},
      E("staging", "plate-web", "replicas", "Input should be greater than or equal to 0 (got -1)")),
-    ("staging", {"apps.web.replica": 2},
-     E("staging", "plate-web", "replica", "unknown key")),
-    ("staging", {"apps.server.replicas": "2"},
+    ("staging", {"services.web.replicas": 500},
+     E("staging", "plate-web", "replicas", "Input should be less than or equal to 100 (got 500)")),
+    ("staging", {"services.web.replica": 2}, E("staging", "plate-web", "replica", "unknown key")),
+    ("staging", {"services.server.replicas": "2"},
      E("staging", "plate-server", "replicas", "Input should be a valid integer (got '2')")),
-    ("staging", {"hosts.app": "app_stg.plate.example.com"},
-     E("staging", "plate-ingress", "hosts.app", "'app_stg.plate.example.com' is not a valid DNS hostname")),
-    ("staging", {"hosts.llm": "llm.other.example.org"},
-     E("staging", "plate-ingress", "hosts.llm", "host 'llm.other.example.org' is not under the environment's domain 'stg.plate.example.com'")),
-    ("production", {"apps.web.autoscaling": None, "apps.web.disruption_budget_min_available": None, "apps.web.replicas": 1},
-     E("production", "plate-web", "replicas", "production runs at least 2 replicas (got 1)")),
-    ("production", {"apps.server.autoscaling.min_replicas": 1, "apps.server.disruption_budget_min_available": None},
-     E("production", "plate-server", "autoscaling.min_replicas", "production runs at least 2 replicas (got 1)")),
-    ("production", {"ingress.tls": False},
-     E("production", "plate-ingress", "ingress.tls", "production must serve every host over TLS")),
-    ("production", {"security_profile": "standard"},
-     E("production", "plate-namespace", "security_profile", "production must use the 'hardened' profile (got 'standard')")),
-    ("staging", {"apps.llm.resources.requests.memory": "lots"},
-     E("staging", "plate-llm", "resources.requests.memory", "'lots' is not a Kubernetes quantity (for example '250m', '512Mi', '2')")),
-    ("staging", {"apps.admin.secrets_path": "/plate//admin"},
-     E("staging", "plate-admin", "secrets_path", "'/plate//admin' is not an OpenBao KV path (lower-case segments separated by '/', no leading or trailing '/')")),
-    ("staging", {"gitops.repo_url": "github.com/plate"},
-     E("staging", "app-of-apps", "gitops.repo_url", "'github.com/plate' is not a Git URL (https://, ssh:// or git@host:path)")),
-    ("staging", {"apps.server.egress_cidrs": ["10.0.0.1/8"]},
-     E("staging", "plate-server", "egress_cidrs.0", "'10.0.0.1/8' is not an IPv4 CIDR (10.0.0.1/8 has host bits set)")),
-    ("staging", {"apps.web.autoscaling": {"min_replicas": 4, "max_replicas": 2}},
+    ("staging", {"services.llm.resources.requests.memory": "lots"},
+     E("staging", "plate-llm", "resources.requests.memory", f"'lots' {QUANTITY}")),
+    ("staging", {"services.web.resources.requests.cpu": "2"},
+     E("staging", "plate-web", "resources", "requests.cpu (2) is above limits.cpu (500m)")),
+    ("staging", {"services.cache.max_memory": "1gb"},
+     E("staging", "plate-cache", "(all)", "max_memory (1gb) is above the container's memory limit (512Mi)")),
+    ("staging", {"services.cache.storage_size": "0"},
+     E("staging", "plate-cache", "storage_size", "'0' is not a usable size (it must be above zero)")),
+    ("staging", {"services.llm.model_cache_size": "0Gi"},
+     E("staging", "plate-llm", "model_cache_size", "'0Gi' is not a usable size (it must be above zero)")),
+    ("staging", {"services.web.autoscaling": {"min_replicas": 4, "max_replicas": 2}},
      E("staging", "plate-web", "autoscaling", "max_replicas (2) must be at least min_replicas (4)")),
+    ("staging", {"services.admin.disruption_budget_min_available": 1},
+     E("staging", "plate-admin", "(all)", "disruption_budget_min_available (1) must be below the replica count (1), "
+                                          "or no pod could ever be evicted")),
+    ("production", {"services.web.autoscaling": None, "services.web.disruption_budget_min_available": None,
+                    "services.web.replicas": 1},
+     E("production", "plate-web", "replicas", "production runs at least 2 replicas (got 1)")),
+    ("production", {"services.server.autoscaling.min_replicas": 1, "services.server.disruption_budget_min_available": None},
+     E("production", "plate-server", "autoscaling.min_replicas", "production runs at least 2 replicas (got 1)")),
+    ("staging", {"services.web.kind": "static"},
+     E("staging", "plate-web", "(all)", "Input tag 'static' found using 'kind' does not match any of the expected tags: "
+                                        "'web', 'admin', 'server', 'llm', 'worker', 'cache'")),
+    # what Kubernetes would refuse
+    ("staging", {"services.web.config": {"1BAD": "x"}},
+     E("staging", "plate-web", "config", "'1BAD' is not a valid environment variable name (letters, digits, '_', "
+                                         "not a digit first)")),
+    ("staging", {"services.llm.node_selector": {"bad key": "gpu"}},
+     E("staging", "plate-llm", "node_selector", "'bad key' is not a valid label key ([prefix/]name, name at most 63 "
+                                                "characters)")),
+    ("staging", {"services.llm.tolerations": [{"key": "gpu", "operator": "Sometimes"}]},
+     E("staging", "plate-llm", "tolerations.0.operator", "Input should be 'Equal' or 'Exists' (got 'Sometimes')")),
+    ("staging", {"services.llm.gpu_resource": "gpu"},
+     E("staging", "plate-llm", "gpu_resource", "'gpu' is not a valid extended resource name (a domain-prefixed name "
+                                               "such as 'nvidia.com/gpu')")),
+    ("staging", {"services.server.egress_cidrs": ["10.0.0.1/8"]},
+     E("staging", "plate-server", "egress_cidrs.0", "'10.0.0.1/8' is not an IPv4 CIDR (10.0.0.1/8 has host bits set)")),
+    # hosts and namespaces
+    ("staging", {"routes.app.host": "app_stg.cocdev.co.kr"},
+     E("staging", "plate-ingress", "routes.app.host", "'app_stg.cocdev.co.kr' is not a valid DNS hostname")),
+    ("staging", {"routes.llm.host": "cocdev.co.kr"},
+     E("staging", "plate-ingress", "routes.llm.host", "host 'cocdev.co.kr' is already claimed by environment "
+                                                      "'production' on cluster 'shared'")),
+    ("production", {"host": "argocd.cocdev.co.kr"},
+     E("production", "plate-ingress", "routes.app.host", "host 'argocd.cocdev.co.kr' is already claimed by the "
+                                                         "cluster's argocd on cluster 'shared'")),
+    ("staging", {"namespace": "monitoring"},
+     E("staging", "plate-namespace", "namespace", "'monitoring' is a namespace of the platform; an environment needs "
+                                                  "its own")),
+    ("staging", {"namespace": "kube-system"},
+     E("staging", "plate-namespace", "namespace", "'kube-system' is a namespace of the platform; an environment needs "
+                                                  "its own")),
+    ("staging", {"namespace": "plate-prod"},
+     E("staging", "plate-namespace", "namespace", "'plate-prod' is already environment 'production''s namespace on "
+                                                  "cluster 'shared'")),
+    # configured but not rendered, rendered but not configured
+    ("production", {"routes.llm": {"paths": {"/": "llm"}}},
+     E("production", "plate-ingress", "routes.llm.paths./", "no service 'llm' in this environment (services: admin, "
+                                                            "cache, server, web)")),
+    ("production", {"services.server.uses": ["cache", "llm"]},
+     E("production", "plate-server", "uses", "uses 'llm', which this environment does not run (services: admin, cache, "
+                                             "server, web)")),
+    ("staging", {"services.indexer": {"kind": "worker", "image": {"repository": "indexer", "tag": "1"}, "replicas": 1,
+                                      "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}}},
+                 "routes.app.paths": {"/": "web", "/index": "indexer"}},
+     E("staging", "plate-ingress", "routes.app.paths./index", "service 'indexer' is a worker and serves no HTTP")),
     ("staging", {"gitops.prune": {"plate-wbe": False}},
      E("staging", "app-of-apps", "gitops.prune.plate-wbe", "no such component (did you mean 'plate-web'?)")),
-    ("staging", {"apps.web.secrets_path": DELETE},
-     E("staging", "plate-web", "secrets_path", "required, no default")),
-    ("staging", {"tier": "prod"},
-     E("staging", "environment", "tier", "Input should be 'staging' or 'production' (got 'prod')")),
-    ("production", {"apps.llm.image.digest": "sha256:abc"},
-     E("production", "plate-llm", "image", "digest 'sha256:abc' is not a sha256 digest")),
-    ("staging", {"apps.admin.disruption_budget_min_available": 1},
-     E("staging", "plate-admin", "(all)", "disruption_budget_min_available (1) must be below the replica count (1), or no pod could ever be evicted")),
-    ("staging", {"storage_class": "NFS_Client"},
-     E("staging", "nfs-provisioner", "storage_class", "'NFS_Client' is not a DNS-1123 label (lower-case letters, digits and '-', at most 63)")),
-    # cluster services
-    ("staging", {"metallb.pools": [{"name": "public", "addresses": ["192.168.97-192.168.97.20"]}]},
-     E("staging", "metallb-pools", "metallb.pools.public.addresses", "pool 'public': '192.168.97' is not an IPv4 address")),
-    ("staging", {"metallb.pools": [{"name": "public", "addresses": ["192.168.50.220-192.168.50.200"]}]},
-     E("staging", "metallb-pools", "metallb.pools.public.addresses", "pool 'public': range '192.168.50.220-192.168.50.200' is reversed (first address after last)")),
-    ("staging", {"metallb.pools": [{"name": "public", "addresses": ["192.168.50.200-192.168.50.220"]},
-                                   {"name": "extra", "addresses": ["192.168.50.208/29"]}]},
-     E("staging", "metallb-pools", "metallb.pools.extra.addresses", "pool 'extra': '192.168.50.208/29' overlaps '192.168.50.200-192.168.50.220' of pool 'public'")),
-    ("staging", {"metallb.pools": [{"name": "public", "addresses": ["192.168.50.200"]}]},
-     E("staging", "metallb-pools", "metallb.pools.public.addresses", "pool 'public': '192.168.50.200' is neither a range 'first-last' nor a CIDR")),
-    ("staging", {"ingress_controller.load_balancer_ip": "192.168.60.1"},
-     E("staging", "ingress-nginx", "ingress_controller.load_balancer_ip", "192.168.60.1 is in no MetalLB pool (public)")),
-    ("staging", {"cert_manager.acme_email": "ops@localhost"},
-     E("staging", "cluster-issuers", "cert_manager.acme_email", "'ops@localhost' is not an e-mail address")),
-    ("staging", {"cert_manager.acme_email": DELETE},
-     E("staging", "cluster-issuers", "cert_manager.acme_email", "required, no default")),
-    ("staging", {"nfs.server": "192.168.50"},
-     E("staging", "nfs-provisioner", "nfs.server", "'192.168.50' is not an IPv4 address")),
-    ("staging", {"nfs.server": "nfs_server"},
-     E("staging", "nfs-provisioner", "nfs.server", "'nfs_server' is neither an IPv4 address nor a DNS hostname")),
-    ("staging", {"storage_class": "local-path"},
-     E("staging", "nfs-provisioner", "storage_class", "'local-path' is not provided by the platform (the NFS provisioner provides 'nfs-client')")),
-    ("staging", {"ingress.cluster_issuer": "letsencrypt"},
-     E("staging", "plate-ingress", "ingress.cluster_issuer", "unknown ClusterIssuer 'letsencrypt'; rendered: letsencrypt-staging, letsencrypt-prod")),
-    ("production", {"ingress.cluster_issuer": "letsencrypt-staging"},
-     E("production", "plate-ingress", "ingress.cluster_issuer", "production certificates come from 'letsencrypt-prod' (got 'letsencrypt-staging', browsers do not trust it)")),
-    ("staging", {"nfs.storage_class.reclaim_policy": "Recycle"},
-     E("staging", "nfs-provisioner", "nfs.storage_class.reclaim_policy", "Input should be 'Delete' or 'Retain' (got 'Recycle')")),
-    # secrets
-    ("staging", {"apps.web.secrets_path": "plate/production/web"},
-     E("staging", "plate-web", "secrets_path", "'plate/production/web' is outside this environment's KV prefix 'plate/staging'")),
+    ("staging", {"cluster": "other"}, E("staging", "environment", "cluster", "no cluster 'other'; known: shared")),
+    ("staging", {"extends": "qa"}, E("staging", "environment", "extends", "unknown environment 'qa'; known: production, staging")),
+    # secrets, registry, tiers
+    ("staging", {"services.web.secrets_path": "plate/production/web"},
+     E("staging", "plate-web", "secrets_path", "'plate/production/web' is outside this environment's KV prefix "
+                                               "'plate/staging'")),
+    ("staging", {"services.admin.secrets_path": "/plate//admin"},
+     E("staging", "plate-admin", "secrets_path", "'/plate//admin' is not an OpenBao KV path (lower-case segments "
+                                                 "separated by '/', no leading or trailing '/')")),
     ("staging", {"secrets.registry_pull_path": "registry"},
-     E("staging", "external-secrets", "secrets.registry_pull_path", "'registry' is outside this environment's KV prefix 'plate/staging'")),
-    ("production", {"openbao.replicas": 2},
-     E("production", "openbao", "openbao.replicas", "must suit raft: 1, 3 or 5 (got 2)")),
-    ("staging", {"openbao.replicas": 3},
-     E("staging", "openbao", "openbao.replicas", "file storage runs a single node (got 3); use raft")),
-    ("production", {"openbao.replicas": 1},
-     E("production", "openbao", "openbao.replicas", "production runs OpenBao on integrated raft storage with at least 3 replicas (got raft, 1)")),
-    ("staging", {"openbao.seal": {"type": "transit"}},
-     E("staging", "openbao", "openbao.seal", "Input tag 'transit' found using 'type' does not match any of the expected tags: 'shamir', 'awskms', 'gcpckms'")),
-    ("staging", {"openbao.seal": {"type": "awskms", "region": "eu-west-1"}},
-     E("staging", "openbao", "openbao.seal.awskms.kms_key_id", "required, no default")),
-    ("staging", {"openbao.data_size": "ten gigs"},
-     E("staging", "openbao", "openbao.data_size", "'ten gigs' is not a Kubernetes quantity (for example '250m', '512Mi', '2')")),
+     E("staging", "plate-namespace", "secrets.registry_pull_path", "'registry' is outside this environment's KV prefix "
+                                                                   "'plate/staging'")),
     ("staging", {"secrets.refresh_interval": "soon"},
-     E("staging", "external-secrets", "secrets.refresh_interval", "'soon' is not a duration (for example '30s', '1h', '1h30m')")),
-    # delivery tools
-    ("staging", {"argocd.admin_groups": []},
-     E("staging", "argo-cd", "argocd.admin_groups", "List should have at least 1 item after validation, not 0")),
-    ("staging", {"harbor.database": "external"},
-     E("staging", "harbor", "harbor", "database is 'external' but external_database is not set")),
-    ("staging", {"harbor.external_redis": {"addr": "redis.stg.plate.example.com:6379"}},
-     E("staging", "harbor", "harbor", "external_redis is set but redis is 'internal'")),
-    ("staging", {"harbor.persistence.registry": "lots"},
-     E("staging", "harbor", "harbor.persistence.registry", "'lots' is not a Kubernetes quantity (for example '250m', '512Mi', '2')")),
-    ("production", {"harbor.database": "internal", "harbor.external_database": None},
-     E("production", "harbor", "harbor.database", "production runs Harbor on an external database (the chart's internal one has a built-in superuser password)")),
-    ("production", {"dashboard.cluster_admin": True},
-     E("production", "kubernetes-dashboard", "dashboard.cluster_admin", "production never binds the dashboard to cluster-admin")),
-    ("staging", {"jenkins.admin_credentials_path": "ci/jenkins"},
-     E("staging", "jenkins", "jenkins.admin_credentials_path", "'ci/jenkins' is outside this environment's KV prefix 'plate/staging'")),
-    ("production", {"harbor.external_database.host": "pg_prod"},
-     E("production", "harbor", "harbor.external_database.host", "'pg_prod' is neither an IPv4 address nor a DNS hostname")),
-    # observability
-    ("staging", {"logging.output": {"type": "splunk", "url": "https://splunk.test"}},
-     E("staging", "fluentd", "logging.output", "Input tag 'splunk' found using 'type' does not match any of the expected tags: 'elasticsearch', 'opensearch', 'loki', 'forward'")),
-    ("staging", {"logging.output": {"type": "loki"}},
-     E("staging", "fluentd", "logging.output.loki.url", "required, no default")),
-    ("production", {"logging.output.host": DELETE},
-     E("production", "fluentd", "logging.output.opensearch.host", "required, no default")),
+     E("staging", "plate-namespace", "secrets.refresh_interval", "'soon' is not a duration (for example '30s', '1h', "
+                                                                 "'1h30m')")),
+    ("staging", {"services.web.image": {"registry": "harbor.cocdev.co.kr", "repository": "production/web", "tag": "1"}},
+     E("staging", "plate-web", "image.repository", "'production/web' is not in this environment's registry project "
+                                                   "'staging' on harbor.cocdev.co.kr")),
+    ("staging", {"tier": "prod"}, E("staging", "environment", "tier", "Input should be 'staging' or 'production' (got 'prod')")),
+    ("production", {"ingress.tls": False}, E("production", "plate-ingress", "ingress.tls", "production must serve every "
+                                                                                          "host over TLS")),
+    ("production", {"security_profile": "standard"},
+     E("production", "plate-namespace", "security_profile", "production must use the 'hardened' profile (got 'standard')")),
+    ("staging", {"ingress.cluster_issuer": "letsencrypt"},
+     E("staging", "plate-ingress", "ingress.cluster_issuer", "unknown ClusterIssuer 'letsencrypt'; rendered: "
+                                                             "letsencrypt-staging, letsencrypt-prod")),
+    ("production", {"ingress.cluster_issuer": "letsencrypt-staging"},
+     E("production", "plate-ingress", "ingress.cluster_issuer", "production certificates come from 'letsencrypt-prod' "
+                                                                "(got 'letsencrypt-staging', browsers do not trust it)")),
     ("staging", {"alerts.error_ratio": 1.5},
      E("staging", "alert-rules", "alerts.error_ratio", "Input should be less than 1 (got 1.5)")),
     ("staging", {"alerts.availability_severity": "page"},
-     E("staging", "alert-rules", "alerts.availability_severity", "Input should be 'critical', 'warning' or 'info' (got 'page')")),
-    ("staging", {"monitoring.retention": "forever"},
-     E("staging", "kube-prometheus-stack", "monitoring.retention", "String should match pattern '^[0-9]+(h|d|w|y)$' (got 'forever')")),
-    ("staging", {"grafana.admin_credentials_path": "grafana"},
-     E("staging", "grafana", "grafana.admin_credentials_path", "'grafana' is outside this environment's KV prefix 'plate/staging'")),
-    ("staging", {"hosts.openbao": "bao.example.org"},
-     E("staging", "openbao", "hosts.openbao", "host 'bao.example.org' is not under the environment's domain 'stg.plate.example.com'")),
+     E("staging", "alert-rules", "alerts.availability_severity", "Input should be 'critical', 'warning' or 'info' (got "
+                                                                 "'page')")),
+]
+
+CLUSTER_CASES = [
+    ({"metallb.pools": [{"name": "public", "addresses": ["10.20.97-10.20.0.140"]}]},
+     C("shared", "metallb-pools", "metallb.pools.public.addresses", "pool 'public': '10.20.97' is not an IPv4 address")),
+    ({"metallb.pools": [{"name": "public", "addresses": ["10.20.0.140-10.20.0.100"]}]},
+     C("shared", "metallb-pools", "metallb.pools.public.addresses", "pool 'public': range '10.20.0.140-10.20.0.100' is "
+                                                                    "reversed (first address after last)")),
+    ({"metallb.pools": [{"name": "public", "addresses": ["10.20.0.100-10.20.0.140"]},
+                        {"name": "extra", "addresses": ["10.20.0.128/29"]}]},
+     C("shared", "metallb-pools", "metallb.pools.extra.addresses", "pool 'extra': '10.20.0.128/29' overlaps "
+                                                                   "'10.20.0.100-10.20.0.140' of pool 'public'")),
+    ({"metallb.pools": [{"name": "public", "addresses": ["10.20.0.100"]}]},
+     C("shared", "metallb-pools", "metallb.pools.public.addresses", "pool 'public': '10.20.0.100' is neither a range "
+                                                                    "'first-last' nor a CIDR")),
+    ({"ingress_controller.load_balancer_ip": "192.168.60.1"},
+     C("shared", "ingress-nginx", "ingress_controller.load_balancer_ip", "192.168.60.1 is in no MetalLB pool (public, "
+                                                                         "internal)")),
+    ({"ingress_controller.replicas": 1000},
+     C("shared", "ingress-nginx", "ingress_controller.replicas", "Input should be less than or equal to 100 (got 1000)")),
+    ({"cert_manager.acme_email": "ops@localhost"},
+     C("shared", "cluster-issuers", "cert_manager.acme_email", "'ops@localhost' is not an e-mail address")),
+    ({"cert_manager.acme_email": "ops@example.com"},
+     C("shared", "cluster-issuers", "cert_manager.acme_email", "'ops@example.com' is in a reserved domain (RFC "
+                                                               "2606/6761); Let's Encrypt refuses it: use a real mailbox")),
+    ({"cert_manager.acme_email": "ops@plate.test"},
+     C("shared", "cluster-issuers", "cert_manager.acme_email", "'ops@plate.test' is in a reserved domain (RFC "
+                                                               "2606/6761); Let's Encrypt refuses it: use a real mailbox")),
+    ({"cert_manager.acme_email": None}, C("shared", "cluster-issuers", "cert_manager.acme_email", "required, no default")),
+    ({"nfs.server": "192.168.50"}, C("shared", "nfs-provisioner", "nfs.server", "'192.168.50' is not an IPv4 address")),
+    ({"nfs.server": "nfs_server"},
+     C("shared", "nfs-provisioner", "nfs.server", "'nfs_server' is neither an IPv4 address nor a DNS hostname")),
+    ({"nfs.path": "/export/../etc"}, C("shared", "nfs-provisioner", "nfs.path", "'/export/../etc' must not contain '..'")),
+    ({"nfs.path": "export/plate"},
+     C("shared", "nfs-provisioner", "nfs.path", "String should match pattern '^/([A-Za-z0-9._-]+/?)*$' (got "
+                                                "'export/plate')")),
+    ({"storage_class": "local-path"},
+     C("shared", "nfs-provisioner", "storage_class", "'local-path' is not provided by the platform (the NFS provisioner "
+                                                     "provides 'nfs-client')")),
+    ({"nfs.storage_class.reclaim_policy": "Recycle"},
+     C("shared", "nfs-provisioner", "nfs.storage_class.reclaim_policy", "Input should be 'Delete' or 'Retain' (got "
+                                                                        "'Recycle')")),
+    ({"openbao.replicas": 2}, C("shared", "openbao", "openbao.replicas", "must suit raft: 1, 3 or 5 (got 2)")),
+    ({"openbao.replicas": 1},
+     C("shared", "openbao", "openbao.replicas", f"{PROD}: OpenBao runs on integrated raft storage with at least 3 "
+                                                "replicas (got raft, 1)")),
+    ({"openbao.storage": "file"},
+     C("shared", "openbao", "openbao.replicas", "file storage runs a single node (got 3); use raft")),
+    ({"openbao.seal": {"type": "transit"}},
+     C("shared", "openbao", "openbao.seal", "Input tag 'transit' found using 'type' does not match any of the expected "
+                                            "tags: 'shamir', 'awskms', 'gcpckms'")),
+    ({"openbao.seal": {"type": "awskms", "region": "eu-west-1"}},
+     C("shared", "openbao", "openbao.seal.awskms.kms_key_id", "required, no default")),
+    ({"openbao.data_size": "ten gigs"}, C("shared", "openbao", "openbao.data_size", f"'ten gigs' {QUANTITY}")),
+    ({"openbao.data_size": "0"}, C("shared", "openbao", "openbao.data_size", "'0' is not a usable size (it must be "
+                                                                             "above zero)")),
+    ({"openbao.resources.requests.memory": "2Gi"},
+     C("shared", "openbao", "openbao.resources", "requests.memory (2Gi) is above limits.memory (1Gi)")),
+    ({"openbao.image.tag": "latest"}, C("shared", "openbao", "openbao.image.tag", f"{PINNED} (got 'latest')")),
+    ({"grafana.image.tag": None}, C("shared", "grafana", "grafana.image.tag", f"{PINNED} (got untagged)")),
+    ({"secrets.refresh_interval": "soon"},
+     C("shared", "external-secrets", "secrets.refresh_interval", "'soon' is not a duration (for example '30s', '1h', "
+                                                                 "'1h30m')")),
+    ({"argocd.admin_groups": []},
+     C("shared", "argo-cd", "argocd.admin_groups", "List should have at least 1 item after validation, not 0")),
+    ({"harbor.external_database": None},
+     C("shared", "harbor", "harbor", "database is 'external' but external_database is not set")),
+    ({"harbor.external_redis": {"addr": "redis.cocdev.co.kr:6379"}},
+     C("shared", "harbor", "harbor", "external_redis is set but redis is 'internal'")),
+    ({"harbor.persistence.registry": "lots"}, C("shared", "harbor", "harbor.persistence.registry", f"'lots' {QUANTITY}")),
+    ({"harbor.database": "internal", "harbor.external_database": None},
+     C("shared", "harbor", "harbor.database", f"{PROD}: Harbor runs on an external database (the chart's internal one "
+                                              "has a built-in superuser password)")),
+    ({"harbor.external_database.host": "pg_prod"},
+     C("shared", "harbor", "harbor.external_database.host", "'pg_prod' is neither an IPv4 address nor a DNS hostname")),
+    ({"dashboard.cluster_admin": True},
+     C("shared", "kubernetes-dashboard", "dashboard.cluster_admin", f"{PROD}: the dashboard is never bound to "
+                                                                    "cluster-admin")),
+    ({"jenkins.admin_credentials_path": "ci/jenkins"},
+     C("shared", "jenkins", "jenkins.admin_credentials_path", "'ci/jenkins' is outside the platform's KV prefix "
+                                                              "'platform'")),
+    ({"grafana.admin_credentials_path": "grafana"},
+     C("shared", "grafana", "grafana.admin_credentials_path", "'grafana' is outside the platform's KV prefix "
+                                                              "'platform'")),
+    ({"logging.output": {"type": "splunk", "url": "https://splunk.test"}},
+     C("shared", "fluentd", "logging.output", "Input tag 'splunk' found using 'type' does not match any of the expected "
+                                              "tags: 'elasticsearch', 'opensearch', 'loki', 'forward'")),
+    ({"logging.output": {"type": "loki"}}, C("shared", "fluentd", "logging.output.loki.url", "required, no default")),
+    ({"logging.output.host": None}, C("shared", "fluentd", "logging.output.opensearch.host", "required, no default")),
+    ({"monitoring.retention": "forever"},
+     C("shared", "kube-prometheus-stack", "monitoring.retention", "String should match pattern '^[0-9]+(h|d|w|y)$' "
+                                                                  "(got 'forever')")),
+    ({"hosts.openbao": "bao.example.org"},
+     C("shared", "openbao", "hosts.openbao", "host 'bao.example.org' is not under the cluster's domain 'cocdev.co.kr'")),
+    ({"hosts.grafana": "argocd.cocdev.co.kr"},
+     C("shared", "grafana", "hosts.grafana", "host 'argocd.cocdev.co.kr' is already claimed by the cluster's argocd on "
+                                             "this cluster")),
+    ({"gitops.repo_url": "github.com/plate"},
+     C("shared", "app-of-apps", "gitops.repo_url", "'github.com/plate' is not a Git URL (https://, ssh:// or git@host:path)")),
+    ({"gitops.rendered_branch": "bad..name"},
+     C("shared", "app-of-apps", "gitops.rendered_branch", "git refuses 'bad..name' as a branch: it contains '..', '@{' "
+                                                          "or '//'")),
+    ({"gitops.rendered_branch": "rendered.lock"},
+     C("shared", "app-of-apps", "gitops.rendered_branch", "git refuses 'rendered.lock' as a branch: its component "
+                                                          "'rendered.lock' starts with '.' or ends with '.lock'")),
+    ({"gitops.prune": {"cert-manger": False}},
+     C("shared", "app-of-apps", "gitops.prune.cert-manger", "no such component (did you mean 'cert-manager'?)")),
+    ({"security_profile": "standard"},
+     C("shared", "namespaces", "security_profile", f"{PROD}: the platform must use the 'hardened' profile (got "
+                                                   "'standard')")),
+    ({"ingress.cluster_issuer": "letsencrypt-staging"},
+     C("shared", "ingress-nginx", "ingress.cluster_issuer", f"{PROD}: certificates come from 'letsencrypt-prod' (got "
+                                                            "'letsencrypt-staging')")),
 ]
 
 
@@ -169,39 +278,60 @@ def previous(tmp_path_factory, fresh_render):
     return out
 
 
-@pytest.mark.parametrize("env,changes,message", CASES, ids=[f"{c[0]}:{','.join(c[1])}" for c in CASES])
-def test_bad_input_is_one_message_and_dist_untouched(previous, env, changes, message):
+def _refused(previous, message):
     before = read_tree(previous)
-    data = envs.raw(env)
-    for path, value in changes.items():
-        mutate(data, path, value)
     with pytest.raises(ConfigError) as caught:
-        render.synth(previous, data={env: data})
+        render.synth(previous)
     assert str(caught.value) == message
     assert read_tree(previous) == before
     assert not [p for p in previous.parent.iterdir() if p.name != "dist"], "temporary render left behind"
 
 
+@pytest.mark.parametrize("env,changes,message", ENV_CASES, ids=[f"{c[0]}:{','.join(c[1])}" for c in ENV_CASES])
+def test_bad_environment_is_one_message_and_dist_untouched(previous, monkeypatch, env, changes, message):
+    monkeypatch.setitem(envs.OVERLAYS, env, patched(envs.OVERLAYS[env], changes))
+    _refused(previous, message)
+
+
+@pytest.mark.parametrize("changes,message", CLUSTER_CASES, ids=[",".join(c[0]) for c in CLUSTER_CASES])
+def test_bad_cluster_is_one_message_and_dist_untouched(previous, monkeypatch, changes, message):
+    monkeypatch.setitem(envs.CLUSTERS, "shared", patched(envs.CLUSTERS["shared"], changes))
+    _refused(previous, message)
+
+
 def test_entry_point_exits_1_with_the_message_on_stderr(previous, monkeypatch, capsys):
     before = read_tree(previous)
-    overlay = envs.deep_merge(envs.OVERLAYS["production"], {"apps": {"web": {"image": {"tag": "latest"}}}})
-    monkeypatch.setitem(envs.OVERLAYS, "production", overlay)
+    monkeypatch.setitem(envs.OVERLAYS, "production", patched(envs.OVERLAYS["production"],
+                                                             {"services.web.image.tag": "latest"}))
     monkeypatch.setenv("PLATE_DIST", str(previous))
     assert render.main([]) == 1
-    err = capsys.readouterr().err
-    assert err.splitlines() == [
-        "error: " + CASES[0][2],
+    assert capsys.readouterr().err.splitlines() == [
+        "error: " + ENV_CASES[0][2],
         f"nothing written: {previous} is unchanged",
     ]
     assert read_tree(previous) == before
 
 
-def test_cluster_admin_dashboard_renders_with_a_warning_naming_it(tmp_path):
-    data = envs.raw("staging")
-    data["dashboard"]["cluster_admin"] = True
+def test_valid_look_alikes_are_accepted(monkeypatch):
+    monkeypatch.setitem(envs.OVERLAYS, "staging", patched(envs.OVERLAYS["staging"], {
+        # a registry with a port, outside the cluster's Harbor
+        "services.web.image": {"registry": "registry.example.org:5000", "repository": "plate/web", "tag": "1.5.0"},
+        "ingress.max_body_size": "10M",  # nginx-style sizes take either case
+    }))
+    monkeypatch.setitem(envs.CLUSTERS, "shared", patched(envs.CLUSTERS["shared"], {
+        "cert_manager.acme_email": "Platform@COCDEV.CO.KR"}))
+    platform = envs.load_platform()
+    assert platform.environments["staging"].services["web"].image.ref == "registry.example.org:5000/plate/web:1.5.0"
+    assert platform.environments["staging"].ingress.max_body_size == "10M"
+    assert platform.clusters["shared"].cert_manager.acme_email == "Platform@COCDEV.CO.KR"
+
+
+def test_cluster_admin_dashboard_renders_with_a_warning_naming_it(tmp_path, monkeypatch):
+    # only where no production environment runs: make staging the cluster's only environment
+    monkeypatch.delitem(envs.OVERLAYS, "production")
+    monkeypatch.setitem(envs.CLUSTERS, "shared", patched(envs.CLUSTERS["shared"], {"dashboard.cluster_admin": True}))
     warnings: list[str] = []
-    render.synth(tmp_path / "dist", names=["staging"], data={"staging": data}, warn=warnings.append)
-    warnings = [w for w in warnings if "'harbor'" not in w]  # staging's internal Harbor database warns too
-    assert warnings == ["warning: environment 'staging', component 'kubernetes-dashboard': ServiceAccount "
+    render.synth(tmp_path / "dist", warn=warnings.append)
+    assert warnings == ["warning: cluster 'shared', component 'kubernetes-dashboard': ServiceAccount "
                         "kubernetes-dashboard/dashboard-admin is bound to cluster-admin (dashboard.cluster_admin is true)"]
-    assert (tmp_path / "dist/staging/kubernetes-dashboard/ClusterRoleBinding.dashboard-admin.k8s.yaml").exists()
+    assert (tmp_path / "dist/clusters/shared/kubernetes-dashboard/ClusterRoleBinding.dashboard-admin.k8s.yaml").exists()

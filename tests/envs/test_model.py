@@ -1,17 +1,30 @@
+"""The model: clusters and environments, conventions, environments built on others, services
+by configuration, and configuration files that Python cannot run."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+import yaml
 
 import envs
-from envs import ConfigError, deep_merge, locate
+from envs import ConfigError, ConfigFileError, deep_merge
+from envs.loader import read_folder
+from platectl import checks, render
+from tests.helpers import load_objects, read_tree
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("name", envs.names())
-def test_shipped_environments_validate(name):
-    env = envs.load(name)
-    assert env.name == name
+def test_shipped_configuration_validates(platform):
+    assert sorted(platform.clusters) == ["shared"]
+    assert sorted(platform.environments) == ["production", "staging"]
 
 
-def test_environments_declare_only_what_differs():
-    # an overlay never repeats a value the base already has
+def test_overlays_declare_only_what_differs():
     def repeats(base, overlay, path=""):
         for k, v in overlay.items():
             if isinstance(v, dict) and isinstance(base.get(k), dict):
@@ -19,27 +32,33 @@ def test_environments_declare_only_what_differs():
             elif k in base and base[k] == v:
                 yield path + k
     for name, overlay in envs.OVERLAYS.items():
-        assert not list(repeats(envs.BASE, overlay)), name
+        assert not list(repeats(envs.ENVIRONMENT_BASE, overlay)), name
+    for name, overlay in envs.CLUSTERS.items():
+        assert not list(repeats(envs.CLUSTER_BASE, overlay)), name
 
 
-def test_namespaces_default_per_environment():
-    assert envs.load("staging").namespace == "plate-stg"
-    assert envs.load("production").namespace == "plate-prod"
+def test_conventions_derive_names_hosts_paths_and_images(platform):
+    shared, staging, production = (platform.clusters["shared"], platform.environments["staging"],
+                                   platform.environments["production"])
+    assert (shared.hosts.argocd, shared.hosts.harbor, shared.hosts.openbao) == (
+        "argocd.cocdev.co.kr", "harbor.cocdev.co.kr", "openbao.cocdev.co.kr")
+    assert (staging.host, production.host) == ("stg.cocdev.co.kr", "cocdev.co.kr")
+    assert staging.routes["llm"].host == "llm.cocdev.co.kr"
+    assert staging.services["web"].secrets_path == "plate/staging/web"
+    assert staging.secrets.registry_pull_path == "plate/staging/registry"
+    # each environment pulls from its own Harbor project
+    assert staging.services["web"].image.ref == "harbor.cocdev.co.kr/staging/web:1.5.0-rc.2"
+    assert production.services["web"].image.ref == "harbor.cocdev.co.kr/production/web:1.4.2"
 
 
-def test_staging_may_use_the_staging_issuer_production_uses_prod():
-    assert envs.load("staging").ingress.cluster_issuer == "letsencrypt-staging"
-    assert envs.load("production").ingress.cluster_issuer == "letsencrypt-prod"
+def test_llm_runs_in_staging_only(platform):
+    assert "llm" in platform.environments["staging"].services
+    assert "llm" not in platform.environments["production"].services
 
 
-def test_deep_merge_replaces_lists_and_merges_dicts():
+def test_deep_merge_replaces_lists_merges_dicts_and_none_removes():
     assert deep_merge({"a": {"b": 1, "c": [1]}}, {"a": {"c": [2]}}) == {"a": {"b": 1, "c": [2]}}
-
-
-def test_locate_maps_field_paths_to_components():
-    assert locate(("apps", "cache", "storage_size")) == ("plate-cache", "storage_size")
-    assert locate(("gitops", "destination", "server")) == ("app-of-apps", "gitops.destination.server")
-    assert locate(("tier",)) == ("environment", "tier")
+    assert deep_merge({"a": {"b": 1, "c": 2}}, {"a": {"c": None}}) == {"a": {"b": 1}}
 
 
 def test_unknown_environment_is_named():
@@ -47,7 +66,127 @@ def test_unknown_environment_is_named():
         envs.load("qa")
 
 
-def test_production_accepts_a_digest_without_tag():
-    data = envs.raw("production")
-    data["apps"]["web"]["image"] = {**data["apps"]["web"]["image"], "tag": None, "digest": "sha256:" + "a" * 64}
-    assert envs.validate("production", data).apps.web.image.ref.endswith("@sha256:" + "a" * 64)
+def test_an_environment_cannot_extend_itself(monkeypatch):
+    monkeypatch.setitem(envs.OVERLAYS, "staging", {**envs.OVERLAYS["staging"], "extends": "production"})
+    monkeypatch.setitem(envs.OVERLAYS, "production", {**envs.OVERLAYS["production"], "extends": "staging"})
+    with pytest.raises(ConfigError, match="environment 'production', component 'environment', field 'extends': "
+                                          "extends itself through production -> staging -> production"):
+        envs.load_platform()
+
+
+# --- the README's examples, exactly -----------------------------------------------------------
+
+QA = {  # envs/environments/qa.py
+    "extends": "staging",
+    "services": {"llm": None, "server": {"uses": ["cache"]}},
+    "routes": {"llm": None},
+}
+
+WORKER = {  # added to an environment's "services"
+    "indexer": {
+        "kind": "worker",
+        "image": {"repository": "indexer", "tag": "1.5.0-rc.2"},
+        "replicas": 1,
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
+        "args": ["--queue", "documents"],
+        "uses": ["cache"],
+    },
+}
+
+
+def _render(tmp_path) -> tuple[Path, list]:
+    out = tmp_path / "dist"
+    render.synth(out, warn=lambda _: None)
+    return out, load_objects(out)
+
+
+def test_qa_is_staging_plus_a_few_differences(tmp_path, monkeypatch):
+    monkeypatch.setitem(envs.OVERLAYS, "qa", QA)
+    out, objs = _render(tmp_path)
+    qa = envs.load("qa")
+    assert (qa.cluster, qa.tier, qa.namespace, qa.host) == ("shared", "staging", "plate-qa", "qa.cocdev.co.kr")
+    assert sorted(qa.services) == ["admin", "cache", "server", "web"]
+    assert qa.services["web"].image.ref == "harbor.cocdev.co.kr/qa/web:1.5.0-rc.2"
+    assert qa.alerts == envs.load("staging").alerts
+    # next to staging and production on the one cluster, sharing its tools
+    assert {o.name for o in objs if o.kind == "Namespace"} >= {"plate-qa", "plate-stg", "plate-prod"}
+    assert (out / "environments" / "qa" / "apps" / "Application.qa-plate-web.k8s.yaml").exists()
+    assert (out / "clusters" / "shared" / "apps" / "Application.qa-root.k8s.yaml").exists()
+    assert len([o for o in objs if o.kind == "StatefulSet" and o.name == "openbao"]) == 1
+    stores = {o.name for o in objs if o.kind == "ClusterSecretStore"}
+    assert "openbao-plate-qa" in stores
+    assert checks.check_delivery(objs) == []
+
+
+def test_a_worker_is_configuration_only(tmp_path, monkeypatch):
+    staging = envs.OVERLAYS["staging"]
+    monkeypatch.setitem(envs.OVERLAYS, "staging", {**staging, "services": {**staging["services"], **WORKER}})
+    out, objs = _render(tmp_path)
+    mine = {o.file.rsplit("/", 1)[1]: o.data for o in objs if o.component == "plate-indexer"}
+    assert sorted(mine) == ["ConfigMap.plate-indexer-config.k8s.yaml", "Deployment.plate-indexer.k8s.yaml",
+                            "ExternalSecret.plate-indexer-env.k8s.yaml", "NetworkPolicy.plate-indexer.k8s.yaml",
+                            "ServiceAccount.plate-indexer.k8s.yaml"]  # no Service: nothing calls a worker
+    container = mine["Deployment.plate-indexer.k8s.yaml"]["spec"]["template"]["spec"]["containers"][0]
+    assert "ports" not in container and "livenessProbe" not in container and "readinessProbe" not in container
+    assert container["args"] == ["--queue", "documents"]
+    assert mine["ConfigMap.plate-indexer-config.k8s.yaml"]["data"] == {"CACHE_ADDR": "plate-cache:6379"}
+    policy = mine["NetworkPolicy.plate-indexer.k8s.yaml"]["spec"]
+    assert "ingress" not in policy or policy["ingress"] == []
+    cache_policy = next(o.data for o in objs if o.kind == "NetworkPolicy" and o.name == "plate-cache"
+                        and o.namespace == "plate-stg")
+    admitted = [p["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for r in cache_policy["spec"]["ingress"]
+                for p in r["from"] if "podSelector" in p]
+    assert "plate-indexer" in admitted
+    rules = yaml.safe_load((out / "environments/staging/alert-rules/PrometheusRule.plate-indexer.k8s.yaml").read_text())
+    alerts = [r["alert"] for r in rules["spec"]["groups"][0]["rules"]]
+    assert alerts == ["PlateAppUnavailable", "PlateAppRestarting", "PlateAppOOMKilled"]  # nothing ingress-based
+    assert (out / "environments/staging/apps/Application.staging-plate-indexer.k8s.yaml").exists()
+    assert checks.check_delivery(objs) == []
+
+
+# --- configuration files Python cannot run ------------------------------------------------------
+
+@pytest.fixture
+def config(tmp_path):
+    """A copy of the shipped configuration to break; the loader reads it instead of envs/."""
+    folder = tmp_path / "config"
+    for sub in ("clusters", "environments"):
+        shutil.copytree(ROOT / "envs" / sub, folder / sub, ignore=shutil.ignore_patterns("__pycache__"))
+    yield folder
+    envs.use_config()
+
+
+@pytest.mark.parametrize("source, line, problem", [
+    ('OVERLAY: dict = {\n    "cluster": "shared",\n    "namespace": "plate-stg"\n    "host": "x",\n}\n', 4,
+     "syntax error: invalid syntax"),
+    ('OVERLAY: dict = {\n    "cluster": shared,\n}\n', 2, "NameError: name 'shared' is not defined"),
+    ('SETTINGS = {"cluster": "shared"}\n', None, "defines no OVERLAY (a dict of settings)"),
+    ('OVERLAY: dict = {\n    "cluster": "shared",\n    "tier": "staging",\n    "cluster": "other",\n}\n', 4,
+     "key 'cluster' is given twice in one dict (first on line 2); Python would keep the last one silently"),
+])
+def test_a_python_error_in_a_configuration_file_names_the_file_and_line(config, source, line, problem):
+    (config / "environments" / "staging.py").write_text(source)
+    with pytest.raises(ConfigFileError) as caught:
+        envs.use_config(config)
+    where = str(config / "environments" / "staging.py")
+    assert str(caught.value) == (f"{where}, line {line}: {problem}" if line else f"{where}: {problem}")
+
+
+def test_the_entry_point_reports_a_broken_file_without_a_traceback(config, tmp_path, fresh_render):
+    (config / "environments" / "staging.py").write_text('OVERLAY: dict = {"cluster": undefined_name}\n')
+    out = tmp_path / "dist"
+    shutil.copytree(fresh_render, out)
+    before = read_tree(out)
+    env = {"PLATE_CONFIG": str(config), "PLATE_DIST": str(out), "PATH": str(Path(sys.executable).parent)}
+    proc = subprocess.run([sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        f"error: {config / 'environments' / 'staging.py'}, line 1: NameError: name 'undefined_name' is not defined",
+        f"nothing written: {out} is unchanged"]
+    assert read_tree(out) == before
+
+
+def test_the_shipped_folder_reads_back_as_the_loaded_configuration():
+    cluster_base, env_base, clusters, environments = read_folder(ROOT / "envs")
+    assert (clusters, environments) == (envs.CLUSTERS, envs.OVERLAYS)
+    assert (cluster_base, env_base) == (envs.CLUSTER_BASE, envs.ENVIRONMENT_BASE)

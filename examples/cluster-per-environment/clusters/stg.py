@@ -1,0 +1,14 @@
+"""The staging cluster: cheaper, single replicas, the staging ACME issuer for its tools."""
+
+OVERLAY: dict = {
+    "domain": "stg.cocdev.co.kr",
+    "security_profile": "standard",
+    "ingress": {"cluster_issuer": "letsencrypt-staging"},
+    "cert_manager": {"acme_email": "platform@cocdev.co.kr"},
+    "ingress_controller": {"load_balancer_ip": "10.30.0.100"},
+    "metallb": {"pools": [{"name": "public", "addresses": ["10.30.0.100-10.30.0.120"]}]},
+    "nfs": {"server": "10.30.0.10", "path": "/export/plate-stg"},
+    "openbao": {"storage": "file"},
+    "argocd": {"readonly_groups": ["plate-developers"]},
+    "logging": {"output": {"type": "loki", "url": "http://loki.logging-backend.svc:3100"}},
+}

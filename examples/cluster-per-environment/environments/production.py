@@ -1,0 +1,13 @@
+"""Production on its own cluster."""
+
+OVERLAY: dict = {
+    "cluster": "prod",
+    "tier": "production",
+    "namespace": "plate-prod",
+    "host": "cocdev.co.kr",
+    "services": {
+        "web": {"image": {"tag": "1.4.2"}, "replicas": 3, "disruption_budget_min_available": 2},
+        "server": {"image": {"tag": "1.4.2"}, "replicas": 3, "disruption_budget_min_available": 2},
+        "admin": {"image": {"tag": "1.4.2"}, "replicas": 2, "disruption_budget_min_available": 1},
+    },
+}
