@@ -287,3 +287,9 @@ def load_cluster(name: str) -> Cluster:
     if name not in platform.clusters:
         raise ConfigError(name, "cluster", "name", f"unknown cluster; known: {', '.join(cluster_names())}", "cluster")
     return platform.clusters[name]
+
+
+try:
+    use_config()
+except ConfigFileError:  # reported, with its file and line, by the command that loads the platform
+    pass

@@ -2,14 +2,14 @@
 import pytest
 
 from components import versions
-from components.argocd.app_of_apps import AppOfAppsProps, AppsChart
+from components.argocd.app_of_apps import AppOfAppsProps, ClusterAppsChart
 from components.cluster.cert_manager import CertManager, CertManagerProps
 from components.cluster.external_secrets import ExternalSecrets, ExternalSecretsProps
 from components.cluster.ingress_nginx import IngressNginx, IngressNginxProps
 from components.cluster.metallb import MetalLB, MetalLBProps
 from components.cluster.nfs_provisioner import NfsProvisioner, NfsProvisionerProps
 
-PROPS = AppOfAppsProps(environment="test", repo_url="https://git.test.example/plate.git", revision="rendered",
+PROPS = AppOfAppsProps(owner="test", folder="clusters/test", repo_url="https://git.test.example/plate.git", revision="rendered",
                        argocd_namespace="argocd")
 
 
@@ -29,7 +29,7 @@ def charts(resources):
 def test_chart_applications_match_golden(golden, find, resources):
     def build(app):
         infos = [make(app).info for make in charts(resources).values()]
-        AppsChart(app, PROPS, infos)
+        ClusterAppsChart(app, PROPS, infos, frozenset(), ())
     objs = golden("cluster-charts", build)
     for name, chart in {"cert-manager": versions.CERT_MANAGER, "metallb": versions.METALLB,
                         "nfs-provisioner": versions.NFS_PROVISIONER, "ingress-nginx": versions.INGRESS_NGINX,
@@ -44,7 +44,7 @@ def test_chart_applications_match_golden(golden, find, resources):
 @pytest.mark.parametrize("name,ssa", [("cert-manager", True), ("external-secrets", True), ("metallb", True),
                                       ("nfs-provisioner", False), ("ingress-nginx", False)])
 def test_server_side_apply_where_the_chart_ships_large_crds(resources, synth, find, name, ssa):
-    objs = synth(lambda app: AppsChart(app, PROPS, [charts(resources)[name](app).info]))
+    objs = synth(lambda app: ClusterAppsChart(app, PROPS, [charts(resources)[name](app).info], frozenset(), ()))
     options = find(objs, "Application", f"test-{name}")["spec"]["syncPolicy"]["syncOptions"]
     assert ("ServerSideApply=true" in options) is ssa
     assert "CreateNamespace=true" in options

@@ -39,8 +39,18 @@ def test_grafana_matches_golden(golden, find, store, image, resources):
 def test_dashboards_are_deterministic_with_stable_uids():
     first, second = dashboards.for_apps(APPS), dashboards.for_apps(APPS)
     assert [d.json for d in first] == [d.json for d in second]
-    assert [d.uid for d in first] == ["plate-web-red", "plate-cache", "plate-platform-overview"]
-    red = json.loads(first[0].json)
+    assert [d.uid for d in first] == ["plate-cache", "plate-web-red", "plate-platform-overview"]
+    red = json.loads(first[1].json)
     titles = [p["title"] for p in red["panels"]]
     assert titles[:3] == ["Requests per second", "Error ratio (5xx)", "Latency"]
     assert [t["legendFormat"] for t in red["panels"][2]["targets"]] == ["p50", "p90", "p99"]
+
+
+def test_one_dashboard_per_app_with_the_environment_as_a_variable():
+    apps = (*APPS, AppTarget("plate-web", "plate-prod", "Deployment", True))
+    boards = {d.uid: json.loads(d.json) for d in dashboards.for_apps(apps)}
+    assert sorted(boards) == ["plate-cache", "plate-platform-overview", "plate-web-red"]
+    variable = boards["plate-web-red"]["templating"]["list"][0]
+    assert (variable["name"], variable["label"], variable["query"]) == ("namespace", "Environment", "plate-prod,plate-test")
+    exprs = [t["expr"] for p in boards["plate-web-red"]["panels"] for t in p["targets"]]
+    assert all('"$namespace"' in e for e in exprs) and not any("plate-prod" in e for e in exprs)

@@ -4,14 +4,14 @@ import pytest
 from pydantic import ValidationError
 
 from components import versions
-from components.argocd.app_of_apps import AppOfAppsProps, AppsChart
+from components.argocd.app_of_apps import AppOfAppsProps, ClusterAppsChart
 from components.tools.argo_cd import APPLICATION_HEALTH_LUA, REPO_SECRET, ArgoCD, ArgoCDProps, ResourceExclusion
 from components.tools.harbor import SECRETS, ExternalDatabase, Harbor, HarborProps, Persistence
 from components.tools.jenkins import ADMIN_SECRET, CACHE_CLAIM, Jenkins, JenkinsProps
 from components.tools.kubernetes_dashboard import ADMIN, VIEWER, DashboardProps, KubernetesDashboard
 from platectl import policy
 
-AOA = AppOfAppsProps(environment="test", repo_url="https://git.test.example/plate.git", revision="rendered",
+AOA = AppOfAppsProps(owner="test", folder="clusters/test", repo_url="https://git.test.example/plate.git", revision="rendered",
                      argocd_namespace="argocd")
 PERSISTENCE = Persistence(registry="100Gi", database="5Gi", redis="1Gi", jobservice="1Gi", trivy="5Gi")
 
@@ -37,7 +37,7 @@ def build_all(app, store, resources, dashboard_admin=False):
         KubernetesDashboard(app, DashboardProps(ingress=True, host="dashboard.test.example", ingress_class="nginx",
                                                 cluster_issuer="letsencrypt-prod", cluster_admin=dashboard_admin)),
     ]
-    AppsChart(app, AOA, [c.info for c in comps])
+    ClusterAppsChart(app, AOA, [c.info for c in comps], frozenset(), ())
     return comps
 
 
@@ -118,5 +118,5 @@ def test_argo_cd_is_a_chart_application_with_its_credentials_beside_it(synth, fi
     chart, ours = app["sources"]
     assert (chart["repoURL"], chart["chart"], chart["targetRevision"]) == (
         versions.ARGO_CD.repo_url, versions.ARGO_CD.name, versions.ARGO_CD.version)
-    assert ours["path"] == "dist/test/argo-cd"
+    assert ours["path"] == "dist/clusters/test/argo-cd"
     assert "ServerSideApply=true" in app["syncPolicy"]["syncOptions"]
