@@ -1,4 +1,4 @@
-"""Scale benchmark: 50 applications in 10 environments (about 5,000 objects).
+"""Scale benchmark: 50 applications in 10 environments, two per cluster (about 5,000 objects).
 
     .venv/bin/python -m bench.scale [--envs 10] [--apps 50] [--runs 3]
 
@@ -9,7 +9,6 @@ dumped by PyYAML's C dumper), their ratio, the cost of one environment against a
 from __future__ import annotations
 
 import argparse
-import copy
 import os
 import statistics
 import subprocess
@@ -25,26 +24,37 @@ EXTRA = "bench.scale:extra_services"
 BASE_APPS = 5  # the Plate services every environment has
 
 
-def environments(count: int, tag: str = "2.0.0"):
-    import envs
+ENVS_PER_CLUSTER = 2  # as the shipped platform: staging and production share a cluster
 
-    out = []
+
+def platform(count: int, tag: str = "2.0.0"):
+    """``count`` environments like staging, two per cluster like the shipped one, each with its own names."""
+    import envs
+    from envs import conventions
+
+    clusters, environments = {}, {}
     for i in range(count):
-        data = copy.deepcopy(envs.raw("staging"))
-        name, domain = f"scale-{i:02d}", f"scale{i:02d}.plate.example.com"
-        data.update(name=name, namespace=f"plate-scale-{i:02d}", domain=domain)
-        data["hosts"] = {k: f"{k}.{domain}" for k in data["hosts"]}
-        data["secrets"]["path_prefix"] = f"plate/{name}"
-        data["secrets"]["registry_pull_path"] = f"plate/{name}/registry"
-        for app_name, app in data["apps"].items():
-            app["secrets_path"] = f"plate/{name}/{app_name}"
-            if "image" in app and app_name != "cache":
-                app["image"]["tag"] = tag
-        for section, field in (("jenkins", "admin_credentials_path"), ("harbor", "secrets_path"),
-                               ("grafana", "admin_credentials_path")):
-            data[section][field] = f"plate/{name}/{section}"
-        out.append(envs.validate(name, data))
-    return out
+        c = f"scale-c{i // ENVS_PER_CLUSTER:02d}"
+        if c not in clusters:
+            data = envs.deep_merge(envs.CLUSTER_BASE, envs.CLUSTERS["shared"])
+            data["domain"] = f"{c}.cocdev.co.kr"
+            clusters[c] = envs.validate_cluster(c, conventions.cluster(c, data), production=True)
+        name = f"scale-{i:02d}"
+        data = envs.deep_merge(envs.raw("staging"), {})
+        for identity in (*envs.IDENTITY, "name"):
+            data.pop(identity, None)
+        data["cluster"] = c
+        data["secrets"] = {"refresh_interval": data["secrets"]["refresh_interval"]}
+        data["routes"]["llm"]["host"] = f"llm.{name}.{c}.cocdev.co.kr"
+        data["routes"]["app"].pop("host")
+        for service in data["services"].values():
+            service.pop("secrets_path")
+            if service["kind"] != "cache":
+                service["image"] = {"repository": service["image"]["repository"].rpartition("/")[2], "tag": tag}
+        raw = conventions.environment(name, data, envs.raw_cluster("shared") | {"domain": f"{c}.cocdev.co.kr",
+                                                                             "hosts": clusters[c].hosts.model_dump()})
+        environments[name] = envs.validate(name, raw, clusters[c])
+    return envs.Platform(clusters, environments)
 
 
 def extra_services(scope, ctx):
@@ -52,24 +62,24 @@ def extra_services(scope, ctx):
     from components.network import Peer
     from components.plate.server import PlateServer, PlateServerProps
 
-    env = ctx.env
+    env, server = ctx.env, ctx.env.services["server"]
     apps = int(os.environ.get("PLATE_SCALE_APPS", "50"))
     built = []
     for j in range(apps - BASE_APPS):
         name = f"svc-{j:02d}"
         built.append(PlateServer(scope, PlateServerProps(
-            name=name, namespace=env.namespace, image=env.apps.server.image, replicas=2,
-            resources=env.apps.server.resources, secret_store=ctx.store(env.namespace),
+            name=name, namespace=env.namespace, image=server.image, replicas=2,
+            resources=server.resources, secret_store=ctx.store(env.namespace),
             secrets_path=f"{env.secrets.path_prefix}/{name}", hardening=ctx.hardening,
             config={"SERVICE": name, "LOG_LEVEL": "info"},
-            ingress_from=(Peer(namespace=env.ingress_controller.namespace, port=8080),))))
+            ingress_from=(Peer(namespace=ctx.cluster.ingress_controller.namespace, port=8080),))))
     return built
 
 
 def render(out: Path, count: int, tag: str = "2.0.0") -> None:
     from platectl import render as r
 
-    r.synth(out, environments=environments(count, tag), extra=EXTRA, warn=lambda _: None)
+    r.synth(out, platform=platform(count, tag), extra=EXTRA, warn=lambda _: None)
 
 
 def _timed_child(args: list[str], env: dict) -> tuple[float, int]:

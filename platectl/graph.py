@@ -2,10 +2,12 @@
 CRD providers, the secret path (OpenBao -> stores -> consumers) and certificate issuers."""
 from __future__ import annotations
 
+import dataclasses
 import re
+from dataclasses import dataclass
 
 from components.argocd.app_of_apps import LAYER_WAVE, MAX_RANK, wave
-from components.core import Component
+from components.core import Component, ComponentInfo
 
 LAYER_TITLE = {"cluster-services": "Cluster services", "tools": "Development tools", "apps": "Applications"}
 
@@ -35,6 +37,23 @@ def edges(components: list[Component]) -> list[tuple[str, str, str]]:
     for s in stores:
         out.update((b, s, "secrets") for b in secret_source)
     return sorted(e for e in out if e[0] in infos and e[1] in infos)
+
+
+@dataclass(frozen=True)
+class Node:
+    """A component as the graph shows it: environment components are named ``<env>/<component>``."""
+
+    info: ComponentInfo
+    manifests: list[dict]
+
+
+def nodes(units) -> list[Node]:
+    out = []
+    for unit in units:
+        for c in unit.components:
+            name = c.info.name if unit.kind == "cluster" else f"{unit.name}/{c.info.name}"
+            out.append(Node(dataclasses.replace(c.info, name=name), c.manifests))
+    return out
 
 
 def _id(name: str) -> str:

@@ -10,8 +10,8 @@ import pytest
 
 import envs
 from components.core import ComponentInfo
-from platectl import render, schemas
 from composition import compose_cluster
+from platectl import render, schemas
 from tests.helpers import Obj, load_objects, read_tree, synth_component
 
 ROOT = Path(__file__).resolve().parent.parent

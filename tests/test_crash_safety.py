@@ -27,9 +27,9 @@ def before(tmp_path, fresh_render) -> tuple[Path, dict[str, bytes]]:
     """A dist/ that differs from a fresh render (one changed file, one stale file)."""
     out = tmp_path / "work" / "dist"
     shutil.copytree(fresh_render, out)
-    web = out / "staging" / "plate-web" / "Deployment.plate-web.k8s.yaml"
+    web = out / "environments" / "staging" / "plate-web" / "Deployment.plate-web.k8s.yaml"
     web.write_text(web.read_text().replace("replicas: 1", "replicas: 9"))
-    (out / "production" / "stale.k8s.yaml").write_text("kind: Stale\n")
+    (out / "environments" / "production" / "stale.k8s.yaml").write_text("kind: Stale\n")
     return out, read_tree(out)
 
 
@@ -112,15 +112,16 @@ def test_sigterm_cleans_up_on_the_way_out(before):
 def test_a_write_failure_leaves_dist_unchanged_with_one_line(before, monkeypatch):
     out, old = before
 
-    def disk_full(charts, outdir):
+    def disk_full(units):
+        outdir = units[-1][0]
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(outdir / "plate-web" / "Deployment.plate-web.k8s.yaml"))
 
-    monkeypatch.setattr(writer, "write", disk_full)
+    monkeypatch.setattr(writer, "write_units", disk_full)
     result = CliRunner().invoke(cli, ["synth", "--out", str(out)])
     assert result.exit_code == 1
     lines = result.output.splitlines()
     assert lines[-2].startswith("error: ") and lines[-2].endswith(
-        "/dist/staging/plate-web/Deployment.plate-web.k8s.yaml: No space left on device")
+        "/dist/environments/staging/plate-web/Deployment.plate-web.k8s.yaml: No space left on device")
     assert lines[-1] == f"nothing written: {out} is unchanged"
     assert "Traceback" not in result.output
     assert read_tree(out) == old
@@ -140,19 +141,21 @@ def test_a_file_where_dist_should_be_is_refused_and_kept(tmp_path, monkeypatch, 
 
 def test_a_file_where_an_environment_folder_should_be_is_replaced_by_the_render(before, fresh_render):
     out, _ = before
-    shutil.rmtree(out / "staging")
-    (out / "staging").write_text("in the way\n")
+    shutil.rmtree(out / "environments" / "staging")
+    (out / "environments" / "staging").write_text("in the way\n")
     render.synth(out, names=["staging"], warn=lambda _: None)
-    assert read_tree(out / "staging") == read_tree(fresh_render / "staging")
+    assert read_tree(out) == read_tree(fresh_render)
 
 
-def test_a_partial_render_replaces_only_its_environment_in_one_swap(before, fresh_render):
-    out, old = before
+def test_a_partial_render_keeps_other_clusters_in_one_swap(before, fresh_render):
+    out, _ = before
+    other = out / "clusters" / "elsewhere" / "apps" / "AppProject.elsewhere-root.k8s.yaml"
+    other.parent.mkdir(parents=True)
+    other.write_text("kind: AppProject\n")
     render.synth(out, names=["staging"], warn=lambda _: None)
     now = read_tree(out)
-    assert {k: v for k, v in now.items() if k.startswith("production/")} == \
-        {k: v for k, v in old.items() if k.startswith("production/")}
-    assert read_tree(out / "staging") == read_tree(fresh_render / "staging")
+    assert now.pop("clusters/elsewhere/apps/AppProject.elsewhere-root.k8s.yaml") == b"kind: AppProject\n"
+    assert now == read_tree(fresh_render)
 
 
 def _chattr(flag: str, path: Path) -> bool:
@@ -175,7 +178,7 @@ def test_an_immutable_dist_is_reported_and_left_as_it_was(before):
 
 def test_an_immutable_file_in_dist_does_not_stop_the_swap_and_is_reported(before, fresh_render):
     out, _ = before
-    victim = out / "staging" / "plate-web" / "Deployment.plate-web.k8s.yaml"
+    victim = out / "environments" / "staging" / "plate-web" / "Deployment.plate-web.k8s.yaml"
     if not _chattr("+i", victim):
         pytest.skip("chattr +i is not permitted here (needs CAP_LINUX_IMMUTABLE)")
     kept = None
@@ -186,7 +189,7 @@ def test_an_immutable_file_in_dist_does_not_stop_the_swap_and_is_reported(before
         kept = [w for w in warnings if w.startswith("warning: the previous render is kept at ")]
         assert len(kept) == 1 and kept[0].endswith("(could not remove it: Operation not permitted)")
     finally:
-        for leftover in out.parent.glob(".dist.render-*/dist/staging/plate-web/Deployment.plate-web.k8s.yaml"):
+        for leftover in out.parent.glob(".dist.render-*/dist/environments/staging/plate-web/Deployment.plate-web.k8s.yaml"):
             _chattr("-i", leftover)
         _chattr("-i", victim)
     # once the file can go, the next run removes the kept copy

@@ -10,8 +10,9 @@ import yaml
 
 import envs
 from platectl.promql import metric_names
+from tests.helpers import on_cluster
 
-ENVS = envs.names()
+CLUSTERS = envs.cluster_names()
 ALWAYS = {"up", "scrape_duration_seconds", "scrape_samples_scraped"}  # Prometheus adds these to every target
 
 
@@ -21,16 +22,16 @@ def test_metric_names_reader():
     assert metric_names("x - time() < 14 * 86400") == {"x"}
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_every_component_with_a_metrics_port_has_a_monitor(objects, infos, env):
-    objs = [o for o in objects if o.env == env]
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_every_component_with_a_metrics_port_has_a_monitor(objects, platform, infos, cluster):
+    objs = on_cluster(objects, platform, cluster)
     monitors = [o for o in objs if o.kind in ("ServiceMonitor", "PodMonitor")]
-    for info in infos[env].values():
+    for (owner, name), info in infos[cluster].items():
         for ep in info.metrics:
             if ep.monitor == "chart":
                 assert info.helm is not None, f"{info.name}: a chart monitor needs a chart"
                 continue
-            mine = [m for m in monitors if m.component == info.name]
+            mine = [m for m in monitors if (m.env, m.component) == (owner, name)]
             ports = [e["port"] for m in mine for e in m.data["spec"].get("endpoints", m.data["spec"].get("podMetricsEndpoints", []))]
             assert ep.port in ports, f"{info.name}: declared endpoint {ep.port} has no monitor"
     # and no metrics port escapes a declaration
@@ -38,13 +39,13 @@ def test_every_component_with_a_metrics_port_has_a_monitor(objects, infos, env):
         for c in w.data["spec"]["template"]["spec"]["containers"]:
             for port in c.get("ports", []):
                 if "metrics" in port["name"]:
-                    declared = {ep.port for ep in infos[env][w.component].metrics}
+                    declared = {ep.port for ep in infos[cluster][(w.env, w.component)].metrics}
                     assert port["name"] in declared, f"{w.file}: port {port['name']} is not scraped"
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_monitors_select_something_that_serves_the_port(objects, env):
-    objs = [o for o in objects if o.env == env]
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_monitors_select_something_that_serves_the_port(objects, platform, cluster):
+    objs = on_cluster(objects, platform, cluster)
     for m in (o for o in objs if o.kind in ("ServiceMonitor", "PodMonitor")):
         sel = m.data["spec"]["selector"]["matchLabels"]
         ns = m.data["spec"]["namespaceSelector"]["matchNames"][0]
@@ -63,10 +64,10 @@ def test_monitors_select_something_that_serves_the_port(objects, env):
         assert {e["port"] for e in endpoints} <= ports, m.file
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_every_query_and_alert_uses_only_scraped_or_recorded_metrics(objects, infos, env):
-    objs = [o for o in objects if o.env == env]
-    scraped = ALWAYS | {name for info in infos[env].values() for ep in info.metrics for name in ep.metrics}
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_every_query_and_alert_uses_only_scraped_or_recorded_metrics(objects, platform, infos, cluster):
+    objs = on_cluster(objects, platform, cluster)
+    scraped = ALWAYS | {name for info in infos[cluster].values() for ep in info.metrics for name in ep.metrics}
     rules = [r for o in objs if o.kind == "PrometheusRule" for g in o.data["spec"]["groups"] for r in g["rules"]]
     scraped |= {r["record"] for r in rules if "record" in r}
     exprs = [(f"alert {r['alert']}", r["expr"]) for r in rules if "alert" in r]
@@ -79,23 +80,28 @@ def test_every_query_and_alert_uses_only_scraped_or_recorded_metrics(objects, in
     assert not unknown, "\n".join(unknown)
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_every_application_has_alerts_and_a_dashboard(objects, env):
-    objs = [o for o in objects if o.env == env]
-    ns = envs.load(env).namespace
-    apps = sorted(o.name for o in objs if o.kind in ("Deployment", "StatefulSet") and o.namespace == ns)
-    rules = {o.name for o in objs if o.kind == "PrometheusRule"}
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_every_application_has_alerts_and_a_dashboard(objects, platform, cluster):
+    objs = on_cluster(objects, platform, cluster)
     boards = next(o for o in objs if o.kind == "ConfigMap" and o.name == "grafana-dashboards").data["data"]
-    for app in apps:
-        assert app in rules, f"{app} has no PrometheusRule"
-        assert any(b.startswith(app) for b in boards), f"{app} has no dashboard"
+    for env in platform.environments_on(cluster):
+        ns = env.namespace
+        apps = sorted(o.name for o in objs if o.kind in ("Deployment", "StatefulSet") and o.namespace == ns)
+        rules = {o.name for o in objs if o.kind == "PrometheusRule" and o.namespace == ns}
+        assert apps
+        for app in apps:
+            assert app in rules, f"{env.name}: {app} has no PrometheusRule"
+            board = next((json.loads(t) for b, t in boards.items() if b.startswith(app)), None)
+            assert board, f"{app} has no dashboard"
+            assert ns in board["templating"]["list"][0]["query"].split(","), f"{app}: {env.name} missing from its board"
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_rendered_rule_groups_pass_promtool(objects, env, tmp_path, promtool):
-    tool = promtool
-    groups = [g for o in objects if o.env == env and o.kind == "PrometheusRule" for g in o.data["spec"]["groups"]]
-    path = tmp_path / "rules.yaml"
-    path.write_text(yaml.safe_dump({"groups": groups}))
-    proc = subprocess.run([tool, "check", "rules", str(path)], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_rendered_rule_groups_pass_promtool(objects, platform, cluster, tmp_path, promtool):
+    objs = on_cluster(objects, platform, cluster)
+    for owner in sorted({o.env for o in objs}):  # group names are unique per rule file, as Prometheus loads them
+        groups = [g for o in objs if o.env == owner and o.kind == "PrometheusRule" for g in o.data["spec"]["groups"]]
+        path = tmp_path / f"{owner}.yaml"
+        path.write_text(yaml.safe_dump({"groups": groups}))
+        proc = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import envs
 from platectl import render
 from tests.helpers import read_tree
 
@@ -43,56 +44,70 @@ def test_two_renders_are_byte_identical_whatever_the_hash_seed(tmp_path, fresh_r
     assert runs[0] == read_tree(fresh_render)
 
 
-def test_cdk8s_synth_writes_the_same_render_and_never_needs_the_network(tmp_path, fresh_render):
-    cli = ROOT / "node_modules" / ".bin" / "cdk8s"
-    if not cli.exists():
+def test_cdk8s_synth_as_a_developer_runs_it_is_quiet_correct_and_offline(tmp_path, fresh_render):
+    """`npx cdk8s synth` in a fresh shell: none of the variables bin/render exports, no network."""
+    if not (ROOT / "node_modules" / ".bin" / "cdk8s").exists():
         pytest.fail("node_modules/.bin/cdk8s missing: run bin/test (it runs npm ci)")
     work = tmp_path / "project"
     shutil.copytree(ROOT, work, ignore=shutil.ignore_patterns(".venv", "node_modules", "dist", ".git", ".cdk8s.out"))
     (work / "node_modules").symlink_to(ROOT / "node_modules")
-    env = dict(os.environ, CDK8S_CHECK_UPGRADE="false", PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-               # any attempt to reach a registry fails fast instead of hanging
-               HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9", npm_config_offline="true")
-    env.pop("PLATE_DIST", None)
-    proc = subprocess.run([str(cli), "synth"], cwd=work, env=env, capture_output=True, text=True, timeout=300)
+    env = {"PATH": f"{Path(sys.executable).parent}:{ROOT / 'node_modules' / '.bin'}:/usr/local/bin:/usr/bin:/bin",
+           "HOME": str(tmp_path / "home"),
+           # any attempt to reach a registry fails fast instead of hanging
+           "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "npm_config_offline": "true"}
+    proc = subprocess.run(["npx", "cdk8s", "synth"], cwd=work, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stderr.splitlines() == [f"rendered cluster shared into {work / 'dist'}"], proc.stderr
     assert read_tree(work / "dist") == read_tree(fresh_render)
     assert (work / ".cdk8s.out").resolve() == (work / "dist").resolve()
     # a second run with bad input: the CLI wipes its scratch folder, dist/ stays whole
     before = read_tree(work / "dist")
-    prod = work / "envs" / "production.py"
+    prod = work / "envs" / "environments" / "production.py"
     prod.write_text(prod.read_text().replace('"tag": "1.4.2"', '"tag": "latest"', 1))
-    proc = subprocess.run([str(cli), "synth"], cwd=work, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(["npx", "cdk8s", "synth"], cwd=work, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0
-    assert "environment 'production', component 'plate-web', field 'image.tag'" in proc.stderr
+    # our one line comes first; the CLI then reports the app's exit code its own way
+    assert proc.stderr.splitlines()[:2] == [
+        "error: environment 'production', component 'plate-web', field 'image.tag': production images must be pinned "
+        "to an explicit tag or digest (got 'latest')", f"nothing written: {work / 'dist'} is unchanged"]
+    assert "Traceback" not in proc.stderr
     assert read_tree(work / "dist") == before
 
 
-def test_partial_render_replaces_only_that_environment(tmp_path, fresh_render):
+def test_partial_render_replaces_only_that_cluster_and_its_environments(tmp_path, fresh_render):
     out = tmp_path / "dist"
     shutil.copytree(fresh_render, out)
-    marker = out / "production" / "marker.yaml"
+    marker = out / "clusters" / "other" / "apps" / "marker.yaml"
+    marker.parent.mkdir(parents=True)
     marker.write_text("kept: true\n")
-    stale = out / "staging" / "stale.yaml"
+    stale = out / "environments" / "staging" / "stale.yaml"
     stale.write_text("stale: true\n")
-    render.synth(out, names=["staging"])
-    assert marker.exists(), "production was touched by a staging-only render"
+    assert render.synth(out, names=["staging"]) == ["shared"]
+    assert marker.read_text() == "kept: true\n", "another cluster was touched by a staging render"
     assert not stale.exists(), "stale staging file survived a staging render"
 
 
 def test_full_render_removes_stale_files(tmp_path, fresh_render):
     out = tmp_path / "dist"
     shutil.copytree(fresh_render, out)
-    (out / "staging" / "plate-web" / "Old.gone.k8s.yaml").write_text("a: 1\n")
+    (out / "environments" / "staging" / "plate-web" / "Old.gone.k8s.yaml").write_text("a: 1\n")
     render.synth(out)
     assert read_tree(out) == read_tree(fresh_render)
 
 
-def test_parallel_render_in_worker_processes_is_byte_identical(tmp_path, fresh_render, monkeypatch):
-    monkeypatch.setenv("PLATE_RENDER_PROCESSES", "2")
-    assert render.processes(2) == 2
-    render.synth(tmp_path / "dist")
-    assert read_tree(tmp_path / "dist") == read_tree(fresh_render)
+def test_parallel_render_in_worker_processes_is_byte_identical(tmp_path, monkeypatch):
+    layout = ROOT / "examples" / "cluster-per-environment"
+    envs.use_config(layout)
+    try:
+        render.synth(tmp_path / "serial", warn=lambda _: None)
+        monkeypatch.setenv("PLATE_RENDER_PROCESSES", "2")
+        assert render.processes(2) == 2
+        lines: list[str] = []
+        render.synth(tmp_path / "parallel", warn=lambda _: None, progress=lines.append)
+    finally:
+        envs.use_config()
+    assert "rendering 2 clusters in 2 processes" in lines
+    assert read_tree(tmp_path / "parallel") == read_tree(tmp_path / "serial")
 
 
 def test_few_environments_render_in_process_many_in_parallel(monkeypatch):

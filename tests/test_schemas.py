@@ -6,20 +6,21 @@ import pytest
 
 import envs
 from platectl import schemas
+from tests.helpers import on_cluster
 
-ENVS = envs.names()
+CLUSTERS = envs.cluster_names()
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_builtin_objects_validate_strictly(objects, env):
-    errors = [f"{o.file}: {e}" for o in objects if o.env == env and not schemas.is_custom(o.data)
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_builtin_objects_validate_strictly(objects, platform, cluster):
+    errors = [f"{o.file}: {e}" for o in objects if o in on_cluster(objects, platform, cluster) and not schemas.is_custom(o.data)
               for e in schemas.validate(o.data)]
     assert not errors, "\n".join(errors)
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_custom_resources_validate_against_their_crds(objects, crd_dir, env):
-    custom = [o for o in objects if o.env == env and schemas.is_custom(o.data)]
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_custom_resources_validate_against_their_crds(objects, platform, crd_dir, cluster):
+    custom = [o for o in on_cluster(objects, platform, cluster) if schemas.is_custom(o.data)]
     assert {o.kind for o in custom} >= {"Application", "AppProject", "ExternalSecret"}
     errors = [f"{o.file}: {e}" for o in custom for e in schemas.validate_custom(o.data, crd_dir)]
     assert not errors, "\n".join(errors)

@@ -13,10 +13,10 @@ import envs
 from components.argocd.app_of_apps import wave
 from platectl import policy
 from platectl.checks import pod_references
-from tests.helpers import Obj
+from tests.helpers import Obj, on_cluster
 
 ROOT = Path(__file__).resolve().parent.parent
-ENVS = envs.names()
+CLUSTERS = envs.cluster_names()
 
 
 def test_render_holds_no_secret_value(objects):
@@ -84,17 +84,17 @@ def _referenced_secrets(objs: list[Obj]) -> list[tuple[str, str, str]]:
     return refs
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_every_referenced_secret_has_exactly_one_external_secret_in_its_namespace(objects, env):
-    objs = [o for o in objects if o.env == env]
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_every_referenced_secret_has_exactly_one_external_secret_in_its_namespace(objects, platform, cluster):
+    objs = on_cluster(objects, platform, cluster)
     producers = _producers(objs)
     for ns, name, where in _referenced_secrets(objs):
         assert producers[(ns, name)] == 1, f"{where}: Secret {ns}/{name} has {producers[(ns, name)]} ExternalSecrets"
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_every_external_secret_store_exists_admits_it_and_syncs_no_later(objects, infos, env):
-    objs = [o for o in objects if o.env == env]
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_every_external_secret_store_exists_admits_it_and_syncs_no_later(objects, platform, infos, cluster):
+    objs = on_cluster(objects, platform, cluster)
     stores = {o.name: o for o in objs if o.kind == "ClusterSecretStore"}
     for es in (o for o in objs if o.kind == "ExternalSecret"):
         ref = es.data["spec"]["secretStoreRef"]
@@ -102,12 +102,12 @@ def test_every_external_secret_store_exists_admits_it_and_syncs_no_later(objects
         store = stores[ref["name"]]
         admitted = [ns for cond in store.data["spec"].get("conditions", []) for ns in cond.get("namespaces", [])]
         assert es.namespace in admitted, f"{es.file}: store {store.name} does not admit {es.namespace}"
-        assert wave(infos[env][store.component]) <= wave(infos[env][es.component]), f"{es.file}: store syncs later"
+        assert wave(infos[cluster][(store.env, store.component)]) <= wave(infos[cluster][(es.env, es.component)]), f"{es.file}: store syncs later"
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_each_role_policy_grants_exactly_the_paths_its_external_secrets_read(objects, env):
-    objs = [o for o in objects if o.env == env]
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_each_role_policy_grants_exactly_the_paths_its_external_secrets_read(objects, platform, cluster):
+    objs = on_cluster(objects, platform, cluster)
     policies = next(o for o in objs if o.kind == "ConfigMap" and o.name == "openbao-policies").data["data"]
     for store in (o for o in objs if o.kind == "ClusterSecretStore"):
         vault = store.data["spec"]["provider"]["vault"]

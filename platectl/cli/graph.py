@@ -7,7 +7,7 @@ import cdk8s
 import click
 
 import envs
-from composition import compose
+from composition import compose_cluster
 from platectl import graph as graphs
 from platectl.cli.common import INPUT_ERRORS, cluster, fail
 
@@ -22,5 +22,5 @@ def graph(cluster_name: str, fmt: str) -> None:
     except INPUT_ERRORS as exc:
         fail(exc)
     with tempfile.TemporaryDirectory() as tmp:
-        components = compose(cdk8s.App(outdir=tmp), platform, cluster_name)
-    click.echo(graphs.FORMATS[fmt](cluster_name, components), nl=False)
+        units = compose_cluster(cdk8s.App(outdir=tmp), platform, cluster_name)
+    click.echo(graphs.FORMATS[fmt](cluster_name, graphs.nodes(units)), nl=False)

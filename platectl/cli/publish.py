@@ -7,8 +7,8 @@ import click
 
 import envs
 from envs import ConfigError, ConfigFileError
-from platectl.cli.common import cluster_or_env
 from platectl import diffing, publishing, render
+from platectl.cli.common import cluster_or_env
 from platectl.gitutil import GitError
 
 

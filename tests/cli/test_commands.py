@@ -21,61 +21,64 @@ def invoke(*args):
 def test_validate_a_clean_render(fresh_render, crd_dir):
     result = invoke("validate", "--dist", str(fresh_render))
     assert result.exit_code == 0, result.output
-    count = len(list(fresh_render.glob("*/*/*.yaml")))
-    assert result.output == f"{count} objects checked in staging, production: 0 errors, 0 warnings\n"
+    count = len(list(fresh_render.glob("*/*/*/*.yaml")))
+    assert result.output == f"{count} objects checked in production, shared, staging: 0 errors, 0 warnings\n"
 
 
 def test_validate_reports_every_broken_rule_and_exits_1(fresh_render, tmp_path, crd_dir):
     dist = tmp_path / "dist"
     shutil.copytree(fresh_render, dist)
-    web = dist / "production" / "plate-web" / "Deployment.plate-web.k8s.yaml"
-    web.write_text(web.read_text().replace("plate/web:1.4.2", "plate/web:latest"))
-    (dist / "staging" / "plate-web" / "Secret.leak.k8s.yaml").write_text(
+    web = dist / "environments" / "production" / "plate-web" / "Deployment.plate-web.k8s.yaml"
+    web.write_text(web.read_text().replace("production/web:1.4.2", "production/web:latest"))
+    stg = dist / "environments" / "staging"
+    (stg / "plate-web" / "Secret.leak.k8s.yaml").write_text(
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: leak\n  namespace: plate-stg\ndata:\n  password: aHVudGVyMg==\n")
-    (dist / "staging" / "plate-web" / "ConfigMap.dup.k8s.yaml").write_text(
+    (stg / "plate-web" / "ConfigMap.dup.k8s.yaml").write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dup\n  name: again\n")
-    svc = dist / "staging" / "plate-web" / "Service.plate-web.k8s.yaml"
+    svc = stg / "plate-web" / "Service.plate-web.k8s.yaml"
     svc.write_text(svc.read_text().replace("app.kubernetes.io/name: plate-web", "app.kubernetes.io/name: plate-wbe", 1)
                    .replace("    app.kubernetes.io/name: plate-web\n    app.kubernetes.io/instance", "    app.kubernetes.io/name: plate-wbe\n    app.kubernetes.io/instance"))
     result = invoke("validate", "--dist", str(dist))
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert lines[0].split() == ["LEVEL", "ENVIRONMENT", "FILE", "CHECK", "MESSAGE"]
+    assert lines[0].split() == ["LEVEL", "OWNER", "FILE", "CHECK", "MESSAGE"]
     text = "\n".join(lines)
-    assert "staging/plate-web/ConfigMap.dup.k8s.yaml" in text and "duplicate key 'name' at line 5" in text
+    assert "environments/staging/plate-web/ConfigMap.dup.k8s.yaml" in text and "duplicate key 'name' at line 5" in text
     assert "no-secret-values  Secret with data" in " ".join(text.split("  ")) or "Secret with data" in text
-    assert "pinned-images" in text and "image 'harbor.plate.example.com/plate/web:latest' is not pinned" in text
+    assert "pinned-images" in text and "image 'harbor.cocdev.co.kr/production/web:latest' is not pinned" in text
     assert "Service selects no pod" in text
     assert lines[-1].endswith("errors, 0 warnings") and not lines[-1].split(": ")[1].startswith("0 errors")
 
 
 def test_bootstrap_prints_the_root_project_and_application(fresh_render):
-    result = invoke("bootstrap", "--env", "staging")
+    result = invoke("bootstrap", "--cluster", "shared")
     assert result.exit_code == 0, result.output
     docs = list(yaml.safe_load_all(result.output))
-    assert [(d["kind"], d["metadata"]["name"]) for d in docs] == [("AppProject", "staging-root"),
-                                                                   ("Application", "staging-root")]
-    expected = "---\n".join(p.read_text() for p in sorted((fresh_render / "staging" / "bootstrap").glob("*.yaml")))
+    assert [(d["kind"], d["metadata"]["name"]) for d in docs] == [("AppProject", "shared-root"),
+                                                                   ("Application", "shared-root")]
+    bootstrap = fresh_render / "clusters" / "shared" / "bootstrap"
+    expected = "---\n".join(p.read_text() for p in sorted(bootstrap.glob("*.yaml")))
     assert result.output == expected
 
 
 def test_graph_mermaid_shows_layers_waves_and_providers():
-    result = invoke("graph", "--env", "staging")
+    result = invoke("graph", "--cluster", "shared")
     assert result.exit_code == 0
     out = result.output
     assert out.startswith("flowchart TB\n")
-    assert 'subgraph staging_cluster_services["staging: Cluster services (waves 0-9)"]' in out
-    assert 'staging_openbao["openbao<br/>wave 10"]' in out
-    assert "staging_cert_manager -->|CRDs| staging_cluster_issuers" in out
-    assert "staging_openbao -->|secrets| staging_secret_stores" in out
-    assert "staging_secret_stores -->|secrets| staging_plate_web" in out
-    assert "staging_cluster_issuers -->|certificates| staging_plate_ingress" in out
+    assert 'subgraph shared_cluster_services["shared: Cluster services (waves 0-9)"]' in out
+    assert 'shared_openbao["openbao<br/>wave 10"]' in out
+    assert 'shared_staging_plate_web["staging/plate-web<br/>wave 24"]' in out
+    assert "shared_cert_manager -->|CRDs| shared_cluster_issuers" in out
+    assert "shared_openbao -->|secrets| shared_secret_stores" in out
+    assert "shared_secret_stores -->|secrets| shared_staging_plate_web" in out
+    assert "shared_cluster_issuers -->|certificates| shared_production_plate_ingress" in out
 
 
 def test_graph_dot():
-    result = invoke("graph", "--env", "production", "--format", "dot")
+    result = invoke("graph", "--format", "dot")
     assert result.exit_code == 0
-    assert result.output.startswith('digraph "production" {\n')
+    assert result.output.startswith('digraph "shared" {\n')
     assert '"external-secrets" -> "secret-stores" [label="CRDs"];' in result.output
 
 
@@ -106,9 +109,9 @@ def test_diff_identical_renders_print_one_line(tmp_path, monkeypatch):
 def test_diff_shows_field_level_changes_in_every_format(tmp_path, monkeypatch):
     repo = _project_repo(tmp_path)
     monkeypatch.chdir(repo)
-    staging = repo / "envs" / "staging.py"
-    staging.write_text(staging.read_text().replace('"web": {"image": {"tag": "1.5.0-rc.2"},',
-                                                   '"web": {"image": {"tag": "1.5.0-rc.3"},'))
+    staging = repo / "envs" / "environments" / "staging.py"
+    staging.write_text(staging.read_text().replace('"web": {"image": {"tag": "1.5.0-rc.2"}}',
+                                                   '"web": {"image": {"tag": "1.5.0-rc.3"}}'))
     text = invoke("diff", "--env", "staging")
     assert text.exit_code == 0, text.output
     lines = text.output.splitlines()
@@ -116,8 +119,8 @@ def test_diff_shows_field_level_changes_in_every_format(tmp_path, monkeypatch):
     assert "  ~ Deployment plate-stg/plate-web" in lines
     removed = [line for line in lines if line.startswith("      -") and "image: " in line]
     added = [line for line in lines if line.startswith("      +") and "image: " in line]
-    assert [line.split("image: ")[1] for line in removed] == ["harbor.plate.example.com/plate/web:1.5.0-rc.2"]
-    assert [line.split("image: ")[1] for line in added] == ["harbor.plate.example.com/plate/web:1.5.0-rc.3"]
+    assert [line.split("image: ")[1] for line in removed] == ["harbor.cocdev.co.kr/staging/web:1.5.0-rc.2"]
+    assert [line.split("image: ")[1] for line in added] == ["harbor.cocdev.co.kr/staging/web:1.5.0-rc.3"]
     assert "production" not in text.output
     md = invoke("diff", "--env", "staging", "--format", "markdown").output
     assert md.startswith("## Rendered manifest changes\n\n| environment | component | added | removed | changed |")
@@ -145,8 +148,8 @@ def test_diff_redacts_secret_like_values():
 
 def test_readme_shows_the_current_production_graph():
     readme = (ROOT / "README.md").read_text()
-    graph = invoke("graph", "--env", "production").output
-    assert f"```mermaid\n{graph}```" in readme, "README's graph is stale: paste `platectl graph --env production`"
+    graph = invoke("graph", "--cluster", "shared").output
+    assert f"```mermaid\n{graph}```" in readme, "README's graph is stale: paste `platectl graph --cluster shared`"
 
 
 def test_validate_target_versions_are_options(fresh_render, crd_dir):

@@ -28,7 +28,8 @@ def test_first_publish_creates_the_branch_tags_it_and_leaves_the_checkout_alone(
     assert f"Source-Commit: {head}" in message
     # the published tree is exactly the render, at the same paths as dist/
     published = run_git("ls-tree", "-r", "--name-only", "rendered", cwd=remote).splitlines()
-    assert published == sorted(str(p.relative_to(source)) for p in (source / "dist" / "staging").rglob("*.yaml"))
+    assert published == sorted(str(p.relative_to(source))
+                               for p in (source / "dist" / "environments" / "staging").rglob("*.yaml"))
     # the user's checkout did not move
     assert run_git("rev-parse", "HEAD", cwd=source) == head
     assert run_git("status", "--porcelain", cwd=source) == ""
@@ -37,10 +38,12 @@ def test_first_publish_creates_the_branch_tags_it_and_leaves_the_checkout_alone(
 
 
 def test_every_application_path_resolves_on_the_rendered_branch(source, remote):
-    assert publish("--env", "staging").exit_code == 0
+    """The cluster first (its root and the environments' roots), then each environment."""
+    for name in ("shared", "staging", "production"):
+        assert publish("--env", name, "--yes").exit_code == 0
     import yaml
     tree = set(run_git("ls-tree", "-r", "-d", "--name-only", "rendered", cwd=remote).splitlines())
-    for app in sorted((source / "dist" / "staging" / "apps").glob("Application.*.yaml")):
+    for app in sorted((source / "dist").glob("*/*/*/Application.*.yaml")):
         spec = yaml.safe_load(app.read_text())["spec"]
         for src in spec.get("sources", [spec.get("source")]):
             if "path" in src:
@@ -67,13 +70,14 @@ def test_dirty_source_tree_is_refused(source, remote):
 
 
 def test_stale_committed_dist_is_refused(source, remote):
-    victim = next((source / "dist" / "staging" / "plate-web").glob("Deployment.*.yaml"))
+    victim = next((source / "dist" / "environments" / "staging" / "plate-web").glob("Deployment.*.yaml"))
     victim.write_text(victim.read_text().replace("replicas: 1", "replicas: 7"))
     run_git("commit", "--quiet", "-am", "hand edit", cwd=source)
     result = publish("--env", "staging")
     assert result.exit_code == 1
     assert result.output == ("error: the committed dist/ is stale for staging (1 files differ, first: "
-                             "dist/staging/plate-web/Deployment.plate-web.k8s.yaml); run bin/render and commit first\n")
+                             "dist/environments/staging/plate-web/Deployment.plate-web.k8s.yaml); run bin/render and "
+                             "commit first\n")
 
 
 def test_production_asks_and_a_no_changes_nothing(source, remote):
@@ -110,7 +114,7 @@ def test_a_concurrent_publish_of_the_same_environment_stops_and_leaves_no_tag(so
                                                                               monkeypatch):
     other = _second_clone(tmp_path, remote, fresh_render)
     # staging differs between the two publishers, so both have something to publish
-    changed = envs.deep_merge(envs.OVERLAYS["staging"], {"apps": {"web": {"replicas": 2}}})
+    changed = envs.deep_merge(envs.OVERLAYS["staging"], {"services": {"web": {"replicas": 2}}})
 
     def someone_else_publishes_first():
         with monkeypatch.context() as m:
@@ -137,7 +141,7 @@ def test_a_concurrent_publish_of_another_environment_is_built_upon(source, remot
                                 before_push=lambda: publishing.publish("production", repo=other, branch="rendered"))
     assert result.status == "published" and "publish/staging/1" in result.message
     assert notes == ["origin/rendered moved meanwhile (another environment was published); trying again on top of it"]
-    tree = run_git("ls-tree", "--name-only", "rendered:dist", cwd=remote).splitlines()
+    tree = run_git("ls-tree", "--name-only", "rendered:dist/environments", cwd=remote).splitlines()
     assert tree == ["production", "staging"]
     assert run_git("tag", "--list", cwd=remote).splitlines() == ["publish/production/1", "publish/staging/1"]
     assert run_git("rev-list", "--count", "rendered", cwd=remote) == "2"
@@ -159,7 +163,7 @@ def test_unknown_remote(source):
 def test_unknown_environment_is_a_usage_error(source):
     result = publish("--env", "qa")
     assert result.exit_code == 2
-    assert "Invalid value for '--env': 'qa' is not one of 'staging', 'production'." in result.output
+    assert "Invalid value for '--env': 'qa' is not one of 'production', 'shared', 'staging'." in result.output
 
 
 def test_detached_head_is_refused(source, remote):

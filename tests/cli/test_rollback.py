@@ -14,7 +14,7 @@ def rollback(*args):
 
 def _publish_change(source, monkeypatch, replicas):
     monkeypatch.setitem(envs.OVERLAYS, "staging",
-                        envs.deep_merge(envs.OVERLAYS["staging"], {"apps": {"web": {"replicas": replicas}}}))
+                        envs.deep_merge(envs.OVERLAYS["staging"], {"services": {"web": {"replicas": replicas}}}))
     render.synth(source / "dist", names=["staging"])
     run_git("commit", "--quiet", "-am", f"web: {replicas} replicas", cwd=source)
     return publishing.publish("staging", repo=source, branch="rendered")
@@ -22,16 +22,16 @@ def _publish_change(source, monkeypatch, replicas):
 
 def test_rollback_after_two_publishes_adds_a_commit_restoring_the_first(source, remote, monkeypatch):
     assert publishing.publish("staging", repo=source, branch="rendered").status == "published"
-    first_tree = run_git("rev-parse", "rendered:dist/staging", cwd=remote)
+    first_tree = run_git("rev-parse", "rendered:dist/environments/staging", cwd=remote)
     assert _publish_change(source, monkeypatch, 3).status == "published"
     second_tip = run_git("rev-parse", "rendered", cwd=remote)
-    assert run_git("rev-parse", "rendered:dist/staging", cwd=remote) != first_tree
+    assert run_git("rev-parse", "rendered:dist/environments/staging", cwd=remote) != first_tree
 
     result = rollback("--env", "staging")
     assert result.exit_code == 0, result.output
     tip = run_git("rev-parse", "rendered", cwd=remote)
     assert result.output == f"rolled staging back to publish/staging/1 (origin/rendered at {tip[:12]})\n"
-    assert run_git("rev-parse", "rendered:dist/staging", cwd=remote) == first_tree
+    assert run_git("rev-parse", "rendered:dist/environments/staging", cwd=remote) == first_tree
     # history is kept: the old tip is an ancestor, three commits in all
     run_git("merge-base", "--is-ancestor", second_tip, tip, cwd=remote)
     assert run_git("rev-list", "--count", "rendered", cwd=remote) == "3"
@@ -44,8 +44,8 @@ def test_rollback_to_an_explicit_publish(source, remote, monkeypatch):
     _publish_change(source, monkeypatch, 4)
     result = rollback("--env", "staging", "--to", "publish/staging/2")
     assert result.exit_code == 0, result.output
-    assert run_git("rev-parse", "rendered:dist/staging", cwd=remote) == run_git(
-        "rev-parse", "publish/staging/2:dist/staging", cwd=remote)
+    assert run_git("rev-parse", "rendered:dist/environments/staging", cwd=remote) == run_git(
+        "rev-parse", "publish/staging/2:dist/environments/staging", cwd=remote)
 
 
 def test_nothing_published_means_nothing_to_roll_back(source, remote):

@@ -190,3 +190,13 @@ def test_the_shipped_folder_reads_back_as_the_loaded_configuration():
     cluster_base, env_base, clusters, environments = read_folder(ROOT / "envs")
     assert (clusters, environments) == (envs.CLUSTERS, envs.OVERLAYS)
     assert (cluster_base, env_base) == (envs.CLUSTER_BASE, envs.ENVIRONMENT_BASE)
+
+
+def test_the_readme_shows_these_examples_exactly():
+    import re
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    namespace: dict = {}
+    exec(next(b for b in blocks if b.startswith("OVERLAY: dict = {\n    \"extends\"")), namespace)  # noqa: S102
+    assert namespace["OVERLAY"] == QA
+    worker = next(b for b in blocks if b.startswith('"indexer": {'))
+    assert eval("{" + worker + "}") == WORKER  # noqa: S307
