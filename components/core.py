@@ -69,6 +69,7 @@ class ComponentInfo:
     pod_security_reason: str = ""  # why, when it is lower than "restricted"
     warnings: tuple[str, ...] = ()  # printed by the render: settings a reviewer must not miss
     metrics: tuple[MetricsEndpoint, ...] = ()  # what Prometheus scrapes from this component
+    secrets: tuple[tuple[str, str], ...] = ()  # (namespace, OpenBao KV path) of every secret it reads
     keep_on_delete: bool = False  # no cascading finalizer, no pruning (Argo CD managing itself)
 
 
@@ -114,11 +115,21 @@ class Component(ManifestChart):
                           keep_on_delete=self.keep_on_delete)
         self.warnings: list[str] = []
         self.metrics: list[MetricsEndpoint] = []
+        self.secret_reads: list[tuple[str, str]] = []
 
     @property
     def info(self) -> ComponentInfo:
         return ComponentInfo(**self._info, has_manifests=bool(self.manifests), warnings=tuple(self.warnings),
-                             metrics=tuple(self.metrics))
+                             metrics=tuple(self.metrics), secrets=tuple(sorted(set(self.secret_reads))))
+
+    def add(self, manifest: dict) -> dict:
+        """Add an object; an ExternalSecret also declares the KV paths this component reads, from which
+        the secret stores and their policies are derived."""
+        if manifest.get("kind") == "ExternalSecret":
+            spec, namespace = manifest["spec"], manifest["metadata"]["namespace"]
+            self.secret_reads += [(namespace, d["remoteRef"]["key"]) for d in spec.get("data", [])]
+            self.secret_reads += [(namespace, d["extract"]["key"]) for d in spec.get("dataFrom", []) if "extract" in d]
+        return super().add(manifest)
 
     def scrape(self, endpoint: MetricsEndpoint, app: str | None = None, namespace: str | None = None,
                lbls: dict | None = None) -> None:

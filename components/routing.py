@@ -3,11 +3,23 @@ a host: TLS for every host when the environment asks for it, from its ClusterIss
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import Field
 
 from components import kinds
 from components.core import metadata
+from components.types import DnsLabel, Strict
 
 ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"
+
+
+class IngressSettings(Strict):
+    """How hosts are served: TLS from a ClusterIssuer, the largest request body."""
+
+    tls: bool
+    cluster_issuer: DnsLabel
+    max_body_size: Annotated[str, Field(pattern=r"^[0-9]+[kKmMgG]?$")] = "8m"  # nginx-style, either case
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,41 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+_ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# A qualified name as Kubernetes accepts for label keys and extended resources: [prefix/]name
+_QUALIFIED = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+                        r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+
+
+def _env_names(value: dict[str, str]) -> dict[str, str]:
+    for key in value:
+        if not _ENV_VAR.match(key):
+            raise ValueError(f"{key!r} is not a valid environment variable name (letters, digits, '_', not a digit first)")
+    return value
+
+
+def _label_keys(value: dict[str, str]) -> dict[str, str]:
+    for key, label in value.items():
+        prefix, _, name = key.rpartition("/")
+        if not _QUALIFIED.match(key) or len(prefix) > 253 or len(name) > 63:
+            raise ValueError(f"{key!r} is not a valid label key ([prefix/]name, name at most 63 characters)")
+        if label and not re.fullmatch(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?", label):
+            raise ValueError(f"{label!r} (of {key!r}) is not a valid label value")
+    return value
+
+
+def _extended_resource(value: str) -> str:
+    if "/" not in value or not _QUALIFIED.match(value) or value.startswith("kubernetes.io/"):
+        raise ValueError(f"{value!r} is not a valid extended resource name (a domain-prefixed name such as "
+                         "'nvidia.com/gpu')")
+    return value
+
+
+EnvVars = Annotated[dict[str, str], AfterValidator(_env_names)]
+NodeSelector = Annotated[dict[str, str], AfterValidator(_label_keys)]
+ExtendedResource = Annotated[str, AfterValidator(_extended_resource)]
+
+
 # --- building blocks ----------------------------------------------------------------------
 
 class Image(Strict):

@@ -23,7 +23,8 @@ from components.plate.server import PlateServer
 from components.plate.service import PlateService
 from components.plate.web import PlateWeb
 from components.plate.worker import PlateWorker
-from envs.model import CacheService, LlmService, WorkerService
+from composition.wiring import props
+from envs.model import CacheService
 
 SERVICE_PORT = 8080
 CLASSES: dict[str, type[PlateService]] = {"web": PlateWeb, "admin": PlateAdmin, "server": PlateServer,
@@ -58,12 +59,9 @@ def build(scope: Construct, ctx) -> list:
     for key, service in sorted(env.services.items(), key=lambda kv: (not isinstance(kv[1], CacheService), kv[0])):
         name = component_name(key)
         if isinstance(service, CacheService):
-            built.append(PlateCache(scope, PlateCacheProps(
-                name=name, namespace=env.namespace, image=service.image, exporter_image=service.exporter_image,
-                resources=service.resources, exporter_resources=service.exporter_resources,
-                storage_size=service.storage_size, storage_class=cluster.storage_class,
-                secret_store=ctx.store(env.namespace), secrets_path=service.secrets_path,
-                max_memory=service.max_memory, hardening=ctx.hardening,
+            built.append(PlateCache(scope, props(
+                PlateCacheProps, service, name=name, namespace=env.namespace, storage_class=cluster.storage_class,
+                secret_store=ctx.store(env.namespace), hardening=ctx.hardening,
                 ingress_from=tuple(Peer(app=component_name(c), port=CACHE_PORT) for c in sorted(callers.get(key, []))),
                 metrics_from=(Peer(namespace=MONITORING, port=CACHE_METRICS_PORT),))))
             continue
@@ -82,30 +80,19 @@ def build(scope: Construct, ctx) -> list:
                 egress.append(Peer(app=component_name(used), port=SERVICE_PORT))
         ingress_from = ((controller,) if key in routed else ()) + tuple(
             Peer(app=component_name(c), port=SERVICE_PORT) for c in sorted(callers.get(key, [])))
-        extra: dict = {}
-        if isinstance(service, LlmService):
-            extra = dict(gpu_count=service.gpu_count, gpu_resource=service.gpu_resource,
-                         node_selector=service.node_selector, tolerations=tuple(service.tolerations),
-                         model_cache_size=service.model_cache_size)
-        if isinstance(service, WorkerService):
-            extra = dict(command=tuple(service.command), args=tuple(service.args))
         cls = CLASSES[service.kind]
-        built.append(cls(scope, cls.Props(
-            name=name, namespace=env.namespace, image=service.image, replicas=service.replicas,
-            resources=service.resources, secret_store=ctx.store(env.namespace), secrets_path=service.secrets_path,
-            hardening=ctx.hardening, autoscaling=service.autoscaling,
-            disruption_budget_min_available=service.disruption_budget_min_available, pull_secret=pull,
-            port=SERVICE_PORT, metrics_from=(Peer(namespace=MONITORING, port=SERVICE_PORT),),
-            config={**config, **service.config}, env=tuple(extra_env), ingress_from=ingress_from,
-            egress_to=(*egress, *(Peer(cidr=c) for c in service.egress_cidrs)), **extra)))
+        built.append(cls(scope, props(
+            cls.Props, service, name=name, namespace=env.namespace, secret_store=ctx.store(env.namespace),
+            hardening=ctx.hardening, pull_secret=pull, port=SERVICE_PORT,
+            metrics_from=(Peer(namespace=MONITORING, port=SERVICE_PORT),), config={**config, **service.config},
+            env=tuple(extra_env), ingress_from=ingress_from, egress_to=tuple(egress))))
 
     if env.routes:
         hosts = tuple(
             Host(route.host, route.tls_secret, tuple(Route(path, component_name(target)) for path, target in
                                                      sorted(route.paths.items(), key=lambda kv: (-len(kv[0]), kv[0]))))
             for _, route in sorted(env.routes.items()))
-        built.append(PlateIngress(scope, PlateIngressProps(
-            namespace=env.namespace, class_name=cluster.ingress_controller.class_name,
-            cluster_issuer=env.ingress.cluster_issuer, hosts=hosts, tls=env.ingress.tls,
-            max_body_size=env.ingress.max_body_size.lower())))
+        built.append(PlateIngress(scope, props(
+            PlateIngressProps, env.ingress, namespace=env.namespace, class_name=cluster.ingress_controller.class_name,
+            hosts=hosts)))
     return built

@@ -7,8 +7,8 @@ from constructs import Construct
 
 from components import versions
 from components.observability import dashboards
-from components.observability.alert_rules import AlertRules, AlertRulesProps, AlertThresholds, AppTarget
-from components.observability.fluentd import Fluentd, FluentdOutput, FluentdProps
+from components.observability.alert_rules import AlertRules, AlertRulesProps, AppTarget
+from components.observability.fluentd import Fluentd, FluentdProps
 from components.observability.grafana import Grafana, GrafanaProps
 from components.observability.kube_prometheus_stack import (
     NAMESPACE as MONITORING,
@@ -22,6 +22,7 @@ from components.observability.kube_prometheus_stack import (
 from components.plate.cache import PlateCache
 from components.plate.service import PlateService
 from components.types import Image
+from composition.wiring import props
 
 
 def runbook_base(repo_url: str) -> str:
@@ -47,7 +48,7 @@ class EnvironmentAlertRules(AlertRules):
 def environment_rules(scope: Construct, ctx, components: list) -> AlertRules:
     env = ctx.env
     return EnvironmentAlertRules(scope, AlertRulesProps(
-        apps=_targets(components), thresholds=AlertThresholds(**env.alerts.model_dump()),
+        apps=_targets(components), thresholds=env.alerts,
         runbook_base=runbook_base(ctx.cluster.gitops.repo_url), namespace=env.namespace, platform=False,
         environment=env.name))
 
@@ -56,30 +57,23 @@ def build(scope: Construct, ctx, built: list, app_components: list, environments
     """The cluster's monitoring: one Prometheus, the platform's alerts, Grafana with every dashboard, Fluentd."""
     env = ctx.cluster
     ic, tls, issuer = env.ingress_controller.class_name, env.ingress.tls, env.ingress.cluster_issuer
-    m = env.monitoring
-    stack = KubePrometheusStack(scope, KubePrometheusStackProps(
-        host=env.hosts.prometheus, ingress_class=ic, cluster_issuer=issuer, tls=tls, storage_class=env.storage_class,
-        storage_size=m.storage_size, retention=m.retention, prometheus_resources=m.prometheus_resources,
-        alertmanager_resources=m.alertmanager_resources, prometheus_replicas=m.prometheus_replicas,
-        namespace=MONITORING))
+    stack = KubePrometheusStack(scope, props(
+        KubePrometheusStackProps, env.monitoring, host=env.hosts.prometheus, ingress_class=ic, cluster_issuer=issuer,
+        tls=tls, storage_class=env.storage_class, namespace=MONITORING))
     # every namespace of the platform's own workloads
     platform = sorted({c.info.namespace for c in built} | {MONITORING, "logging"} - {"default"})
-    rules = AlertRules(scope, AlertRulesProps(apps=(), thresholds=AlertThresholds(**env.alerts.model_dump()),
+    rules = AlertRules(scope, AlertRulesProps(apps=(), thresholds=env.alerts,
                                               runbook_base=runbook_base(env.gitops.repo_url), namespace=MONITORING,
                                               platform_namespaces=tuple(platform)))
-    g = env.grafana
-    grafana = Grafana(scope, GrafanaProps(
-        image=g.image, resources=g.resources, host=env.hosts.grafana, ingress_class=ic, cluster_issuer=issuer, tls=tls,
-        storage_class=env.storage_class, storage_size=g.storage_size,
-        prometheus_url=f"http://{PROMETHEUS_SERVICE}.{MONITORING}.svc:{PROMETHEUS_PORT}",
-        admin_credentials_path=g.admin_credentials_path, secret_store=ctx.store(MONITORING),
-        dashboards=dashboards.for_apps(_targets(app_components)), hardening=ctx.hardening, namespace=MONITORING))
+    grafana = Grafana(scope, props(
+        GrafanaProps, env.grafana, host=env.hosts.grafana, ingress_class=ic, cluster_issuer=issuer, tls=tls,
+        storage_class=env.storage_class, prometheus_url=f"http://{PROMETHEUS_SERVICE}.{MONITORING}.svc:{PROMETHEUS_PORT}",
+        secret_store=ctx.store(MONITORING), dashboards=dashboards.for_apps(_targets(app_components)),
+        hardening=ctx.hardening, namespace=MONITORING))
     out = env.logging.output
     image = Image.model_validate({**versions.FLUENTD[out.type],
                                   **({"tag": env.logging.image_tag} if env.logging.image_tag else {})})
     # Fluentd keeps the hardened profile everywhere: it runs as root, so its root filesystem stays
     # read-only whatever profile the platform's other workloads use.
-    fluentd = Fluentd(scope, FluentdProps(
-        image=image, resources=env.logging.resources, secret_store=ctx.store("logging"),
-        output=FluentdOutput(**{k: v for k, v in out.model_dump().items() if k in FluentdOutput.model_fields})))
+    fluentd = Fluentd(scope, props(FluentdProps, env.logging, image=image, secret_store=ctx.store("logging")))
     return [stack, rules, grafana, fluentd]

@@ -1,20 +1,27 @@
 """cert-manager from its upstream chart, CRDs included (served-side apply: they are large)."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import ConfigDict, Field
 
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint
-from components.types import Resources
+from components.types import Resources, Strict
 from components.workload import HARDENED, resources
 
 
-class CertManagerProps(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class CertManagerSettings(Strict):
+    """What a cluster may change."""
 
-    resources: Resources  # required: controller, webhook and cainjector each get these
+    resources: Resources  # controller, webhook and cainjector each get these
+    replicas: Annotated[int, Field(ge=1, le=100)] = 1  # >1 adds a PodDisruptionBudget per deployment
+
+
+class CertManagerProps(CertManagerSettings):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+
     namespace: str = "cert-manager"
-    replicas: int = 1  # >1 adds a PodDisruptionBudget per deployment
     service_monitor: bool = True
 
 

@@ -6,11 +6,14 @@ components/tools/credentials.py): OpenBao, its source, comes up after this layer
 """
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field
 
 from components import kinds
 from components.cluster.acme import ISSUERS, PRODUCTION_ISSUER  # noqa: F401  (re-exported)
 from components.core import Component, labels, metadata
+from components.types import Email, Hostname, KvPath, Strict
 
 DNS01_SECRET = "acme-dns01-api-token"
 # Signs certificates for cluster-internal names (OpenBao's listener), which ACME cannot validate.
@@ -18,20 +21,24 @@ INTERNAL_ISSUER = "platform-internal"
 INTERNAL_CA_SECRET = "platform-internal-ca"
 
 
-class Dns01Props(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class Dns01(Strict):
+    provider: Literal["cloudflare"]
+    dns_zones: Annotated[list[Hostname], Field(min_length=1)]
+    api_token_path: KvPath  # OpenBao KV entry with an ``api-token`` property
 
-    provider: str  # "cloudflare"
-    dns_zones: tuple[str, ...]
+
+class ClusterIssuersSettings(Strict):
+    """What a cluster may change."""
+
+    acme_email: Email  # required, no default: Let's Encrypt sends expiry notices here
+    dns01: Dns01 | None = None  # default: HTTP-01 only
 
 
-class ClusterIssuersProps(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class ClusterIssuersProps(ClusterIssuersSettings):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
 
-    email: str  # required, no default: ACME account contact
     ingress_class: str  # required: HTTP-01 challenges are served through this class
     namespace: str = "cert-manager"  # cert-manager's cluster resource namespace (DNS-01 token lives here)
-    dns01: Dns01Props | None = None  # default: HTTP-01 only
 
 
 class ClusterIssuers(Component):
@@ -55,7 +62,7 @@ class ClusterIssuers(Component):
                 "metadata": metadata(name, None, lbls),
                 "spec": {"acme": {
                     "server": server,
-                    "email": p.email,
+                    "email": p.acme_email,
                     # cert-manager generates and keeps the ACME account key in this Secret.
                     "privateKeySecretRef": {"name": f"{name}-account-key"},
                     "solvers": solvers,

@@ -5,20 +5,27 @@ its CRDs must exist before the first one is applied.
 """
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import ConfigDict, Field
 
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint
-from components.types import Resources
+from components.types import Resources, Strict
 from components.workload import HARDENED, resources
 
 
-class ExternalSecretsProps(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class ExternalSecretsSettings(Strict):
+    """What a cluster may change."""
 
-    resources: Resources  # required: operator, webhook and cert controller each get these
+    operator_resources: Resources  # operator, webhook and cert controller each get these
+    operator_replicas: Annotated[int, Field(ge=1, le=100)] = 1
+
+
+class ExternalSecretsProps(ExternalSecretsSettings):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+
     namespace: str = "external-secrets"
-    replicas: int = 1
     service_monitor: bool = True
 
 
@@ -30,15 +37,16 @@ class ExternalSecrets(HelmRelease):
 
     def __init__(self, scope, props: ExternalSecretsProps):
         p = props
-        res = resources(p.resources, HARDENED)
+        res = resources(p.operator_resources, HARDENED)
+        replicas = p.operator_replicas
         values = {
             "installCRDs": True,
-            "replicaCount": p.replicas,
+            "replicaCount": replicas,
             "resources": res,
-            "podDisruptionBudget": {"enabled": p.replicas > 1, "minAvailable": 1},
+            "podDisruptionBudget": {"enabled": replicas > 1, "minAvailable": 1},
             "serviceMonitor": {"enabled": p.service_monitor},
-            "webhook": {"replicaCount": p.replicas, "resources": res},
-            "certController": {"replicaCount": p.replicas, "resources": res},
+            "webhook": {"replicaCount": replicas, "resources": res},
+            "certController": {"replicaCount": replicas, "resources": res},
         }
         super().__init__(scope, "external-secrets", p.namespace, versions.EXTERNAL_SECRETS, values)
         self.props = props

@@ -1,23 +1,30 @@
 """ingress-nginx: the controller every Ingress of the platform names by its IngressClass."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import ConfigDict, Field
 
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint
-from components.types import Resources
+from components.types import DnsLabel, IPv4, Resources, Strict
 from components.workload import HARDENED, resources
 
 
-class IngressNginxProps(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class IngressNginxSettings(Strict):
+    """What a cluster may change."""
 
-    class_name: str  # required: the IngressClass every Ingress uses
-    replicas: int  # required
-    resources: Resources  # required
-    namespace: str = "ingress-nginx"
+    class_name: DnsLabel  # the IngressClass every Ingress uses
+    namespace: DnsLabel = "ingress-nginx"
+    replicas: Annotated[int, Field(ge=1, le=100)]
+    resources: Resources
     default_class: bool = True
-    load_balancer_ip: str | None = None  # default: MetalLB assigns one from an auto-assign pool
+    load_balancer_ip: IPv4 | None = None  # default: MetalLB assigns one; must lie in a pool (envs/rules.py)
+
+
+class IngressNginxProps(IngressNginxSettings):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+
     service_monitor: bool = True
 
 

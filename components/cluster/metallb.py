@@ -1,21 +1,26 @@
 """MetalLB from its upstream chart, L2 mode only (FRR disabled)."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint
 from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
 from components.observability.kube_prometheus_stack import PROMETHEUS_SERVICE_ACCOUNT
-from components.types import Resources
+from components.types import Resources, Strict
 from components.workload import HARDENED, resources
 
 
-class MetalLBProps(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class MetalLBSettings(Strict):
+    """What a cluster may change."""
 
-    controller_resources: Resources  # required
-    speaker_resources: Resources  # required
+    controller_resources: Resources
+    speaker_resources: Resources
+
+
+class MetalLBProps(MetalLBSettings):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+
     namespace: str = "metallb-system"
 
 

@@ -1,27 +1,32 @@
 """MetalLB IPAddressPools and their L2Advertisement (ranges are validated in envs/model.py)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict, Field
 
 from components import kinds
 from components.core import Component, labels, metadata
+from components.types import DnsLabel, Strict
 
 
-@dataclass(frozen=True)
-class Pool:
-    name: str
-    addresses: tuple[str, ...]
+class AddressPool(Strict):
+    name: DnsLabel
+    addresses: Annotated[list[str], Field(min_length=1)]  # "a.b.c.d-e.f.g.h" or CIDR; checked in envs/rules.py
     auto_assign: bool = True
 
 
-class MetalLBPoolsProps(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class MetalLBPoolsSettings(Strict):
+    """What a cluster may change."""
 
-    pools: tuple[Pool, ...]  # required, at least one
+    pools: Annotated[list[AddressPool], Field(min_length=1)]
+    l2_interfaces: list[str] = []  # default: announce on every interface
+
+
+class MetalLBPoolsProps(MetalLBPoolsSettings):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+
     namespace: str = "metallb-system"
-    l2_interfaces: tuple[str, ...] = ()  # default: announce on every interface
 
 
 class MetalLBPools(Component):

@@ -1,24 +1,35 @@
 """The NFS subdir external provisioner and the StorageClass it provides."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field
 
 from components import versions
 from components.core import HelmRelease
-from components.types import Resources
+from components.types import DnsLabel, NfsServer, Resources, Strict
 from components.workload import HARDENED, resources
 
 
-class NfsProvisionerProps(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class StorageClass(Strict):
+    name: DnsLabel  # the class PVCs of the platform use
+    reclaim_policy: Literal["Delete", "Retain"]
+    archive_on_delete: bool  # keep a deleted volume's data as archived-<name>
+    default: bool
 
-    server: str  # required: IP address or hostname
-    path: str  # required: the export
-    storage_class: str  # required: the class PVCs of the platform use
-    reclaim_policy: str  # required: Delete or Retain
-    archive_on_delete: bool  # required: keep a deleted volume's data as archived-<name>
-    default_class: bool  # required
-    resources: Resources  # required
+
+class NfsProvisionerSettings(Strict):
+    """What a cluster may change."""
+
+    server: NfsServer  # an IP address or hostname
+    path: Annotated[str, Field(pattern=r"^/([A-Za-z0-9._-]+/?)*$")]  # the export; '..' is refused in envs/rules.py
+    storage_class: StorageClass
+    resources: Resources
+
+
+class NfsProvisionerProps(NfsProvisionerSettings):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+
     namespace: str = "nfs-provisioner"
 
 
@@ -32,10 +43,10 @@ class NfsProvisioner(HelmRelease):
             "nfs": {"server": p.server, "path": p.path, "mountOptions": ["nfsvers=4.1"]},
             "storageClass": {
                 "create": True,
-                "name": p.storage_class,
-                "defaultClass": p.default_class,
-                "reclaimPolicy": p.reclaim_policy,
-                "archiveOnDelete": p.archive_on_delete,
+                "name": p.storage_class.name,
+                "defaultClass": p.storage_class.default,
+                "reclaimPolicy": p.storage_class.reclaim_policy,
+                "archiveOnDelete": p.storage_class.archive_on_delete,
                 "accessModes": "ReadWriteOnce",
             },
             "resources": resources(p.resources, HARDENED),

@@ -6,13 +6,14 @@ README's troubleshooting guide.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from components import kinds
 from components.core import Component, labels, metadata
 from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
+from components.types import Strict
 
 RUNBOOK_SECTIONS = ("certificates", "ingress", "pods", "rollback")
 
@@ -27,20 +28,27 @@ class AppTarget:
     http: bool
 
 
-class AlertThresholds(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+Severity = Literal["critical", "warning", "info"]
 
-    error_ratio: float
-    latency_p99_seconds: float
-    restarts_per_hour: int
-    certificate_expiry_days: int
-    argocd_out_of_sync_minutes: int
-    fluentd_buffer_queue: int
-    availability_severity: str
-    error_severity: str
-    latency_severity: str
-    restart_severity: str
-    platform_severity: str
+
+class Thresholds(Strict):
+    """Alert thresholds and severities: what a cluster (its platform's alerts) or an environment
+    (its applications' alerts) may change."""
+
+    error_ratio: Annotated[float, Field(gt=0, lt=1)]
+    latency_p99_seconds: Annotated[float, Field(gt=0)]
+    restarts_per_hour: Annotated[int, Field(ge=1)]
+    certificate_expiry_days: Annotated[int, Field(ge=1)]
+    argocd_out_of_sync_minutes: Annotated[int, Field(ge=1)]
+    fluentd_buffer_queue: Annotated[int, Field(ge=1)]
+    availability_severity: Severity
+    error_severity: Severity
+    latency_severity: Severity
+    restart_severity: Severity
+    platform_severity: Severity
+
+
+AlertThresholds = Thresholds  # the name the props use
 
 
 class AlertRulesProps(BaseModel):

@@ -3,7 +3,7 @@ ConfigMaps, admin credentials from OpenBao, persistent state on the environment'
 from __future__ import annotations
 
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from components import kinds
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
@@ -12,7 +12,7 @@ from components.observability.kube_prometheus_stack import NAMESPACE as MONITORI
 from components.rbac import service_account
 from components.routing import Host, Route, ingress
 from components.secrets import SecretStoreRef, external_secret, same_keys
-from components.types import Image, Resources
+from components.types import Image, KvPath, Resources, Size, Strict
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
 
 PORT = 3000
@@ -20,18 +20,23 @@ UID = 472  # the grafana user of the upstream image
 DASHBOARD_DIR = "/var/lib/grafana-dashboards"
 
 
-class GrafanaProps(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+class GrafanaSettings(Strict):
+    """What a cluster may change."""
 
-    image: Image  # required
-    resources: Resources  # required
+    image: Image
+    resources: Resources
+    storage_size: Size
+    admin_credentials_path: KvPath  # KV entry with ``username`` and ``password``
+
+
+class GrafanaProps(GrafanaSettings):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+
     host: str  # required
     ingress_class: str  # required
     cluster_issuer: str  # required
-    storage_class: str  # required: from the environment
-    storage_size: str  # required
+    storage_class: str  # required: from the cluster
     prometheus_url: str  # required: the datasource
-    admin_credentials_path: str  # required: KV entry with ``username`` and ``password``
     secret_store: SecretStoreRef  # required
     dashboards: tuple[Dashboard, ...]  # required
     tls: bool = True

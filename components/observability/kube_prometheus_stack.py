@@ -3,12 +3,14 @@ kube-state-metrics. Its CRDs come from prometheus-operator-crds (first in the cl
 Grafana is off: we render our own."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import ConfigDict, Field
 
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint
 from components.routing import issuer_annotations
-from components.types import Resources
+from components.types import Resources, Size, Strict
 from components.workload import HARDENED, resources
 
 NAMESPACE = "monitoring"  # where Prometheus runs and scrapes from
@@ -25,18 +27,23 @@ METRICS = (
 )
 
 
-class KubePrometheusStackProps(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class KubePrometheusStackSettings(Strict):
+    """What a cluster may change: Prometheus, Alertmanager, node-exporter, kube-state-metrics."""
+
+    retention: Annotated[str, Field(pattern=r"^[0-9]+(h|d|w|y)$")]  # e.g. "15d"
+    storage_size: Size
+    prometheus_resources: Resources
+    alertmanager_resources: Resources
+    prometheus_replicas: Annotated[int, Field(ge=1, le=100)] = 1
+
+
+class KubePrometheusStackProps(KubePrometheusStackSettings):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
 
     host: str  # required: Prometheus UI host
     ingress_class: str  # required
     cluster_issuer: str  # required
-    storage_class: str  # required: from the environment
-    storage_size: str  # required
-    retention: str  # required, e.g. "15d"
-    prometheus_resources: Resources  # required
-    alertmanager_resources: Resources  # required
-    prometheus_replicas: int = 1
+    storage_class: str  # required: from the cluster
     tls: bool = True
     namespace: str = NAMESPACE
 

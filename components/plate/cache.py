@@ -5,14 +5,16 @@ A single-replica StatefulSet with a PVC, its password from OpenBao through an Ex
 """
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import ConfigDict, Field, model_validator
 
 from components import kinds
 from components.core import HEADLESS_LABEL, Component, MetricsEndpoint, labels, metadata, selector
 from components.network import Peer, workload_policy
 from components.rbac import service_account
 from components.secrets import RemoteValue, SecretStoreRef, external_secret
-from components.types import Image, Resources
+from components.types import Image, KvPath, Resources, Size, Strict, quantity_value
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
 
 PORT = 6379
@@ -24,19 +26,35 @@ METRICS_PORT = 9121
 CACHE_UID, CACHE_GID, EXPORTER_UID = 999, 1000, 59000
 
 
-class PlateCacheProps(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+class PlateCacheSettings(Strict):
+    """What an environment may change of the cache."""
+
+    image: Image
+    exporter_image: Image
+    resources: Resources
+    exporter_resources: Resources
+    storage_size: Size
+    secrets_path: KvPath  # KV entry holding the ``password`` property
+    max_memory: Annotated[str, Field(pattern=r"^[0-9]+(mb|gb)$")]  # e.g. "384mb"; within the memory limit
+
+    @model_validator(mode="after")
+    def _fits(self) -> PlateCacheSettings:
+        limit = self.resources.limits.memory
+        number, unit = int(self.max_memory[:-2]), self.max_memory[-2:]
+        wanted = number * (2**20 if unit == "mb" else 2**30)
+        if limit is not None and wanted > quantity_value(limit):
+            raise ValueError(f"max_memory ({self.max_memory}) is above the container's memory limit ({limit})")
+        if wanted == 0:
+            raise ValueError("max_memory must be above zero")
+        return self
+
+
+class PlateCacheProps(PlateCacheSettings):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
 
     namespace: str  # required
-    image: Image  # required
-    exporter_image: Image  # required
-    resources: Resources  # required
-    exporter_resources: Resources  # required
-    storage_size: str  # required
-    storage_class: str  # required: comes from the environment, never a literal here
+    storage_class: str  # required: comes from the cluster, never a literal here
     secret_store: SecretStoreRef  # required
-    secrets_path: str  # required: KV entry holding the ``password`` property
-    max_memory: str  # required, e.g. "384mb"; keep below the memory limit
     name: str = "plate-cache"
     hardening: Hardening = HARDENED
     ingress_from: tuple[Peer, ...] = ()  # default: nothing may connect

@@ -1,23 +1,21 @@
 """plate-ingress: one Ingress per environment for every Plate host, TLS through cert-manager."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from components.core import Component, labels
-from components.routing import Host, Route, ingress
+from components.routing import Host, IngressSettings, Route, ingress
 
 __all__ = ["Host", "PlateIngress", "PlateIngressProps", "Route"]
 
 
-class PlateIngressProps(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+class PlateIngressProps(IngressSettings):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
 
     namespace: str  # required
     class_name: str  # required: the IngressClass of the controller
-    cluster_issuer: str  # required: the cert-manager ClusterIssuer that signs every host
     hosts: tuple[Host, ...]  # required
     tls: bool = True
-    max_body_size: str = "8m"
     name: str = "plate"
 
 
@@ -30,5 +28,5 @@ class PlateIngress(Component):
         super().__init__(scope, "plate-ingress", props.namespace, pod_security=None)
         p = props
         self.add(ingress(p.name, p.namespace, labels(p.name, "ingress"), p.hosts, p.class_name, p.cluster_issuer, p.tls,
-                         {"nginx.ingress.kubernetes.io/proxy-body-size": p.max_body_size,
+                         {"nginx.ingress.kubernetes.io/proxy-body-size": p.max_body_size.lower(),
                           "nginx.ingress.kubernetes.io/ssl-redirect": "true" if p.tls else "false"}))

@@ -3,22 +3,30 @@ size-limited emptyDir for the model cache."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Annotated
 
-from components.plate.service import PlateService, PlateServiceProps
-from components.types import Toleration
+from pydantic import Field
+
+from components.plate.service import PlateService, PlateServiceProps, PlateServiceSettings
+from components.types import ExtendedResource, NodeSelector, Size, Toleration
 from components.workload import Container, PodOptions, Probe
 
 
-class PlateLlmProps(PlateServiceProps):
+class PlateLlmSettings(PlateServiceSettings):
+    """What an environment may change of the LLM service."""
+
+    gpu_count: Annotated[int, Field(ge=0, le=16)] = 0  # default: CPU only
+    gpu_resource: ExtendedResource = "nvidia.com/gpu"
+    node_selector: NodeSelector = {}
+    tolerations: list[Toleration] = []
+    model_cache_size: Size = "20Gi"
+
+
+class PlateLlmProps(PlateServiceProps, PlateLlmSettings):
     name: str = "plate-llm"
     role: str = "llm"
     metrics: tuple[str, ...] = ("http_requests_total", "http_request_duration_seconds_bucket")
-    gpu_count: int = 0  # default: CPU only
-    gpu_resource: str = "nvidia.com/gpu"
-    node_selector: dict[str, str] = {}
-    tolerations: tuple[Toleration, ...] = ()
     model_cache_path: str = "/models"
-    model_cache_size: str = "20Gi"
     # A GPU is scarce: replace pods one at a time instead of surging a second GPU pod.
     max_surge: str | int = 0
     max_unavailable: str | int = 1

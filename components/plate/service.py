@@ -4,49 +4,69 @@ web, server, admin and llm are PlateServices with their own defaults (see their 
 """
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict, Field, model_validator
 
 from components import kinds
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.network import Peer, workload_policy
 from components.rbac import service_account
 from components.secrets import SecretStoreRef, external_secret
-from components.types import Autoscaling, Image, Resources
+from components.types import Autoscaling, Cidr, EnvVars, Image, KvPath, Resources, Strict
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
 
+MAX_REPLICAS = 100
 
-class PlateServiceProps(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+class PlateServiceSettings(Strict):
+    """What an environment may change of a Plate service."""
+
+    image: Image
+    replicas: Annotated[int, Field(ge=0, le=MAX_REPLICAS)]  # not rendered when autoscaling is set
+    resources: Resources
+    secrets_path: KvPath  # OpenBao KV path of the app's environment secret
+    config: EnvVars = {}  # non-secret environment, rendered as a ConfigMap
+    autoscaling: Autoscaling | None = None  # default: fixed replica count, no HPA
+    disruption_budget_min_available: Annotated[int, Field(ge=1)] | None = None  # default: no PodDisruptionBudget
+    egress_cidrs: list[Cidr] = []  # outside the cluster, besides what the service uses
+    command: list[str] = []  # default: the image's entrypoint
+    args: list[str] = []
+
+    @model_validator(mode="after")
+    def _budget(self) -> PlateServiceSettings:
+        floor = self.autoscaling.min_replicas if self.autoscaling else self.replicas
+        if self.disruption_budget_min_available is not None and self.disruption_budget_min_available >= floor:
+            raise ValueError(
+                f"disruption_budget_min_available ({self.disruption_budget_min_available}) must be below the "
+                f"replica count ({floor}), or no pod could ever be evicted"
+            )
+        if self.autoscaling and self.autoscaling.max_replicas > MAX_REPLICAS:
+            raise ValueError(f"autoscaling.max_replicas ({self.autoscaling.max_replicas}) is above {MAX_REPLICAS}")
+        return self
+
+
+class PlateServiceProps(PlateServiceSettings):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
 
     namespace: str  # required
-    image: Image  # required
-    replicas: int  # required; ignored (not rendered) when autoscaling is set
-    resources: Resources  # required
     secret_store: SecretStoreRef  # required: where the app's environment secret comes from
-    secrets_path: str  # required: OpenBao KV path of the app's environment secret
     name: str  # set by each service module
     role: str  # app.kubernetes.io/component; set by each service module
-    config: dict[str, str] = {}  # non-secret environment, rendered as a ConfigMap
     port: int = 8080
     liveness_path: str = "/healthz"
     readiness_path: str = "/readyz"
     writable_paths: tuple[str, ...] = ("/tmp",)
     hardening: Hardening = HARDENED
-    autoscaling: Autoscaling | None = None  # default: fixed replica count, no HPA
-    disruption_budget_min_available: int | None = None  # default: no PodDisruptionBudget
     pull_secret: str | None = None  # default: the image is pulled anonymously
     ingress_from: tuple[Peer, ...] = ()  # default: nothing may connect
-    egress_to: tuple[Peer, ...] = ()  # default: DNS only (namespace-wide policy)
+    egress_to: tuple[Peer, ...] = ()  # the services it uses; default: DNS only (namespace-wide policy)
     env: tuple[dict, ...] = ()  # extra env entries, e.g. a key of another ExternalSecret's Secret
     metrics: tuple[str, ...] = ()  # default: no metrics endpoint; else the metric names served on metrics_path
     metrics_path: str = "/metrics"
     metrics_from: tuple[Peer, ...] = ()  # who scrapes it (the monitoring namespace)
     max_surge: str | int = "25%"
     max_unavailable: str | int = 0
-    command: tuple[str, ...] = ()  # default: the image's entrypoint
-    args: tuple[str, ...] = ()
 
 
 class PlateService(Component):
@@ -69,7 +89,7 @@ class PlateService(Component):
             self.add(self.service())
         scrapers = p.metrics_from if p.metrics else ()
         self.add(workload_policy(p.name, p.namespace, self.common_labels, ingress=(*p.ingress_from, *scrapers),
-                                 egress=p.egress_to))
+                                 egress=(*p.egress_to, *(Peer(cidr=c) for c in p.egress_cidrs))))
         if p.metrics:
             self.scrape(MetricsEndpoint(port="http", path=p.metrics_path, metrics=p.metrics), lbls=self.common_labels)
         if p.autoscaling:
@@ -92,8 +112,8 @@ class PlateService(Component):
             ports={"http": p.port} if http else {},
             liveness=Probe(path=p.liveness_path, initial_delay=10) if http else None,
             readiness=Probe(path=p.readiness_path, period=5) if http else None,
-            command=p.command,
-            args=p.args,
+            command=tuple(p.command),
+            args=tuple(p.args),
             env_from=tuple(env_from),
             env=p.env,
             writable_paths=p.writable_paths,

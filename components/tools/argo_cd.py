@@ -7,14 +7,16 @@ health check for Applications without which sync waves between child Application
 """
 from __future__ import annotations
 
+from typing import Annotated
+
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict, Field
 
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint, labels
 from components.routing import issuer_annotations
 from components.secrets import SecretStoreRef, external_secret, same_keys
-from components.types import Resources
+from components.types import KvPath, Resources, Strict
 from components.workload import HARDENED, resources
 
 # Argo CD >= 1.8 no longer assesses the health of Application resources; without this check the
@@ -36,31 +38,34 @@ return hs
 REPO_SECRET = "repo-rendered"
 
 
-class ResourceExclusion(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    api_groups: tuple[str, ...]
-    kinds: tuple[str, ...]
-    clusters: tuple[str, ...] = ("*",)
+class ResourceExclusion(Strict):
+    api_groups: list[str]
+    kinds: Annotated[list[str], Field(min_length=1)]
+    clusters: list[str] = ["*"]
 
 
-class ArgoCDProps(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+class ArgoCDSettings(Strict):
+    """What a cluster may change."""
+
+    admin_groups: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]  # bound to role:admin
+    readonly_groups: list[str] = []  # role:readonly is already everyone's default
+    repo_credentials_path: KvPath | None = None  # default: the rendered repository is public
+    resource_exclusions: list[ResourceExclusion] = []
+    admin_user: bool = True  # the built-in admin (its generated password never leaves the cluster)
+    replicas: Annotated[int, Field(ge=1, le=100)] = 1  # server and repo server
+    controller_resources: Resources
+    server_resources: Resources
+    repo_server_resources: Resources
+
+
+class ArgoCDProps(ArgoCDSettings):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
 
     domain: str  # required: Argo CD's host
     ingress_class: str  # required
     cluster_issuer: str  # required
-    admin_groups: tuple[str, ...]  # required, at least one: SSO groups bound to role:admin
     repo_url: str  # required: the rendered repository
-    controller_resources: Resources  # required
-    server_resources: Resources  # required
-    repo_server_resources: Resources  # required
     secret_store: SecretStoreRef  # required
-    repo_credentials_path: str | None = None  # default: the repository is public (no credentials)
-    readonly_groups: tuple[str, ...] = ()  # role:readonly is already everyone's default
-    resource_exclusions: tuple[ResourceExclusion, ...] = ()
-    admin_user: bool = True  # the built-in admin (its generated password never leaves the cluster)
-    replicas: int = 1  # server and repo server
     tls: bool = True
     namespace: str = "argocd"
 

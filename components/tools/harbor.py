@@ -4,14 +4,15 @@ render, which Argo CD would apply as a change each time); the token-signing key 
 from cert-manager."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from components import kinds, versions
 from components.core import HelmRelease, labels, metadata
 from components.routing import issuer_annotations
 from components.secrets import RemoteValue, SecretStoreRef, external_secret
+from components.types import KvPath, NfsServer, Size, Strict
 
 # Secret name -> {key in the Secret: property of the KV entry}
 SECRETS: dict[str, dict[str, str]] = {
@@ -27,57 +28,59 @@ TOKEN_CERT = "harbor-core-token"
 REGISTRY_USER = "harbor_registry_user"
 
 
-class Persistence(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    registry: str
-    database: str
-    redis: str
-    jobservice: str
-    trivy: str
+class Persistence(Strict):
+    registry: Size
+    database: Size
+    redis: Size
+    jobservice: Size
+    trivy: Size
 
 
-class ExternalDatabase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    host: str
-    port: int = 5432
-    username: str
-    database: str
-    password_path: str  # KV entry with a ``password`` property
+class ExternalDatabase(Strict):
+    host: NfsServer  # an IPv4 address or a DNS hostname
+    port: Annotated[int, Field(ge=1, le=65535)] = 5432
+    username: Annotated[str, Field(min_length=1)]
+    database: Annotated[str, Field(min_length=1)]
+    password_path: KvPath  # KV entry with a ``password`` property
 
 
-class ExternalRedis(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    addr: str  # host:port
-    password_path: str | None = None
+class ExternalRedis(Strict):
+    addr: Annotated[str, Field(pattern=r"^[a-z0-9.-]+:[0-9]{1,5}$")]  # host:port
+    password_path: KvPath | None = None
 
 
-class HarborProps(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+class HarborSettings(Strict):
+    """What a cluster may change."""
+
+    secrets_path: KvPath  # KV entry with the properties named in SECRETS
+    persistence: Persistence
+    database: Literal["internal", "external"] = "internal"
+    external_database: ExternalDatabase | None = None
+    redis: Literal["internal", "external"] = "internal"
+    external_redis: ExternalRedis | None = None
+
+    @model_validator(mode="after")
+    def _choices(self) -> HarborSettings:
+        for part in ("database", "redis"):
+            chosen, ext = getattr(self, part), getattr(self, f"external_{part}")
+            if chosen == "external" and ext is None:
+                raise ValueError(f"{part} is 'external' but external_{part} is not set")
+            if chosen == "internal" and ext is not None:
+                raise ValueError(f"external_{part} is set but {part} is 'internal'")
+        return self
+
+
+class HarborProps(HarborSettings):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
 
     host: str  # required
     ingress_class: str  # required
     cluster_issuer: str  # required
     internal_issuer: str  # required: signs the token key pair
-    storage_class: str  # required: from the environment
-    persistence: Persistence  # required
-    secrets_path: str  # required: KV entry with the properties named in SECRETS
+    storage_class: str  # required: from the cluster
     secret_store: SecretStoreRef  # required
-    database: Literal["internal", "external"] = "internal"
-    external_database: ExternalDatabase | None = None
-    redis: Literal["internal", "external"] = "internal"
-    external_redis: ExternalRedis | None = None
     tls: bool = True
     namespace: str = "harbor"
-
-    @model_validator(mode="after")
-    def _choices(self):
-        for part, ext in (("database", self.external_database), ("redis", self.external_redis)):
-            if (getattr(self, part) == "external") != (ext is not None):
-                raise ValueError(f"{part} {getattr(self, part)!r} and external_{part} must be set together")
-        return self
 
 
 class Harbor(HelmRelease):

@@ -2,13 +2,13 @@
 the container-build cache volume every agent mounts."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from components import kinds, versions
 from components.core import HelmRelease, labels, metadata
 from components.routing import issuer_annotations
 from components.secrets import SecretStoreRef, external_secret, same_keys
-from components.types import Resources
+from components.types import KvPath, Resources, Size, Strict
 from components.workload import HARDENED, resources
 
 ADMIN_SECRET = "jenkins-admin"
@@ -16,20 +16,25 @@ CACHE_CLAIM = "jenkins-build-cache"
 UID = 1000
 
 
-class JenkinsProps(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+class JenkinsSettings(Strict):
+    """What a cluster may change."""
+
+    admin_credentials_path: KvPath  # KV entry with ``username`` and ``password``
+    storage_size: Size  # the controller's home
+    build_cache_size: Size = "50Gi"
+    resources: Resources
+    agent_resources: Resources
+
+
+class JenkinsProps(JenkinsSettings):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
 
     host: str  # required
     ingress_class: str  # required
     cluster_issuer: str  # required
-    storage_class: str  # required: from the environment
-    storage_size: str  # required: the controller's home
-    resources: Resources  # required
-    agent_resources: Resources  # required
-    admin_credentials_path: str  # required: KV entry with ``username`` and ``password``
+    storage_class: str  # required: from the cluster
     secret_store: SecretStoreRef  # required
     plugins: tuple[tuple[str, str], ...] = tuple(versions.JENKINS_PLUGINS.items())
-    build_cache_size: str = "50Gi"
     build_cache_path: str = "/home/jenkins/.cache"
     tls: bool = True
     namespace: str = "jenkins"

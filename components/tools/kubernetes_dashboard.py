@@ -2,24 +2,30 @@
 the ``view`` ClusterRole; a cluster-admin binding exists only when asked for, with a warning."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from components import versions
 from components.core import HelmRelease, labels
 from components.rbac import cluster_role_binding, service_account
+from components.types import Strict
 
 VIEWER = "dashboard-viewer"
 ADMIN = "dashboard-admin"
 
 
-class DashboardProps(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class DashboardSettings(Strict):
+    """What a cluster may change."""
 
-    ingress: bool  # required: whether the UI is reachable from outside the cluster
+    ingress: bool  # whether the UI is reachable from outside the cluster
+    cluster_admin: bool = False  # an explicit, warned opt-in
+
+
+class DashboardProps(DashboardSettings):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+
     host: str  # required (used when ingress is on)
     ingress_class: str  # required
     cluster_issuer: str  # required
-    cluster_admin: bool = False  # an explicit, warned opt-in
     tls: bool = True
     namespace: str = "kubernetes-dashboard"
 

@@ -6,16 +6,16 @@ Kubernetes service registration, and probes that keep sealed or standby nodes al
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from components import hcl, kinds
 from components.core import HEADLESS_LABEL, Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.network import Peer, workload_policy
 from components.rbac import cluster_role_binding, service_account
 from components.routing import Host, Route, ingress
-from components.types import Image, Resources
+from components.types import Image, Resources, Size, Strict
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
 
 API_PORT, CLUSTER_PORT = 8200, 8201
@@ -23,24 +23,61 @@ UID, GID = 100, 1000  # the openbao user of the upstream image
 HEALTH = "/v1/sys/health?standbyok=true&perfstandbyok=true"
 
 
-class OpenBaoProps(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+def _raft_replicas(value: int) -> int:
+    if value not in (1, 3, 5):
+        raise ValueError(f"must suit raft: 1, 3 or 5 (got {value})")
+    return value
 
-    image: Image  # required
-    resources: Resources  # required
-    storage_class: str  # required: from the environment
-    data_size: str  # required
-    audit_size: str  # required
+
+class ShamirSeal(Strict):
+    """Manual unseal with Shamir key shares (the default; no seal stanza)."""
+
+    type: Literal["shamir"]
+
+
+class AwsKmsSeal(Strict):
+    """Auto-unseal with AWS KMS; credentials come from the pod's cloud identity, never from Git."""
+
+    type: Literal["awskms"]
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}-[a-z]+-[0-9]$")]
+    kms_key_id: Annotated[str, Field(min_length=1)]
+
+
+class GcpCkmsSeal(Strict):
+    """Auto-unseal with Google Cloud KMS through workload identity."""
+
+    type: Literal["gcpckms"]
+    project: Annotated[str, Field(pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")]
+    region: Annotated[str, Field(min_length=1)]
+    key_ring: Annotated[str, Field(min_length=1)]
+    crypto_key: Annotated[str, Field(min_length=1)]
+
+
+Seal = Annotated[ShamirSeal | AwsKmsSeal | GcpCkmsSeal, Field(discriminator="type")]
+
+
+class OpenBaoSettings(Strict):
+    """What a cluster may change."""
+
+    image: Image
+    replicas: Annotated[int, AfterValidator(_raft_replicas)] = 1  # raft needs an odd quorum
+    storage: Literal["raft", "file"] = "raft"
+    data_size: Size
+    audit_size: Size
+    resources: Resources
+    seal: Seal = ShamirSeal(type="shamir")
+    ui: bool = True
+
+
+class OpenBaoProps(OpenBaoSettings):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+
+    storage_class: str  # required: from the cluster
     host: str  # required: the UI/API host behind the Ingress
     ingress_class: str  # required
     cluster_issuer: str  # required: signs the public Ingress certificate
     internal_issuer: str  # required: signs the listener certificate (cluster-internal names)
-    replicas: Literal[1, 3, 5] = 1  # raft needs an odd quorum
-    storage: Literal["raft", "file"] = "raft"
-    ui: bool = True
     tls: bool = True  # the Ingress; the listener always has TLS
-    seal_type: str = "shamir"  # "shamir" (manual unseal, no stanza) or a KMS seal type
-    seal_options: dict[str, str] = {}
     name: str = "openbao"
     namespace: str = "openbao"
     hardening: Hardening = HARDENED
@@ -50,8 +87,6 @@ class OpenBaoProps(BaseModel):
     def _check(self):
         if self.storage == "file" and self.replicas != 1:
             raise ValueError(f"file storage runs a single node (got {self.replicas} replicas); use raft")
-        if self.seal_type == "shamir" and self.seal_options:
-            raise ValueError("the shamir seal takes no options")
         return self
 
 
@@ -102,8 +137,9 @@ class OpenBao(Component):
             storage = hcl.Block("storage", ("file",), {"path": "/openbao/data"})
         items: list = [("ui", p.ui), ("disable_mlock", True), ("cluster_name", p.name), listener, storage,
                        hcl.Block("service_registration", ("kubernetes",), {})]
-        if p.seal_type != "shamir":
-            items.append(hcl.Block("seal", (p.seal_type,), dict(sorted(p.seal_options.items()))))
+        if p.seal.type != "shamir":
+            options = {k: str(v) for k, v in p.seal.model_dump(exclude={"type"}).items()}
+            items.append(hcl.Block("seal", (p.seal.type,), dict(sorted(options.items()))))
         items.append(hcl.Block("audit", ("file", "file"), {
             "description": "every request and response, on the audit volume",
             "options": {"file_path": "/openbao/audit/audit.log"},

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from components import hcl, kinds
 from components.core import Component, labels, metadata
 from components.rbac import service_account
 from components.secrets import SecretStoreRef
+from components.types import DnsLabel, Strict
 
 STORE_PREFIX = "openbao"
 
@@ -32,16 +33,21 @@ class Consumer:
     paths: tuple[str, ...]  # KV paths (under the mount) read by this namespace's ExternalSecrets
 
 
-class SecretStoresProps(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+class SecretStoresSettings(Strict):
+    """What a cluster may change."""
+
+    kv_mount: DnsLabel  # the KV v2 mount of the cluster's OpenBao
+    auth_mount: DnsLabel = "kubernetes"
+
+
+class SecretStoresProps(SecretStoresSettings):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
 
     consumers: tuple[Consumer, ...]  # required: derived from the rendered ExternalSecrets
     server: str  # required: OpenBao's in-cluster URL
     ca_secret: str  # required: Secret holding ca.crt of OpenBao's listener certificate
     ca_namespace: str  # required
-    kv_mount: str  # required: the KV v2 mount of this environment
-    role_prefix: str  # required: roles are <prefix>-<namespace>, unique per environment
-    auth_mount: str = "kubernetes"
+    role_prefix: str  # required: roles are <prefix>-<namespace>, unique per cluster
     token_ttl: str = "15m"
     namespace: str = "external-secrets"  # where the auth ServiceAccounts and the policy ConfigMap live
 

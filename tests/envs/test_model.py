@@ -2,6 +2,7 @@
 by configuration, and configuration files that Python cannot run."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -177,7 +178,7 @@ def test_the_entry_point_reports_a_broken_file_without_a_traceback(config, tmp_p
     out = tmp_path / "dist"
     shutil.copytree(fresh_render, out)
     before = read_tree(out)
-    env = {"PLATE_CONFIG": str(config), "PLATE_DIST": str(out), "PATH": str(Path(sys.executable).parent)}
+    env = {"PLATE_CONFIG": str(config), "PLATE_DIST": str(out), "PATH": os.environ["PATH"]}
     proc = subprocess.run([sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == [

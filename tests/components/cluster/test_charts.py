@@ -7,7 +7,7 @@ from components.cluster.cert_manager import CertManager, CertManagerProps
 from components.cluster.external_secrets import ExternalSecrets, ExternalSecretsProps
 from components.cluster.ingress_nginx import IngressNginx, IngressNginxProps
 from components.cluster.metallb import MetalLB, MetalLBProps
-from components.cluster.nfs_provisioner import NfsProvisioner, NfsProvisionerProps
+from components.cluster.nfs_provisioner import NfsProvisioner, NfsProvisionerProps, StorageClass
 
 PROPS = AppOfAppsProps(owner="test", folder="clusters/test", repo_url="https://git.test.example/plate.git", revision="rendered",
                        argocd_namespace="argocd")
@@ -16,11 +16,11 @@ PROPS = AppOfAppsProps(owner="test", folder="clusters/test", repo_url="https://g
 def charts(resources):
     return {
         "cert-manager": lambda s: CertManager(s, CertManagerProps(resources=resources, replicas=2)),
-        "external-secrets": lambda s: ExternalSecrets(s, ExternalSecretsProps(resources=resources)),
+        "external-secrets": lambda s: ExternalSecrets(s, ExternalSecretsProps(operator_resources=resources)),
         "metallb": lambda s: MetalLB(s, MetalLBProps(controller_resources=resources, speaker_resources=resources)),
         "nfs-provisioner": lambda s: NfsProvisioner(s, NfsProvisionerProps(
-            server="10.0.0.5", path="/export/test", storage_class="nfs-client", reclaim_policy="Retain",
-            archive_on_delete=True, default_class=True, resources=resources)),
+            server="10.0.0.5", path="/export/test", resources=resources, storage_class=StorageClass(
+                name="nfs-client", reclaim_policy="Retain", archive_on_delete=True, default=True))),
         "ingress-nginx": lambda s: IngressNginx(s, IngressNginxProps(
             class_name="nginx", replicas=2, resources=resources, load_balancer_ip="10.0.0.100")),
     }

@@ -5,13 +5,13 @@ from components.cluster.cluster_issuers import (
     ISSUERS,
     ClusterIssuers,
     ClusterIssuersProps,
-    Dns01Props,
+    Dns01,
 )
 
 
 def test_issuers_match_golden_http01_through_the_ingress_class(golden, find):
     objs = golden("cluster-issuers", lambda app: ClusterIssuers(app, ClusterIssuersProps(
-        email="ops@test.example", ingress_class="nginx")))
+        acme_email="ops@test.example", ingress_class="nginx")))
     for name, server in ISSUERS.items():
         acme = find(objs, "ClusterIssuer", name)["spec"]["acme"]
         assert acme["server"] == server
@@ -23,8 +23,8 @@ def test_issuers_match_golden_http01_through_the_ingress_class(golden, find):
 
 def test_dns01_solver_for_listed_zones_reads_the_token_secret(synth, find):
     objs = synth(lambda app: ClusterIssuers(app, ClusterIssuersProps(
-        email="ops@test.example", ingress_class="nginx",
-        dns01=Dns01Props(provider="cloudflare", dns_zones=("test.example",)))))
+        acme_email="ops@test.example", ingress_class="nginx",
+        dns01=Dns01(provider="cloudflare", dns_zones=["test.example"], api_token_path="platform/cloudflare"))))
     solvers = find(objs, "ClusterIssuer", "letsencrypt-prod")["spec"]["acme"]["solvers"]
     assert solvers[0]["selector"] == {"dnsZones": ["test.example"]}
     assert solvers[0]["dns01"]["cloudflare"]["apiTokenSecretRef"] == {"name": DNS01_SECRET, "key": "api-token"}
@@ -34,7 +34,7 @@ def test_dns01_solver_for_listed_zones_reads_the_token_secret(synth, find):
 
 
 def test_internal_ca_issuer_is_built_on_a_self_signed_root(synth, find):
-    objs = synth(lambda app: ClusterIssuers(app, ClusterIssuersProps(email="ops@test.example", ingress_class="nginx")))
+    objs = synth(lambda app: ClusterIssuers(app, ClusterIssuersProps(acme_email="ops@test.example", ingress_class="nginx")))
     ca = find(objs, "Certificate", INTERNAL_CA_SECRET)["spec"]
     assert ca["isCA"] is True and ca["issuerRef"]["name"] == "selfsigned"
     assert find(objs, "ClusterIssuer", INTERNAL_ISSUER)["spec"] == {"ca": {"secretName": INTERNAL_CA_SECRET}}

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import yaml
 
-from components.observability.alert_rules import RUNBOOK_SECTIONS, AlertRules, AlertRulesProps, AlertThresholds, AppTarget
+from components.observability.alert_rules import RUNBOOK_SECTIONS, AlertRules, AlertRulesProps, AppTarget, Thresholds
 
 ROOT = Path(__file__).resolve().parents[3]
-THRESHOLDS = AlertThresholds(error_ratio=0.05, latency_p99_seconds=1.0, restarts_per_hour=3, certificate_expiry_days=14,
+THRESHOLDS = Thresholds(error_ratio=0.05, latency_p99_seconds=1.0, restarts_per_hour=3, certificate_expiry_days=14,
                              argocd_out_of_sync_minutes=30, fluentd_buffer_queue=64, availability_severity="critical",
                              error_severity="warning", latency_severity="warning", restart_severity="warning",
                              platform_severity="critical")

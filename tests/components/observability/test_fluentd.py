@@ -1,14 +1,16 @@
 import re
 
 import pytest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from components.observability.fluentd import Fluentd, FluentdOutput, FluentdProps, config
+from components.observability.fluentd import Fluentd, FluentdProps, Output, config
+
+OUTPUT = TypeAdapter(Output)
 
 
 def props(store, image, resources, **output):
     return FluentdProps(image=image("fluent/fluentd-kubernetes-daemonset", "v1.18.0-debian-opensearch-amd64-1.0"),
-                        resources=resources, secret_store=store, output=FluentdOutput(**output))
+                        resources=resources, secret_store=store, output=output)
 
 
 def test_fluentd_matches_golden_with_least_privilege(golden, find, store, image, resources):
@@ -40,24 +42,29 @@ def test_fluentd_matches_golden_with_least_privilege(golden, find, store, image,
 @pytest.mark.parametrize("output,expected", [
     ({"type": "loki", "url": "http://loki.test:3100", "tenant": "plate"}, ["@type loki", "url http://loki.test:3100",
                                                                            "tenant plate", "namespace $.kubernetes.namespace_name"]),
-    ({"type": "forward", "host": "agg.test.example", "port": 24224, "credentials_path": "plate/test/fwd"},
+    ({"type": "forward", "host": "agg.test.example", "port": 24224, "shared_key_path": "plate/test/fwd"},
      ["@type forward", "transport tls", "shared_key \"#{ENV['OUTPUT_SHARED_KEY']}\"", "host agg.test.example"]),
-    ({"type": "elasticsearch", "host": "es.test.example", "port": 9200, "index_prefix": "x", "tls": False},
+    ({"type": "elasticsearch", "host": "es.test.example", "port": 9200, "index_prefix": "x", "tls": False,
+      "credentials_path": "plate/test/es"},
      ["@type elasticsearch", "scheme http"]),
 ])
 def test_each_output_type(output, expected):
-    conf = config(FluentdOutput(**output))
+    conf = config(OUTPUT.validate_python(output))
     for part in expected:
         assert part in conf, part
     assert len(re.findall(r"<match ", conf)) == 1
 
 
 @pytest.mark.parametrize("output,message", [
-    ({"type": "loki"}, "the loki output needs url"),
-    ({"type": "opensearch", "host": "h.test.example", "port": 443}, "the opensearch output needs index_prefix"),
-    ({"type": "forward", "host": "h.test.example", "port": 24224}, "the forward output needs credentials_path"),
-    ({"type": "splunk", "url": "x"}, "Input should be 'elasticsearch', 'opensearch', 'loki' or 'forward'"),
+    ({"type": "loki"}, "loki.url\n  Field required"),
+    ({"type": "opensearch", "host": "h.test.example", "port": 443, "credentials_path": "a/b"},
+     "opensearch.index_prefix\n  Field required"),
+    ({"type": "forward", "host": "h.test.example", "port": 24224}, "forward.shared_key_path\n  Field required"),
+    ({"type": "forward", "host": "h.test.example", "credentials_path": "a/b", "shared_key_path": "a/c"},
+     "forward.credentials_path\n  Extra inputs are not permitted"),
+    ({"type": "splunk", "url": "x"}, "does not match any of the expected tags: 'elasticsearch', 'opensearch', 'loki', "
+                                     "'forward'"),
 ])
 def test_bad_output_settings_are_clear_errors(output, message):
     with pytest.raises(ValidationError, match=re.escape(message)):
-        FluentdOutput(**output)
+        OUTPUT.validate_python(output)

@@ -4,7 +4,7 @@ from components.workload import Hardening
 
 def test_admin_matches_golden(golden, find, store, image, resources):
     objs = golden("plate-admin", lambda app: PlateAdmin(app, PlateAdminProps(
-        namespace="plate-test", image=image("plate/admin"), replicas=1, resources=resources, secret_store=store,
+        namespace="plate-test", image=image("plate/admin"), replicas=2, resources=resources, secret_store=store,
         secrets_path="plate/test/admin", disruption_budget_min_available=1)))
     assert find(objs, "Deployment", "plate-admin")["metadata"]["labels"]["app.kubernetes.io/component"] == "admin"
     assert find(objs, "PodDisruptionBudget", "plate-admin")["spec"]["selector"]["matchLabels"] == {

@@ -6,7 +6,7 @@ def test_llm_matches_golden_with_gpu_placement(golden, find, store, image, resou
     objs = golden("plate-llm", lambda app: PlateLlm(app, PlateLlmProps(
         namespace="plate-test", image=image("plate/llm"), replicas=1, resources=resources, secret_store=store,
         secrets_path="plate/test/llm", gpu_count=1, node_selector={"pool": "gpu"},
-        tolerations=(Toleration(key="nvidia.com/gpu"),), model_cache_size="30Gi")))
+        tolerations=[Toleration(key="nvidia.com/gpu")], model_cache_size="30Gi")))
     deploy = find(objs, "Deployment", "plate-llm")
     pod = deploy["spec"]["template"]["spec"]
     res = pod["containers"][0]["resources"]

@@ -21,7 +21,7 @@ def argo_props(store, resources, **over):
         domain="argocd.test.example", ingress_class="nginx", cluster_issuer="letsencrypt-prod",
         admin_groups=("platform-admins",), repo_url=AOA.repo_url, controller_resources=resources,
         server_resources=resources, repo_server_resources=resources, secret_store=store,
-        resource_exclusions=(ResourceExclusion(api_groups=("",), kinds=("Endpoints",)),), **over)
+        resource_exclusions=[ResourceExclusion(api_groups=[""], kinds=["Endpoints"])], **over)
 
 
 def build_all(app, store, resources, dashboard_admin=False):
@@ -106,7 +106,7 @@ def test_harbor_external_database_reads_its_password_from_openbao(synth, find, s
 
 
 def test_harbor_external_choice_needs_its_settings(store):
-    with pytest.raises(ValidationError, match="database 'external' and external_database must be set together"):
+    with pytest.raises(ValidationError, match="database is .external. but external_database is not set"):
         HarborProps(host="h.test.example", ingress_class="nginx", cluster_issuer="x", internal_issuer="y",
                     storage_class="s", persistence=PERSISTENCE, secrets_path="p/q", secret_store=store,
                     database="external")

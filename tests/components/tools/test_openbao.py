@@ -50,16 +50,16 @@ def test_standalone_file_storage_has_no_peers_or_budget(synth, find, image, reso
 
 
 def test_kms_seal_stanza(synth, find, image, resources):
-    objs = synth(lambda app: OpenBao(app, props(image, resources, seal_type="awskms",
-                                                seal_options={"region": "eu-west-1", "kms_key_id": "alias/bao"})))
+    objs = synth(lambda app: OpenBao(app, props(image, resources, seal={
+        "type": "awskms", "region": "eu-west-1", "kms_key_id": "alias/bao"})))
     config = find(objs, "ConfigMap", "openbao-config")["data"]["config.hcl"]
     assert 'seal "awskms" {\n  kms_key_id = "alias/bao"\n  region = "eu-west-1"\n}' in config
 
 
 @pytest.mark.parametrize("over,message", [
-    ({"replicas": 2}, "Input should be 1, 3 or 5"),
+    ({"replicas": 2}, "must suit raft: 1, 3 or 5 (got 2)"),
     ({"storage": "file", "replicas": 3}, "file storage runs a single node (got 3 replicas); use raft"),
-    ({"seal_options": {"x": "y"}}, "the shamir seal takes no options"),
+    ({"seal": {"type": "shamir", "x": "y"}}, "Extra inputs are not permitted"),
 ])
 def test_props_reject_unsafe_settings(image, resources, over, message):
     with pytest.raises(ValidationError, match=re.escape(message)):
