@@ -66,7 +66,7 @@ def main() -> None:
         files = sum(1 for _ in (Path(tmp) / "dist").rglob("*.yaml"))
     walls = sorted(w for w, _ in results)
     peaks = [p for _, p in results]
-    print(f"python main.py, every environment, {files} objects, {args.runs} runs")
+    print(f"python main.py, every cluster and environment, {files} objects, {args.runs} runs")
     print(f"  wall   min {walls[0]:.2f} s   median {statistics.median(walls):.2f} s   max {walls[-1]:.2f} s")
     print(f"  peak RSS of the process tree   max {max(peaks) / 1024:.0f} MiB   "
           f"median {statistics.median(peaks) / 1024:.0f} MiB")

@@ -22,6 +22,7 @@ PART_OF = "plate"
 MANAGED_BY = "cdk8s"
 # On headless Services, so that ServiceMonitors (which select Services by label) skip them.
 HEADLESS_LABEL = "plate.io/headless"
+ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"  # an Ingress's certificate, from this ClusterIssuer
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class ComponentInfo:
     warnings: tuple[str, ...] = ()  # printed by the render: settings a reviewer must not miss
     metrics: tuple[MetricsEndpoint, ...] = ()  # what Prometheus scrapes from this component
     secrets: tuple[tuple[str, str], ...] = ()  # (namespace, OpenBao KV path) of every secret it reads
+    issuers: tuple[str, ...] = ()  # the cert-manager issuers its certificates come from
     keep_on_delete: bool = False  # no cascading finalizer, no pruning (Argo CD managing itself)
 
 
@@ -116,15 +118,22 @@ class Component(ManifestChart):
         self.warnings: list[str] = []
         self.metrics: list[MetricsEndpoint] = []
         self.secret_reads: list[tuple[str, str]] = []
+        self.issuers: set[str] = set()
 
     @property
     def info(self) -> ComponentInfo:
         return ComponentInfo(**self._info, has_manifests=bool(self.manifests), warnings=tuple(self.warnings),
-                             metrics=tuple(self.metrics), secrets=tuple(sorted(set(self.secret_reads))))
+                             metrics=tuple(self.metrics), secrets=tuple(sorted(set(self.secret_reads))),
+                             issuers=tuple(sorted(self.issuers)))
 
     def add(self, manifest: dict) -> dict:
         """Add an object; an ExternalSecret also declares the KV paths this component reads, from which
         the secret stores and their policies are derived."""
+        issuer = manifest.get("metadata", {}).get("annotations", {}).get(ISSUER_ANNOTATION)
+        if issuer:
+            self.issuers.add(issuer)
+        if manifest.get("kind") == "Certificate":
+            self.issuers.add(manifest["spec"]["issuerRef"]["name"])
         if manifest.get("kind") == "ExternalSecret":
             spec, namespace = manifest["spec"], manifest["metadata"]["namespace"]
             self.secret_reads += [(namespace, d["remoteRef"]["key"]) for d in spec.get("data", [])]
@@ -166,6 +175,17 @@ class HelmRelease(Component):
                  pod_security: str | None = "restricted", pod_security_reason: str = ""):
         super().__init__(scope, name, namespace, pod_security=pod_security, pod_security_reason=pod_security_reason,
                          helm=HelmSource(chart.repo_url, chart.name, chart.version, values))
+        self.issuers.update(_annotated_issuers(values))
+
+
+def _annotated_issuers(values: object) -> set[str]:
+    """Issuers a chart's values ask for through the Ingress annotation, wherever the chart takes it."""
+    if isinstance(values, dict):
+        found = {values[ISSUER_ANNOTATION]} if isinstance(values.get(ISSUER_ANNOTATION), str) else set()
+        return found.union(*(_annotated_issuers(v) for v in values.values()))
+    if isinstance(values, list):
+        return set().union(*(_annotated_issuers(v) for v in values))
+    return set()
 
 
 def labels(name: str, role: str, version: str | None = None) -> dict[str, str]:

@@ -8,10 +8,8 @@ from typing import Annotated
 from pydantic import Field
 
 from components import kinds
-from components.core import metadata
+from components.core import ISSUER_ANNOTATION, metadata
 from components.types import DnsLabel, Strict
-
-ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"
 
 
 class IngressSettings(Strict):

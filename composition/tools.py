@@ -62,7 +62,9 @@ def delivery(scope: Construct, ctx) -> list:
                                **edge))
     jenkins = Jenkins(scope, props(JenkinsProps, c.jenkins, host=c.hosts.jenkins, storage_class=c.storage_class,
                                    secret_store=ctx.store("jenkins"), **edge))
+    projects = tuple(sorted({(e.registry_project, e.secrets.registry_pull_path) for e in ctx.environments}))
     harbor = Harbor(scope, props(HarborProps, c.harbor, host=c.hosts.harbor, internal_issuer=INTERNAL_ISSUER,
-                                 storage_class=c.storage_class, secret_store=ctx.store("harbor"), **edge))
+                                 storage_class=c.storage_class, secret_store=ctx.store("harbor"), projects=projects,
+                                 secret_store_kv_mount=c.secrets.kv_mount, **edge))
     dashboard = KubernetesDashboard(scope, props(DashboardProps, c.dashboard, host=c.hosts.dashboard, **edge))
     return [argo, jenkins, harbor, dashboard]

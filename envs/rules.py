@@ -106,6 +106,9 @@ def production_cluster(cluster: Cluster) -> None:
         raise TierError(("dashboard", "cluster_admin"), f"{why}: the dashboard is never bound to cluster-admin")
     for loc, image in (((("openbao", "image"), cluster.openbao.image)), (("grafana", "image"), cluster.grafana.image)):
         _pinned(loc, image)
+    if cluster.logging.image_tag == "latest":
+        raise TierError(("logging", "image_tag"), "production images must be pinned to an explicit tag or digest "
+                                                  "(got 'latest')")
 
 
 def _pinned(loc: tuple[str, ...], image: Image) -> None:

@@ -19,7 +19,7 @@ def edges(components: list[Component]) -> list[tuple[str, str, str]]:
     stores = [c.info.name for c in components if any(m["kind"] == "ClusterSecretStore" for m in c.manifests)]
     secret_source = [c.info.name for c in components if any(m["kind"] == "StatefulSet" and
                                                             m["metadata"]["name"] == "openbao" for m in c.manifests)]
-    issuers = [c.info.name for c in components if any(m["kind"] == "ClusterIssuer" for m in c.manifests)]
+    issuing = {m["metadata"]["name"]: c.info.name for c in components for m in c.manifests if m["kind"] == "ClusterIssuer"}
     out: set[tuple[str, str, str]] = set()
     for c in components:
         name = c.info.name
@@ -29,11 +29,7 @@ def edges(components: list[Component]) -> list[tuple[str, str, str]]:
                 out.add((providers[group], name, "CRDs"))
             if m["kind"] == "ExternalSecret":
                 out.update((s, name, "secrets") for s in stores if s != name)
-            text = repr(m)
-            if "cert-manager.io/cluster-issuer" in text or m["kind"] == "Certificate":
-                out.update((i, name, "certificates") for i in issuers if i != name)
-        if c.info.helm and "cert-manager.io/cluster-issuer" in repr(c.info.helm.values):
-            out.update((i, name, "certificates") for i in issuers if i != name)
+        out.update((issuing[i], name, "certificates") for i in c.info.issuers if i in issuing and issuing[i] != name)
     for s in stores:
         out.update((b, s, "secrets") for b in secret_source)
     return sorted(e for e in out if e[0] in infos and e[1] in infos)

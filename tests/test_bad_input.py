@@ -214,6 +214,7 @@ CLUSTER_CASES = [
      C("shared", "openbao", "openbao.resources", "requests.memory (2Gi) is above limits.memory (1Gi)")),
     ({"openbao.image.tag": "latest"}, C("shared", "openbao", "openbao.image.tag", f"{PINNED} (got 'latest')")),
     ({"grafana.image.tag": None}, C("shared", "grafana", "grafana.image.tag", f"{PINNED} (got untagged)")),
+    ({"logging.image_tag": "latest"}, C("shared", "fluentd", "logging.image_tag", f"{PINNED} (got 'latest')")),
     ({"secrets.refresh_interval": "soon"},
      C("shared", "external-secrets", "secrets.refresh_interval", "'soon' is not a duration (for example '30s', '1h', "
                                                                  "'1h30m')")),

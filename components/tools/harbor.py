@@ -4,6 +4,7 @@ render, which Argo CD would apply as a change each time); the token-signing key 
 from cert-manager."""
 from __future__ import annotations
 
+import json
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, model_validator
@@ -79,6 +80,8 @@ class HarborProps(HarborSettings):
     internal_issuer: str  # required: signs the token key pair
     storage_class: str  # required: from the cluster
     secret_store: SecretStoreRef  # required
+    projects: tuple[tuple[str, str], ...] = ()  # (project, KV path of its pull robot): one per environment
+    secret_store_kv_mount: str = "kv"  # where the robots' credentials are written
     tls: bool = True
     namespace: str = "harbor"
 
@@ -144,6 +147,8 @@ class Harbor(HelmRelease):
         if p.external_redis and p.external_redis.password_path:
             self.add(external_secret("harbor-redis", p.namespace, lbls, p.secret_store, values=(
                 RemoteValue("REDIS_PASSWORD", p.external_redis.password_path, "password"),)))
+        if p.projects:
+            self.add(self.projects_config_map(lbls))
         self.add({**kinds.head(kinds.custom("Certificate")), "metadata": metadata(TOKEN_CERT, p.namespace, lbls), "spec": {
             "secretName": TOKEN_CERT,
             "commonName": "harbor-token-service",
@@ -152,3 +157,37 @@ class Harbor(HelmRelease):
             "privateKey": {"algorithm": "RSA", "size": 4096},
             "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": p.internal_issuer},
         }})
+
+    def projects_config_map(self, lbls: dict) -> dict:
+        """The environments' projects, private, each with a pull-only robot account, and the script an
+        operator runs once (and after adding an environment) to create them: the chart has no setting
+        for projects. The robot's credentials go to OpenBao at the environment's pull path, never to Git."""
+        p = self.props
+        api = f"https://{p.host}/api/v2.0"
+        lines = [
+            "#!/bin/sh",
+            "# Create the environments' projects and their pull robots (idempotent). Needs HARBOR_ADMIN_PASSWORD",
+            "# (kubectl -n harbor get secret harbor-admin -o jsonpath='{.data.HARBOR_ADMIN_PASSWORD}' | base64 -d),",
+            "# an OpenBao token that may write the pull paths, curl and jq.",
+            "set -eu",
+            'auth="admin:${HARBOR_ADMIN_PASSWORD:?set HARBOR_ADMIN_PASSWORD}"',
+        ]
+        for project, path in p.projects:
+            robot = {"name": f"pull-{project}", "level": "project", "duration": -1, "permissions": [{
+                "kind": "project", "namespace": project,
+                "access": [{"resource": "repository", "action": "pull"}]}]}
+            kv = f"{p.secret_store_kv_mount}/{path}"
+            lines += [
+                f"curl -fsS -u \"$auth\" -H 'Content-Type: application/json' -X POST {api}/projects "
+                f"-d '{{\"project_name\":\"{project}\",\"metadata\":{{\"public\":\"false\"}}}}' || true",
+                f"if ! bao kv get -field=username {kv} >/dev/null 2>&1; then",
+                f"  robot=$(curl -fsS -u \"$auth\" -H 'Content-Type: application/json' -X POST {api}/robots "
+                f"-d '{json.dumps(robot, sort_keys=True, separators=(',', ':'))}')",
+                f"  echo \"$robot\" | jq '{{username: .name, password: .secret}}' | bao kv put {kv} -",
+                "fi",
+            ]
+        data = {"projects.json": json.dumps([{"name": n, "public": False, "pull_secret_path": path}
+                                             for n, path in p.projects], indent=2, sort_keys=True) + "\n",
+                "apply.sh": "\n".join(lines) + "\n"}
+        return {**kinds.head(kinds.builtin("ConfigMap")), "metadata": metadata("harbor-projects", p.namespace, lbls),
+                "data": data}

@@ -116,6 +116,9 @@ def test_qa_is_staging_plus_a_few_differences(tmp_path, monkeypatch):
     assert len([o for o in objs if o.kind == "StatefulSet" and o.name == "openbao"]) == 1
     stores = {o.name for o in objs if o.kind == "ClusterSecretStore"}
     assert "openbao-plate-qa" in stores
+    projects = next(o for o in objs if o.kind == "ConfigMap" and o.name == "harbor-projects").data["data"]
+    assert [p["name"] for p in __import__("json").loads(projects["projects.json"])] == ["production", "qa", "staging"]
+    assert "bao kv put kv/plate/qa/registry -" in projects["apply.sh"]
     assert checks.check_delivery(objs) == []
 
 
