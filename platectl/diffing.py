@@ -27,11 +27,22 @@ class Change:
     namespace: str
     name: str
     diff: tuple[str, ...] = ()  # unified diff lines of the object's YAML, for "changed"
+    fields: tuple[str, ...] = ()  # "<field path>: <old> -> <new>" for "changed", read before the text diff
+
+    @property
+    def where(self) -> str:
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
 
     @property
     def title(self) -> str:
-        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
-        return f"{self.kind} {where}"
+        return f"{self.kind} {self.where}"
+
+
+def secret_value(key: str, value) -> bool:
+    """Whether ``value`` under ``key`` is a credential to hide from review. Never a boolean or a
+    reference: ``automountServiceAccountToken: true`` is a security setting a reviewer must see."""
+    return (not isinstance(value, bool) and isinstance(value, (str, int, float)) and value not in ("true", "false")
+            and bool(SECRET_KEY.search(str(key).lower())) and not str(key).startswith("existing"))
 
 
 def redact(data):
@@ -41,8 +52,7 @@ def redact(data):
     def walk(node):
         if isinstance(node, dict):
             for key, value in node.items():
-                if isinstance(value, (str, int, float)) and SECRET_KEY.search(str(key).lower()) \
-                        and not str(key).startswith("existing"):
+                if secret_value(key, value):
                     node[key] = REDACTED
                 else:
                     walk(value)
@@ -86,7 +96,7 @@ def _redact_lines(lines: list[str]) -> list[str]:
     out = []
     for line in lines:
         m = _SECRET_LINE.match(line)
-        if m and SECRET_KEY.search(m.group(2).lower()) and not m.group(2).startswith("existing"):
+        if m and secret_value(m.group(2), m.group(3)):
             line = f"{m.group(1)}{m.group(2)}: {REDACTED}"
         out.append(line)
     return out
@@ -98,6 +108,56 @@ def _identity(rel: str, text: str) -> tuple[str, str, str, str, str]:
     name = rest.removesuffix(".k8s.yaml")
     ns = _NAMESPACE.search(text)
     return env, component, kind, ns.group(1) if ns else "", name
+
+
+def _key(key: object) -> str:
+    text = str(key)
+    return f".{text}" if re.fullmatch(r"[A-Za-z0-9_-]+", text) else f"[{text}]"
+
+
+def _show(key: str, value) -> str:
+    if secret_value(key, value):
+        return REDACTED
+    if isinstance(value, (dict, list)):
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+        return text if len(text) <= 80 else text[:77] + "..."
+    return json.dumps(value) if not isinstance(value, str) else value
+
+
+def field_changes(old, new, path: str = "", key: str = "") -> list[str]:
+    """What changed, by field path: ``spec.template.spec.containers[web].image: a -> b``. List items
+    with a ``name`` are addressed by it; values of credential-like keys are redacted."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for k in list(old) + [k for k in new if k not in old]:
+            sub = f"{path}{_key(k)}"
+            if k not in new:
+                out.append(f"{sub.lstrip('.')}: removed")
+            elif k not in old:
+                out.append(f"{sub.lstrip('.')}: added {_show(str(k), new[k])}")
+            else:
+                out += field_changes(old[k], new[k], sub, str(k))
+        return out
+    if isinstance(old, list) and isinstance(new, list):
+        named = all(isinstance(i, dict) and "name" in i for i in old + new)
+        if named:
+            a, b = {i["name"]: i for i in old}, {i["name"]: i for i in new}
+            out = []
+            for name in list(a) + [n for n in b if n not in a]:
+                sub = f"{path}[{name}]"
+                if name not in b:
+                    out.append(f"{sub.lstrip('.')}: removed")
+                elif name not in a:
+                    out.append(f"{sub.lstrip('.')}: added")
+                else:
+                    out += field_changes(a[name], b[name], sub, key)
+            return out
+        if len(old) == len(new):
+            return [c for i, (a, b) in enumerate(zip(old, new, strict=True))
+                    for c in field_changes(a, b, f"{path}[{i}]", key)]
+    if old == new:
+        return []
+    return [f"{path.lstrip('.')}: {_show(key, old)} -> {_show(key, new)}"]
 
 
 def compare_dirs(base: Path, head: Path, envs: list[str] | None = None) -> list[Change]:
@@ -125,12 +185,13 @@ def compare_dirs(base: Path, head: Path, envs: list[str] | None = None) -> list[
         else:
             lines = difflib.unified_diff(_redact_lines(text_a.splitlines()), _redact_lines(text_b.splitlines()),
                                          lineterm="", n=2)
-            changes.append(Change("changed", *ident, tuple(list(lines)[2:])))
+            fields = field_changes(yaml.load(text_a, Loader=_Loader), yaml.load(text_b, Loader=_Loader))
+            changes.append(Change("changed", *ident, tuple(list(lines)[2:]), tuple(fields)))
     return sorted(changes, key=lambda c: (c.env, c.component, c.kind, c.namespace, c.name))
 
 
 def load_one(root: Path, rel: str) -> list[Rendered]:
-    env, component, _ = rel.split("/", 2)
+    _, env, component, _ = rel.split("/", 3)
     return [Rendered(env, component, rel, yaml.load((root / rel).read_text(), Loader=_Loader))]
 
 
@@ -169,6 +230,7 @@ def format_text(changes: list[Change]) -> str:
         out.append(f"{env} / {component}")
         for c in group:
             out.append(f"  {SIGN[c.change]} {c.title}")
+            out.extend(f"      {c.kind} {c.where}: {line}" for line in c.fields)
             out.extend(f"      {line}" for line in c.diff)
         out.append("")
     header = ["environment", "component", "added", "removed", "changed"]
@@ -191,6 +253,7 @@ def format_markdown(changes: list[Change]) -> str:
         out += ["", f"### {env} / {component}", ""]
         for c in group:
             if c.change == "changed":
+                out += [f"- `{c.kind} {c.where}: {line}`" for line in c.fields]
                 out += [f"<details><summary>{SIGN[c.change]} {c.title}</summary>", "", "```diff", *c.diff, "```", "",
                         "</details>"]
             else:
@@ -202,7 +265,7 @@ def format_json(changes: list[Change]) -> str:
     if not changes:
         return json.dumps({"identical": True, "changes": []}) + "\n"
     doc = {"identical": False, "summary": summary(changes),
-           "changes": [{**asdict(c), "diff": list(c.diff)} for c in changes]}
+           "changes": [{**asdict(c), "diff": list(c.diff), "fields": list(c.fields)} for c in changes]}
     return json.dumps(doc, indent=2) + "\n"
 
 

@@ -205,9 +205,20 @@ def _scratch() -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-"))
 
 
+def _reviewed(repo: Path, remote: str, head: str, source: str) -> None:
+    """The commit must be on the remote's ``source`` branch: what is published went through review."""
+    proc = run("fetch", "--quiet", "--no-tags", remote, f"+refs/heads/{source}:refs/remotes/{remote}/{source}", cwd=repo)
+    if proc.returncode != 0:
+        raise GitError(f"cannot fetch {remote}/{source} to check that {head[:12]} was merged: {_reason(proc.stderr)}")
+    if run("merge-base", "--is-ancestor", head, f"refs/remotes/{remote}/{source}", cwd=repo).returncode != 0:
+        raise GitError(f"{head[:12]} is not on {remote}/{source}: publish what was reviewed and merged (push and merge "
+                       f"first), or give --emergency REASON, which the publish commit records")
+
+
 def publish(env: str, *, repo: Path, branch: str, remote: str = "origin", dry_run: bool = False,
             confirm: Callable[[str], bool] = lambda _: True,
-            before_push: Callable[[], None] | None = None, say: Say = lambda _: None) -> Result:
+            before_push: Callable[[], None] | None = None, say: Say = lambda _: None,
+            source: str = "main", emergency: str | None = None) -> Result:
     repo = toplevel(repo)
     with atomic.interruptible():
         for note in clean_interrupted(repo):
@@ -222,6 +233,14 @@ def publish(env: str, *, repo: Path, branch: str, remote: str = "origin", dry_ru
         if git("check-ref-format", "--branch", branch, cwd=repo, check=False) != branch:
             raise GitError(f"{branch!r} is not a valid branch name")
         head = resolve(repo, "HEAD")
+        if remote not in git("remote", cwd=repo).split():
+            raise GitError(f"no remote {remote!r} in {repo}")
+        if emergency is None:
+            _reviewed(repo, remote, head, source)
+        elif not emergency.strip():
+            raise GitError("--emergency needs a reason (it is recorded in the publish commit)")
+        else:
+            say(f"emergency publish: {head[:12]} need not be on {remote}/{source} ({emergency})")
         scratch = _scratch()
         try:
             fresh = scratch / "dist"
@@ -232,14 +251,14 @@ def publish(env: str, *, repo: Path, branch: str, remote: str = "origin", dry_ru
                 raise GitError(f"the committed dist/ is stale for {env} ({len(stale)} files differ, first: "
                                f"dist/{folder}/{stale[0]}); run bin/render and commit first")
             return _publish_attempts(env, repo, branch, remote, head, source_branch, scratch, dry_run, confirm,
-                                     before_push, say)
+                                     before_push, say, emergency)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _publish_attempts(env: str, repo: Path, branch: str, remote: str, head: str, source_branch: str, scratch: Path,
                       dry_run: bool, confirm: Callable[[str], bool], before_push: Callable[[], None] | None,
-                      say: Say) -> Result:
+                      say: Say, emergency: str | None = None) -> Result:
     path = f"dist/{envs.folder_of(env)}"
     subject = git("log", "-1", "--format=%s", head, cwd=repo)
     seen: str | None = None
@@ -270,7 +289,8 @@ def _publish_attempts(env: str, repo: Path, branch: str, remote: str, head: str,
         n = max((t[0] for t in remote_tags(repo, remote, env)), default=0) + 1
         tag = TAG.format(env=env, n=n)
         message = (f"publish {env} from {head[:12]}: {subject}\n\n"
-                   f"Source-Commit: {head}\nSource-Branch: {source_branch}\nEnvironment: {env}\n")
+                   f"Source-Commit: {head}\nSource-Branch: {source_branch}\nEnvironment: {env}\n"
+                   + (f"Emergency: {emergency.strip()}\n" if emergency else ""))
         _, commit = index.commit(tip, message)
         tag_object = _tag_object(repo, tag, commit, f"publish {env} #{n} from {head}")
         atomic.checkpoint("publish-committed")

@@ -186,7 +186,8 @@ class Fluentd(Component):
                          pod_security_reason="it mounts the node's /var/log (read-only) and its own state "
                                              "directory as hostPath volumes, which baseline forbids")
         self.props = p = props
-        self.common_labels = labels("fluentd", "logging", p.image.tag)
+        self.common_labels = labels("fluentd", "logging")
+        self.workload_labels = labels("fluentd", "logging", p.image.tag)  # the version on the workload only
         md = lambda name="fluentd", ns=p.namespace: metadata(name, ns, self.common_labels)  # noqa: E731
         # the token is needed: the metadata filter reads pods and namespaces
         self.add(service_account("fluentd", p.namespace, self.common_labels, token=True))
@@ -223,11 +224,11 @@ class Fluentd(Component):
                      {"name": "state", "hostPath": {"path": STATE_DIR, "type": "DirectoryOrCreate"}},
                      {"name": "config", "configMap": {"name": "fluentd-config"}}),
         )
-        return {**kinds.head(kinds.builtin("DaemonSet")), "metadata": metadata("fluentd", p.namespace, self.common_labels),
+        return {**kinds.head(kinds.builtin("DaemonSet")), "metadata": metadata("fluentd", p.namespace, self.workload_labels),
                 "spec": {
                     "revisionHistoryLimit": 5,
                     "selector": {"matchLabels": selector("fluentd")},
                     "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
-                    "template": pod_template(self.common_labels, {"checksum/config": checksum}, [container], opts,
+                    "template": pod_template(self.workload_labels, {"checksum/config": checksum}, [container], opts,
                                              p.hardening),
                 }}

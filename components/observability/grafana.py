@@ -51,7 +51,8 @@ class Grafana(Component):
     def __init__(self, scope, props: GrafanaProps):
         super().__init__(scope, "grafana", props.namespace)
         self.props = p = props
-        self.common_labels = labels("grafana", "dashboards", p.image.tag)
+        self.common_labels = labels("grafana", "dashboards")
+        self.workload_labels = labels("grafana", "dashboards", p.image.tag)  # the version on the workload only
         md = lambda name=None, ann=None: metadata(name or "grafana", p.namespace, self.common_labels, ann)  # noqa: E731
         self.add(service_account("grafana", p.namespace, self.common_labels))
         self.add(external_secret("grafana-admin", p.namespace, self.common_labels, p.secret_store,
@@ -109,13 +110,14 @@ class Grafana(Component):
             {"name": "provisioning", "configMap": {"name": "grafana-provisioning"}},
             {"name": "dashboards", "configMap": {"name": "grafana-dashboards"}},
         ))
-        return {**kinds.head(kinds.builtin("Deployment")), "metadata": metadata("grafana", p.namespace, self.common_labels),
+        return {**kinds.head(kinds.builtin("Deployment")),
+                "metadata": metadata("grafana", p.namespace, self.workload_labels),
                 "spec": {
                     "replicas": 1,
                     "revisionHistoryLimit": 5,
                     "selector": {"matchLabels": selector("grafana")},
                     "strategy": {"type": "Recreate"},  # one writer on a ReadWriteOnce volume
-                    "template": pod_template(self.common_labels, {"checksum/config": checksum}, [container], opts,
+                    "template": pod_template(self.workload_labels, {"checksum/config": checksum}, [container], opts,
                                              p.hardening),
                 }}
 

@@ -73,7 +73,8 @@ class PlateCache(Component):
     def __init__(self, scope, props: PlateCacheProps):
         super().__init__(scope, props.name, props.namespace)
         self.props = p = props
-        self.common_labels = labels(p.name, "cache", p.image.tag)
+        self.common_labels = labels(p.name, "cache")
+        self.workload_labels = labels(p.name, "cache", p.image.tag)  # the version on the workload only
         self.add(service_account(p.name, p.namespace, self.common_labels))
         self.add(external_secret(p.password_secret, p.namespace, self.common_labels, p.secret_store,
                                  values=(RemoteValue("password", p.secrets_path, "password"),)))
@@ -117,12 +118,12 @@ class PlateCache(Component):
         opts = PodOptions(service_account=p.name, run_as_user=CACHE_UID, run_as_group=CACHE_GID, fs_group=CACHE_GID)
         return {
             **kinds.head(kinds.builtin("StatefulSet")),
-            "metadata": metadata(p.name, p.namespace, self.common_labels),
+            "metadata": metadata(p.name, p.namespace, self.workload_labels),
             "spec": {
                 "replicas": 1,
                 "serviceName": f"{p.name}-headless",
                 "selector": {"matchLabels": selector(p.name)},
-                "template": pod_template(self.common_labels, {}, [cache, exporter], opts, p.hardening),
+                "template": pod_template(self.workload_labels, {}, [cache, exporter], opts, p.hardening),
                 "volumeClaimTemplates": [{
                     "metadata": {"name": "data", "labels": selector(p.name)},
                     "spec": {

@@ -78,7 +78,9 @@ class PlateService(Component):
     def __init__(self, scope, props: PlateServiceProps):
         super().__init__(scope, props.name, props.namespace)
         self.props = p = props
-        self.common_labels = labels(p.name, p.role, p.image.tag)
+        # the version only where it helps: an image bump changes the workload and nothing else
+        self.common_labels = labels(p.name, p.role)
+        self.workload_labels = labels(p.name, p.role, p.image.tag)
         self.add(self.service_account())
         if p.config:
             self.add(self.config_map())
@@ -145,9 +147,9 @@ class PlateService(Component):
             "selector": {"matchLabels": selector(p.name)},
             "strategy": {"type": "RollingUpdate",
                          "rollingUpdate": {"maxSurge": p.max_surge, "maxUnavailable": p.max_unavailable}},
-            "template": pod_template(self.common_labels, annotations, [self.container()], self.pod_options(), p.hardening),
+            "template": pod_template(self.workload_labels, annotations, [self.container()], self.pod_options(), p.hardening),
         })
-        return {**kinds.head(kinds.builtin("Deployment")), "metadata": metadata(p.name, p.namespace, self.common_labels),
+        return {**kinds.head(kinds.builtin("Deployment")), "metadata": metadata(p.name, p.namespace, self.workload_labels),
                 "spec": spec}
 
     def service(self) -> dict:

@@ -97,7 +97,8 @@ class OpenBao(Component):
     def __init__(self, scope, props: OpenBaoProps):
         super().__init__(scope, props.name, props.namespace)
         self.props = p = props
-        self.common_labels = labels(p.name, "secrets", p.image.tag)
+        self.common_labels = labels(p.name, "secrets")
+        self.workload_labels = labels(p.name, "secrets", p.image.tag)  # the version on the workload only
         self.internal = f"{p.name}-internal"
         self.tls_secret = f"{p.name}-tls"
         for obj in (self.service_account(), *self.rbac(), self.config_map(), self.certificate(),
@@ -240,14 +241,15 @@ class OpenBao(Component):
             termination_grace=30,
         )
         annotations = {"checksum/config": content_hash(self.config())}
-        template = pod_template(self.common_labels, annotations, [container], opts, p.hardening)
+        template = pod_template(self.workload_labels, annotations, [container], opts, p.hardening)
         if p.replicas > 1:
             template["spec"]["affinity"] = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
                 {"labelSelector": {"matchLabels": selector(p.name)}, "topologyKey": "kubernetes.io/hostname"}]}}
         claims = [{"metadata": {"name": n, "labels": selector(p.name)}, "spec": {
             "accessModes": ["ReadWriteOnce"], "storageClassName": p.storage_class,
             "resources": {"requests": {"storage": size}}}} for n, size in (("data", p.data_size), ("audit", p.audit_size))]
-        return {**kinds.head(kinds.builtin("StatefulSet")), "metadata": self._md(), "spec": {
+        return {**kinds.head(kinds.builtin("StatefulSet")),
+                "metadata": metadata(p.name, p.namespace, self.workload_labels), "spec": {
             "replicas": p.replicas,
             "serviceName": self.internal,
             "podManagementPolicy": "Parallel",

@@ -38,5 +38,6 @@ def source(tmp_path, fresh_render, remote, monkeypatch) -> Path:
     run_git("add", "-A", cwd=repo)
     run_git("commit", "--quiet", "-m", "platform: first render", cwd=repo)
     run_git("remote", "add", "origin", str(remote), cwd=repo)
+    run_git("push", "--quiet", "origin", "main", cwd=repo)  # reviewed and merged: what publish requires
     monkeypatch.chdir(repo)
     return repo

@@ -156,3 +156,29 @@ def test_validate_target_versions_are_options(fresh_render, crd_dir):
     result = invoke("validate", "--dist", str(fresh_render), "--env", "staging", "--kubernetes-version", "1.29.0")
     assert result.exit_code == 0, result.output
     assert result.output.endswith("0 errors, 0 warnings\n")
+
+
+def test_an_image_bump_changes_one_file_and_the_diff_names_the_field(tmp_path, fresh_render, monkeypatch):
+    import envs
+    from platectl import diffing, render
+    staging = envs.OVERLAYS["staging"]
+    web = {**staging["services"]["web"], "image": {"tag": "1.5.0-rc.3"}}
+    monkeypatch.setitem(envs.OVERLAYS, "staging", {**staging, "services": {**staging["services"], "web": web}})
+    render.synth(tmp_path / "dist", warn=lambda _: None)
+    from tests.helpers import read_tree
+    before, after = read_tree(fresh_render), read_tree(tmp_path / "dist")
+    assert sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k)) == [
+        "environments/staging/plate-web/Deployment.plate-web.k8s.yaml"]
+    text = diffing.format_text(diffing.compare_dirs(fresh_render, tmp_path / "dist"))
+    assert "      Deployment plate-stg/plate-web: spec.template.spec.containers[web].image: " \
+           "harbor.cocdev.co.kr/staging/web:1.5.0-rc.2 -> harbor.cocdev.co.kr/staging/web:1.5.0-rc.3" in text
+    assert "metadata.labels[app.kubernetes.io/version]: 1.5.0-rc.2 -> 1.5.0-rc.3" in text
+
+
+def test_redaction_hides_secret_values_never_security_settings():
+    from platectl.diffing import REDACTED, field_changes, redact
+    sa = {"kind": "ServiceAccount", "automountServiceAccountToken": False}
+    assert redact(sa) == sa
+    assert field_changes(sa, {**sa, "automountServiceAccountToken": True}) == ["automountServiceAccountToken: false -> true"]
+    assert field_changes({"spec": {"adminPassword": "a"}}, {"spec": {"adminPassword": "b"}}) == [
+        f"spec.adminPassword: {REDACTED} -> {REDACTED}"]

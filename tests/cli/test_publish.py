@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from click.testing import CliRunner
 
@@ -9,7 +7,7 @@ import envs
 from platectl import publishing, render
 from platectl.cli import cli
 from platectl.gitutil import GitError
-from tests.cli.conftest import init_repo, run_git
+from tests.cli.conftest import run_git
 
 
 def publish(*args, input=None):
@@ -66,13 +64,14 @@ def test_dirty_source_tree_is_refused(source, remote):
     assert result.exit_code == 1
     assert result.output == ("error: the source tree is dirty (1 changes); commit or stash them first:\n"
                              "   M README.md\n")
-    assert run_git("branch", "--list", cwd=remote) == ""
+    assert "rendered" not in run_git("branch", "--list", cwd=remote)
 
 
 def test_stale_committed_dist_is_refused(source, remote):
     victim = next((source / "dist" / "environments" / "staging" / "plate-web").glob("Deployment.*.yaml"))
     victim.write_text(victim.read_text().replace("replicas: 1", "replicas: 7"))
     run_git("commit", "--quiet", "-am", "hand edit", cwd=source)
+    run_git("push", "--quiet", "origin", "main", cwd=source)
     result = publish("--env", "staging")
     assert result.exit_code == 1
     assert result.output == ("error: the committed dist/ is stale for staging (1 files differ, first: "
@@ -85,7 +84,7 @@ def test_production_asks_and_a_no_changes_nothing(source, remote):
     assert result.exit_code == 1
     assert "Publish production from" in result.output and "to origin/rendered? [y/N]: n" in result.output
     assert result.output.endswith("error: publish cancelled; nothing was changed\n")
-    assert run_git("branch", "--list", cwd=remote) == ""
+    assert "rendered" not in run_git("branch", "--list", cwd=remote)
     assert publish("--env", "production", "--yes").exit_code == 0
     assert run_git("tag", "--list", cwd=remote) == "publish/production/1"
 
@@ -96,17 +95,16 @@ def test_dry_run_shows_the_diff_and_pushes_nothing(source, remote):
     assert "  + Deployment plate-stg/plate-web" in result.output
     assert result.output.splitlines()[-1].startswith("dry run: ")
     assert result.output.splitlines()[-1].endswith("nothing was committed or pushed")
-    assert run_git("branch", "--list", cwd=remote) == ""
+    assert "rendered" not in run_git("branch", "--list", cwd=remote)
 
 
 def _second_clone(tmp_path, remote, fresh_render):
+    """Another developer's clone of the same repository."""
     other = tmp_path / "other"
-    other.mkdir()
-    init_repo(other)
-    shutil.copytree(fresh_render, other / "dist")
-    run_git("add", "-A", cwd=other)
-    run_git("commit", "--quiet", "-m", "other render", cwd=other)
-    run_git("remote", "add", "origin", str(remote), cwd=other)
+    run_git("clone", "--quiet", "--branch", "main", str(remote), str(other), cwd=tmp_path)
+    run_git("config", "user.email", "other@test.example", cwd=other)
+    run_git("config", "user.name", "Other", cwd=other)
+    run_git("config", "commit.gpgsign", "false", cwd=other)
     return other
 
 
@@ -121,6 +119,7 @@ def test_a_concurrent_publish_of_the_same_environment_stops_and_leaves_no_tag(so
             m.setitem(envs.OVERLAYS, "staging", changed)
             render.synth(other / "dist", names=["staging"])
             run_git("commit", "--quiet", "-am", "web: two replicas", cwd=other)
+            run_git("push", "--quiet", "origin", "main", cwd=other)
             publishing.publish("staging", repo=other, branch="rendered")
 
     with pytest.raises(GitError, match="origin/rendered moved while publishing: staging itself was published meanwhile"):
@@ -171,7 +170,7 @@ def test_detached_head_is_refused(source, remote):
     result = publish("--env", "staging")
     assert result.exit_code == 1
     assert result.output == "error: HEAD is detached: check out the branch you publish from (the publish records it)\n"
-    assert run_git("branch", "--list", cwd=remote) == ""
+    assert "rendered" not in run_git("branch", "--list", cwd=remote)
 
 
 def test_invalid_branch_name_is_refused(source, remote):
@@ -183,3 +182,18 @@ def test_invalid_branch_name_is_refused(source, remote):
 def test_publish_records_the_source_branch(source, remote):
     assert publish("--env", "staging").exit_code == 0
     assert "Source-Branch: main" in run_git("log", "-1", "--format=%B", "rendered", cwd=remote)
+
+
+def test_an_unmerged_commit_is_refused_unless_it_is_an_emergency(source, remote):
+    (source / "README.md").write_text("a local change\n")
+    run_git("commit", "--quiet", "-am", "not reviewed", cwd=source)
+    head = run_git("rev-parse", "HEAD", cwd=source)
+    result = publish("--env", "staging")
+    assert result.exit_code == 1
+    assert result.output == (f"error: {head[:12]} is not on origin/main: publish what was reviewed and merged (push and "
+                             "merge first), or give --emergency REASON, which the publish commit records\n")
+    assert run_git("branch", "--list", cwd=remote).split() == ["main"]
+    result = publish("--env", "staging", "--emergency", "INC-42: certificate outage")
+    assert result.exit_code == 0, result.output
+    assert "emergency publish" in result.output
+    assert "Emergency: INC-42: certificate outage" in run_git("log", "-1", "--format=%B", "rendered", cwd=remote)

@@ -17,6 +17,7 @@ def _publish_change(source, monkeypatch, replicas):
                         envs.deep_merge(envs.OVERLAYS["staging"], {"services": {"web": {"replicas": replicas}}}))
     render.synth(source / "dist", names=["staging"])
     run_git("commit", "--quiet", "-am", f"web: {replicas} replicas", cwd=source)
+    run_git("push", "--quiet", "origin", "main", cwd=source)
     return publishing.publish("staging", repo=source, branch="rendered")
 
 
