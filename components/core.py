@@ -70,7 +70,7 @@ class ComponentInfo:
     pod_security_reason: str = ""  # why, when it is lower than "restricted"
     warnings: tuple[str, ...] = ()  # printed by the render: settings a reviewer must not miss
     metrics: tuple[MetricsEndpoint, ...] = ()  # what Prometheus scrapes from this component
-    secrets: tuple[tuple[str, str], ...] = ()  # (namespace, OpenBao KV path) of every secret it reads
+    secrets: tuple[tuple[str, str, str], ...] = ()  # (namespace, KV path, key; "*": every key) it reads
     issuers: tuple[str, ...] = ()  # the cert-manager issuers its certificates come from
     keep_on_delete: bool = False  # no cascading finalizer, no pruning (Argo CD managing itself)
 
@@ -117,7 +117,7 @@ class Component(ManifestChart):
                           keep_on_delete=self.keep_on_delete)
         self.warnings: list[str] = []
         self.metrics: list[MetricsEndpoint] = []
-        self.secret_reads: list[tuple[str, str]] = []
+        self.secret_reads: list[tuple[str, str, str]] = []
         self.issuers: set[str] = set()
 
     @property
@@ -136,8 +136,10 @@ class Component(ManifestChart):
             self.issuers.add(manifest["spec"]["issuerRef"]["name"])
         if manifest.get("kind") == "ExternalSecret":
             spec, namespace = manifest["spec"], manifest["metadata"]["namespace"]
-            self.secret_reads += [(namespace, d["remoteRef"]["key"]) for d in spec.get("data", [])]
-            self.secret_reads += [(namespace, d["extract"]["key"]) for d in spec.get("dataFrom", []) if "extract" in d]
+            self.secret_reads += [(namespace, d["remoteRef"]["key"], d["remoteRef"].get("property", "*"))
+                                  for d in spec.get("data", [])]
+            self.secret_reads += [(namespace, d["extract"]["key"], "*") for d in spec.get("dataFrom", [])
+                                  if "extract" in d]
         return super().add(manifest)
 
     def scrape(self, endpoint: MetricsEndpoint, app: str | None = None, namespace: str | None = None,

@@ -41,7 +41,7 @@ def secret_stores(scope: Construct, ctx, built: list) -> SecretStores:
     """One store per namespace that has ExternalSecrets, granting exactly the paths they read."""
     paths: dict[str, set[str]] = {}
     for component in built:
-        for namespace, path in component.info.secrets:
+        for namespace, path, _ in component.info.secrets:
             paths.setdefault(namespace, set()).add(path)
     env = ctx.cluster
     bao = next(c for c in built if isinstance(c, OpenBao))

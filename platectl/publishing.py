@@ -313,8 +313,39 @@ def _publish_attempts(env: str, repo: Path, branch: str, remote: str, head: str,
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
+@dataclass(frozen=True)
+class Release:
+    """One publish or rollback of an environment, as the remote records it."""
+
+    n: int
+    tag: str
+    commit: str
+    kind: str  # publish | rollback
+    source: str  # publish: the source commit; rollback: the tag (or commit) it restored
+    subject: str
+    date: str
+
+
+def history(env: str, *, repo: Path, branch: str, remote: str = "origin") -> list[Release]:
+    """Every publish and rollback of ``env`` on the remote, oldest first."""
+    repo = toplevel(repo)
+    _fetch(repo, remote, branch)
+    out = []
+    for n, tag, commit in remote_tags(repo, remote, env):
+        body = git("log", "-1", "--format=%B", commit, cwd=repo)
+        trailers = dict(line.split(": ", 1) for line in body.splitlines() if re.match(r"^[A-Z][A-Za-z-]+: ", line))
+        kind = "rollback" if "Rollback-To" in trailers else "publish"
+        source = trailers.get("Rollback-Label") or trailers.get("Rollback-To") if kind == "rollback" else \
+            trailers.get("Source-Commit", "")
+        out.append(Release(n, tag, commit, kind, source or "", body.splitlines()[0] if body else "",
+                           git("log", "-1", "--format=%cI", commit, cwd=repo)))
+    return out
+
+
 def rollback(env: str, *, repo: Path, branch: str, remote: str = "origin", to: str | None = None,
              confirm: Callable[[str], bool] = lambda _: True, say: Say = lambda _: None) -> Result:
+    """Restore an earlier publish as a new commit, tagged like a publish. Without ``to``: the publish
+    before the one deployed; run twice, the second run finds that rollback done and changes nothing."""
     repo = toplevel(repo)
     with atomic.interruptible():
         for note in clean_interrupted(repo):
@@ -324,34 +355,56 @@ def rollback(env: str, *, repo: Path, branch: str, remote: str = "origin", to: s
             raise GitError(f"no branch {branch!r} on {remote}: nothing has been published, nothing to roll back")
         path = f"dist/{envs.folder_of(env)}"
         published = remote_tags(repo, remote, env)
+        releases = history(env, repo=repo, branch=branch, remote=remote)
+        current = _tree_of(repo, tip, path)
         if to is not None:
             label, target_commit = to, _published_target(repo, remote, branch, tip, to, published)
             if not _tree_of(repo, target_commit, path):
                 raise GitError(f"{to!r} holds no render of {env} ({path} is missing there)")
+            if _tree_of(repo, target_commit, path) == current:
+                raise GitError(f"{to!r} is what {remote}/{branch} holds for {env} now: nothing to roll back")
         else:
-            current = _tree_of(repo, tip, path)
-            earlier = [(t, c) for _, t, c in reversed(published)
-                       if _tree_of(repo, c, path) and _tree_of(repo, c, path) != current]
+            deployed = next((r for r in reversed(releases) if _tree_of(repo, r.commit, path) == current), None)
+            if deployed is not None and deployed.kind == "rollback":
+                return Result("unchanged", f"nothing to roll back: {env} is already rolled back to {deployed.source} "
+                                           f"({deployed.tag}); give --to for an older publish")
+            floor = deployed.n if deployed else max((r.n for r in releases), default=0) + 1
+            earlier = [r for r in reversed(releases) if r.kind == "publish" and r.n < floor
+                       and _tree_of(repo, r.commit, path) and _tree_of(repo, r.commit, path) != current]
             if not earlier:
                 raise GitError(f"no earlier publish of {env} to roll back to")
-            label, target_commit = earlier[0]
-        if _tree_of(repo, target_commit, path) == _tree_of(repo, tip, path):
-            return Result("unchanged", f"nothing to roll back: {remote}/{branch} already holds {label} for {env}")
+            label, target_commit = earlier[0].tag, earlier[0].commit
         if not confirm(f"Roll {env} on {remote}/{branch} back to {label}?"):
             raise GitError("rollback cancelled; nothing was changed")
         scratch = _scratch()
         try:
-            index = _Index(repo, scratch)
-            index.start(tip)
-            index.drop(path)
-            index("read-tree", f"--prefix={path}/", f"{target_commit}:{path}")
-            _, commit = index.commit(tip, f"rollback {env} to {label}\n\nRollback-To: {target_commit}\n"
-                                          f"Environment: {env}\n")
-            _push(repo, remote, branch, commit, None)
-            git("update-ref", f"refs/remotes/{remote}/{branch}", commit, cwd=repo)
+            for attempt in range(ATTEMPTS):
+                if attempt:
+                    tip = _fetch(repo, remote, branch)
+                    if _tree_of(repo, tip, path) != current:
+                        raise GitError(f"{remote}/{branch} moved while rolling back: {env} was published meanwhile. "
+                                       "Nothing was changed by this run.")
+                index = _Index(repo, scratch)
+                index.start(tip)
+                index.drop(path)
+                index("read-tree", f"--prefix={path}/", f"{target_commit}:{path}")
+                n = max((t[0] for t in remote_tags(repo, remote, env)), default=0) + 1
+                tag = TAG.format(env=env, n=n)
+                _, commit = index.commit(tip, f"rollback {env} to {label}\n\nRollback-To: {target_commit}\n"
+                                              f"Rollback-Label: {label}\nEnvironment: {env}\n")
+                tag_object = _tag_object(repo, tag, commit, f"rollback {env} #{n} to {label}")
+                try:
+                    _push(repo, remote, branch, commit, (tag, tag_object))
+                except PushRefused as exc:
+                    if exc.retryable and attempt + 1 < ATTEMPTS:
+                        continue
+                    raise
+                git("update-ref", f"refs/tags/{tag}", tag_object, cwd=repo)
+                git("update-ref", f"refs/remotes/{remote}/{branch}", commit, cwd=repo)
+                break
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-    return Result("rolled-back", f"rolled {env} back to {label} ({remote}/{branch} at {commit[:12]})")
+    return Result("rolled-back", f"rolled {env} back to {label} as {tag} ({remote}/{branch} at {commit[:12]})")
 
 
 def _published_target(repo: Path, remote: str, branch: str, tip: str, to: str,

@@ -6,8 +6,10 @@ import click
 from platectl.cli.bootstrap import bootstrap
 from platectl.cli.diff import diff
 from platectl.cli.graph import graph
+from platectl.cli.history import history
 from platectl.cli.publish import publish
 from platectl.cli.rollback import rollback
+from platectl.cli.secrets import secrets
 from platectl.cli.synth import synth
 from platectl.cli.validate import validate
 
@@ -17,7 +19,7 @@ def cli() -> None:
     """Render, check and publish the Plate GitOps platform."""
 
 
-for command in (synth, validate, diff, publish, rollback, bootstrap, graph):
+for command in (synth, validate, diff, publish, rollback, history, secrets, bootstrap, graph):
     cli.add_command(command)
 
 

@@ -182,3 +182,20 @@ def test_redaction_hides_secret_values_never_security_settings():
     assert field_changes(sa, {**sa, "automountServiceAccountToken": True}) == ["automountServiceAccountToken: false -> true"]
     assert field_changes({"spec": {"adminPassword": "a"}}, {"spec": {"adminPassword": "b"}}) == [
         f"spec.adminPassword: {REDACTED} -> {REDACTED}"]
+
+
+def test_secrets_lists_every_path_and_key_an_environment_reads(objects):
+    result = invoke("secrets", "--env", "staging")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "OpenBao KV mount 'kv' on cluster 'shared':"
+    rows = {tuple(line.split()) for line in lines[2:]}
+    assert ("plate/staging/cache", "password", "plate-cache", "plate-stg") in rows
+    assert ("plate/staging/web", "*", "plate-web", "plate-stg") in rows
+    # exactly what the environment's ExternalSecrets read, nothing else
+    read = set()
+    for o in objects:
+        if o.kind == "ExternalSecret" and o.env == "staging":
+            read |= {(d["remoteRef"]["key"], d["remoteRef"]["property"]) for d in o.data["spec"].get("data", [])}
+            read |= {(d["extract"]["key"], "*") for d in o.data["spec"].get("dataFrom", [])}
+    assert {(r[0], r[1]) for r in rows} == read

@@ -160,6 +160,7 @@ def test_a_rollback_refused_by_the_remote_is_an_error(source, remote, monkeypatc
     result = CliRunner().invoke(cli, ["rollback", "--env", "staging"])
     assert result.exit_code == 1
     assert result.output == ("error: the push to origin/rendered was refused: refs/heads/rendered [remote rejected] "
-                             "(pre-receive hook declined) - the remote said: no rollbacks on Fridays. "
-                             "Nothing was changed on origin.\n")
+                             "(pre-receive hook declined); refs/tags/publish/staging/3 [remote rejected] (pre-receive "
+                             "hook declined) - the remote said: no rollbacks on Fridays. Nothing was changed on origin.\n")
+    assert run_git("tag", "--list", cwd=source).split() == ["publish/staging/1", "publish/staging/2"]
     assert run_git("rev-parse", "rendered", cwd=remote) == tip

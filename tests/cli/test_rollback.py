@@ -31,12 +31,52 @@ def test_rollback_after_two_publishes_adds_a_commit_restoring_the_first(source, 
     result = rollback("--env", "staging")
     assert result.exit_code == 0, result.output
     tip = run_git("rev-parse", "rendered", cwd=remote)
-    assert result.output == f"rolled staging back to publish/staging/1 (origin/rendered at {tip[:12]})\n"
+    assert result.output == f"rolled staging back to publish/staging/1 as publish/staging/3 (origin/rendered at {tip[:12]})\n"
     assert run_git("rev-parse", "rendered:dist/environments/staging", cwd=remote) == first_tree
     # history is kept: the old tip is an ancestor, three commits in all
     run_git("merge-base", "--is-ancestor", second_tip, tip, cwd=remote)
     assert run_git("rev-list", "--count", "rendered", cwd=remote) == "3"
     assert run_git("log", "-1", "--format=%s", "rendered", cwd=remote) == "rollback staging to publish/staging/1"
+    # tagged like a publish
+    assert run_git("rev-parse", "publish/staging/3^{commit}", cwd=remote) == tip
+
+
+def test_rollback_twice_is_one_rollback(source, remote, monkeypatch):
+    publishing.publish("staging", repo=source, branch="rendered")
+    _publish_change(source, monkeypatch, 3)
+    assert rollback("--env", "staging").exit_code == 0
+    tip = run_git("rev-parse", "rendered", cwd=remote)
+    again = rollback("--env", "staging")
+    assert again.exit_code == 0, again.output
+    assert again.output == ("nothing to roll back: staging is already rolled back to publish/staging/1 "
+                            "(publish/staging/3); give --to for an older publish\n")
+    assert run_git("rev-parse", "rendered", cwd=remote) == tip
+    assert run_git("tag", "--list", cwd=remote).split() == ["publish/staging/1", "publish/staging/2",
+                                                             "publish/staging/3"]
+
+
+def test_rollback_refuses_the_state_already_deployed(source, remote, monkeypatch):
+    publishing.publish("staging", repo=source, branch="rendered")
+    _publish_change(source, monkeypatch, 3)
+    result = rollback("--env", "staging", "--to", "publish/staging/2")
+    assert result.exit_code == 1
+    assert result.output == ("error: 'publish/staging/2' is what origin/rendered holds for staging now: nothing to "
+                             "roll back\n")
+
+
+def test_history_lists_publishes_and_rollbacks_with_their_sources(source, remote, monkeypatch):
+    head = run_git("rev-parse", "HEAD", cwd=source)
+    publishing.publish("staging", repo=source, branch="rendered")
+    _publish_change(source, monkeypatch, 3)
+    assert rollback("--env", "staging").exit_code == 0
+    result = CliRunner().invoke(cli, ["history", "--env", "staging"])
+    assert result.exit_code == 0, result.output
+    lines = [line.split() for line in result.output.splitlines()]
+    assert lines[0] == ["TAG", "KIND", "DATE", "FROM", "COMMIT"]
+    assert [(row[0], row[1], row[3]) for row in lines[1:]] == [
+        ("publish/staging/1", "publish", head[:12]),
+        ("publish/staging/2", "publish", run_git("rev-parse", "HEAD", cwd=source)[:12]),
+        ("publish/staging/3", "rollback", "publish/staging/1")]
 
 
 def test_rollback_to_an_explicit_publish(source, remote, monkeypatch):
