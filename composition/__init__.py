@@ -130,9 +130,10 @@ def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra
     refs = []
     for env, unit in zip(environments, env_units, strict=True):
         _check_prune("environment", env.name, env.gitops.prune, unit.components)
+        subscriptions = c.argocd.notifications.annotations(env.name) if c.argocd.notifications else {}
         env_props = AppOfAppsProps(owner=env.name, folder=unit.folder, repo_url=g.repo_url, revision=g.rendered_branch,
                                    argocd_namespace=g.argocd_namespace, prune=dict(env.gitops.prune),
-                                   retry_limit=g.retry_limit)
+                                   retry_limit=g.retry_limit, annotations=subscriptions)
         infos = [comp.info for comp in unit.components]
         unit.argo = [EnvironmentAppsChart(Construct(app, f"argo-{env.name}"), env_props, infos, rendered)]
         refs.append(EnvironmentRef(env_props, tuple(infos)))

@@ -7,6 +7,7 @@ from constructs import Construct
 
 from components import versions
 from components.observability import dashboards
+from components.observability.alert_routing import AlertRouting, AlertRoutingProps, alertmanager_config
 from components.observability.alert_rules import AlertRules, AlertRulesProps, AppTarget
 from components.observability.fluentd import Fluentd, FluentdProps
 from components.observability.grafana import Grafana, GrafanaProps
@@ -57,9 +58,12 @@ def build(scope: Construct, ctx, built: list, app_components: list, environments
     """The cluster's monitoring: one Prometheus, the platform's alerts, Grafana with every dashboard, Fluentd."""
     env = ctx.cluster
     ic, tls, issuer = env.ingress_controller.class_name, env.ingress.tls, env.ingress.cluster_issuer
+    routing = AlertRouting(scope, props(AlertRoutingProps, env.alerting, secret_store=ctx.store(MONITORING),
+                                        namespace=MONITORING))
     stack = KubePrometheusStack(scope, props(
         KubePrometheusStackProps, env.monitoring, host=env.hosts.prometheus, ingress_class=ic, cluster_issuer=issuer,
-        tls=tls, storage_class=env.storage_class, namespace=MONITORING))
+        tls=tls, storage_class=env.storage_class, namespace=MONITORING,
+        alertmanager_config=alertmanager_config(env.alerting), alertmanager_secrets=routing.secrets))
     # every namespace of the platform's own workloads
     platform = sorted({c.info.namespace for c in built} | {MONITORING, "logging"} - {"default"})
     rules = AlertRules(scope, AlertRulesProps(apps=(), thresholds=env.alerts,
@@ -76,4 +80,4 @@ def build(scope: Construct, ctx, built: list, app_components: list, environments
     # Fluentd keeps the hardened profile everywhere: it runs as root, so its root filesystem stays
     # read-only whatever profile the platform's other workloads use.
     fluentd = Fluentd(scope, props(FluentdProps, env.logging, image=image, secret_store=ctx.store("logging")))
-    return [stack, rules, grafana, fluentd]
+    return [stack, routing, rules, grafana, fluentd]

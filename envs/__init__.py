@@ -51,7 +51,8 @@ _CLUSTER_SECTIONS = {
     "cert_manager": "cluster-issuers", "metallb": "metallb-pools", "nfs": "nfs-provisioner", "gitops": "app-of-apps",
     "secrets": "external-secrets", "openbao": "openbao", "argocd": "argo-cd", "jenkins": "jenkins", "harbor": "harbor",
     "dashboard": "kubernetes-dashboard", "monitoring": "kube-prometheus-stack", "alerts": "alert-rules",
-    "grafana": "grafana", "logging": "fluentd", "security_profile": "namespaces", "domain": "cluster",
+    "grafana": "grafana", "logging": "fluentd", "alerting": "alert-routing", "security_profile": "namespaces",
+    "domain": "cluster",
     "kubernetes_version": "cluster",
 }
 _HOST_COMPONENT = {"openbao": "openbao", "argocd": "argo-cd", "jenkins": "jenkins", "harbor": "harbor",
@@ -228,6 +229,16 @@ def _platform_rules(platform: Platform) -> None:
                 raise ConfigError(cname, _HOST_COMPONENT[tool], f"hosts.{tool}",
                                   f"host {host!r} is already claimed by {owners[host]} on this cluster", "cluster")
             owners[host] = f"the cluster's {tool}"
+        routing = cluster.alerting
+        for env in platform.environments_on(cname):
+            if env.tier == "production":
+                continue
+            for severity in ("critical", "warning", "info"):
+                receiver = routing.receiver_for(env.name, severity)
+                if routing.pages(receiver):
+                    raise ConfigError(cname, "alert-routing", "alerting.routes",
+                                      f"{severity} alerts of environment {env.name!r} ({env.tier}) would page through "
+                                      f"{receiver!r}: only production pages; route them elsewhere", "cluster")
         namespaces: dict[str, str] = {}
         for env in platform.environments_on(cname):
             if env.namespace in namespaces:

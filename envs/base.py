@@ -93,6 +93,12 @@ CLUSTER: dict = {
         "restart_severity": "warning",
         "platform_severity": "critical",
     },
+    # Every alert to the platform team's channel; clusters add receivers and routes (envs/clusters/).
+    "alerting": {
+        "receivers": {"platform": {"type": "slack", "channel": "#platform-alerts",
+                                   "credentials_path": "platform/alerting/slack-platform"}},
+        "default_receiver": "platform",
+    },
     "grafana": {
         "image": versions.GRAFANA,
         "storage_size": "5Gi",

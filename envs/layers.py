@@ -14,6 +14,7 @@ from components.cluster.ingress_nginx import IngressNginxSettings
 from components.cluster.metallb import MetalLBSettings
 from components.cluster.metallb_pools import MetalLBPoolsSettings
 from components.cluster.nfs_provisioner import NfsProvisionerSettings
+from components.observability.alert_routing import AlertRoutingSettings
 from components.observability.alert_rules import Thresholds
 from components.observability.fluentd import FluentdSettings
 from components.observability.grafana import GrafanaSettings
@@ -27,7 +28,7 @@ from components.tools.openbao import OpenBaoSettings
 from components.tools.secret_stores import SecretStoresSettings
 from components.types import Duration, KvPath
 
-__all__ = ["ArgoCD", "CertManager", "Dashboard", "GrafanaSettings", "Harbor", "Ingress", "IngressController",
+__all__ = ["Alerting", "ArgoCD", "CertManager", "Dashboard", "GrafanaSettings", "Harbor", "Ingress", "IngressController",
            "Jenkins", "Logging", "MetalLB", "Monitoring", "Nfs", "OpenBao", "Secrets", "Thresholds"]
 
 Ingress = IngressSettings
@@ -40,6 +41,7 @@ Harbor = HarborSettings
 Dashboard = DashboardSettings
 Monitoring = KubePrometheusStackSettings
 Logging = FluentdSettings
+Alerting = AlertRoutingSettings
 
 
 class CertManager(CertManagerSettings, ClusterIssuersSettings):

@@ -22,6 +22,7 @@ from components.plate.llm import PlateLlmSettings
 from components.plate.service import PlateServiceSettings
 from components.types import DnsLabel, Duration, GitUrl, Hostname, KvPath, Strict
 from envs.layers import (
+    Alerting,
     ArgoCD,
     CertManager,
     Dashboard,
@@ -159,5 +160,6 @@ class Cluster(Strict):
     dashboard: Dashboard
     monitoring: Monitoring
     alerts: Thresholds  # the platform's own alerts
+    alerting: Alerting  # where every alert of the cluster and its environments goes
     grafana: GrafanaSettings
     logging: Logging

@@ -246,6 +246,9 @@ def cluster_kv_paths(cluster: Cluster) -> list[tuple[tuple[str, ...], str]]:
             out.append((("logging", "output", field), getattr(cluster.logging.output, field)))
     if cluster.harbor.external_database:
         out.append((("harbor", "external_database", "password_path"), cluster.harbor.external_database.password_path))
+    for name, receiver in sorted(cluster.alerting.receivers.items()):
+        if receiver.credentials_path:
+            out.append((("alerting", "receivers", name, "credentials_path"), receiver.credentials_path))
     if cluster.harbor.external_redis and cluster.harbor.external_redis.password_path:
         out.append((("harbor", "external_redis", "password_path"), cluster.harbor.external_redis.password_path))
     return out

@@ -62,6 +62,17 @@ def promtool() -> str:
 
 
 @pytest.fixture(scope="session")
+def amtool() -> str:
+    """Path of amtool; CI must have it (bin/test installs it), elsewhere its tests skip."""
+    tool = shutil.which("amtool")
+    if tool is None:
+        if os.environ.get("CI"):
+            pytest.fail("amtool is missing in CI: bin/test must install Debian's prometheus-alertmanager package")
+        pytest.skip("amtool not installed (apt-get install prometheus-alertmanager); CI installs it")
+    return tool
+
+
+@pytest.fixture(scope="session")
 def crd_dir() -> Path:
     if not schemas.CRD_DIR.is_dir():
         pytest.skip(f"CRD schemas not found at {schemas.CRD_DIR} (../shared/crds); set PLATE_SHARED_CRDS")

@@ -262,6 +262,12 @@ CLUSTER_CASES = [
                                                           "'rendered.lock' starts with '.' or ends with '.lock'")),
     ({"gitops.prune": {"cert-manger": False}},
      C("shared", "app-of-apps", "gitops.prune.cert-manger", "no such component (did you mean 'cert-manager'?)")),
+    ({"alerting.routes": [{"environment": "staging", "receiver": "oncall"}]},
+     C("shared", "alert-routing", "alerting.routes", "critical alerts of environment 'staging' (staging) would page "
+                                                     "through 'oncall': only production pages; route them elsewhere")),
+    ({"alerting.default_receiver": "nobody"},
+     C("shared", "alert-routing", "alerting", "default_receiver: no receiver 'nobody' (receivers: deadman, oncall, "
+                                              "platform, production, staging)")),
     ({"security_profile": "standard"},
      C("shared", "namespaces", "security_profile", f"{PROD}: the platform must use the 'hardened' profile (got "
                                                    "'standard')")),

@@ -47,6 +47,7 @@ class AppOfAppsProps:
     path_prefix: str = "dist"  # Application paths are <prefix>/<folder>/<component> on the rendered branch
     prune: dict[str, bool] = field(default_factory=dict)  # default: prune every component
     retry_limit: int = 5
+    annotations: dict[str, str] = field(default_factory=dict)  # on every component's Application (subscriptions)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def application(props: AppOfAppsProps, info: ComponentInfo, rendered_namespaces:
     options = [] if info.namespace in rendered_namespaces | EXISTING_NAMESPACES else ["CreateNamespace=true"]
     if info.server_side_apply:
         options.append("ServerSideApply=true")
-    annotations = {"argocd.argoproj.io/sync-wave": str(wave(info))}
+    annotations = {"argocd.argoproj.io/sync-wave": str(wave(info)), **props.annotations}
     if info.has_manifests:
         # Only a change under the Application's own path refreshes it.
         annotations["argocd.argoproj.io/manifest-generate-paths"] = "." if info.helm is None else path(props, info.name)

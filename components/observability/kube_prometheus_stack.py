@@ -44,6 +44,8 @@ class KubePrometheusStackProps(KubePrometheusStackSettings):
     ingress_class: str  # required
     cluster_issuer: str  # required
     storage_class: str  # required: from the cluster
+    alertmanager_config: dict | None = None  # default: the chart's (which routes everything nowhere)
+    alertmanager_secrets: tuple[str, ...] = ()  # Secrets mounted under /etc/alertmanager/secrets/<name>
     tls: bool = True
     namespace: str = NAMESPACE
 
@@ -76,7 +78,10 @@ class KubePrometheusStack(HelmRelease):
                         "resources": {"requests": {"storage": p.storage_size}}}}},
                 },
             },
-            "alertmanager": {"alertmanagerSpec": {"resources": resources(p.alertmanager_resources, HARDENED)}},
+            "alertmanager": {"alertmanagerSpec": {"resources": resources(p.alertmanager_resources, HARDENED),
+                                                  **({"secrets": list(p.alertmanager_secrets)}
+                                                     if p.alertmanager_secrets else {})},
+                             **({"config": p.alertmanager_config} if p.alertmanager_config else {})},
             "kubeStateMetrics": {"enabled": True},
             "nodeExporter": {"enabled": True},
         }

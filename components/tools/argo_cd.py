@@ -15,7 +15,9 @@ from pydantic import ConfigDict, Field
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint, labels
 from components.routing import issuer_annotations
-from components.secrets import SecretStoreRef, external_secret, same_keys
+from components.secrets import RemoteValue, SecretStoreRef, external_secret, same_keys
+from components.tools import argo_notifications as notifications
+from components.tools.argo_notifications import ArgoNotifications
 from components.types import KvPath, Resources, Strict
 from components.workload import HARDENED, resources
 
@@ -56,6 +58,7 @@ class ArgoCDSettings(Strict):
     controller_resources: Resources
     server_resources: Resources
     repo_server_resources: Resources
+    notifications: ArgoNotifications | None = None  # default: none sent
 
 
 class ArgoCDProps(ArgoCDSettings):
@@ -108,10 +111,17 @@ class ArgoCD(HelmRelease):
             "controller": {"resources": resources(p.controller_resources, HARDENED),
                            "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}}},
             "dex": {"enabled": False},
+            "notifications": {"enabled": False},
         }
+        if p.notifications:
+            values["notifications"] = notifications.values(p.notifications, f"{'https' if p.tls else 'http'}://{p.domain}")
         super().__init__(scope, "argo-cd", p.namespace, versions.ARGO_CD, values)
         self.props = props
         self.scrape(MetricsEndpoint(port="http-metrics", monitor="chart", metrics=("argocd_app_info",)))
+        if p.notifications and p.notifications.secret_values():
+            self.add(external_secret(notifications.SECRET_NAME, p.namespace, labels("argo-cd", "gitops"), p.secret_store,
+                                     values=tuple(RemoteValue(k, path, prop)
+                                                  for k, path, prop in p.notifications.secret_values())))
         if p.repo_credentials_path:
             self.add(external_secret(
                 REPO_SECRET, p.namespace, labels("argo-cd", "gitops"), p.secret_store,

@@ -26,8 +26,18 @@ OVERLAY: dict = {
         "audit_size": "20Gi",
         "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}},
     },
-    "argocd": {"admin_user": False, "replicas": 2, "readonly_groups": ["plate-developers"],
-               "repo_credentials_path": "platform/argocd-repo"},
+    "argocd": {
+        "admin_user": False, "replicas": 2, "readonly_groups": ["plate-developers"],
+        "repo_credentials_path": "platform/argocd-repo",
+        # how each deployment went, told to each environment's channel
+        "notifications": {
+            "services": {"slack": {"type": "slack", "credentials_path": "platform/argocd/slack"}},
+            "subscriptions": [
+                {"environment": "production", "service": "slack", "recipients": ["plate-prod-deploys"]},
+                {"environment": "staging", "service": "slack", "recipients": ["plate-stg-deploys"]},
+            ],
+        },
+    },
     "jenkins": {"storage_size": "50Gi"},
     "harbor": {
         "persistence": {"registry": "500Gi", "trivy": "10Gi"},
@@ -38,4 +48,24 @@ OVERLAY: dict = {
     "monitoring": {"retention": "30d", "storage_size": "200Gi", "prometheus_replicas": 2},
     "logging": {"output": {"type": "opensearch", "host": "logs.cocdev.co.kr", "port": 443,
                            "index_prefix": "plate", "credentials_path": "platform/logging"}},
+    # Production's critical alerts page the on-call engineer; staging never pages.
+    "alerting": {
+        "receivers": {
+            "oncall": {"type": "pagerduty", "credentials_path": "platform/alerting/pagerduty"},
+            "production": {"type": "slack", "channel": "#plate-prod-alerts",
+                           "credentials_path": "platform/alerting/slack-production"},
+            "staging": {"type": "slack", "channel": "#plate-stg-alerts",
+                        "credentials_path": "platform/alerting/slack-staging"},
+            "deadman": {"type": "webhook", "url": "https://deadman.cocdev.co.kr/ping/plate-shared",
+                        "credentials_path": "platform/alerting/deadman"},
+        },
+        "routes": [
+            {"environment": "production", "severity": "critical", "receiver": "oncall"},
+            {"environment": "production", "receiver": "production"},
+            {"environment": "staging", "receiver": "staging"},
+            # the platform's own critical alerts: production depends on the platform
+            {"environment": "", "severity": "critical", "receiver": "oncall"},
+        ],
+        "heartbeat_receiver": "deadman",
+    },
 }

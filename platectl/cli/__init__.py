@@ -10,6 +10,7 @@ from platectl.cli.history import history
 from platectl.cli.publish import publish
 from platectl.cli.rollback import rollback
 from platectl.cli.secrets import secrets
+from platectl.cli.status import status
 from platectl.cli.synth import synth
 from platectl.cli.validate import validate
 
@@ -19,7 +20,7 @@ def cli() -> None:
     """Render, check and publish the Plate GitOps platform."""
 
 
-for command in (synth, validate, diff, publish, rollback, history, secrets, bootstrap, graph):
+for command in (synth, validate, diff, publish, status, rollback, history, secrets, bootstrap, graph):
     cli.add_command(command)
 
 

@@ -7,9 +7,10 @@ import click
 
 import envs
 from envs import ConfigError, ConfigFileError
-from platectl import diffing, publishing, render
+from platectl import diffing, publishing, render, watching
 from platectl.cli.common import cluster_or_env
-from platectl.gitutil import GitError
+from platectl.cli.status import kube_options, progress
+from platectl.gitutil import GitError, git, run
 
 
 def confirmer(env_name: str, yes: bool):
@@ -30,8 +31,14 @@ def confirmer(env_name: str, yes: bool):
               help="The reviewed branch on the remote that the published commit must be on.")
 @click.option("--emergency", metavar="REASON", default=None,
               help="Publish a commit that is not on the remote's reviewed branch; REASON is recorded.")
+@click.option("--wait", "wait_", is_flag=True, help="Then wait until Argo CD reports every Application of ENV "
+                                                     "Synced to this revision and Healthy; print where it is served.")
+@click.option("--timeout", default=600, show_default=True, type=click.IntRange(1), help="Seconds --wait waits.")
+@click.option("--interval", default=2.0, show_default=True, type=click.FloatRange(0.01), hidden=True)
+@kube_options
 def publish(env_name: str, branch: str | None, remote: str, dry_run: bool, yes: bool, source: str,
-            emergency: str | None) -> None:
+            emergency: str | None, wait_: bool, timeout: int, interval: float, kubeconfig: str | None,
+            context: str | None, argocd_namespace: str) -> None:
     """Commit ENV's render to the rendered branch (through a worktree), tag it, push it."""
     try:
         branch = branch or envs.load_cluster(envs.cluster_of(env_name)).gitops.rendered_branch
@@ -45,3 +52,31 @@ def publish(env_name: str, branch: str | None, remote: str, dry_run: bool, yes: 
     if result.status == "dry-run":
         click.echo(diffing.format_text(list(result.changes)), nl=False)
     click.echo(result.message)
+    if wait_ and result.status in ("published", "unchanged"):
+        _wait(env_name, branch, remote, timeout, interval, kubeconfig, context, argocd_namespace)
+
+
+def _wait(env_name: str, branch: str, remote: str, timeout: int, interval: float, kubeconfig: str | None,
+          context: str | None, namespace: str) -> None:
+    repo = Path.cwd()
+    published = git("rev-parse", f"refs/remotes/{remote}/{branch}", cwd=repo)
+
+    def current(revision: str) -> bool:  # the published commit, or a later one of the rendered branch
+        return revision == published or run("merge-base", "--is-ancestor", published, revision,
+                                            cwd=repo).returncode == 0
+
+    click.echo(f"waiting for Argo CD: every Application of {env_name} Synced to {published[:12]} and Healthy "
+               f"(up to {timeout}s)", err=True)
+    try:
+        client = watching.api(kubeconfig, context)
+        watching.wait(client, namespace, watching.selector(env_name), current=current, timeout=timeout,
+                      interval=interval, show=progress(), say=lambda line: click.echo(line, err=True))
+    except watching.WaitError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
+    except Exception as exc:  # noqa: BLE001 - the kubeconfig's or the client's error, as one line
+        click.echo(f"error: cannot follow {env_name} in the cluster: {exc}".splitlines()[0], err=True)
+        raise SystemExit(1) from None
+    click.echo(f"{env_name} is synced and healthy at {published[:12]}; it is served at:")
+    for line in watching.access(env_name):
+        click.echo(f"  {line}")

@@ -120,3 +120,38 @@ def test_argo_cd_is_a_chart_application_with_its_credentials_beside_it(synth, fi
         versions.ARGO_CD.repo_url, versions.ARGO_CD.name, versions.ARGO_CD.version)
     assert ours["path"] == "dist/clusters/test/argo-cd"
     assert "ServerSideApply=true" in app["syncPolicy"]["syncOptions"]
+
+
+def test_notifications_are_typed_subscribed_per_environment_and_their_credentials_come_from_openbao(objects):
+    import yaml as _yaml
+    argo = next(o for o in objects if o.kind == "Application" and o.name == "shared-argo-cd")
+    values = argo.data["spec"]["sources"][0]["helm"]["valuesObject"]["notifications"]
+    assert values["secret"] == {"create": False, "name": "argocd-notifications-secret"}
+    assert _yaml.safe_load(values["notifiers"]["service.slack.slack"]) == {"token": "$slack-token"}
+    assert sorted(values["triggers"]) == ["trigger.on-deployed", "trigger.on-health-degraded",
+                                          "trigger.on-sync-failed", "trigger.on-sync-succeeded"]
+    deployed = _yaml.safe_load(values["templates"]["template.plate-deployed"])["message"]
+    for part in ('plate.io/environment', 'plate.io/component', ".app.status.sync.revision", "GetCommitMetadata",
+                 ".Tags"):
+        assert part in deployed
+    es = next(o for o in objects if o.kind == "ExternalSecret" and o.name == "argocd-notifications-secret")
+    assert es.data["spec"]["data"] == [{"secretKey": "slack-token",
+                                        "remoteRef": {"key": "platform/argocd/slack", "property": "token"}}]
+    # each environment's Applications notify its own channel; the platform's notify nobody
+    for o in (o for o in objects if o.kind == "Application"):
+        subscribed = {k: v for k, v in o.data["metadata"].get("annotations", {}).items()
+                      if k.startswith("notifications.argoproj.io/")}
+        if o.env == "production":
+            assert subscribed["notifications.argoproj.io/subscribe.on-deployed.slack"] == "plate-prod-deploys", o.file
+        elif o.env == "staging":
+            assert set(subscribed.values()) == {"plate-stg-deploys"}, o.file
+        else:
+            assert subscribed == {}, o.file
+
+
+def test_a_subscription_to_an_unknown_service_is_refused():
+    from components.tools.argo_notifications import ArgoNotifications
+    with pytest.raises(ValidationError, match="subscriptions.0.service: no service 'teams' \\(services: slack\\)"):
+        ArgoNotifications.model_validate({
+            "services": {"slack": {"type": "slack", "credentials_path": "platform/argocd/slack"}},
+            "subscriptions": [{"environment": "staging", "service": "teams", "recipients": ["x"]}]})
