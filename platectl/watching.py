@@ -1,7 +1,7 @@
 """Follow an environment's Argo CD Applications through the Kubernetes API (the official client and
 the user's kubeconfig) until every one is Synced to the published revision and Healthy, one turns
-Degraded, or time runs out. The API is listed every ``interval`` seconds; a lost connection is
-reported and retried until the deadline.
+Degraded, or time runs out: list, then watch from the list's resourceVersion; a watch that ends
+or a lost connection is reported and followed by a new list, until the deadline.
 """
 from __future__ import annotations
 
@@ -72,35 +72,71 @@ def ready(s: AppState, current: Callable[[str], bool] | None) -> bool:
     return s.sync == "Synced" and s.health == "Healthy" and at_revision
 
 
+def _verdict(apps: dict[str, AppState], current: Callable[[str], bool] | None, label_selector: str,
+             namespace: str) -> bool:
+    """True when every Application is ready; raises when one is degraded or none matches."""
+    if not apps:
+        raise WaitError(f"no Application matches {label_selector} in {namespace}: is it bootstrapped?")
+    bad = [s for s in apps.values() if s.health == "Degraded"]
+    if bad:
+        details = "; ".join(f"{s.name}: {', '.join(s.degraded) or s.message or 'Degraded'}"
+                            for s in sorted(bad, key=lambda s: s.name))
+        raise WaitError(f"degraded: {details}")
+    return all(ready(s, current) for s in apps.values())
+
+
 def wait(custom_objects, namespace: str, label_selector: str, *, current: Callable[[str], bool] | None = None,
          timeout: float = 600, interval: float = 2, show: Callable[[list[AppState]], None] = lambda _: None,
          say: Callable[[str], None] = lambda _: None, clock=time.monotonic, sleep=time.sleep) -> list[AppState]:
-    """Until every Application is ready (``current(revision)``: the published revision or later)."""
+    """Until every Application is ready (``current(revision)``: the published revision or later).
+
+    Lists the Applications, then watches them from that list's resourceVersion; when the watch ends
+    (the server's timeout, a lost connection) it lists again, until the deadline."""
+    from kubernetes import watch
+
     deadline = clock() + timeout
-    states: list[AppState] = []
+    apps: dict[str, AppState] = {}
     lost = False
+
+    def done() -> bool:
+        show(sorted(apps.values(), key=lambda s: s.name))
+        return _verdict(apps, current, label_selector, namespace)
+
     while True:
         try:
-            states = list_states(custom_objects, namespace, label_selector)
+            listing = custom_objects.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL,
+                                                                   label_selector=label_selector)
             if lost:
                 say("connection to the Kubernetes API restored")
                 lost = False
+            apps = {a["metadata"]["name"]: state(a) for a in listing["items"]}
+            if done():
+                return sorted(apps.values(), key=lambda s: s.name)
+            remaining = deadline - clock()
+            if remaining > 0:
+                stream = watch.Watch().stream(
+                    custom_objects.list_namespaced_custom_object, GROUP, VERSION, namespace, PLURAL,
+                    label_selector=label_selector, resource_version=listing["metadata"].get("resourceVersion"),
+                    timeout_seconds=max(1, int(min(remaining, 300))))
+                for event in stream:
+                    obj = event["object"]
+                    if event["type"] == "DELETED":
+                        apps.pop(obj["metadata"]["name"], None)
+                    elif event["type"] in ("ADDED", "MODIFIED"):
+                        apps[obj["metadata"]["name"]] = state(obj)
+                    if done():
+                        return sorted(apps.values(), key=lambda s: s.name)
+                    if clock() >= deadline:
+                        break
+        except WaitError:
+            raise
         except Exception as exc:  # noqa: BLE001 - any API or transport error: report, retry until the deadline
             if not lost:
                 say(f"lost the connection to the Kubernetes API ({type(exc).__name__}); retrying")
             lost = True
-        else:
-            if not states:
-                raise WaitError(f"no Application matches {label_selector} in {namespace}: is it bootstrapped?")
-            show(states)
-            bad = [s for s in states if s.health == "Degraded"]
-            if bad:
-                details = "; ".join(f"{s.name}: {', '.join(s.degraded) or s.message or 'Degraded'}" for s in bad)
-                raise WaitError(f"degraded: {details}")
-            if all(ready(s, current) for s in states):
-                return states
         if clock() >= deadline:
-            waiting = ", ".join(s.line for s in states if not ready(s, current)) or "the Kubernetes API"
+            waiting = ", ".join(s.line for s in sorted(apps.values(), key=lambda s: s.name)
+                                if not ready(s, current)) or "the Kubernetes API"
             raise WaitError(f"timed out after {timeout:g}s waiting for {waiting}")
         sleep(interval)
 

@@ -1,5 +1,6 @@
-"""publish --wait and status against a small Kubernetes API on loopback that lists Argo CD Applications:
-a slow sync, a degraded app, a timeout and a lost connection, through the official client and a kubeconfig."""
+"""publish --wait and status against a small Kubernetes API on loopback that lists and watches Argo CD
+Applications: a slow sync, a degraded app, a timeout and a lost connection, through the official client and
+a kubeconfig."""
 from __future__ import annotations
 
 import json
@@ -28,11 +29,14 @@ def app(name: str, sync: str, health: str, revision: str, degraded: dict | None 
 
 
 class FakeApi:
-    """Answers GET <PATH> with the next step of ``script(n)``: a list of Applications, an HTTP status,
-    or "drop" (the connection is closed without an answer)."""
+    """Answers GET <PATH>: a list with the next step of ``lists(n)`` (Applications, an HTTP status, or
+    "drop": the connection closed without an answer), a watch (``?watch=true``) with the next step of
+    ``watches(n)`` (a list of (type, Application) events, then the stream ends; or "drop")."""
 
-    def __init__(self, script):
-        self.script, self.requests, self.selectors = script, 0, []
+    def __init__(self, lists, watches=lambda n: []):
+        self.lists, self.watches = lists, watches
+        self.requests = self.watch_requests = 0
+        self.selectors: list[str] = []
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,14 +48,27 @@ class FakeApi:
                     self.send_error(404)
                     return
                 api.selectors.append(self.path)
-                step = api.script(api.requests)
-                api.requests += 1
+                watching_ = "watch=true" in self.path or "watch=True" in self.path
+                if watching_:
+                    step = api.watches(api.watch_requests)
+                    api.watch_requests += 1
+                else:
+                    step = api.lists(api.requests)
+                    api.requests += 1
                 if step == "drop":
                     self.close_connection = True
                     self.connection.close()
                     return
                 if isinstance(step, int):
                     self.send_error(step)
+                    return
+                if watching_:  # events as JSON lines; the end of the body ends the watch
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.end_headers()
+                    for kind, obj in step:
+                        self.wfile.write(json.dumps({"type": kind, "object": obj}).encode() + b"\n")
+                        self.wfile.flush()
                     return
                 body = json.dumps({"apiVersion": "argoproj.io/v1alpha1", "kind": "ApplicationList",
                                    "metadata": {"resourceVersion": str(api.requests)}, "items": step}).encode()
@@ -78,8 +95,8 @@ class FakeApi:
 def fake(tmp_path):
     servers = []
 
-    def start(script):
-        api = FakeApi(script)
+    def start(lists, watches=lambda n: []):
+        api = FakeApi(lists, watches)
         servers.append(api)
         return api, api.kubeconfig(tmp_path)
 
@@ -97,21 +114,23 @@ def _wait(kubeconfig: Path, script_revision: str, **kw):
 
 
 def test_a_slow_sync_is_waited_for(fake):
-    def script(n):
-        if n < 3:
-            return [app("staging-plate-web", "OutOfSync", "Progressing", "old"), app("staging-plate-api", "Synced",
-                                                                                      "Healthy", "old")]
-        return [app("staging-plate-web", "Synced", "Healthy", "new"), app("staging-plate-api", "Synced", "Healthy", "new")]
-    api, kubeconfig = fake(script)
+    progressing = [app("staging-plate-web", "OutOfSync", "Progressing", "old"),
+                   app("staging-plate-api", "Synced", "Healthy", "old")]
+    api, kubeconfig = fake(lambda n: progressing, lambda n: [
+        ("MODIFIED", app("staging-plate-api", "Synced", "Healthy", "new")),
+        ("MODIFIED", app("staging-plate-web", "Synced", "Progressing", "new")),
+        ("MODIFIED", app("staging-plate-web", "Synced", "Healthy", "new"))])
     states, _ = _wait(kubeconfig, "new", timeout=10)
     assert [s.line for s in states] == ["staging-plate-api: Synced/Healthy at new", "staging-plate-web: Synced/Healthy at new"]
-    assert api.requests == 4
+    assert (api.requests, api.watch_requests) == (1, 1), "one list, then the watch carried the sync"
     assert "labelSelector=plate.io/environment%3Dstaging" in api.selectors[0]
+    assert "resourceVersion=1" in api.selectors[1]
 
 
 def test_a_degraded_application_stops_the_wait_naming_the_object(fake):
-    api, kubeconfig = fake(lambda n: [app("staging-plate-web", "Synced", "Degraded", "new",
-                                          {"message": "Deployment exceeded its progress deadline"})])
+    api, kubeconfig = fake(lambda n: [app("staging-plate-web", "OutOfSync", "Progressing", "old")], lambda n: [
+        ("MODIFIED", app("staging-plate-web", "Synced", "Degraded", "new",
+                         {"message": "Deployment exceeded its progress deadline"}))])
     with pytest.raises(watching.WaitError) as caught:
         _wait(kubeconfig, "new", timeout=10)
     assert str(caught.value) == ("degraded: staging-plate-web: Deployment plate-stg/plate-web: "
@@ -123,21 +142,24 @@ def test_a_sync_that_never_ends_times_out(fake):
     with pytest.raises(watching.WaitError, match=r"^timed out after 0.3s waiting for "
                                                  r"staging-plate-web: OutOfSync/Progressing at old$"):
         _wait(kubeconfig, "new", timeout=0.3)
-    assert api.requests > 3
+    assert api.requests > 3 and api.watch_requests > 3, "watches that end are followed by a new list"
 
 
 def test_a_lost_connection_is_reported_and_retried(fake):
-    def script(n):
-        if n < 2:
+    def lists(n):
+        if n == 0:
             return "drop"
-        if n < 4:
+        if n == 1:
             return 503
+        if n == 2:
+            return [app("staging-plate-web", "OutOfSync", "Progressing", "old")]
         return [app("staging-plate-web", "Synced", "Healthy", "new")]
-    api, kubeconfig = fake(script)
+    api, kubeconfig = fake(lists, lambda n: "drop")  # the watch connection drops too
     states, lines = _wait(kubeconfig, "new", timeout=20)
     assert [s.health for s in states] == ["Healthy"]
     assert lines[0].startswith("lost the connection to the Kubernetes API (")
-    assert lines[-1] == "connection to the Kubernetes API restored"
+    assert "connection to the Kubernetes API restored" in lines
+    assert api.watch_requests >= 1
 
 
 def test_status_prints_each_application(fake):
@@ -151,10 +173,9 @@ def test_status_prints_each_application(fake):
 
 
 def test_publish_wait_reports_where_the_environment_is_served(fake, source, remote):
-    def script(n):
-        tip = run_git("rev-parse", "rendered", cwd=remote) if n else "before"
-        return [app("staging-plate-web", "Synced", "Healthy", tip if n > 1 else "before")]
-    api, kubeconfig = fake(script)
+    before = [app("staging-plate-web", "Synced", "Healthy", "before")]
+    api, kubeconfig = fake(lambda n: before, lambda n: [
+        ("MODIFIED", app("staging-plate-web", "Synced", "Healthy", run_git("rev-parse", "rendered", cwd=remote)))])
     result = CliRunner().invoke(cli, ["publish", "--env", "staging", "--wait", "--interval", "0.02", "--timeout", "30",
                                       "--kubeconfig", str(kubeconfig)])
     assert result.exit_code == 0, result.output
