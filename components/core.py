@@ -33,6 +33,8 @@ class HelmSource:
     chart: str
     version: str
     values: dict = field(default_factory=dict)
+    archive: str | None = None  # the vendored chart (charts/), against which the values are checked
+    free_form: tuple[str, ...] = ()  # value paths whose keys are data, not the chart's settings
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,10 @@ class Component(ManifestChart):
                   "spec": {"selector": sel, "namespaceSelector": {"matchNames": [namespace]}, endpoints_key: [ep]}})
 
 class HelmRelease(Component):
+    # value paths below which keys are data (ConfigMap entries, annotations, securityContexts), which the
+    # values check (platectl/chartvalues.py) does not look up in the chart
+    free_form_values: ClassVar[tuple[str, ...]] = ()
+
     """A component installed from an upstream Helm chart, with values built from typed props.
 
     Objects it adds itself (ExternalSecrets the chart's existing-secret settings name, a cache
@@ -176,7 +182,9 @@ class HelmRelease(Component):
     def __init__(self, scope: Construct, name: str, namespace: str, chart, values: dict, *,
                  pod_security: str | None = "restricted", pod_security_reason: str = ""):
         super().__init__(scope, name, namespace, pod_security=pod_security, pod_security_reason=pod_security_reason,
-                         helm=HelmSource(chart.repo_url, chart.name, chart.version, values))
+                         helm=HelmSource(chart.repo_url, chart.name, chart.version, values,
+                                         str(chart.archive) if getattr(chart, "archive", None) else None,
+                                         self.free_form_values))
         self.issuers.update(_annotated_issuers(values))
 
 

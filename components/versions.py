@@ -4,6 +4,11 @@ Plate's own images are environment data (``envs/``): each environment chooses it
 Everything here is upstream software whose version moves only with a reviewed change.
 """
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+CHARTS = Path(__file__).resolve().parent.parent / "charts"  # the vendored archives and charts/chartfile.yaml
 
 # Redis-compatible cache for plate-server (BSD-3, drop-in for Redis 7.2).
 VALKEY = {"registry": "docker.io", "repository": "valkey/valkey", "tag": "8.1.4-alpine3.22"}
@@ -16,21 +21,37 @@ class Chart:
     repo_url: str
     name: str
     version: str
+    file: str | None = None  # the vendored archive in charts/ (None: not vendored)
+    sha256: str | None = None
+
+    @property
+    def archive(self) -> Path | None:
+        return CHARTS / self.file if self.file else None
 
 
-CERT_MANAGER = Chart("https://charts.jetstack.io", "cert-manager", "v1.21.1")
-METALLB = Chart("https://metallb.github.io/metallb", "metallb", "0.16.1")
-NFS_PROVISIONER = Chart("https://kubernetes-sigs.github.io/nfs-subdir-external-provisioner",
-                        "nfs-subdir-external-provisioner", "4.0.18")
+def _chartfile() -> dict[str, Chart]:
+    entries = yaml.safe_load((CHARTS / "chartfile.yaml").read_text())["charts"]
+    return {c["name"]: Chart(c["repository"], c["name"], str(c["version"]), c["file"], c["sha256"]) for c in entries}
+
+
+# Vendored charts: pinned by name, version and sha256 in charts/chartfile.yaml, the one place.
+_PINNED = _chartfile()
+
+
+CERT_MANAGER = _PINNED["cert-manager"]
+METALLB = _PINNED["metallb"]
+NFS_PROVISIONER = _PINNED["nfs-subdir-external-provisioner"]
+# Retired upstream (March 2026), not vendored; replaced by the edge issue's Gateway API.
 INGRESS_NGINX = Chart("https://kubernetes.github.io/ingress-nginx", "ingress-nginx", "4.14.0")
-EXTERNAL_SECRETS = Chart("https://charts.external-secrets.io", "external-secrets", "2.9.0")
+EXTERNAL_SECRETS = _PINNED["external-secrets"]
 
 # OpenBao (MPL-2.0 fork of Vault); 2.4+ for declarative audit devices.
 OPENBAO = {"registry": "quay.io", "repository": "openbao/openbao", "tag": "2.5.0"}
 
-ARGO_CD = Chart("https://argoproj.github.io/argo-helm", "argo-cd", "9.4.1")  # Argo CD v3.5
-JENKINS = Chart("https://charts.jenkins.io", "jenkins", "5.8.110")
-HARBOR = Chart("https://helm.goharbor.io", "harbor", "1.18.0")
+ARGO_CD = _PINNED["argo-cd"]
+JENKINS = _PINNED["jenkins"]
+HARBOR = _PINNED["harbor"]
+# Archived upstream, not vendored; Headlamp replaces it.
 KUBERNETES_DASHBOARD = Chart("https://kubernetes.github.io/dashboard", "kubernetes-dashboard", "7.14.0")
 
 # Jenkins plugins, pinned: the controller installs exactly these (no "latest" resolution).
@@ -42,8 +63,8 @@ JENKINS_PLUGINS = {
     "credentials-binding": "681.vf91669a_32e45",
 }
 
-PROMETHEUS_OPERATOR_CRDS = Chart("https://prometheus-community.github.io/helm-charts", "prometheus-operator-crds", "24.0.2")
-KUBE_PROMETHEUS_STACK = Chart("https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack", "79.9.0")
+PROMETHEUS_OPERATOR_CRDS = _PINNED["prometheus-operator-crds"]
+KUBE_PROMETHEUS_STACK = _PINNED["kube-prometheus-stack"]
 GRAFANA = {"registry": "docker.io", "repository": "grafana/grafana", "tag": "12.2.1"}
 # fluentd-kubernetes-daemonset images carry tail, CRI/JSON parsers, kubernetes_metadata and prometheus
 # plugins; the output plugin differs per image.

@@ -93,6 +93,23 @@ def _check_prune(kind: str, name: str, prune: dict[str, bool], components: list[
         raise ConfigError(name, "app-of-apps", f"gitops.prune.{unknown[0]}", f"no such component{hint}", kind)
 
 
+def _check_chart_values(cluster: str, components: list[Component]) -> None:
+    """Every values key we give a vendored chart must be one the chart declares or reads."""
+    from pathlib import Path
+
+    from composition.chart_values import unknown_keys
+
+    for component in components:
+        helm = component.info.helm
+        if helm is None or helm.archive is None:
+            continue
+        unknown = unknown_keys(Path(helm.archive), helm.values, helm.free_form)
+        if unknown:
+            raise ConfigError(cluster, component.info.name, f"values.{unknown[0]}",
+                              f"the chart {helm.chart} {helm.version} has no such value (not in its values.yaml, "
+                              "not read by its templates)", "cluster")
+
+
 def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra=None) -> list[Unit]:
     """Every component of the cluster and of its environments, and the Argo CD charts derived from them."""
     from composition import apps, cluster, observability, tools
@@ -115,6 +132,7 @@ def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra
         env_units.append(unit)
     every_app = [comp for u in env_units for comp in u.components]
     platform_unit.components += observability.build(scope, ctx, platform_unit.components, every_app, environments)
+    _check_chart_values(cluster_name, platform_unit.components)
     built = [*platform_unit.components, *every_app]
     platform_unit.components.append(tools.secret_stores(scope, ctx, built))
     namespaces = Namespaces(scope, NamespacesProps(namespaces=derive([comp.info for comp in

@@ -36,6 +36,9 @@ class MetalLB(HelmRelease):
             "crds": {"enabled": True},
             "controller": {"resources": resources(p.controller_resources, HARDENED)},
             "speaker": {"frr": {"enabled": False}, "resources": resources(p.speaker_resources, HARDENED)},
+            # L2 only: 0.16 turns the FRR-K8s backend on by default (a hostNetwork DaemonSet with NET_ADMIN
+            # and SYS_ADMIN), which nothing here uses
+            "frrk8s": {"enabled": False},
             "prometheus": {"serviceMonitor": {"enabled": True}, "serviceAccount": PROMETHEUS_SERVICE_ACCOUNT,
                            "namespace": MONITORING},
         }

@@ -74,6 +74,8 @@ class ArgoCDProps(ArgoCDSettings):
 
 
 class ArgoCD(HelmRelease):
+    free_form_values = ("configs.cm", "configs.params", "configs.rbac", "notifications.notifiers",
+                        "notifications.templates", "notifications.triggers")
     layer = "tools"
     rank = 3  # after the secret stores: its repository credentials come from OpenBao
     server_side_apply = True

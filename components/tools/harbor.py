@@ -87,6 +87,7 @@ class HarborProps(HarborSettings):
 
 
 class Harbor(HelmRelease):
+    free_form_values = ("expose.ingress.annotations",)
     layer = "tools"
     rank = 4
 

@@ -41,6 +41,7 @@ class JenkinsProps(JenkinsSettings):
 
 
 class Jenkins(HelmRelease):
+    free_form_values = ("controller.containerSecurityContext", "controller.podSecurityContextOverride")
     layer = "tools"
     rank = 4
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from platectl.cli.bootstrap import bootstrap
+from platectl.cli.charts import charts
 from platectl.cli.diff import diff
 from platectl.cli.graph import graph
 from platectl.cli.history import history
@@ -20,7 +21,7 @@ def cli() -> None:
     """Render, check and publish the Plate GitOps platform."""
 
 
-for command in (synth, validate, diff, publish, status, rollback, history, secrets, bootstrap, graph):
+for command in (synth, validate, diff, publish, status, rollback, history, secrets, bootstrap, graph, charts):
     cli.add_command(command)
 
 

@@ -1,0 +1,166 @@
+"""Vendored charts: pinned by name, version and sha256 in charts/chartfile.yaml; every values key we pass
+exists in the chart (its values.yaml, its subcharts', or its templates' reads); a typo is an error."""
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+import yaml
+
+import envs
+from components import versions
+from components.tools.argo_cd import ArgoCD
+from components.tools.harbor import Harbor
+from components.tools.jenkins import Jenkins
+from composition.chart_values import schema, unknown_keys
+from envs import ConfigError
+from platectl import render
+
+PINNED = [versions.ARGO_CD, versions.CERT_MANAGER, versions.EXTERNAL_SECRETS, versions.HARBOR, versions.JENKINS,
+          versions.KUBE_PROMETHEUS_STACK, versions.PROMETHEUS_OPERATOR_CRDS, versions.METALLB, versions.NFS_PROVISIONER]
+
+
+@pytest.mark.parametrize("chart", PINNED, ids=lambda c: c.name)
+def test_every_vendored_archive_matches_its_pin(chart):
+    assert chart.archive is not None and chart.archive.is_file(), chart.name
+    assert hashlib.sha256(chart.archive.read_bytes()).hexdigest() == chart.sha256
+    meta = yaml.safe_load(__import__("tarfile").open(chart.archive).extractfile(f"{chart.name}/Chart.yaml"))
+    assert (meta["name"], str(meta["version"])) == (chart.name, chart.version)
+
+
+def test_every_chart_application_passes_the_values_check(objects):
+    checked = 0
+    for o in objects:
+        if o.kind != "Application":
+            continue
+        spec = o.data["spec"]
+        for src in spec.get("sources", [spec.get("source")]):
+            if "chart" in src:
+                chart = next((c for c in PINNED if c.name == src["chart"]), None)
+                if chart:
+                    checked += 1
+                    free = {"argo-cd": ArgoCD, "harbor": Harbor, "jenkins": Jenkins}.get(chart.name)
+                    free = free.free_form_values if free else ()
+                    assert unknown_keys(chart.archive, src["helm"].get("valuesObject", {}), free) == [], o.file
+    assert checked == len(PINNED)
+
+
+def test_a_misspelt_values_key_is_found_with_its_path():
+    assert unknown_keys(versions.JENKINS.archive, {"controller": {"replicaCont": 2, "admin": {"existingSecret": "x"}}}) \
+        == ["controller.replicaCont"]
+    assert unknown_keys(versions.ARGO_CD.archive, {"server": {"replicaCont": 2}}) == ["server.replicaCont"]
+    # subcharts' values are there under their name: kube-prometheus-stack's grafana, metallb's frr-k8s
+    assert "grafana" in schema(versions.KUBE_PROMETHEUS_STACK.archive).defaults
+    assert unknown_keys(versions.METALLB.archive, {"frr-k8s": {"prometheus": {"serviceMonitor": {"enabled": True}}}}) == []
+
+
+def test_the_render_refuses_a_values_key_the_chart_does_not_read(tmp_path, monkeypatch):
+    from components.cluster import metallb
+    original = metallb.MetalLB.__init__
+
+    def with_typo(self, scope, props):
+        original(self, scope, props)
+        self._info["helm"].values["speaker"]["replicaCont"] = 2
+
+    monkeypatch.setattr(metallb.MetalLB, "__init__", with_typo)
+    with pytest.raises(ConfigError) as caught:
+        render.synth(tmp_path / "dist", warn=lambda _: None)
+    assert str(caught.value) == ("cluster 'shared', component 'metallb', field 'values.speaker.replicaCont': the chart "
+                                 "metallb 0.16.1 has no such value (not in its values.yaml, not read by its templates)")
+    assert not (tmp_path / "dist").exists()
+
+
+def test_metallb_runs_without_frr_k8s(objects):
+    app = next(o for o in objects if o.kind == "Application" and o.name == "shared-metallb")
+    values = app.data["spec"]["source"]["helm"]["valuesObject"]
+    assert values["frrk8s"] == {"enabled": False} and values["speaker"]["frr"] == {"enabled": False}
+    assert envs.load_cluster("shared").metallb.pools
+
+
+# --- updating a vendored chart from a chart repository served on loopback ---------------------------
+
+def _chart_archive(name: str, version: str) -> bytes:
+    import io
+    import tarfile
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for path, text in ((f"{name}/Chart.yaml", f"apiVersion: v2\nname: {name}\nversion: {version}\n"),
+                           (f"{name}/values.yaml", "replicaCount: 1\n")):
+            data = text.encode()
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+@pytest.fixture
+def repository(tmp_path):
+    """A chart repository on loopback: index.yaml and two versions of ``demo`` (one with a wrong digest)."""
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    served = tmp_path / "repo"
+    served.mkdir()
+    good, bad = _chart_archive("demo", "1.1.0"), _chart_archive("demo", "1.2.0")
+    (served / "demo-1.1.0.tgz").write_bytes(good)
+    (served / "demo-1.2.0.tgz").write_bytes(bad)
+    index = {"apiVersion": "v1", "entries": {"demo": [
+        {"name": "demo", "version": "1.1.0", "urls": ["demo-1.1.0.tgz"], "digest": hashlib.sha256(good).hexdigest()},
+        {"name": "demo", "version": "1.2.0", "urls": ["demo-1.2.0.tgz"], "digest": "0" * 64}]}}
+    (served / "index.yaml").write_text(yaml.safe_dump(index))
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *_):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(served)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", good
+    server.shutdown()
+
+
+@pytest.fixture
+def vendored(tmp_path):
+    folder = tmp_path / "charts"
+    folder.mkdir()
+    old = _chart_archive("demo", "1.0.0")
+    (folder / "demo-1.0.0.tgz").write_bytes(old)
+    (folder / "chartfile.yaml").write_text(
+        "# pins\ncharts:\n  - name: demo\n    version: \"1.0.0\"\n    repository: https://charts.example.org\n"
+        f"    file: demo-1.0.0.tgz\n    sha256: {hashlib.sha256(old).hexdigest()}\n")
+    return folder
+
+
+def test_update_pulls_verifies_vendors_and_pins(repository, vendored):
+    from platectl import charts
+    url, good = repository
+    digest = charts.update("demo", "1.1.0", repository=url, folder=vendored)
+    assert digest == hashlib.sha256(good).hexdigest()
+    assert (vendored / "demo-1.1.0.tgz").read_bytes() == good and not (vendored / "demo-1.0.0.tgz").exists()
+    pinned = yaml.safe_load((vendored / "chartfile.yaml").read_text())["charts"]
+    assert pinned == [{"name": "demo", "version": "1.1.0", "repository": url, "file": "demo-1.1.0.tgz", "sha256": digest}]
+    assert (vendored / "chartfile.yaml").read_text().startswith("# pins\n")
+    assert charts.verify(vendored) == []
+
+
+@pytest.mark.parametrize("version, expected, message", [
+    ("1.2.0", None, "differs from the index's 0000"),
+    ("1.1.0", "f" * 64, "differs from the expected ffff"),
+    ("9.9.9", None, "has no demo 9.9.9"),
+])
+def test_a_mismatch_is_refused_and_nothing_changes(repository, vendored, version, expected, message):
+    from platectl import charts
+    url, _ = repository
+    before = {p.name: p.read_bytes() for p in vendored.iterdir()}
+    with pytest.raises(charts.ChartError, match=message):
+        charts.update("demo", version, repository=url, expected=expected, folder=vendored)
+    assert {p.name: p.read_bytes() for p in vendored.iterdir()} == before
+
+
+def test_verify_finds_a_tampered_archive(vendored):
+    from platectl import charts
+    (vendored / "demo-1.0.0.tgz").write_bytes(b"tampered")
+    assert charts.verify(vendored) == ["demo: demo-1.0.0.tgz does not match its sha256 " +
+                                       yaml.safe_load((vendored / "chartfile.yaml").read_text())["charts"][0]["sha256"][:12]
+                                       + "…"]
