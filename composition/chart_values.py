@@ -4,7 +4,10 @@
 A misspelt key (``replicaCont``) is an error naming the key path."""
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import os
 import re
 import tarfile
 from dataclasses import dataclass
@@ -73,13 +76,36 @@ def _read_chart(tar: tarfile.TarFile, defaults: dict, read: set[str], prefix: tu
                 _read_chart(nested, defaults, read, (*prefix, aliases.get(name, name)))
 
 
+CACHE = Path(__file__).resolve().parent.parent / ".cache" / "chart-values"
+
+
+def _shape(node):
+    """The key structure of values: maps stay maps (keys as text), every other value becomes 0."""
+    return {str(k): _shape(v) for k, v in node.items()} if isinstance(node, dict) else 0
+
+
 @cache
 def schema(archive: Path) -> ChartSchema:
+    """What the chart declares and reads; cached on disk by the archive's sha256 (parsing the archives
+    costs more than the rest of a warm render's checks)."""
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    cached = CACHE / f"{digest}.json"
+    if cached.is_file():
+        doc = json.loads(cached.read_text())
+        return ChartSchema(doc["defaults"], frozenset(doc["read"]))
     defaults: dict = {}
     read: set[str] = set()
     with tarfile.open(archive) as tar:
         _read_chart(tar, defaults, read, ())
-    return ChartSchema(defaults, frozenset(read))
+    result = ChartSchema(_shape(defaults), frozenset(read))
+    try:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"defaults": result.defaults, "read": sorted(result.read)}, sort_keys=True))
+        tmp.replace(cached)
+    except OSError:
+        pass  # a read-only checkout renders without the cache
+    return result
 
 
 def unknown_keys(archive: Path, values: dict, free_form: tuple[str, ...] = ()) -> list[str]:
