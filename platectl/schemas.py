@@ -16,6 +16,7 @@ import jsonschema
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser: the CRDs are tens of megabytes
 CRD_DIR = Path(os.environ.get("PLATE_SHARED_CRDS", ROOT.parent / "shared" / "crds"))
 # The Kubernetes versions a render must be valid for: the cdk8s-plus-27 floor and the newest bundled.
 KUBERNETES_VERSIONS = ("1.27.0", "latest")
@@ -46,7 +47,7 @@ def crd_schemas(crd_dir: Path = CRD_DIR) -> dict[tuple[str, str], dict]:
     """(apiVersion, kind) -> strict JSON schema, for every served version of every CRD."""
     out: dict[tuple[str, str], dict] = {}
     for file in sorted(crd_dir.rglob("*.yaml")):
-        for doc in yaml.safe_load_all(file.read_text()):
+        for doc in yaml.load_all(file.read_text(), Loader=_LOADER):
             if not doc or doc.get("kind") != "CustomResourceDefinition":
                 continue
             group, kind = doc["spec"]["group"], doc["spec"]["names"]["kind"]
@@ -61,11 +62,16 @@ def is_custom(obj: dict) -> bool:
     return "." in group and not group.endswith(".k8s.io")
 
 
+@cache
+def _validator(api_version: str, kind: str, crd_dir: Path) -> jsonschema.Draft7Validator:
+    return jsonschema.Draft7Validator(crd_schemas(crd_dir)[(api_version, kind)])
+
+
 def validate_custom(obj: dict, crd_dir: Path = CRD_DIR) -> list[str]:
     schema = crd_schemas(crd_dir).get((obj["apiVersion"], obj["kind"]))
     if schema is None:
         return [f"no CRD in {crd_dir} serves {obj['apiVersion']} {obj['kind']}"]
-    validator = jsonschema.Draft7Validator(schema)
+    validator = _validator(obj["apiVersion"], obj["kind"], crd_dir)
     return [f"{'.'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
             for e in sorted(validator.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))]
 
