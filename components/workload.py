@@ -147,6 +147,16 @@ class PodOptions:
     tolerations: tuple[dict, ...] = ()
     volumes: tuple[dict, ...] = ()
     termination_grace: int = 30
+    spread: dict[str, str] | None = None  # selector labels: spread the replicas over nodes (and zones)
+
+
+def spread_constraints(selector_labels: dict[str, str]) -> list[dict]:
+    """Replicas on different nodes (required: one node's loss never takes them all), and on different
+    zones where nodes carry the zone label (preferred: clusters without zones still schedule)."""
+    return [{"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": when,
+             "labelSelector": {"matchLabels": dict(selector_labels)}}
+            for key, when in (("kubernetes.io/hostname", "DoNotSchedule"),
+                              ("topology.kubernetes.io/zone", "ScheduleAnyway"))]
 
 
 def pod_template(lbls: dict, annotations: dict, containers: list[Container], opts: PodOptions,
@@ -171,6 +181,8 @@ def pod_template(lbls: dict, annotations: dict, containers: list[Container], opt
         spec["nodeSelector"] = dict(opts.node_selector)
     if opts.tolerations:
         spec["tolerations"] = list(opts.tolerations)
+    if opts.spread:
+        spec["topologySpreadConstraints"] = spread_constraints(opts.spread)
     spec["terminationGracePeriodSeconds"] = opts.termination_grace
     spec["containers"] = [container(c, hardening) for c in containers]
     writable = sorted({p for c in containers for p in c.writable_paths})

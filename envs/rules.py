@@ -168,13 +168,17 @@ def production_environment(env: Environment) -> None:
         if isinstance(service, CacheService):
             _pinned(("services", key, "exporter_image"), service.exporter_image)
     for key, service in env.services.items():
-        minimum = PRODUCTION_MIN_REPLICAS.get(service.kind)
-        if minimum is None or isinstance(service, CacheService):
-            continue
-        floor = service.autoscaling.min_replicas if service.autoscaling else service.replicas
-        if floor < minimum:
+        if isinstance(service, CacheService):
+            floor, field = 1, ("single_replica_reason",)
+        else:
+            floor = service.autoscaling.min_replicas if service.autoscaling else service.replicas
             field = ("autoscaling", "min_replicas") if service.autoscaling else ("replicas",)
+        minimum = PRODUCTION_MIN_REPLICAS.get(service.kind)
+        if minimum is not None and floor < minimum:
             raise TierError(("services", key, *field), f"production runs at least {minimum} replicas (got {floor})")
+        if floor < 2 and not service.single_replica_reason:
+            raise TierError(("services", key, *field), f"production runs every service on at least 2 replicas, spread "
+                                                       f"over nodes (got {floor}); or say why in single_replica_reason")
 
 
 def platform_namespaces(cluster: Cluster) -> frozenset[str]:

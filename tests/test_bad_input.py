@@ -72,6 +72,12 @@ ENV_CASES = [
      E("production", "plate-web", "replicas", "production runs at least 2 replicas (got 1)")),
     ("production", {"services.server.autoscaling.min_replicas": 1, "services.server.disruption_budget_min_available": None},
      E("production", "plate-server", "autoscaling.min_replicas", "production runs at least 2 replicas (got 1)")),
+    ("production", {"services.admin.replicas": 1, "services.admin.disruption_budget_min_available": None},
+     E("production", "plate-admin", "replicas", "production runs every service on at least 2 replicas, spread over "
+                                                "nodes (got 1); or say why in single_replica_reason")),
+    ("production", {"services.cache.single_replica_reason": None},
+     E("production", "plate-cache", "single_replica_reason", "production runs every service on at least 2 replicas, "
+                                                             "spread over nodes (got 1); or say why in single_replica_reason")),
     ("staging", {"services.web.kind": "static"},
      E("staging", "plate-web", "(all)", "Input tag 'static' found using 'kind' does not match any of the expected tags: "
                                         "'web', 'admin', 'server', 'llm', 'worker', 'cache'")),

@@ -330,3 +330,23 @@ def test_cluster_scoped_objects_are_allowed_by_their_layer_project(per_cluster, 
         group = o.data["apiVersion"].rpartition("/")[0]
         assert {"group": "*", "kind": "*"} in allowed or {"group": group, "kind": o.kind} in allowed, (
             f"{o.file}: {o.kind} is cluster-scoped but the {layer} project forbids it")
+
+
+def test_production_replicas_spread_over_nodes_and_keep_a_disruption_budget(objects):
+    prod = [o for o in objects if o.env == "production"]
+    budgets = [o for o in prod if o.kind == "PodDisruptionBudget"]
+    replicated = 0
+    for w in (o for o in prod if o.kind in ("Deployment", "StatefulSet")):
+        hpa = next((o for o in prod if o.kind == "HorizontalPodAutoscaler" and o.name == w.name), None)
+        most = hpa.data["spec"]["maxReplicas"] if hpa else w.data["spec"].get("replicas", 1)
+        spec = w.data["spec"]["template"]["spec"]
+        if most < 2:
+            assert w.data["metadata"]["annotations"]["plate.io/single-replica-reason"], w.file
+            continue
+        replicated += 1
+        labels = w.data["spec"]["selector"]["matchLabels"]
+        assert [(c["topologyKey"], c["whenUnsatisfiable"], c["labelSelector"]["matchLabels"])
+                for c in spec["topologySpreadConstraints"]] == [
+            ("kubernetes.io/hostname", "DoNotSchedule", labels), ("topology.kubernetes.io/zone", "ScheduleAnyway", labels)]
+        assert [b for b in budgets if b.data["spec"]["selector"]["matchLabels"] == labels], f"{w.file}: no PDB"
+    assert replicated >= 3

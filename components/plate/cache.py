@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field, model_validator
 from components import kinds
 from components.core import HEADLESS_LABEL, Component, MetricsEndpoint, labels, metadata, selector
 from components.network import Peer, workload_policy
+from components.plate.service import SINGLE_REPLICA_REASON
 from components.rbac import service_account
 from components.secrets import RemoteValue, SecretStoreRef, external_secret
 from components.types import Image, KvPath, Resources, Size, Strict, quantity_value
@@ -36,6 +37,7 @@ class PlateCacheSettings(Strict):
     storage_size: Size
     secrets_path: KvPath  # KV entry holding the ``password`` property
     max_memory: Annotated[str, Field(pattern=r"^[0-9]+(mb|gb)$")]  # e.g. "384mb"; within the memory limit
+    single_replica_reason: Annotated[str, Field(min_length=10)] | None = None  # why production may run one
 
     @model_validator(mode="after")
     def _fits(self) -> PlateCacheSettings:
@@ -118,7 +120,8 @@ class PlateCache(Component):
         opts = PodOptions(service_account=p.name, run_as_user=CACHE_UID, run_as_group=CACHE_GID, fs_group=CACHE_GID)
         return {
             **kinds.head(kinds.builtin("StatefulSet")),
-            "metadata": metadata(p.name, p.namespace, self.workload_labels),
+            "metadata": metadata(p.name, p.namespace, self.workload_labels,
+                                 {SINGLE_REPLICA_REASON: p.single_replica_reason} if p.single_replica_reason else None),
             "spec": {
                 "replicas": 1,
                 "serviceName": f"{p.name}-headless",

@@ -17,6 +17,7 @@ from components.types import Autoscaling, Cidr, EnvVars, Image, KvPath, Resource
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
 
 MAX_REPLICAS = 100
+SINGLE_REPLICA_REASON = "plate.io/single-replica-reason"  # on a workload that production runs once, and why
 
 
 class PlateServiceSettings(Strict):
@@ -32,6 +33,7 @@ class PlateServiceSettings(Strict):
     egress_cidrs: list[Cidr] = []  # outside the cluster, besides what the service uses
     command: list[str] = []  # default: the image's entrypoint
     args: list[str] = []
+    single_replica_reason: Annotated[str, Field(min_length=10)] | None = None  # why production may run one
 
     @model_validator(mode="after")
     def _budget(self) -> PlateServiceSettings:
@@ -96,8 +98,14 @@ class PlateService(Component):
             self.scrape(MetricsEndpoint(port="http", path=p.metrics_path, metrics=p.metrics), lbls=self.common_labels)
         if p.autoscaling:
             self.add(self.autoscaler())
-        if p.disruption_budget_min_available is not None:
+        if p.disruption_budget_min_available is not None or self.replicated:
             self.add(self.disruption_budget())
+
+    @property
+    def replicated(self) -> bool:
+        """Whether more than one replica may run: then they spread and keep a disruption budget."""
+        p = self.props
+        return (p.autoscaling.max_replicas if p.autoscaling else p.replicas) > 1
 
     # --- hooks for services that need more (see llm.py) ----------------------------------
     def container(self) -> Container:
@@ -123,7 +131,8 @@ class PlateService(Component):
 
     def pod_options(self) -> PodOptions:
         p = self.props
-        return PodOptions(service_account=p.name, image_pull_secrets=(p.pull_secret,) if p.pull_secret else ())
+        return PodOptions(service_account=p.name, image_pull_secrets=(p.pull_secret,) if p.pull_secret else (),
+                          spread=selector(p.name) if self.replicated else None)
 
     # --- objects ------------------------------------------------------------------------
     def service_account(self) -> dict:
@@ -149,8 +158,9 @@ class PlateService(Component):
                          "rollingUpdate": {"maxSurge": p.max_surge, "maxUnavailable": p.max_unavailable}},
             "template": pod_template(self.workload_labels, annotations, [self.container()], self.pod_options(), p.hardening),
         })
-        return {**kinds.head(kinds.builtin("Deployment")), "metadata": metadata(p.name, p.namespace, self.workload_labels),
-                "spec": spec}
+        why = {SINGLE_REPLICA_REASON: p.single_replica_reason} if p.single_replica_reason else None
+        return {**kinds.head(kinds.builtin("Deployment")),
+                "metadata": metadata(p.name, p.namespace, self.workload_labels, why), "spec": spec}
 
     def service(self) -> dict:
         p = self.props
@@ -174,5 +184,6 @@ class PlateService(Component):
         p = self.props
         return {**kinds.head(kinds.builtin("PodDisruptionBudget")),
                 "metadata": metadata(p.name, p.namespace, self.common_labels),
-                "spec": {"minAvailable": p.disruption_budget_min_available,
+                "spec": {**({"minAvailable": p.disruption_budget_min_available}
+                            if p.disruption_budget_min_available is not None else {"maxUnavailable": 1}),
                          "selector": {"matchLabels": selector(p.name)}}}

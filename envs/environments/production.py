@@ -21,6 +21,7 @@ OVERLAY: dict = {
         },
         "admin": {"image": {"tag": "1.4.2"}, "replicas": 2, "disruption_budget_min_available": 1},
         "cache": {
+            "single_replica_reason": "a cache: losing it for a restart costs latency, never data",
             "storage_size": "8Gi",
             "resources": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}},
             "max_memory": "1536mb",

@@ -70,7 +70,8 @@ def test_dirty_source_tree_is_refused(source, remote):
 def test_stale_committed_dist_is_refused(source, remote):
     victim = next((source / "dist" / "environments" / "staging" / "plate-web").glob("Deployment.*.yaml"))
     victim.write_text(victim.read_text().replace("replicas: 1", "replicas: 7"))
-    run_git("commit", "--quiet", "-am", "hand edit", cwd=source)
+    run_git("add", "-A", cwd=source)
+    run_git("commit", "--quiet", "-m", "hand edit", cwd=source)
     run_git("push", "--quiet", "origin", "main", cwd=source)
     result = publish("--env", "staging")
     assert result.exit_code == 1
@@ -118,7 +119,8 @@ def test_a_concurrent_publish_of_the_same_environment_stops_and_leaves_no_tag(so
         with monkeypatch.context() as m:
             m.setitem(envs.OVERLAYS, "staging", changed)
             render.synth(other / "dist", names=["staging"])
-            run_git("commit", "--quiet", "-am", "web: two replicas", cwd=other)
+            run_git("add", "-A", cwd=other)
+            run_git("commit", "--quiet", "-m", "web: two replicas", cwd=other)
             run_git("push", "--quiet", "origin", "main", cwd=other)
             publishing.publish("staging", repo=other, branch="rendered")
 
@@ -186,7 +188,8 @@ def test_publish_records_the_source_branch(source, remote):
 
 def test_an_unmerged_commit_is_refused_unless_it_is_an_emergency(source, remote):
     (source / "README.md").write_text("a local change\n")
-    run_git("commit", "--quiet", "-am", "not reviewed", cwd=source)
+    run_git("add", "-A", cwd=source)
+    run_git("commit", "--quiet", "-m", "not reviewed", cwd=source)
     head = run_git("rev-parse", "HEAD", cwd=source)
     result = publish("--env", "staging")
     assert result.exit_code == 1

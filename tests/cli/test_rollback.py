@@ -16,7 +16,8 @@ def _publish_change(source, monkeypatch, replicas):
     monkeypatch.setitem(envs.OVERLAYS, "staging",
                         envs.deep_merge(envs.OVERLAYS["staging"], {"services": {"web": {"replicas": replicas}}}))
     render.synth(source / "dist", names=["staging"])
-    run_git("commit", "--quiet", "-am", f"web: {replicas} replicas", cwd=source)
+    run_git("add", "-A", cwd=source)
+    run_git("commit", "--quiet", "-m", f"web: {replicas} replicas", cwd=source)
     run_git("push", "--quiet", "origin", "main", cwd=source)
     return publishing.publish("staging", repo=source, branch="rendered")
 

@@ -9,5 +9,6 @@ OVERLAY: dict = {
         "web": {"image": {"tag": "1.4.2"}, "replicas": 3, "disruption_budget_min_available": 2},
         "server": {"image": {"tag": "1.4.2"}, "replicas": 3, "disruption_budget_min_available": 2},
         "admin": {"image": {"tag": "1.4.2"}, "replicas": 2, "disruption_budget_min_available": 1},
+        "cache": {"single_replica_reason": "a cache: losing it for a restart costs latency, never data"},
     },
 }

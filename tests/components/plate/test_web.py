@@ -30,7 +30,7 @@ def test_web_matches_golden_and_is_hardened(golden, find, store, image, resource
     assert container["envFrom"] == [{"secretRef": {"name": "plate-web-env"}}]
     secret = find(objs, "ExternalSecret", "plate-web-env")
     assert secret["spec"]["dataFrom"] == [{"extract": {"key": "plate/test/web"}}]
-    assert not [o for o in objs.values() if o["kind"] in ("HorizontalPodAutoscaler", "PodDisruptionBudget")]
+    assert not [o for o in objs.values() if o["kind"] == "HorizontalPodAutoscaler"]  # fixed replicas: no HPA
 
 
 def test_web_with_autoscaling_leaves_replicas_to_the_hpa(synth, find, store, image, resources):
@@ -42,3 +42,10 @@ def test_web_with_autoscaling_leaves_replicas_to_the_hpa(synth, find, store, ima
     hpa = find(objs, "HorizontalPodAutoscaler", "plate-web")
     assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (3, 6)
     assert find(objs, "PodDisruptionBudget", "plate-web")["spec"]["minAvailable"] == 2
+
+
+def test_replicas_spread_over_nodes_with_a_default_budget(synth, find, store, image, resources):
+    objs = synth(lambda app: PlateWeb(app, props(store, image, resources)))  # two replicas, no budget given
+    spread = find(objs, "Deployment", "plate-web")["spec"]["template"]["spec"]["topologySpreadConstraints"]
+    assert [c["topologyKey"] for c in spread] == ["kubernetes.io/hostname", "topology.kubernetes.io/zone"]
+    assert find(objs, "PodDisruptionBudget", "plate-web")["spec"]["maxUnavailable"] == 1
