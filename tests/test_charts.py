@@ -164,3 +164,21 @@ def test_verify_finds_a_tampered_archive(vendored):
     assert charts.verify(vendored) == ["demo: demo-1.0.0.tgz does not match its sha256 " +
                                        yaml.safe_load((vendored / "chartfile.yaml").read_text())["charts"][0]["sha256"][:12]
                                        + "…"]
+
+
+def test_jenkins_mounts_the_admin_secret_from_openbao_and_creates_none(objects):
+    """The chart mounts controller.admin's Secret only when createSecret is true, and creates its own
+    only when no existingSecret is given: both conditions, read from the vendored chart."""
+    import tarfile
+    with tarfile.open(versions.JENKINS.archive) as tar:
+        secret = tar.extractfile("jenkins/templates/secret.yaml").read().decode()
+        controller = tar.extractfile("jenkins/templates/jenkins-controller-statefulset.yaml").read().decode()
+    assert secret.startswith("{{- if and (not .Values.controller.admin.existingSecret) "
+                             "(.Values.controller.admin.createSecret) -}}")
+    mount = controller[controller.index("{{- if .Values.controller.admin.createSecret }}"):][:700]
+    assert "name: {{ .Values.controller.admin.existingSecret | default" in mount and "chart-admin-password" in mount
+    app = next(o for o in objects if o.kind == "Application" and o.name == "shared-jenkins")
+    admin = app.data["spec"]["sources"][0]["helm"]["valuesObject"]["controller"]["admin"]
+    assert admin["createSecret"] is True and admin["existingSecret"] == "jenkins-admin"
+    es = next(o for o in objects if o.kind == "ExternalSecret" and o.name == "jenkins-admin")
+    assert es.namespace == "jenkins"

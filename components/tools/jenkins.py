@@ -55,8 +55,10 @@ class Jenkins(HelmRelease):
             ingress["tls"] = [{"secretName": "jenkins-tls", "hosts": [p.host]}]
         values = {
             "controller": {
+                # createSecret true: the chart mounts the admin Secret only then; with existingSecret set it
+                # creates none of its own and mounts ours (templates/secret.yaml, the controller StatefulSet)
                 "admin": {"existingSecret": ADMIN_SECRET, "userKey": "username", "passwordKey": "password",
-                          "createSecret": False},
+                          "createSecret": True},
                 "installPlugins": [f"{name}:{version}" for name, version in p.plugins],
                 "installLatestPlugins": False,
                 "installLatestSpecifiedPlugins": False,
