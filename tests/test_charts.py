@@ -182,3 +182,33 @@ def test_jenkins_mounts_the_admin_secret_from_openbao_and_creates_none(objects):
     assert admin["createSecret"] is True and admin["existingSecret"] == "jenkins-admin"
     es = next(o for o in objects if o.kind == "ExternalSecret" and o.name == "jenkins-admin")
     assert es.namespace == "jenkins"
+
+
+def _chart_secret_names(archive, release: str) -> set[str]:
+    """Names of the Secrets a chart's templates create (fullname-based helpers resolved for ``release``)."""
+    import re
+    import tarfile
+    with tarfile.open(archive) as tar:
+        files = {m.name: tar.extractfile(m).read().decode() for m in tar.getmembers()
+                 if m.isfile() and "/templates/" in m.name and "/charts/" not in m.name}
+    helpers = "\n".join(t for n, t in files.items() if n.endswith(".tpl"))
+    suffix = dict(re.findall(r'define "([\w.]+)" -}}\s*{{- printf "%s-([a-z-]+)" \(include "[\w.]+fullname" \.\) -}}',
+                             helpers))
+    names = set()
+    for text in files.values():
+        for doc in text.split("\n---"):
+            if re.search(r"^kind: Secret$", doc, re.M):
+                m = re.search(r'^  name: "?{{ template "([\w.]+)" \. }}"?', doc, re.M)
+                if m and m.group(1) in suffix:
+                    names.add(f"{release}-{suffix[m.group(1)]}")
+    return names
+
+
+def test_no_secret_has_two_writers_harbor_and_our_external_secrets(objects):
+    chart = _chart_secret_names(versions.HARBOR.archive, "harbor")
+    assert {"harbor-core", "harbor-jobservice", "harbor-registry"} <= chart
+    ours = {o.data["spec"]["target"]["name"] for o in objects if o.kind == "ExternalSecret" and o.namespace == "harbor"}
+    assert ours and not ours & chart, f"written by both the chart and an ExternalSecret: {sorted(ours & chart)}"
+    app = next(o for o in objects if o.kind == "Application" and o.name == "shared-harbor")
+    values = app.data["spec"]["sources"][0]["helm"]["valuesObject"]
+    assert {values["core"]["existingSecret"], values["jobservice"]["existingSecret"]} <= ours

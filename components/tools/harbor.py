@@ -19,9 +19,10 @@ from components.types import KvPath, NfsServer, Size, Strict
 SECRETS: dict[str, dict[str, str]] = {
     "harbor-admin": {"HARBOR_ADMIN_PASSWORD": "admin-password"},
     "harbor-secret-key": {"secretKey": "secret-key"},
-    "harbor-core": {"secret": "core-secret"},
+    # not "harbor-core"/"harbor-jobservice": the chart always renders Secrets of those names itself
+    "harbor-core-secret": {"secret": "core-secret"},
     "harbor-xsrf": {"CSRF_KEY": "xsrf-key"},
-    "harbor-jobservice": {"JOBSERVICE_SECRET": "jobservice-secret"},
+    "harbor-jobservice-secret": {"JOBSERVICE_SECRET": "jobservice-secret"},
     "harbor-registry-http": {"REGISTRY_HTTP_SECRET": "registry-http-secret"},
     "harbor-registry-credentials": {"REGISTRY_PASSWD": "registry-password", "REGISTRY_HTPASSWD": "registry-htpasswd"},
 }
@@ -112,9 +113,9 @@ class Harbor(HelmRelease):
             "existingSecretAdminPassword": "harbor-admin",
             "existingSecretAdminPasswordKey": "HARBOR_ADMIN_PASSWORD",
             "existingSecretSecretKey": "harbor-secret-key",
-            "core": {"existingSecret": "harbor-core", "existingXsrfSecret": "harbor-xsrf",
+            "core": {"existingSecret": "harbor-core-secret", "existingXsrfSecret": "harbor-xsrf",
                      "existingXsrfSecretKey": "CSRF_KEY", "secretName": TOKEN_CERT},
-            "jobservice": {"existingSecret": "harbor-jobservice", "existingSecretKey": "JOBSERVICE_SECRET"},
+            "jobservice": {"existingSecret": "harbor-jobservice-secret", "existingSecretKey": "JOBSERVICE_SECRET"},
             "registry": {"existingSecret": "harbor-registry-http", "existingSecretKey": "REGISTRY_HTTP_SECRET",
                          "credentials": {"username": REGISTRY_USER, "existingSecret": "harbor-registry-credentials"}},
             "persistence": {"enabled": True, "resourcePolicy": "keep", "persistentVolumeClaim": claim},
@@ -124,12 +125,12 @@ class Harbor(HelmRelease):
         if p.external_database:
             db = p.external_database
             values["database"]["external"] = {"host": db.host, "port": str(db.port), "username": db.username,
-                                              "coreDatabase": db.database, "existingSecret": "harbor-database",
+                                              "coreDatabase": db.database, "existingSecret": "harbor-external-database",
                                               "sslmode": "require"}
         if p.external_redis:
             values["redis"]["external"] = {"addr": p.external_redis.addr}
             if p.external_redis.password_path:
-                values["redis"]["external"]["existingSecret"] = "harbor-redis"
+                values["redis"]["external"]["existingSecret"] = "harbor-external-redis"
         super().__init__(scope, "harbor", p.namespace, versions.HARBOR, values, pod_security="baseline",
                          pod_security_reason="the chart's internal database and redis pods (init containers "
                                              "included) are not verified against restricted")
@@ -143,10 +144,10 @@ class Harbor(HelmRelease):
             self.add(external_secret(name, p.namespace, lbls, p.secret_store,
                                      values=tuple(RemoteValue(k, p.secrets_path, prop) for k, prop in keys.items())))
         if p.external_database:
-            self.add(external_secret("harbor-database", p.namespace, lbls, p.secret_store,
+            self.add(external_secret("harbor-external-database", p.namespace, lbls, p.secret_store,
                                      values=(RemoteValue("password", p.external_database.password_path, "password"),)))
         if p.external_redis and p.external_redis.password_path:
-            self.add(external_secret("harbor-redis", p.namespace, lbls, p.secret_store, values=(
+            self.add(external_secret("harbor-external-redis", p.namespace, lbls, p.secret_store, values=(
                 RemoteValue("REDIS_PASSWORD", p.external_redis.password_path, "password"),)))
         if p.projects:
             self.add(self.projects_config_map(lbls))

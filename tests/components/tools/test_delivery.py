@@ -101,7 +101,7 @@ def test_harbor_external_database_reads_its_password_from_openbao(synth, find, s
         secrets_path="plate/test/harbor", secret_store=store, database="external",
         external_database=ExternalDatabase(host="pg.test.example", username="harbor", database="registry",
                                            password_path="plate/test/harbor-db"))))
-    es = find(objs, "ExternalSecret", "harbor-database")["spec"]["data"][0]
+    es = find(objs, "ExternalSecret", "harbor-external-database")["spec"]["data"][0]
     assert es["remoteRef"] == {"key": "plate/test/harbor-db", "property": "password"}
 
 
