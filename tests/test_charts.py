@@ -212,3 +212,27 @@ def test_no_secret_has_two_writers_harbor_and_our_external_secrets(objects):
     app = next(o for o in objects if o.kind == "Application" and o.name == "shared-harbor")
     values = app.data["spec"]["sources"][0]["helm"]["valuesObject"]
     assert {values["core"]["existingSecret"], values["jobservice"]["existingSecret"]} <= ours
+
+
+def test_kube_prometheus_stack_renders_nothing_in_kube_system(objects):
+    """Every chart template that puts an object in kube-system is switched off by our values (the tools
+    project may not deploy there): read the conditions from the vendored chart."""
+    import re
+    import tarfile
+    with tarfile.open(versions.KUBE_PROMETHEUS_STACK.archive) as tar:
+        guarded = []
+        for m in tar.getmembers():
+            if m.isfile() and "/templates/" in m.name and "/charts/" not in m.name:
+                text = tar.extractfile(m).read().decode()
+                if re.search(r"^  namespace: kube-system$", text, re.M):
+                    condition = re.match(r"{{- if and \.Values\.(\w+)\.enabled", text)
+                    assert condition, f"{m.name}: an object in kube-system without an enabled switch"
+                    guarded.append(condition.group(1))
+    app = next(o for o in objects if o.kind == "Application" and o.name == "shared-kube-prometheus-stack")
+    values = app.data["spec"]["source"]["helm"]["valuesObject"]
+    with tarfile.open(versions.KUBE_PROMETHEUS_STACK.archive) as tar:
+        chart_values = yaml.safe_load(tar.extractfile("kube-prometheus-stack/values.yaml"))
+    assert guarded
+    for part in guarded:
+        enabled = values.get(part, {}).get("enabled", chart_values[part]["enabled"])
+        assert enabled is False, f"{part} would render into kube-system"

@@ -50,6 +50,10 @@ class KubePrometheusStackProps(KubePrometheusStackSettings):
     namespace: str = NAMESPACE
 
 
+# The chart's exporters whose Services it renders in kube-system.
+KUBE_SYSTEM_EXPORTERS = ("coreDns", "kubeControllerManager", "kubeEtcd", "kubeProxy", "kubeScheduler")
+
+
 class KubePrometheusStack(HelmRelease):
     layer = "tools"
     rank = 2  # before the rules, dashboards and log shipping that use it
@@ -84,6 +88,10 @@ class KubePrometheusStack(HelmRelease):
                              **({"config": p.alertmanager_config} if p.alertmanager_config else {})},
             "kubeStateMetrics": {"enabled": True},
             "nodeExporter": {"enabled": True},
+            # Control-plane exporters would add Services in kube-system, where the tools project may not
+            # deploy (and on many distributions their endpoints are not reachable); switched off with
+            # their alert rules, which would otherwise fire for targets never scraped.
+            **{part: {"enabled": False} for part in KUBE_SYSTEM_EXPORTERS},
         }
         super().__init__(scope, "kube-prometheus-stack", p.namespace, versions.KUBE_PROMETHEUS_STACK, values,
                          pod_security="privileged",
