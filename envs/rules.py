@@ -240,6 +240,8 @@ def cluster_kv_paths(cluster: Cluster) -> list[tuple[tuple[str, ...], str]]:
     out = []
     if cluster.cert_manager.dns01:
         out.append((("cert_manager", "dns01", "api_token_path"), cluster.cert_manager.dns01.api_token_path))
+    if cluster.argocd.sso:
+        out.append((("argocd", "sso", "credentials_path"), cluster.argocd.sso.credentials_path))
     if cluster.argocd.repo_credentials_path:
         out.append((("argocd", "repo_credentials_path"), cluster.argocd.repo_credentials_path))
     out.append((("jenkins", "admin_credentials_path"), cluster.jenkins.admin_credentials_path))

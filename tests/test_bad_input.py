@@ -224,6 +224,8 @@ CLUSTER_CASES = [
     ({"secrets.refresh_interval": "soon"},
      C("shared", "external-secrets", "secrets.refresh_interval", "'soon' is not a duration (for example '30s', '1h', "
                                                                  "'1h30m')")),
+    ({"argocd.sso": None},
+     C("shared", "argo-cd", "argocd", "admin_user is false and no sso is set: nobody could log in")),
     ({"argocd.admin_groups": []},
      C("shared", "argo-cd", "argocd.admin_groups", "List should have at least 1 item after validation, not 0")),
     ({"harbor.external_database": None},

@@ -7,10 +7,10 @@ health check for Applications without which sync waves between child Application
 """
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint, labels
@@ -46,6 +46,31 @@ class ResourceExclusion(Strict):
     clusters: list[str] = ["*"]
 
 
+SSO_SECRET = "argocd-sso"  # clientSecret, from OpenBao; labelled so Argo CD may read it ($argocd-sso:clientSecret)
+
+
+class GitHubLogin(Strict):
+    """Log in through GitHub (Argo CD's bundled Dex); groups are ``<org>:<team>``."""
+
+    type: Literal["github"]
+    client_id: Annotated[str, Field(min_length=1)]
+    org: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}$")]
+    teams: list[str] = []  # default: every team of the org may log in
+    credentials_path: KvPath  # KV entry with ``client-secret``
+
+
+class OidcLogin(Strict):
+    """Log in through an OpenID Connect provider directly (no Dex); groups come from ``groups``."""
+
+    type: Literal["oidc"]
+    issuer: Annotated[str, Field(pattern=r"^https://[^\s]+$")]
+    client_id: Annotated[str, Field(min_length=1)]
+    credentials_path: KvPath  # KV entry with ``client-secret``
+
+
+Login = Annotated[GitHubLogin | OidcLogin, Field(discriminator="type")]
+
+
 class ArgoCDSettings(Strict):
     """What a cluster may change."""
 
@@ -59,6 +84,13 @@ class ArgoCDSettings(Strict):
     server_resources: Resources
     repo_server_resources: Resources
     notifications: ArgoNotifications | None = None  # default: none sent
+    sso: Login | None = None  # single sign-on; without it only the built-in admin can log in
+
+    @model_validator(mode="after")
+    def _someone_can_log_in(self) -> ArgoCDSettings:
+        if not self.admin_user and self.sso is None:
+            raise ValueError("admin_user is false and no sso is set: nobody could log in")
+        return self
 
 
 class ArgoCDProps(ArgoCDSettings):
@@ -95,6 +127,17 @@ class ArgoCD(HelmRelease):
         }
         if exclusions:
             cm["resource.exclusions"] = yaml.safe_dump(exclusions, sort_keys=False)
+        if isinstance(p.sso, GitHubLogin):
+            org: dict = {"name": p.sso.org, **({"teams": list(p.sso.teams)} if p.sso.teams else {})}
+            cm["dex.config"] = yaml.safe_dump({"connectors": [{
+                "type": "github", "id": "github", "name": "GitHub",
+                "config": {"clientID": p.sso.client_id, "clientSecret": f"${SSO_SECRET}:clientSecret",
+                           "orgs": [org], "loadAllGroups": False}}]}, sort_keys=False)
+        elif isinstance(p.sso, OidcLogin):
+            cm["oidc.config"] = yaml.safe_dump({
+                "name": "SSO", "issuer": p.sso.issuer, "clientID": p.sso.client_id,
+                "clientSecret": f"${SSO_SECRET}:clientSecret", "requestedScopes": ["openid", "profile", "email", "groups"],
+            }, sort_keys=False)
         ingress: dict = {"enabled": True, "ingressClassName": p.ingress_class, "tls": p.tls}
         if p.tls:
             ingress["annotations"] = issuer_annotations(p.tls, p.cluster_issuer)
@@ -112,7 +155,7 @@ class ArgoCD(HelmRelease):
             "repoServer": {"replicas": p.replicas, "resources": resources(p.repo_server_resources, HARDENED)},
             "controller": {"resources": resources(p.controller_resources, HARDENED),
                            "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}}},
-            "dex": {"enabled": False},
+            "dex": {"enabled": isinstance(p.sso, GitHubLogin)},
             "notifications": {"enabled": False},
         }
         if p.notifications:
@@ -120,6 +163,10 @@ class ArgoCD(HelmRelease):
         super().__init__(scope, "argo-cd", p.namespace, versions.ARGO_CD, values)
         self.props = props
         self.scrape(MetricsEndpoint(port="http-metrics", monitor="chart", metrics=("argocd_app_info",)))
+        if p.sso:
+            self.add(external_secret(SSO_SECRET, p.namespace, labels("argo-cd", "gitops"), p.secret_store,
+                                     values=(RemoteValue("clientSecret", p.sso.credentials_path, "client-secret"),),
+                                     template_labels={"app.kubernetes.io/part-of": "argocd"}))
         if p.notifications and p.notifications.secret_values():
             self.add(external_secret(notifications.SECRET_NAME, p.namespace, labels("argo-cd", "gitops"), p.secret_store,
                                      values=tuple(RemoteValue(k, path, prop)

@@ -27,7 +27,12 @@ OVERLAY: dict = {
         "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}},
     },
     "argocd": {
-        "admin_user": False, "replicas": 2, "readonly_groups": ["plate-developers"],
+        "admin_user": False, "replicas": 2,
+        # production logs in through GitHub: the org's teams are the groups
+        "sso": {"type": "github", "client_id": "plate-argocd", "org": "plate-platform",
+                "teams": ["platform-admins", "plate-developers"], "credentials_path": "platform/argocd/github-sso"},
+        "admin_groups": ["plate-platform:platform-admins"],
+        "readonly_groups": ["plate-platform:plate-developers"],
         "repo_credentials_path": "platform/argocd-repo",
         # how each deployment went, told to each environment's channel
         "notifications": {

@@ -155,3 +155,23 @@ def test_a_subscription_to_an_unknown_service_is_refused():
         ArgoNotifications.model_validate({
             "services": {"slack": {"type": "slack", "credentials_path": "platform/argocd/slack"}},
             "subscriptions": [{"environment": "staging", "service": "teams", "recipients": ["x"]}]})
+
+
+def test_production_argo_cd_logs_in_through_github_with_the_secret_from_openbao(objects):
+    import yaml as _yaml
+    app = next(o for o in objects if o.kind == "Application" and o.name == "shared-argo-cd")
+    values = app.data["spec"]["sources"][0]["helm"]["valuesObject"]
+    assert values["dex"] == {"enabled": True} and values["configs"]["cm"]["admin.enabled"] is False
+    dex = _yaml.safe_load(values["configs"]["cm"]["dex.config"])["connectors"][0]
+    assert (dex["type"], dex["config"]["clientSecret"]) == ("github", "$argocd-sso:clientSecret")
+    assert dex["config"]["orgs"] == [{"name": "plate-platform", "teams": ["platform-admins", "plate-developers"]}]
+    assert "g, plate-platform:platform-admins, role:admin" in values["configs"]["rbac"]["policy.csv"]
+    sso = next(o for o in objects if o.kind == "ExternalSecret" and o.name == "argocd-sso")
+    assert sso.data["spec"]["target"]["template"]["metadata"]["labels"] == {"app.kubernetes.io/part-of": "argocd"}
+    assert sso.data["spec"]["data"] == [{"secretKey": "clientSecret",
+                                         "remoteRef": {"key": "platform/argocd/github-sso", "property": "client-secret"}}]
+
+
+def test_nobody_locked_out(store, resources):
+    with pytest.raises(ValidationError, match="admin_user is false and no sso is set: nobody could log in"):
+        argo_props(store, resources, admin_user=False)
