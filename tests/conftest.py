@@ -23,6 +23,24 @@ def pytest_addoption(parser):
                      help="rewrite tests/golden from the current code (read the diff before committing)")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_tmpdir(tmp_path_factory):
+    """A temporary folder of this test session's own: what other runs left in /tmp (a killed publish's
+    scratch folder, which the next publish removes and reports) cannot reach these tests."""
+    import tempfile
+
+    folder = tmp_path_factory.mktemp("tmpdir")
+    previous = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(folder)
+    tempfile.tempdir = None
+    yield folder
+    if previous is None:
+        os.environ.pop("TMPDIR", None)
+    else:
+        os.environ["TMPDIR"] = previous
+    tempfile.tempdir = None
+
+
 @pytest.fixture(scope="session")
 def fresh_render(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("render") / "dist"
