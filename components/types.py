@@ -138,6 +138,11 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+# A component's props extend its settings (Strict) with what composition wires in; they are built
+# from plain Python values (tuples for lists, dataclasses for references), so they validate leniently.
+PROPS_CONFIG = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+
+
 _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # A qualified name as Kubernetes accepts for label keys and extended resources: [prefix/]name
 _QUALIFIED = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"

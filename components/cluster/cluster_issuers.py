@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from components import kinds
 from components.cluster.acme import ISSUERS, PRODUCTION_ISSUER  # noqa: F401  (re-exported)
 from components.core import Component, labels, metadata
-from components.types import Email, Hostname, KvPath, Strict
+from components.types import PROPS_CONFIG, Email, Hostname, KvPath, Strict
 
 DNS01_SECRET = "acme-dns01-api-token"
 # Signs certificates for cluster-internal names (OpenBao's listener), which ACME cannot validate.
@@ -35,7 +35,7 @@ class ClusterIssuersSettings(Strict):
 
 
 class ClusterIssuersProps(ClusterIssuersSettings):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+    model_config = PROPS_CONFIG
 
     ingress_class: str  # required: HTTP-01 challenges are served through this class
     namespace: str = "cert-manager"  # cert-manager's cluster resource namespace (DNS-01 token lives here)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint
-from components.types import Resources, Strict
+from components.types import PROPS_CONFIG, Resources, Strict
 from components.workload import HARDENED, resources
 
 
@@ -23,7 +23,7 @@ class ExternalSecretsSettings(Strict):
 
 
 class ExternalSecretsProps(ExternalSecretsSettings):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+    model_config = PROPS_CONFIG
 
     namespace: str = "external-secrets"
     service_monitor: bool = True

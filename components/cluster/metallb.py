@@ -1,13 +1,11 @@
 """MetalLB from its upstream chart, L2 mode only (FRR disabled)."""
 from __future__ import annotations
 
-from pydantic import ConfigDict
-
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint
 from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
 from components.observability.kube_prometheus_stack import PROMETHEUS_SERVICE_ACCOUNT
-from components.types import Resources, Strict
+from components.types import PROPS_CONFIG, Resources, Strict
 from components.workload import HARDENED, resources
 
 
@@ -19,7 +17,7 @@ class MetalLBSettings(Strict):
 
 
 class MetalLBProps(MetalLBSettings):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+    model_config = PROPS_CONFIG
 
     namespace: str = "metallb-system"
 

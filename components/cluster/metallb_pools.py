@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from components import kinds
 from components.core import Component, labels, metadata
-from components.types import DnsLabel, Strict
+from components.types import PROPS_CONFIG, DnsLabel, Strict
 
 
 class AddressPool(Strict):
@@ -24,7 +24,7 @@ class MetalLBPoolsSettings(Strict):
 
 
 class MetalLBPoolsProps(MetalLBPoolsSettings):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+    model_config = PROPS_CONFIG
 
     namespace: str = "metallb-system"
 

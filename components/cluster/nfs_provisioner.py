@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from components import versions
 from components.core import HelmRelease
-from components.types import DnsLabel, NfsServer, Resources, Strict
+from components.types import PROPS_CONFIG, DnsLabel, NfsServer, Resources, Strict
 from components.workload import HARDENED, resources
 
 
@@ -28,7 +28,7 @@ class NfsProvisionerSettings(Strict):
 
 
 class NfsProvisionerProps(NfsProvisionerSettings):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+    model_config = PROPS_CONFIG
 
     namespace: str = "nfs-provisioner"
 

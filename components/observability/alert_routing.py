@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from components.core import Component, labels
 from components.observability.alert_rules import Severity
 from components.secrets import RemoteValue, SecretStoreRef, external_secret
-from components.types import DnsLabel, Duration, Email, KvPath, Strict
+from components.types import PROPS_CONFIG, DnsLabel, Duration, Email, KvPath, Strict
 
 SECRET_NAME = "alertmanager-receivers"
 SECRET_DIR = f"/etc/alertmanager/secrets/{SECRET_NAME}"
@@ -99,7 +99,7 @@ class AlertRoutingSettings(Strict):
 
 
 class AlertRoutingProps(AlertRoutingSettings):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+    model_config = PROPS_CONFIG
 
     secret_store: SecretStoreRef  # required
     namespace: str = "monitoring"

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from components import kinds
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.rbac import cluster_role_binding, service_account
 from components.secrets import RemoteValue, SecretStoreRef, external_secret
-from components.types import DnsLabel, Hostname, Image, KvPath, Resources, Strict
+from components.types import PROPS_CONFIG, DnsLabel, Hostname, Image, KvPath, Resources, Strict
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
 
 METRICS_PORT = 24231
@@ -68,7 +68,7 @@ class FluentdSettings(Strict):
 
 
 class FluentdProps(FluentdSettings):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+    model_config = PROPS_CONFIG
 
     image: Image  # required: must carry the output's plugin
     secret_store: SecretStoreRef  # required

@@ -3,7 +3,6 @@ ConfigMaps, admin credentials from OpenBao, persistent state on the environment'
 from __future__ import annotations
 
 import yaml
-from pydantic import ConfigDict
 
 from components import kinds
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
@@ -12,7 +11,7 @@ from components.observability.kube_prometheus_stack import NAMESPACE as MONITORI
 from components.rbac import service_account
 from components.routing import Host, Route, ingress
 from components.secrets import SecretStoreRef, external_secret, same_keys
-from components.types import Image, KvPath, Resources, Size, Strict
+from components.types import PROPS_CONFIG, Image, KvPath, Resources, Size, Strict
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
 
 PORT = 3000
@@ -30,7 +29,7 @@ class GrafanaSettings(Strict):
 
 
 class GrafanaProps(GrafanaSettings):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+    model_config = PROPS_CONFIG
 
     host: str  # required
     ingress_class: str  # required

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint
 from components.routing import issuer_annotations
-from components.types import Resources, Size, Strict
+from components.types import PROPS_CONFIG, Resources, Size, Strict
 from components.workload import HARDENED, resources
 
 NAMESPACE = "monitoring"  # where Prometheus runs and scrapes from
@@ -38,7 +38,7 @@ class KubePrometheusStackSettings(Strict):
 
 
 class KubePrometheusStackProps(KubePrometheusStackSettings):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+    model_config = PROPS_CONFIG
 
     host: str  # required: Prometheus UI host
     ingress_class: str  # required

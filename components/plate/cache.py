@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from components import kinds
 from components.core import HEADLESS_LABEL, Component, MetricsEndpoint, labels, metadata, selector
@@ -15,7 +15,7 @@ from components.network import Peer, workload_policy
 from components.plate.service import SINGLE_REPLICA_REASON
 from components.rbac import service_account
 from components.secrets import RemoteValue, SecretStoreRef, external_secret
-from components.types import Image, KvPath, Resources, Size, Strict, quantity_value
+from components.types import PROPS_CONFIG, Image, KvPath, Resources, Size, Strict, quantity_value
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
 
 PORT = 6379
@@ -52,7 +52,7 @@ class PlateCacheSettings(Strict):
 
 
 class PlateCacheProps(PlateCacheSettings):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+    model_config = PROPS_CONFIG
 
     namespace: str  # required
     storage_class: str  # required: comes from the cluster, never a literal here

@@ -1,16 +1,15 @@
 """plate-ingress: one Ingress per environment for every Plate host, TLS through cert-manager."""
 from __future__ import annotations
 
-from pydantic import ConfigDict
-
 from components.core import Component, labels
 from components.routing import Host, IngressSettings, Route, ingress
+from components.types import PROPS_CONFIG
 
 __all__ = ["Host", "PlateIngress", "PlateIngressProps", "Route"]
 
 
 class PlateIngressProps(IngressSettings):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+    model_config = PROPS_CONFIG
 
     namespace: str  # required
     class_name: str  # required: the IngressClass of the controller

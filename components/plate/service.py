@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from components import kinds
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.network import Peer, workload_policy
 from components.rbac import service_account
 from components.secrets import SecretStoreRef, external_secret
-from components.types import Autoscaling, Cidr, EnvVars, Image, KvPath, Resources, Strict
+from components.types import PROPS_CONFIG, Autoscaling, Cidr, EnvVars, Image, KvPath, Resources, Strict
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
 
 MAX_REPLICAS = 100
@@ -49,7 +49,7 @@ class PlateServiceSettings(Strict):
 
 
 class PlateServiceProps(PlateServiceSettings):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+    model_config = PROPS_CONFIG
 
     namespace: str  # required
     secret_store: SecretStoreRef  # required: where the app's environment secret comes from

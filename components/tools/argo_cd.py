@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint, labels
@@ -18,7 +18,7 @@ from components.routing import issuer_annotations
 from components.secrets import RemoteValue, SecretStoreRef, external_secret, same_keys
 from components.tools import argo_notifications as notifications
 from components.tools.argo_notifications import ArgoNotifications
-from components.types import KvPath, Resources, Strict
+from components.types import PROPS_CONFIG, KvPath, Resources, Strict
 from components.workload import HARDENED, resources
 
 # Argo CD >= 1.8 no longer assesses the health of Application resources; without this check the
@@ -94,7 +94,7 @@ class ArgoCDSettings(Strict):
 
 
 class ArgoCDProps(ArgoCDSettings):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+    model_config = PROPS_CONFIG
 
     domain: str  # required: Argo CD's host
     ingress_class: str  # required

@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from components import kinds, versions
 from components.core import HelmRelease, labels, metadata
 from components.routing import issuer_annotations
 from components.secrets import RemoteValue, SecretStoreRef, external_secret
-from components.types import KvPath, NfsServer, Size, Strict
+from components.types import PROPS_CONFIG, KvPath, NfsServer, Size, Strict
 
 # Secret name -> {key in the Secret: property of the KV entry}
 SECRETS: dict[str, dict[str, str]] = {
@@ -73,7 +73,7 @@ class HarborSettings(Strict):
 
 
 class HarborProps(HarborSettings):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+    model_config = PROPS_CONFIG
 
     host: str  # required
     ingress_class: str  # required

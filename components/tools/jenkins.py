@@ -2,13 +2,11 @@
 the container-build cache volume every agent mounts."""
 from __future__ import annotations
 
-from pydantic import ConfigDict
-
 from components import kinds, versions
 from components.core import HelmRelease, labels, metadata
 from components.routing import issuer_annotations
 from components.secrets import SecretStoreRef, external_secret, same_keys
-from components.types import KvPath, Resources, Size, Strict
+from components.types import PROPS_CONFIG, KvPath, Resources, Size, Strict
 from components.workload import HARDENED, resources
 
 ADMIN_SECRET = "jenkins-admin"
@@ -27,7 +25,7 @@ class JenkinsSettings(Strict):
 
 
 class JenkinsProps(JenkinsSettings):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+    model_config = PROPS_CONFIG
 
     host: str  # required
     ingress_class: str  # required

@@ -2,12 +2,10 @@
 the ``view`` ClusterRole; a cluster-admin binding exists only when asked for, with a warning."""
 from __future__ import annotations
 
-from pydantic import ConfigDict
-
 from components import versions
 from components.core import HelmRelease, labels
 from components.rbac import cluster_role_binding, service_account
-from components.types import Strict
+from components.types import PROPS_CONFIG, Strict
 
 VIEWER = "dashboard-viewer"
 ADMIN = "dashboard-admin"
@@ -21,7 +19,7 @@ class DashboardSettings(Strict):
 
 
 class DashboardProps(DashboardSettings):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+    model_config = PROPS_CONFIG
 
     host: str  # required (used when ingress is on)
     ingress_class: str  # required

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from components import hcl, kinds
 from components.core import HEADLESS_LABEL, Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.network import Peer, workload_policy
 from components.rbac import cluster_role_binding, service_account
 from components.routing import Host, Route, ingress
-from components.types import Image, Resources, Size, Strict
+from components.types import PROPS_CONFIG, Image, Resources, Size, Strict
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
 
 API_PORT, CLUSTER_PORT = 8200, 8201
@@ -70,7 +70,7 @@ class OpenBaoSettings(Strict):
 
 
 class OpenBaoProps(OpenBaoSettings):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+    model_config = PROPS_CONFIG
 
     storage_class: str  # required: from the cluster
     host: str  # required: the UI/API host behind the Ingress

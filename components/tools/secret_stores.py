@@ -11,13 +11,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from pydantic import ConfigDict
-
 from components import hcl, kinds
 from components.core import Component, labels, metadata
 from components.rbac import service_account
 from components.secrets import SecretStoreRef
-from components.types import DnsLabel, Strict
+from components.types import PROPS_CONFIG, DnsLabel, Strict
 
 STORE_PREFIX = "openbao"
 
@@ -41,7 +39,7 @@ class SecretStoresSettings(Strict):
 
 
 class SecretStoresProps(SecretStoresSettings):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=False)
+    model_config = PROPS_CONFIG
 
     consumers: tuple[Consumer, ...]  # required: derived from the rendered ExternalSecrets
     server: str  # required: OpenBao's in-cluster URL
