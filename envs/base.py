@@ -5,6 +5,22 @@ Clusters and environments overlay only what differs (``envs/clusters/``, ``envs/
 """
 from components import versions
 
+# Alert thresholds and severities: the platform's own alerts (a cluster's) and the applications' (an
+# environment's) start from the same values; overlays change what differs.
+ALERTS: dict = {
+    "error_ratio": 0.05,
+    "latency_p99_seconds": 1.0,
+    "restarts_per_hour": 3,
+    "certificate_expiry_days": 14,
+    "argocd_out_of_sync_minutes": 30,
+    "fluentd_buffer_queue": 64,
+    "availability_severity": "critical",
+    "error_severity": "warning",
+    "latency_severity": "warning",
+    "restart_severity": "warning",
+    "platform_severity": "critical",
+}
+
 CLUSTER: dict = {
     "kubernetes_version": "1.29",
     "security_profile": "hardened",
@@ -79,20 +95,7 @@ CLUSTER: dict = {
         "alertmanager_resources": {"requests": {"cpu": "10m", "memory": "64Mi"},
                                    "limits": {"cpu": "200m", "memory": "256Mi"}},
     },
-    # The platform's own alerts (certificates, OpenBao, Argo CD, Fluentd, platform workloads).
-    "alerts": {
-        "error_ratio": 0.05,
-        "latency_p99_seconds": 1.0,
-        "restarts_per_hour": 3,
-        "certificate_expiry_days": 14,
-        "argocd_out_of_sync_minutes": 30,
-        "fluentd_buffer_queue": 64,
-        "availability_severity": "critical",
-        "error_severity": "warning",
-        "latency_severity": "warning",
-        "restart_severity": "warning",
-        "platform_severity": "critical",
-    },
+    "alerts": ALERTS,  # the platform's own: certificates, OpenBao, Argo CD, Fluentd, platform workloads
     # Every alert to the platform team's channel; clusters add receivers and routes (envs/clusters/).
     "alerting": {
         "receivers": {"platform": {"type": "slack", "channel": "#platform-alerts",
@@ -115,19 +118,7 @@ ENVIRONMENT: dict = {
     "security_profile": "hardened",
     "ingress": {"tls": True, "cluster_issuer": "letsencrypt-prod", "max_body_size": "8m"},
     "secrets": {"refresh_interval": "1h"},
-    "alerts": {
-        "error_ratio": 0.05,
-        "latency_p99_seconds": 1.0,
-        "restarts_per_hour": 3,
-        "certificate_expiry_days": 14,
-        "argocd_out_of_sync_minutes": 30,
-        "fluentd_buffer_queue": 64,
-        "availability_severity": "critical",
-        "error_severity": "warning",
-        "latency_severity": "warning",
-        "restart_severity": "warning",
-        "platform_severity": "critical",
-    },
+    "alerts": ALERTS,
     "services": {
         "web": {
             "kind": "web",

@@ -46,32 +46,32 @@ SecurityProfile = Literal["hardened", "standard"]
 
 # Each service is its component's settings, plus the environment's wiring: which kind of component
 # it is, and which other services of the environment it uses.
-class WebService(PlateServiceSettings):
+class _Uses(Strict):
+    uses: list[DnsLabel] = []
+
+
+class WebService(PlateServiceSettings, _Uses):
     """A static front end (unprivileged nginx on 8080)."""
 
     kind: Literal["web", "admin"]
-    uses: list[DnsLabel] = []
 
 
-class ApiService(PlateServiceSettings):
+class ApiService(PlateServiceSettings, _Uses):
     """An HTTP API with request metrics."""
 
     kind: Literal["server"]
-    uses: list[DnsLabel] = []
 
 
-class LlmService(PlateLlmSettings):
+class LlmService(PlateLlmSettings, _Uses):
     """The LLM service: optional GPU, node placement, model cache."""
 
     kind: Literal["llm"]
-    uses: list[DnsLabel] = []
 
 
-class WorkerService(PlateServiceSettings):
+class WorkerService(PlateServiceSettings, _Uses):
     """A background process: no port, no route, no HTTP probes, no ingress-based alerts."""
 
     kind: Literal["worker"]
-    uses: list[DnsLabel] = []
 
 
 class CacheService(PlateCacheSettings):

@@ -124,34 +124,30 @@ def _show(key: str, value) -> str:
     return json.dumps(value) if not isinstance(value, str) else value
 
 
+def _keyed(old: dict, new: dict, path: str, address, child_key, show_added: bool) -> list[str]:
+    """Removed, added and changed entries of two maps, each addressed by ``address(key)``."""
+    out = []
+    for k in list(old) + [k for k in new if k not in old]:
+        sub = f"{path}{address(k)}"
+        here = sub.lstrip(".")
+        if k not in new:
+            out.append(f"{here}: removed")
+        elif k not in old:
+            out.append(f"{here}: added {_show(str(k), new[k])}" if show_added else f"{here}: added")
+        else:
+            out += field_changes(old[k], new[k], sub, child_key(k))
+    return out
+
+
 def field_changes(old, new, path: str = "", key: str = "") -> list[str]:
     """What changed, by field path: ``spec.template.spec.containers[web].image: a -> b``. List items
     with a ``name`` are addressed by it; values of credential-like keys are redacted."""
     if isinstance(old, dict) and isinstance(new, dict):
-        out = []
-        for k in list(old) + [k for k in new if k not in old]:
-            sub = f"{path}{_key(k)}"
-            if k not in new:
-                out.append(f"{sub.lstrip('.')}: removed")
-            elif k not in old:
-                out.append(f"{sub.lstrip('.')}: added {_show(str(k), new[k])}")
-            else:
-                out += field_changes(old[k], new[k], sub, str(k))
-        return out
+        return _keyed(old, new, path, _key, str, show_added=True)
     if isinstance(old, list) and isinstance(new, list):
-        named = all(isinstance(i, dict) and "name" in i for i in old + new)
-        if named:
-            a, b = {i["name"]: i for i in old}, {i["name"]: i for i in new}
-            out = []
-            for name in list(a) + [n for n in b if n not in a]:
-                sub = f"{path}[{name}]"
-                if name not in b:
-                    out.append(f"{sub.lstrip('.')}: removed")
-                elif name not in a:
-                    out.append(f"{sub.lstrip('.')}: added")
-                else:
-                    out += field_changes(a[name], b[name], sub, key)
-            return out
+        if all(isinstance(i, dict) and "name" in i for i in old + new):
+            return _keyed({i["name"]: i for i in old}, {i["name"]: i for i in new}, path,
+                          lambda name: f"[{name}]", lambda _: key, show_added=False)
         if len(old) == len(new):
             return [c for i, (a, b) in enumerate(zip(old, new, strict=True))
                     for c in field_changes(a, b, f"{path}[{i}]", key)]

@@ -68,26 +68,24 @@ def infos(tmp_path_factory, platform) -> dict[str, dict[tuple[str, str], Compone
     return out
 
 
-@pytest.fixture(scope="session")
-def promtool() -> str:
-    """Path of promtool; CI must have it (bin/test installs it), elsewhere its tests skip."""
-    tool = shutil.which("promtool")
+def _tool(name: str, package: str) -> str:
+    """Path of a Debian-packaged checker; CI must have it (bin/test installs it), elsewhere its tests skip."""
+    tool = shutil.which(name)
     if tool is None:
         if os.environ.get("CI"):
-            pytest.fail("promtool is missing in CI: .ci/run must install Debian's prometheus package")
-        pytest.skip("promtool not installed (apt-get install prometheus); CI installs it")
+            pytest.fail(f"{name} is missing in CI: bin/test must install Debian's {package} package")
+        pytest.skip(f"{name} not installed (apt-get install {package}); CI installs it")
     return tool
+
+
+@pytest.fixture(scope="session")
+def promtool() -> str:
+    return _tool("promtool", "prometheus")
 
 
 @pytest.fixture(scope="session")
 def amtool() -> str:
-    """Path of amtool; CI must have it (bin/test installs it), elsewhere its tests skip."""
-    tool = shutil.which("amtool")
-    if tool is None:
-        if os.environ.get("CI"):
-            pytest.fail("amtool is missing in CI: bin/test must install Debian's prometheus-alertmanager package")
-        pytest.skip("amtool not installed (apt-get install prometheus-alertmanager); CI installs it")
-    return tool
+    return _tool("amtool", "prometheus-alertmanager")
 
 
 @pytest.fixture(scope="session")

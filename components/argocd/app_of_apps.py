@@ -183,42 +183,35 @@ def environments_project(props: AppOfAppsProps) -> dict:
                          ("Application",))
 
 
-def root_application(props: AppOfAppsProps) -> dict:
+def _root(owner: AppOfAppsProps, project: str, labels: dict, annotations: dict | None = None) -> dict:
+    """An Application syncing ``owner``'s apps/ folder (the Applications of its components)."""
     return {
         **kinds.head(kinds.custom("Application")),
         "metadata": {
-            "name": f"{props.owner}-root",
-            "namespace": props.argocd_namespace,
-            "labels": _labels(props),
+            "name": f"{owner.owner}-root",
+            "namespace": owner.argocd_namespace,
+            "labels": labels,
+            **({"annotations": annotations} if annotations else {}),
             "finalizers": [FINALIZER],
         },
         "spec": {
-            "project": f"{props.owner}-root",
-            "source": {"repoURL": props.repo_url, "targetRevision": props.revision, "path": path(props, "apps")},
-            "destination": {"server": IN_CLUSTER, "namespace": props.argocd_namespace},
-            "syncPolicy": _sync_policy(props, True, []),
+            "project": project,
+            "source": {"repoURL": owner.repo_url, "targetRevision": owner.revision, "path": path(owner, "apps")},
+            "destination": {"server": IN_CLUSTER, "namespace": owner.argocd_namespace},
+            "syncPolicy": _sync_policy(owner, True, []),
         },
     }
+
+
+def root_application(props: AppOfAppsProps) -> dict:
+    """The cluster's root: the one Application applied by hand."""
+    return _root(props, f"{props.owner}-root", _labels(props))
 
 
 def environment_root(cluster: AppOfAppsProps, env: AppOfAppsProps) -> dict:
     """The Application that syncs an environment's own apps/ folder, after the cluster's platform."""
-    return {
-        **kinds.head(kinds.custom("Application")),
-        "metadata": {
-            "name": f"{env.owner}-root",
-            "namespace": cluster.argocd_namespace,
-            "labels": {**_labels(cluster), "plate.io/environment": env.owner},
-            "annotations": {"argocd.argoproj.io/sync-wave": str(ENVIRONMENT_WAVE)},
-            "finalizers": [FINALIZER],
-        },
-        "spec": {
-            "project": f"{cluster.owner}-environments",
-            "source": {"repoURL": env.repo_url, "targetRevision": env.revision, "path": path(env, "apps")},
-            "destination": {"server": IN_CLUSTER, "namespace": cluster.argocd_namespace},
-            "syncPolicy": _sync_policy(env, True, []),
-        },
-    }
+    return _root(env, f"{cluster.owner}-environments", {**_labels(cluster), "plate.io/environment": env.owner},
+                 {"argocd.argoproj.io/sync-wave": str(ENVIRONMENT_WAVE)})
 
 
 def _applications(chart: ManifestChart, props: AppOfAppsProps, infos, rendered_namespaces: frozenset[str]) -> None:

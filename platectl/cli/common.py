@@ -32,3 +32,9 @@ def cluster_or_env() -> click.Choice:
 def fail(exc: Exception) -> None:
     click.echo(f"error: {exc}", err=True)
     raise SystemExit(1)
+
+
+def table(rows: list[tuple[str, ...]], indent: str = "") -> list[str]:
+    """Rows as aligned columns; the last column is left as it is (messages of any length)."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    return [indent + "  ".join([*(c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)), r[-1]]) for r in rows]

@@ -8,7 +8,7 @@ import click
 import envs
 from envs import ConfigError, ConfigFileError
 from platectl import publishing
-from platectl.cli.common import cluster_or_env
+from platectl.cli.common import cluster_or_env, table
 from platectl.gitutil import GitError
 
 
@@ -30,6 +30,5 @@ def history(env_name: str, branch: str | None, remote: str) -> None:
     rows = [("TAG", "KIND", "DATE", "FROM", "COMMIT")]
     rows += [(r.tag, r.kind, r.date, r.source[:12] if r.kind == "publish" else r.source, r.commit[:12])
              for r in releases]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)) + "  " + row[4])
+    for line in table(rows):
+        click.echo(line)

@@ -8,7 +8,7 @@ import click
 
 import envs
 from composition import compose_cluster
-from platectl.cli.common import INPUT_ERRORS, cluster_or_env, fail
+from platectl.cli.common import INPUT_ERRORS, cluster_or_env, fail, table
 
 
 @click.command()
@@ -29,8 +29,6 @@ def secrets(env_name: str) -> None:
     mount = platform.clusters[cluster].secrets.kv_mount
     rows = sorted({(path, key, c.info.name, namespace) for u in units if u.name == env_name for c in u.components
                    for namespace, path, key in c.info.secrets})
-    table = [("PATH", "KEY", "COMPONENT", "NAMESPACE"), *rows]
-    widths = [max(len(r[i]) for r in table) for i in range(3)]
     click.echo(f"OpenBao KV mount {mount!r} on cluster {cluster!r}:")
-    for r in table:
-        click.echo("  " + "  ".join(cell.ljust(w) for cell, w in zip(r[:3], widths, strict=True)) + "  " + r[3])
+    for line in table([("PATH", "KEY", "COMPONENT", "NAMESPACE"), *rows], indent="  "):
+        click.echo(line)

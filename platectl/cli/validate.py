@@ -7,7 +7,7 @@ import click
 
 import envs
 from platectl import checks, render, schemas
-from platectl.cli.common import INPUT_ERRORS, cluster_or_env, fail
+from platectl.cli.common import INPUT_ERRORS, cluster_or_env, fail, table
 
 
 @click.command()
@@ -29,9 +29,8 @@ def validate(env_names: tuple[str, ...], dist: Path, versions: tuple[str, ...]) 
     if findings:
         rows = [("LEVEL", "OWNER", "FILE", "CHECK", "MESSAGE")]
         rows += [(f.level, f.env, f.file, f.check, f.message) for f in findings]
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        for r in rows:
-            click.echo("  ".join(cell.ljust(w) for cell, w in zip(r[:4], widths, strict=True)) + "  " + r[4])
+        for line in table(rows):
+            click.echo(line)
     warnings = len(findings) - len(errors)
     click.echo(f"{count} objects checked in {', '.join(names)}: {len(errors)} errors, {warnings} warnings")
     if errors:

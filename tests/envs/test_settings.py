@@ -15,9 +15,8 @@ from tests.helpers import load_objects
 
 # Settings that belong to the platform, not to one component (declared in envs/).
 PLATFORM_FIELDS = {("Secrets", "path_prefix"), ("Secrets", "refresh_interval"), ("WebService", "kind"),
-                   ("WebService", "uses"), ("ApiService", "kind"), ("ApiService", "uses"), ("LlmService", "kind"),
-                   ("LlmService", "uses"), ("WorkerService", "kind"), ("WorkerService", "uses"),
-                   ("CacheService", "kind")}
+                   ("ApiService", "kind"), ("LlmService", "kind"), ("WorkerService", "kind"), ("CacheService", "kind"),
+                   *((k, "uses") for k in ("WebService", "ApiService", "LlmService", "WorkerService"))}
 
 
 # The model's own sections: which cluster, which hosts and routes, where Argo CD pulls from.
