@@ -8,7 +8,8 @@ profile); it names the cluster it runs on.
 Both are plain nested dicts in ``envs/`` (a shared base, one module per cluster and per
 environment holding only what differs), filled in by the conventions of ``envs/conventions.py``
 and validated here, once, before anything renders. Unknown keys are rejected everywhere
-(``extra="forbid"``). The settings of the cluster layers are in ``envs/layers.py``; the rules
+(``extra="forbid"``). Every section is a component's own settings class (the sections two components share are in
+``envs/layers.py``); the rules
 across fields and the production tier rules in ``envs/rules.py``.
 """
 from __future__ import annotations
@@ -17,28 +18,24 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from components.cluster.ingress_nginx import IngressNginxSettings
+from components.cluster.nfs_provisioner import NfsProvisionerSettings
+from components.observability.alert_routing import AlertRoutingSettings
+from components.observability.alert_rules import Thresholds
+from components.observability.fluentd import FluentdSettings
+from components.observability.grafana import GrafanaSettings
+from components.observability.kube_prometheus_stack import KubePrometheusStackSettings
 from components.plate.cache import PlateCacheSettings
 from components.plate.llm import PlateLlmSettings
 from components.plate.service import PlateServiceSettings
+from components.routing import IngressSettings
+from components.tools.argo_cd import ArgoCDSettings
+from components.tools.harbor import HarborSettings
+from components.tools.jenkins import JenkinsSettings
+from components.tools.kubernetes_dashboard import DashboardSettings
+from components.tools.openbao import OpenBaoSettings
 from components.types import DnsLabel, Duration, GitUrl, Hostname, KvPath, Strict
-from envs.layers import (
-    Alerting,
-    ArgoCD,
-    CertManager,
-    Dashboard,
-    GrafanaSettings,
-    Harbor,
-    Ingress,
-    IngressController,
-    Jenkins,
-    Logging,
-    MetalLB,
-    Monitoring,
-    Nfs,
-    OpenBao,
-    Secrets,
-    Thresholds,
-)
+from envs.layers import CertManager, MetalLB, Secrets
 
 Tier = Literal["staging", "production"]
 SecurityProfile = Literal["hardened", "standard"]
@@ -113,7 +110,7 @@ class Environment(Strict):
     host: Hostname  # the primary public host
     registry_project: DnsLabel  # the Harbor project the environment's images come from
     security_profile: SecurityProfile
-    ingress: Ingress
+    ingress: IngressSettings
     secrets: EnvSecrets
     alerts: Thresholds
     services: Annotated[dict[DnsLabel, Service], Field(min_length=1)]
@@ -146,20 +143,20 @@ class Cluster(Strict):
     hosts: ToolHosts
     security_profile: SecurityProfile  # of the platform's own workloads
     storage_class: DnsLabel  # every PVC of the platform; must be a class the platform provides
-    ingress: Ingress  # how the tools' hosts are served
-    ingress_controller: IngressController
+    ingress: IngressSettings  # how the tools' hosts are served
+    ingress_controller: IngressNginxSettings
     cert_manager: CertManager
     metallb: MetalLB
-    nfs: Nfs
+    nfs: NfsProvisionerSettings
     gitops: ClusterGitOps
     secrets: Secrets
-    openbao: OpenBao
-    argocd: ArgoCD
-    jenkins: Jenkins
-    harbor: Harbor
-    dashboard: Dashboard
-    monitoring: Monitoring
+    openbao: OpenBaoSettings
+    argocd: ArgoCDSettings
+    jenkins: JenkinsSettings
+    harbor: HarborSettings
+    dashboard: DashboardSettings
+    monitoring: KubePrometheusStackSettings
     alerts: Thresholds  # the platform's own alerts
-    alerting: Alerting  # where every alert of the cluster and its environments goes
+    alerting: AlertRoutingSettings  # where every alert of the cluster and its environments goes
     grafana: GrafanaSettings
-    logging: Logging
+    logging: FluentdSettings
