@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import cdk8s
 from constructs import Construct
@@ -31,6 +32,7 @@ from components.core import Component, ManifestChart
 from components.secrets import SecretStoreRef
 from components.tools.secret_stores import store_ref
 from components.workload import Hardening
+from composition.chart_values import unknown_keys
 from envs import ConfigError, Platform
 from envs.model import Cluster, Environment
 
@@ -95,10 +97,6 @@ def _check_prune(kind: str, name: str, prune: dict[str, bool], components: list[
 
 def _check_chart_values(cluster: str, components: list[Component]) -> None:
     """Every values key we give a vendored chart must be one the chart declares or reads."""
-    from pathlib import Path
-
-    from composition.chart_values import unknown_keys
-
     for component in components:
         helm = component.info.helm
         if helm is None or helm.archive is None:

@@ -56,28 +56,28 @@ def environment_rules(scope: Construct, ctx, components: list) -> AlertRules:
 
 def build(scope: Construct, ctx, built: list, app_components: list, environments) -> list:
     """The cluster's monitoring: one Prometheus, the platform's alerts, Grafana with every dashboard, Fluentd."""
-    env = ctx.cluster
-    ic, tls, issuer = env.ingress_controller.class_name, env.ingress.tls, env.ingress.cluster_issuer
-    routing = AlertRouting(scope, props(AlertRoutingProps, env.alerting, secret_store=ctx.store(MONITORING),
+    c = ctx.cluster
+    ic, tls, issuer = c.ingress_controller.class_name, c.ingress.tls, c.ingress.cluster_issuer
+    routing = AlertRouting(scope, props(AlertRoutingProps, c.alerting, secret_store=ctx.store(MONITORING),
                                         namespace=MONITORING))
     stack = KubePrometheusStack(scope, props(
-        KubePrometheusStackProps, env.monitoring, host=env.hosts.prometheus, ingress_class=ic, cluster_issuer=issuer,
-        tls=tls, storage_class=env.storage_class, namespace=MONITORING,
-        alertmanager_config=alertmanager_config(env.alerting), alertmanager_secrets=routing.secrets))
+        KubePrometheusStackProps, c.monitoring, host=c.hosts.prometheus, ingress_class=ic, cluster_issuer=issuer,
+        tls=tls, storage_class=c.storage_class, namespace=MONITORING,
+        alertmanager_config=alertmanager_config(c.alerting), alertmanager_secrets=routing.secrets))
     # every namespace of the platform's own workloads
     platform = sorted({c.info.namespace for c in built} | {MONITORING, "logging"} - {"default"})
-    rules = AlertRules(scope, AlertRulesProps(apps=(), thresholds=env.alerts,
-                                              runbook_base=runbook_base(env.gitops.repo_url), namespace=MONITORING,
+    rules = AlertRules(scope, AlertRulesProps(apps=(), thresholds=c.alerts,
+                                              runbook_base=runbook_base(c.gitops.repo_url), namespace=MONITORING,
                                               platform_namespaces=tuple(platform)))
     grafana = Grafana(scope, props(
-        GrafanaProps, env.grafana, host=env.hosts.grafana, ingress_class=ic, cluster_issuer=issuer, tls=tls,
-        storage_class=env.storage_class, prometheus_url=f"http://{PROMETHEUS_SERVICE}.{MONITORING}.svc:{PROMETHEUS_PORT}",
+        GrafanaProps, c.grafana, host=c.hosts.grafana, ingress_class=ic, cluster_issuer=issuer, tls=tls,
+        storage_class=c.storage_class, prometheus_url=f"http://{PROMETHEUS_SERVICE}.{MONITORING}.svc:{PROMETHEUS_PORT}",
         secret_store=ctx.store(MONITORING), dashboards=dashboards.for_apps(_targets(app_components)),
         hardening=ctx.hardening, namespace=MONITORING))
-    out = env.logging.output
+    out = c.logging.output
     image = Image.model_validate({**versions.FLUENTD[out.type],
-                                  **({"tag": env.logging.image_tag} if env.logging.image_tag else {})})
+                                  **({"tag": c.logging.image_tag} if c.logging.image_tag else {})})
     # Fluentd keeps the hardened profile everywhere: it runs as root, so its root filesystem stays
     # read-only whatever profile the platform's other workloads use.
-    fluentd = Fluentd(scope, props(FluentdProps, env.logging, image=image, secret_store=ctx.store("logging")))
+    fluentd = Fluentd(scope, props(FluentdProps, c.logging, image=image, secret_store=ctx.store("logging")))
     return [stack, routing, rules, grafana, fluentd]

@@ -43,13 +43,13 @@ def secret_stores(scope: Construct, ctx, built: list) -> SecretStores:
     for component in built:
         for namespace, path, _ in component.info.secrets:
             paths.setdefault(namespace, set()).add(path)
-    env = ctx.cluster
+    c = ctx.cluster
     bao = next(c for c in built if isinstance(c, OpenBao))
     return SecretStores(scope, SecretStoresProps(
         consumers=tuple(Consumer(ns, tuple(sorted(p))) for ns, p in sorted(paths.items())),
         server=f"https://{bao.props.name}.{bao.props.namespace}.svc:{API_PORT}", ca_secret=bao.tls_secret,
         ca_namespace=bao.props.namespace,
-        kv_mount=env.secrets.kv_mount, auth_mount=env.secrets.auth_mount, role_prefix=f"eso-{env.name}",
+        kv_mount=c.secrets.kv_mount, auth_mount=c.secrets.auth_mount, role_prefix=f"eso-{c.name}",
         namespace=ESO_NAMESPACE))
 
 
