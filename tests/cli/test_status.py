@@ -194,3 +194,27 @@ def test_publish_wait_fails_when_the_environment_degrades(fake, source, remote):
     assert result.output.splitlines()[-1] == ("error: degraded: staging-plate-web: Deployment plate-stg/plate-web: "
                                               "ImagePullBackOff")
     assert run_git("tag", "--list", cwd=remote) == "publish/staging/1", "the publish itself stands"
+
+
+def test_publish_wait_times_out_with_what_it_waited_for(fake, source, remote):
+    api, kubeconfig = fake(lambda n: [app("staging-plate-web", "OutOfSync", "Progressing", "before")])
+    result = CliRunner().invoke(cli, ["publish", "--env", "staging", "--wait", "--interval", "0.05", "--timeout", "1",
+                                      "--kubeconfig", str(kubeconfig)])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == ("error: timed out after 1s waiting for "
+                                              "staging-plate-web: OutOfSync/Progressing at before")
+
+
+def test_publish_wait_reconnects_after_a_lost_connection(fake, source, remote):
+    def lists(n):  # the API answers 503 twice (the client's own retries absorb a single dropped socket)
+        if n < 2:
+            return 503
+        return [app("staging-plate-web", "Synced", "Healthy", run_git("rev-parse", "rendered", cwd=remote))]
+    api, kubeconfig = fake(lists)
+    result = CliRunner().invoke(cli, ["publish", "--env", "staging", "--wait", "--interval", "0.05", "--timeout", "30",
+                                      "--kubeconfig", str(kubeconfig)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any(line.startswith("lost the connection to the Kubernetes API (") for line in lines)
+    assert "connection to the Kubernetes API restored" in lines
+    assert "  https://stg.cocdev.co.kr/ -> plate-web" in lines
