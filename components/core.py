@@ -27,7 +27,9 @@ ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"  # an Ingress's certificate
 
 @dataclass(frozen=True)
 class HelmSource:
-    """An upstream chart installed by Argo CD; ``values`` become the Application's valuesObject."""
+    """An upstream chart. A vendored one (``archive``) is rendered by Helm at synth into the
+    component's folder (composition/helm.py); one that is not is left to Argo CD, ``values`` becoming
+    its Application's valuesObject."""
 
     repo_url: str
     chart: str
@@ -64,10 +66,10 @@ class ComponentInfo:
     layer: Layer
     rank: int  # order inside the layer: providers of CRDs or secrets first
     namespace: str
-    helm: HelmSource | None = None  # an upstream chart Argo CD renders
-    has_manifests: bool = True  # objects of ours in dist/<env>/<name>/
+    helm: HelmSource | None = None  # an upstream chart (rendered into its folder when vendored)
+    has_manifests: bool = True  # objects in dist/<env>/<name>/ (ours and the rendered chart's)
     server_side_apply: bool = False  # for charts whose CRDs exceed the client-side apply annotation limit
-    provides_crds: tuple[str, ...] = ()  # API groups whose CRDs this component installs
+    provides_crds: tuple[str, ...] = ()  # API groups whose CRDs this component installs (in its crds/ folder)
     pod_security: str | None = None  # the Pod Security level its workloads need; None: no workloads
     pod_security_reason: str = ""  # why, when it is lower than "restricted"
     warnings: tuple[str, ...] = ()  # printed by the render: settings a reviewer must not miss
@@ -75,6 +77,7 @@ class ComponentInfo:
     secrets: tuple[tuple[str, str, str], ...] = ()  # (namespace, KV path, key; "*": every key) it reads
     issuers: tuple[str, ...] = ()  # the cert-manager issuers its certificates come from
     keep_on_delete: bool = False  # no cascading finalizer, no pruning (Argo CD managing itself)
+    runtime_secrets: tuple[str, ...] = ()  # Secrets (in its namespace) its workloads create in-cluster
 
 
 class ManifestChart(cdk8s.Chart):
@@ -89,6 +92,8 @@ class ManifestChart(cdk8s.Chart):
         super().__init__(scope, name, disable_resource_name_hashes=True)
         self.folder = name
         self.manifests: list[dict] = []
+        self.crds: list[dict] = []  # written to <folder>/crds/
+        self.texts: dict[int, str] = {}  # id(object) -> its YAML, for objects whose text is already made
 
     def add(self, manifest: dict) -> dict:
         self.manifests.append(manifest)
@@ -107,6 +112,9 @@ class Component(ManifestChart):
     server_side_apply: ClassVar[bool] = False
     provides_crds: ClassVar[tuple[str, ...]] = ()
     keep_on_delete: ClassVar[bool] = False
+    # Secrets the component's own workloads create in the cluster at run time (name -> how): random
+    # per installation, never in dist/. The checks accept references to them.
+    runtime_secrets: ClassVar[dict[str, str]] = {}
 
     def __init__(self, scope: Construct, name: str, namespace: str, *, pod_security: str | None = "restricted",
                  pod_security_reason: str = "", helm: HelmSource | None = None):
@@ -116,7 +124,7 @@ class Component(ManifestChart):
         self._info = dict(name=name, layer=self.layer, rank=self.rank, namespace=namespace, helm=helm,
                           server_side_apply=self.server_side_apply, provides_crds=self.provides_crds,
                           pod_security=pod_security, pod_security_reason=pod_security_reason,
-                          keep_on_delete=self.keep_on_delete)
+                          keep_on_delete=self.keep_on_delete, runtime_secrets=tuple(sorted(self.runtime_secrets)))
         self.warnings: list[str] = []
         self.metrics: list[MetricsEndpoint] = []
         self.secret_reads: list[tuple[str, str, str]] = []
@@ -124,7 +132,8 @@ class Component(ManifestChart):
 
     @property
     def info(self) -> ComponentInfo:
-        return ComponentInfo(**self._info, has_manifests=bool(self.manifests), warnings=tuple(self.warnings),
+        return ComponentInfo(**self._info, has_manifests=bool(self.manifests or self.crds),
+                             warnings=tuple(self.warnings),
                              metrics=tuple(self.metrics), secrets=tuple(sorted(set(self.secret_reads))),
                              issuers=tuple(sorted(self.issuers)))
 
@@ -170,8 +179,12 @@ class Component(ManifestChart):
 
 class HelmRelease(Component):
     # value paths below which keys are data (ConfigMap entries, annotations, securityContexts), which the
-    # values check (platectl/chartvalues.py) does not look up in the chart
+    # values check (composition/chart_values.py) does not look up in the chart
     free_form_values: ClassVar[tuple[str, ...]] = ()
+    # Secrets the chart renders with data it has no existing-secret setting for: the component's
+    # ExternalSecret of the same name replaces each, copying the listed keys (not credentials: a Redis
+    # URL without password, an empty password of a password-less Redis) from the chart's rendering.
+    chart_secret_literals: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     """A component installed from an upstream Helm chart, with values built from typed props.
 
@@ -186,6 +199,42 @@ class HelmRelease(Component):
                                          str(chart.archive) if getattr(chart, "archive", None) else None,
                                          self.free_form_values))
         self.issuers.update(_annotated_issuers(values))
+
+    def add_chart_objects(self, objects: list[dict], crds: list[dict], texts: list[str]) -> None:
+        """The chart's rendered objects join ours (one folder, one Application); its CRDs go below.
+        ``texts``: the YAML of ``objects`` then ``crds``, in order (made once, when cached)."""
+        replacing = {m["spec"]["target"]["name"]: m for m in self.manifests if m.get("kind") == "ExternalSecret"}
+        for obj, text in zip([*objects, *crds], texts, strict=True):
+            self.texts[id(obj)] = text
+        for obj in objects:
+            name = obj["metadata"]["name"]
+            if obj.get("kind") == "Secret" and name in replacing:
+                self._replace_secret(obj, replacing[name])
+                continue
+            self.add(obj)
+        self.crds.extend(crds)
+
+    def _replace_secret(self, chart_secret: dict, external: dict) -> None:
+        """The ExternalSecret becomes the one writer of a Secret the chart renders too: it must provide
+        every key of the chart's (fetched, or copied when declared in ``chart_secret_literals``)."""
+        import base64
+
+        name = chart_secret["metadata"]["name"]
+        values = {k: base64.b64decode(v).decode() for k, v in (chart_secret.get("data") or {}).items()}
+        values.update(chart_secret.get("stringData") or {})
+        spec = external["spec"]
+        fetched = {d["secretKey"] for d in spec.get("data", [])}
+        template = spec["target"].setdefault("template", {"engineVersion": "v2"})
+        literal = {k: v for k, v in values.items() if k in self.chart_secret_literals.get(name, ())}
+        if literal:
+            from components.secrets import literal_template
+
+            template.setdefault("data", {}).update({k: literal_template(v) for k, v in sorted(literal.items())})
+            template["mergePolicy"] = "Merge"
+        missing = sorted(set(values) - fetched - set(literal) - set(template.get("data", {})))
+        if missing and not spec.get("dataFrom"):
+            raise ValueError(f"component {self._info['name']!r}: the chart's Secret {name!r} has keys "
+                             f"{', '.join(missing)} that the ExternalSecret replacing it does not provide")
 
 
 def _annotated_issuers(values: object) -> set[str]:

@@ -36,8 +36,12 @@ SYNC_FIRST = {"argocd.argoproj.io/sync-wave": "-1"}
 def external_secret(name: str, namespace: str, lbls: dict, store: SecretStoreRef, *,
                     extract_path: str | None = None, values: tuple[RemoteValue, ...] = (),
                     secret_type: str | None = None, template_data: dict[str, str] | None = None,
-                    template_labels: dict[str, str] | None = None) -> dict:
-    """An ExternalSecret producing the Secret ``name`` (owned by the ExternalSecret)."""
+                    template_labels: dict[str, str] | None = None, merge: bool = False) -> dict:
+    """An ExternalSecret producing the Secret ``name`` (owned by the ExternalSecret). ``merge``: the
+    templated keys join the fetched ones (otherwise a template replaces them). External Secrets'
+    admission refuses one that fetches nothing, so ``values`` or ``extract_path`` is required."""
+    if not values and not extract_path:
+        raise ValueError(f"ExternalSecret {name!r}: it must fetch something (values or extract_path)")
     target: dict = {"name": name, "creationPolicy": "Owner"}
     if secret_type or template_data or template_labels:
         template: dict = {"engineVersion": "v2"}
@@ -47,6 +51,8 @@ def external_secret(name: str, namespace: str, lbls: dict, store: SecretStoreRef
             template["metadata"] = {"labels": dict(template_labels)}
         if template_data:
             template["data"] = dict(template_data)
+        if merge:
+            template["mergePolicy"] = "Merge"
         target["template"] = template
     spec: dict = {
         "refreshInterval": store.refresh_interval,
@@ -61,3 +67,9 @@ def external_secret(name: str, namespace: str, lbls: dict, store: SecretStoreRef
         spec["dataFrom"] = [{"extract": {"key": extract_path}}]
     return {**kinds.head(kinds.custom("ExternalSecret")), "metadata": metadata(name, namespace, lbls, SYNC_FIRST),
             "spec": spec}
+
+
+def literal_template(text: str) -> str:
+    """``text`` as an ExternalSecret template that yields it unchanged: only ``{{`` opens an action in
+    Go templates, so each one becomes an action printing it (Alertmanager's own templates survive)."""
+    return text.replace("{{", '{{ "{{" }}')

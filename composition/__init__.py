@@ -14,6 +14,7 @@ dist/ mirrors the model: ``clusters/<cluster>/<component>/`` and
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,6 +109,55 @@ def _check_chart_values(cluster: str, components: list[Component]) -> None:
                               "not read by its templates)", "cluster")
 
 
+def _render_charts(cluster: Cluster, components: list[Component]) -> None:
+    """Render every vendored chart with Helm (composition/helm.py) into its component.
+
+    The charts that install CRDs render first; the API versions their CRDs serve are then given to
+    every chart (charts switch on their ServiceMonitors and the like by asking for them)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from composition import helm
+
+    charted = [c for c in components if c.info.helm is not None and c.info.helm.archive is not None]
+
+    def release(component: Component, apis: frozenset[str]) -> helm.Release:
+        info = component.info
+        return helm.Release(info.name, info.namespace, Path(info.helm.archive), info.helm.values,
+                            cluster.kubernetes_version, tuple(sorted(apis)))
+
+    def run(releases: list[helm.Release]) -> list[list[dict]]:
+        with ThreadPoolExecutor(max(1, min(len(releases), os.cpu_count() or 1))) as pool:
+            try:
+                return list(pool.map(helm.template, releases))
+            except helm.HelmError as exc:
+                raise helm.HelmError(f"cluster {cluster.name!r}: {exc}") from None
+
+    from platectl import writer
+
+    def stringify(objects: list[dict]) -> list[str]:
+        texts = writer.stringify(objects)
+        writer.check(texts, [writer.file_name(o) for o in objects])
+        return texts
+
+    # The CRDs of a chart never depend on the API versions it is told about: the first pass tells the
+    # charts that install CRDs what they provide together, and which custom kinds are cluster-scoped.
+    first = run([release(c, frozenset()) for c in charted if c.provides_crds])
+    apis, scoped = helm.crd_kinds([o for objs in first for o in objs if o.get("kind") == "CustomResourceDefinition"])
+    releases = [release(c, apis) for c in charted]
+    run([r for r in releases if not helm.is_prepared(r, scoped)])  # Helm in parallel for what is not cached
+    for component, rel in zip(charted, releases, strict=True):
+        try:
+            rendered, texts = helm.prepared(rel, scoped, stringify)
+        except ValueError as exc:
+            raise helm.HelmError(f"cluster {cluster.name!r}, component {component.info.name!r}: {exc}") from None
+        groups = sorted({crd["spec"]["group"] for crd in rendered.crds})
+        if groups != sorted(component.info.provides_crds):
+            raise helm.HelmError(f"cluster {cluster.name!r}, component {component.info.name!r}: the chart installs "
+                                 f"the CRDs of {groups or 'no API group'}, the component declares "
+                                 f"{sorted(component.info.provides_crds) or 'none'} (provides_crds)")
+        component.add_chart_objects(rendered.objects, rendered.crds, texts)
+
+
 def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra=None) -> list[Unit]:
     """Every component of the cluster and of its environments, and the Argo CD charts derived from them."""
     from composition import apps, cluster, observability, tools
@@ -131,6 +181,7 @@ def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra
     every_app = [comp for u in env_units for comp in u.components]
     platform_unit.components += observability.build(scope, ctx, platform_unit.components, every_app, environments)
     _check_chart_values(cluster_name, platform_unit.components)
+    _render_charts(c, platform_unit.components)
     built = [*platform_unit.components, *every_app]
     platform_unit.components.append(tools.secret_stores(scope, ctx, built))
     namespaces = Namespaces(scope, NamespacesProps(namespaces=derive([comp.info for comp in

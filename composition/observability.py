@@ -7,7 +7,8 @@ from constructs import Construct
 
 from components import versions
 from components.observability import dashboards
-from components.observability.alert_routing import AlertRouting, AlertRoutingProps, alertmanager_config
+from components.observability.alert_routing import SECRET_NAME as ALERTMANAGER_SECRET
+from components.observability.alert_routing import AlertRouting, AlertRoutingProps
 from components.observability.alert_rules import AlertRules, AlertRulesProps, AppTarget
 from components.observability.fluentd import Fluentd, FluentdProps
 from components.observability.grafana import Grafana, GrafanaProps
@@ -63,7 +64,7 @@ def build(scope: Construct, ctx, built: list, app_components: list, environments
     stack = KubePrometheusStack(scope, props(
         KubePrometheusStackProps, c.monitoring, host=c.hosts.prometheus, ingress_class=ic, cluster_issuer=issuer,
         tls=tls, storage_class=c.storage_class, namespace=MONITORING,
-        alertmanager_config=alertmanager_config(c.alerting), alertmanager_secrets=routing.secrets))
+        alertmanager_config_secret=ALERTMANAGER_SECRET, alertmanager_secrets=routing.secrets))
     # every namespace of the platform's own workloads
     platform = sorted({c.info.namespace for c in built} | {MONITORING, "logging"} - {"default"})
     rules = AlertRules(scope, AlertRulesProps(apps=(), thresholds=c.alerts,

@@ -22,7 +22,7 @@ ALERTS: dict = {
 }
 
 CLUSTER: dict = {
-    "kubernetes_version": "1.29",
+    "kubernetes_version": "1.33",
     "security_profile": "hardened",
     "storage_class": "nfs-client",
     "ingress": {"tls": True, "cluster_issuer": "letsencrypt-prod", "max_body_size": "8m"},

@@ -14,11 +14,22 @@ from pathlib import Path
 import yaml
 
 import envs
-from platectl import policy, schemas
+from platectl import podsecurity, policy, schemas
 from platectl.objects import Rendered, StrictLoader
 
-WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
+WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
+OURS = ("app.kubernetes.io/managed-by", "cdk8s")  # our objects (the charts' say Helm)
 RUNTIME_LABELS = {"openbao-active"}  # set on pods by a controller at run time
+RUNTIME_SECRETS = "plate.io/runtime-secrets"  # on an Application: Secrets its component creates in-cluster
+# Pods a controller creates from a custom resource, and the labels it gives them (the Prometheus
+# Operator's contract), so that Services selecting them select something.
+CONTROLLER_PODS = {
+    "Prometheus": lambda name: {"app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": name,
+                                "app.kubernetes.io/managed-by": "prometheus-operator", "prometheus": name,
+                                "operator.prometheus.io/name": name},
+    "Alertmanager": lambda name: {"app.kubernetes.io/name": "alertmanager", "app.kubernetes.io/instance": name,
+                                  "app.kubernetes.io/managed-by": "prometheus-operator", "alertmanager": name},
+}
 
 
 @dataclass(frozen=True)
@@ -32,42 +43,52 @@ class Finding:
 
 def _pods(objs: list[Rendered]):
     for o in objs:
-        if o.kind in WORKLOADS:
-            yield o, o.data["spec"]["template"]
+        template = podsecurity.pod_template(o.data) if o.kind in WORKLOADS else None
+        if template:
+            yield o, template
+
+
+def ours(o: Rendered) -> bool:
+    return (o.data["metadata"].get("labels") or {}).get(OURS[0]) == OURS[1]
 
 
 def pod_references(workload: dict) -> list[tuple[str, str]]:
     """(kind, name) of every object a workload's pods need to exist in their namespace:
     ServiceAccount, pull Secrets, ConfigMaps and Secrets as volumes or environment, and PVCs
     other than its own claim templates."""
-    spec = workload["spec"]["template"]["spec"]
+    spec = (podsecurity.pod_template(workload) or {}).get("spec") or {}
     claims = {c["metadata"]["name"] for c in workload["spec"].get("volumeClaimTemplates", [])}
-    refs = [("ServiceAccount", spec.get("serviceAccountName", "default"))]
+    # every namespace has the ServiceAccount "default" (its controller creates it)
+    refs = [("ServiceAccount", spec["serviceAccountName"])] if spec.get("serviceAccountName", "default") != "default" else []
     refs += [("Secret", s["name"]) for s in spec.get("imagePullSecrets", [])]
+    # a reference marked optional may be missing: the pod starts without it
     for v in spec.get("volumes", []):
-        if "configMap" in v:
+        if "configMap" in v and not v["configMap"].get("optional"):
             refs.append(("ConfigMap", v["configMap"]["name"]))
-        if "secret" in v:
+        if "secret" in v and not v["secret"].get("optional"):
             refs.append(("Secret", v["secret"]["secretName"]))
         if "persistentVolumeClaim" in v and v["persistentVolumeClaim"]["claimName"] not in claims:
             refs.append(("PersistentVolumeClaim", v["persistentVolumeClaim"]["claimName"]))
-    for c in spec.get("containers", []):
+        for source in (v.get("projected") or {}).get("sources", []):
+            for kind, field in (("ConfigMap", "configMap"), ("Secret", "secret")):
+                if field in source and not source[field].get("optional"):
+                    refs.append((kind, source[field]["name"]))
+    for c in [*spec.get("initContainers", []), *spec.get("containers", [])]:
         for ef in c.get("envFrom", []):
             for kind, field in (("ConfigMap", "configMapRef"), ("Secret", "secretRef")):
-                if field in ef:
+                if field in ef and not ef[field].get("optional"):
                     refs.append((kind, ef[field]["name"]))
         for e in c.get("env", []):
             src = e.get("valueFrom", {})
-            if "secretKeyRef" in src:
-                refs.append(("Secret", src["secretKeyRef"]["name"]))
-            if "configMapKeyRef" in src:
-                refs.append(("ConfigMap", src["configMapKeyRef"]["name"]))
+            for kind, field in (("Secret", "secretKeyRef"), ("ConfigMap", "configMapKeyRef")):
+                if field in src and not src[field].get("optional"):
+                    refs.append((kind, src[field]["name"]))
     return refs
 
 
 def check_yaml(root: Path, names: list[str]) -> tuple[list[Rendered], list[Finding]]:
     objs, findings = [], []
-    for file in sorted(root.glob("*/*/*/*.yaml")):
+    for file in sorted(root.glob("*/*/*/**/*.yaml")):
         rel = file.relative_to(root)
         owner = rel.parts[1]
         if owner not in names:
@@ -84,17 +105,29 @@ def check_yaml(root: Path, names: list[str]) -> tuple[list[Rendered], list[Findi
     return objs, findings
 
 
-def check_schemas(objs: list[Rendered], versions: tuple[str, ...]) -> list[Finding]:
+def _clusters() -> dict[str, str]:
+    """Owner (cluster or environment) -> the cluster it runs on."""
+    platform = envs.load_platform()
+    return {**{n: e.cluster for n, e in platform.environments.items()}, **{n: n for n in platform.clusters}}
+
+
+def check_schemas(objs: list[Rendered], versions: tuple[str, ...] | None = None) -> list[Finding]:
+    """Built-ins strictly at the Kubernetes version each cluster declares (or at ``versions``); custom
+    resources against the CRDs the render installs on their cluster (``../shared/crds`` for the kinds
+    no vendored chart installs yet)."""
     out = []
-    have_crds = schemas.CRD_DIR.is_dir()
-    if not have_crds:
-        out.append(Finding("warning", "-", "-", "schema", f"CRD schemas not found at {schemas.CRD_DIR}: "
-                                                         "custom resources were not checked"))
+    platform = envs.load_platform()
+    home = _clusters()
+    rendered = {c: schemas.schemas_of(o.data for o in objs if o.kind == "CustomResourceDefinition"
+                                      and home.get(o.env) == c) for c in platform.clusters}
     for o in objs:
+        cluster = home.get(o.env)
         if schemas.is_custom(o.data):
-            errors = schemas.validate_custom(o.data) if have_crds else []
+            errors = schemas.validate_custom(o.data, rendered=rendered.get(cluster))
         else:
-            errors = [e for v in versions for e in schemas.validate_builtin(o.data, v)]
+            targets = versions or ((schemas.declared(platform.clusters[cluster].kubernetes_version),)
+                                   if cluster in platform.clusters else schemas.KUBERNETES_VERSIONS)
+            errors = [e for v in targets for e in schemas.validate_builtin(o.data, v)]
         out += [Finding("error", o.env, o.file, "schema", e) for e in errors]
     return out
 
@@ -121,13 +154,27 @@ def check_policy(objs: list[Rendered]) -> list[Finding]:
             have[(at(o), "Secret", o.namespace)].add(o.data["spec"]["target"]["name"])
         if o.kind == "Certificate":
             have[(at(o), "Secret", o.namespace)].add(o.data["spec"]["secretName"])
+        if o.kind == "Application" and RUNTIME_SECRETS in (o.data["metadata"].get("annotations") or {}):
+            for ref in o.data["metadata"]["annotations"][RUNTIME_SECRETS].split(","):
+                have[(at(o), "Secret", ref.partition("/")[0])].add(ref.partition("/")[2])
     for o in objs:
         for finding in policy.secret_literals(o.data):
             err(o, "no-secret-values", finding)
     # root is tolerated only in a namespace whose Pod Security level says why (see namespaces.py)
     justified = {(at(o), o.name) for o in objs if o.kind == "Namespace"
                  and o.data["metadata"].get("annotations", {}).get("plate.io/pod-security-reason")}
+    enforce = {(at(o), o.name): (o.data["metadata"].get("labels") or {}).get(podsecurity.ENFORCE_LABEL, "privileged")
+               for o in objs if o.kind == "Namespace"}
     for w, t in _pods(objs):
+        # what the namespace's Pod Security admission would refuse (namespaces the render does not create,
+        # such as kube-system, keep the cluster's default: privileged)
+        for problem in podsecurity.violations(t, enforce.get((at(w), w.namespace), "privileged")):
+            err(w, "pod-security", f"namespace {w.namespace} enforces {enforce[(at(w), w.namespace)]}: {problem}")
+        for kind, name in pod_references(w.data):
+            if name not in have[(at(w), kind, w.namespace)]:
+                err(w, "references", f"{kind} {name!r} is neither rendered nor produced by an ExternalSecret")
+        if not ours(w):
+            continue  # an upstream chart's pods: held to their namespace's Pod Security level (above)
         spec, ns = t["spec"], w.namespace
         production = tiers.get(w.env) == "production"
         if spec.get("securityContext", {}).get("runAsNonRoot") is not True and (at(w), ns) not in justified:
@@ -149,10 +196,10 @@ def check_policy(objs: list[Rendered]) -> list[Finding]:
                     err(w, "hardened", f"container {c['name']}: root filesystem is writable")
                 if "cpu" not in limits:
                     err(w, "hardened", f"container {c['name']}: no CPU limit")
-        for kind, name in pod_references(w.data):
-            if name not in have[(at(w), kind, ns)]:
-                err(w, "references", f"{kind} {name!r} is neither rendered nor produced by an ExternalSecret")
-    templates = [(at(w), w.namespace, t["metadata"].get("labels", {})) for w, t in _pods(objs)]
+    templates = [(at(w), w.namespace, (t.get("metadata") or {}).get("labels") or {}) for w, t in _pods(objs)]
+    templates += [(at(o), o.namespace, {**CONTROLLER_PODS[o.kind](o.name),
+                                        **((o.data["spec"].get("podMetadata") or {}).get("labels") or {})})
+                  for o in objs if o.kind in CONTROLLER_PODS and o.data.get("apiVersion", "").startswith("monitoring.")]
     services = {(at(o), o.namespace, o.name): o for o in objs if o.kind == "Service"}
     for (env, ns, _), svc in services.items():
         sel = {k: v for k, v in svc.data["spec"].get("selector", {}).items() if k not in RUNTIME_LABELS}
@@ -177,6 +224,33 @@ def _sources(app: dict) -> list[dict]:
     return spec.get("sources") or [spec["source"]]
 
 
+def _matches(pattern: str, value: str) -> bool:
+    import fnmatch
+
+    return fnmatch.fnmatchcase(value, pattern)
+
+
+def permitted(project: dict, o: Rendered) -> str | None:
+    """Why Argo CD would refuse to sync ``o`` under ``project`` (AppProject), or None."""
+    spec = project["spec"]
+    group = o.data.get("apiVersion", "").rpartition("/")[0]
+
+    def listed(entries) -> bool:
+        return any(_matches(e.get("group", ""), group) and _matches(e.get("kind", ""), o.kind) for e in entries or [])
+
+    if not o.namespace:
+        if not listed(spec.get("clusterResourceWhitelist")):
+            return f"project {project['metadata']['name']} does not permit the cluster-scoped {o.kind}"
+        return None
+    if not any(_matches(d.get("namespace", ""), o.namespace) for d in spec.get("destinations", [])):
+        return f"project {project['metadata']['name']} does not permit namespace {o.namespace}"
+    if "namespaceResourceWhitelist" in spec and not listed(spec["namespaceResourceWhitelist"]):
+        return f"project {project['metadata']['name']} does not permit {o.kind}"
+    if listed(spec.get("namespaceResourceBlacklist")):
+        return f"project {project['metadata']['name']} forbids {o.kind}"
+    return None
+
+
 def identity(o: Rendered) -> tuple[str, str, str, str]:
     return (o.data.get("apiVersion", "").rpartition("/")[0], o.kind, o.namespace or "", o.name)
 
@@ -198,6 +272,8 @@ def check_delivery(objs: list[Rendered], path_prefix: str = "dist") -> list[Find
                                f"expected exactly one root Application, found {len(mine)}"))
     # per cluster: each root deploys to its own cluster, where an object may be claimed once
     claims: dict[tuple, list[str]] = defaultdict(list)
+    projects = {(o.file.split("/")[1], o.name): o.data for o in objs
+                if o.kind == "AppProject" and o.file.startswith("clusters/")}
     reached: set[str] = set()
     for root in roots:
         cluster = root.file.split("/")[1]
@@ -211,13 +287,22 @@ def check_delivery(objs: list[Rendered], path_prefix: str = "dist") -> list[Find
                 if "path" not in source:
                     continue
                 folder = source["path"].removeprefix(f"{path_prefix}/")
-                if folder not in by_folder:
+                below = [f for f in by_folder if f.startswith(folder + "/")]
+                if folder not in by_folder and not below:
                     out.append(Finding("error", app.env, app.file, "delivery",
                                        f"path {source['path']} is not in the render"))
                     continue
-                reached.add(folder)
-                for o in by_folder[folder]:
+                folders = [f for f in [folder, *(below if (source.get("directory") or {}).get("recurse") else [])]
+                           if f in by_folder]
+                reached.update(folders)
+                project = projects.get((cluster, app.data["spec"].get("project")))
+                for o in (o for f in folders for o in by_folder[f]):
                     claims[(cluster, *identity(o))].append(f"{app.name} ({app.file})")
+                    problem = permitted(project, o) if project else f"project {app.data['spec'].get('project')!r} " \
+                                                                      "is not rendered"
+                    if problem:
+                        out.append(Finding("error", o.env, o.file, "project",
+                                           f"Application {app.name}: {problem}"))
                     if o.kind == "Application":
                         queue.append(o)
     for o in objs:
@@ -234,7 +319,7 @@ def check_delivery(objs: list[Rendered], path_prefix: str = "dist") -> list[Find
     return out
 
 
-def run(root: Path, names: list[str], versions: tuple[str, ...] = schemas.KUBERNETES_VERSIONS) -> tuple[int, list[Finding]]:
+def run(root: Path, names: list[str], versions: tuple[str, ...] | None = None) -> tuple[int, list[Finding]]:
     objs, findings = check_yaml(root, names)
     findings += check_schemas(objs, versions)
     findings += check_policy(objs)

@@ -11,8 +11,16 @@ class DuplicateKeyError(yaml.YAMLError):
     pass
 
 
-class StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate mapping keys (PyYAML silently keeps the last)."""
+class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader with the C parser (a render holds megabytes of CRDs). The ``=`` scalar (YAML
+    1.1's "value" type, unquoted in some upstream CRDs' enums) is text, as it is to the API server."""
+
+
+Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+
+class StrictLoader(Loader):
+    """Loader that refuses duplicate mapping keys (PyYAML silently keeps the last)."""
 
 
 def _mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:

@@ -33,7 +33,9 @@ def _walk(node, path: str = "") -> Iterator[tuple[str, str, object, dict | None]
 
 def secret_literals(obj: dict) -> list[str]:
     """Field paths of ``obj`` that hold what looks like a credential value."""
-    found = []
+    found: list[str] = []
+    if obj.get("kind") == "CustomResourceDefinition":
+        return found  # a schema: its descriptions quote examples (a PEM header), never a value
     if obj.get("kind") == "Secret" and (obj.get("data") or obj.get("stringData")):
         found.append("Secret with data")
     for path, key, value, parent in _walk(obj):

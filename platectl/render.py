@@ -14,14 +14,11 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import yaml
-
 import envs
 from envs import ConfigError, ConfigFileError, Platform
 from platectl import atomic
 
 ROOT = Path(__file__).resolve().parent.parent
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_OUT = ROOT / "dist"
 InputError = (ConfigError, ConfigFileError)
 
@@ -78,22 +75,12 @@ def select(platform: Platform, names: list[str] | None) -> list[str]:
     return out
 
 
-def _check(folder: Path) -> None:
-    for file in sorted(folder.rglob("*.yaml")):
-        try:
-            docs = list(yaml.load_all(file.read_text(), Loader=_LOADER))
-        except yaml.YAMLError as exc:
-            raise RenderError(f"{file.relative_to(folder)}: not valid YAML: {exc}") from None
-        if len(docs) != 1 or not isinstance(docs[0], dict):
-            raise RenderError(f"{file.relative_to(folder)}: expected exactly one object")
-
-
 def _render_one(platform: Platform, cluster: str, outdir: str, extra: str | None) -> list[str]:
     try:
         return render_cluster(platform, cluster, Path(outdir), extra)
     except (ConfigError, ConfigFileError, OSError):
         raise
-    except Exception as exc:  # jsii/cdk8s errors carry the construct path in their message
+    except Exception as exc:  # jsii/cdk8s/Helm errors carry the construct path or chart in their message
         raise RenderError(f"cluster {cluster!r}: {exc}") from None
 
 
@@ -183,8 +170,6 @@ def _render_into(staged: Path, platform: Platform, clusters: list[str], extra: s
         raise RenderError(_os_message(exc)) from None
     for warning in (w for ws in results for w in ws):
         warn(f"warning: {warning}")
-    say("checking the render")
-    _check(staged)
 
 
 def _keep_others(out: Path, staged: Path, rendered: list[str]) -> None:

@@ -26,6 +26,15 @@ def start(repo: Path, ref: str | None, work: Path) -> tuple[subprocess.Popen, Pa
     out = work / "dist"
     env = dict(os.environ, PLATE_DIST=str(out), PYTHONDONTWRITEBYTECODE="1")
     env.pop("CDK8S_OUTDIR", None)
+    # An exported tree has neither node_modules nor a cache: it renders with this checkout's Helm and
+    # Helm cache (keyed by every input, so the two trees never see each other's entries wrongly).
+    from composition import helm
+
+    env.setdefault("PLATE_CACHE", str(helm.CACHE))
+    try:
+        env.setdefault("PLATE_HELM", str(helm.binary()))
+    except helm.HelmError:
+        pass  # the other side may not need Helm; if it does, its own error says so
     proc = subprocess.Popen([sys.executable, "main.py"], cwd=src, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     return proc, out

@@ -7,11 +7,15 @@ once instead of several times per object.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import cdk8s
 
 SEPARATOR = "\n---\n"
+# The writer leaves the string "=" unquoted, which YAML 1.1 readers (PyYAML, so checkov too) take for
+# its "value" type and refuse; CRDs list it among operators. Quote it.
+_BARE_EQUALS = re.compile(r"^(\s*(?:- |[^\s:#'\"][^:#]*: ))=$", re.MULTILINE)
 
 
 def stringify(docs: list[dict]) -> list[str]:
@@ -21,8 +25,18 @@ def stringify(docs: list[dict]) -> list[str]:
     joined = cdk8s.Yaml.stringify(*docs)
     parts = joined.split(SEPARATOR)
     if len(parts) != len(docs):  # a document whose text holds a separator line: fall back, one call each
-        return [cdk8s.Yaml.stringify(d) for d in docs]
-    return [p + "\n" for p in parts[:-1]] + [parts[-1]]
+        texts = [cdk8s.Yaml.stringify(d) for d in docs]
+    else:
+        texts = [p + "\n" for p in parts[:-1]] + [parts[-1]]
+    return [_BARE_EQUALS.sub(r"\1'='", t) if _holds_equals(d) else t for d, t in zip(docs, texts, strict=True)]
+
+
+def _holds_equals(node) -> bool:
+    if isinstance(node, dict):
+        return any(_holds_equals(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_holds_equals(v) for v in node)
+    return node == "="
 
 
 def file_name(manifest: dict) -> str:
@@ -34,21 +48,45 @@ def write(charts, outdir: Path) -> int:
     return write_units([(outdir, list(charts))])
 
 
+def check(texts: list[str], names: list[str]) -> None:
+    """Each text must read back as exactly one object (a guard on the YAML writer)."""
+    import yaml
+
+    from platectl.objects import Loader
+
+    for text, name in zip(texts, names, strict=True):
+        try:
+            docs = list(yaml.load_all(text, Loader=Loader))
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{name}: not valid YAML: {exc}") from None
+        if len(docs) != 1 or not isinstance(docs[0], dict):
+            raise ValueError(f"{name}: expected exactly one object")
+
+
 def write_units(units: list[tuple[Path, list]]) -> int:
-    """Write several folders of charts with a single call into the YAML writer."""
-    plan: list[tuple[Path, dict]] = []
+    """Write several folders of charts with a single call into the YAML writer.
+
+    Objects whose text a chart already holds (``chart.texts``, by object identity: a rendered Helm
+    chart's, made and checked when its cache entry was) are written as they are."""
+    plan: list[tuple[Path, dict, str | None]] = []
     seen: set[Path] = set()
     for outdir, charts in units:
         for chart in charts:
-            for manifest in chart.manifests:
-                path = outdir / chart.folder / file_name(manifest)
+            texts = getattr(chart, "texts", {})
+            placed = [(chart.folder, m) for m in chart.manifests]
+            placed += [(f"{chart.folder}/crds", m) for m in getattr(chart, "crds", ())]
+            for folder, manifest in placed:
+                path = outdir / folder / file_name(manifest)
                 if path in seen:
                     raise ValueError(f"chart {chart.folder!r}: two objects would be written to {path.name}")
                 seen.add(path)
-                plan.append((path, manifest))
-    texts = stringify([m for _, m in plan])
-    for folder in sorted({p.parent for p, _ in plan}):
+                plan.append((path, manifest, texts.get(id(manifest))))
+    fresh = [(path, m) for path, m, text in plan if text is None]
+    made = stringify([m for _, m in fresh])
+    check(made, [str(p.relative_to(p.parents[2])) for p, _ in fresh])
+    by_path = {p: t for (p, _), t in zip(fresh, made, strict=True)}
+    for folder in sorted({p.parent for p, _, _ in plan}):
         folder.mkdir(parents=True, exist_ok=True)
-    for (path, _), text in zip(plan, texts, strict=True):
-        path.write_text(text, encoding="utf-8")
+    for path, _, text in plan:
+        path.write_text(text if text is not None else by_path[path], encoding="utf-8")
     return len(plan)

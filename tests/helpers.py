@@ -9,6 +9,7 @@ import yaml
 
 from components.core import ManifestChart
 from platectl import writer
+from platectl.objects import Loader
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def load_objects(root: Path) -> list[Obj]:
     out = []
     for file in sorted(root.rglob("*.yaml")):
         rel = file.relative_to(root)
-        out.append(Obj(rel.parts[1], rel.parts[2], str(rel), yaml.safe_load(file.read_text())))
+        out.append(Obj(rel.parts[1], rel.parts[2], str(rel), yaml.load(file.read_text(), Loader=Loader)))
     return out
 
 
@@ -59,7 +60,16 @@ def synth_component(tmp_path: Path, build) -> dict[str, dict]:
     build(app)
     charts = [c for c in app.node.find_all() if isinstance(c, ManifestChart)]
     writer.write(charts, tmp_path)
-    return {str(p.relative_to(tmp_path)): yaml.safe_load(p.read_text()) for p in sorted(tmp_path.rglob("*.yaml"))}
+    # the values a vendored chart is rendered with (the render itself is Helm's: see tests/test_charts.py)
+    for chart in charts:
+        helm = getattr(chart, "info", None) and chart.info.helm
+        if helm and helm.archive:
+            folder = tmp_path / chart.folder
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"helm-values.{helm.chart}-{helm.version}.yaml").write_text(
+                yaml.safe_dump(helm.values, sort_keys=False, width=120))
+    return {str(p.relative_to(tmp_path)): yaml.safe_load(p.read_text()) for p in sorted(tmp_path.rglob("*.yaml"))
+            if not p.name.startswith("helm-values.")}
 
 
 def on_cluster(objs: list[Obj], platform, cluster: str) -> list[Obj]:

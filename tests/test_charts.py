@@ -9,9 +9,6 @@ import yaml
 
 import envs
 from components import versions
-from components.tools.argo_cd import ArgoCD
-from components.tools.harbor import Harbor
-from components.tools.jenkins import Jenkins
 from composition.chart_values import schema, unknown_keys
 from envs import ConfigError
 from platectl import render
@@ -28,21 +25,16 @@ def test_every_vendored_archive_matches_its_pin(chart):
     assert (meta["name"], str(meta["version"])) == (chart.name, chart.version)
 
 
-def test_every_chart_application_passes_the_values_check(objects):
-    checked = 0
-    for o in objects:
-        if o.kind != "Application":
-            continue
-        spec = o.data["spec"]
-        for src in spec.get("sources", [spec.get("source")]):
-            if "chart" in src:
-                chart = next((c for c in PINNED if c.name == src["chart"]), None)
-                if chart:
-                    checked += 1
-                    free = {"argo-cd": ArgoCD, "harbor": Harbor, "jenkins": Jenkins}.get(chart.name)
-                    free = free.free_form_values if free else ()
-                    assert unknown_keys(chart.archive, src["helm"].get("valuesObject", {}), free) == [], o.file
-    assert checked == len(PINNED)
+def test_every_chart_passes_the_values_check(infos):
+    checked = set()
+    for by_component in infos.values():
+        for info in by_component.values():
+            if info.helm is None or info.helm.archive is None:
+                continue
+            chart = next(c for c in PINNED if c.name == info.helm.chart)
+            checked.add(chart.name)
+            assert unknown_keys(chart.archive, info.helm.values, info.helm.free_form) == [], info.name
+    assert checked == {c.name for c in PINNED}
 
 
 def test_a_misspelt_values_key_is_found_with_its_path():
@@ -71,9 +63,12 @@ def test_the_render_refuses_a_values_key_the_chart_does_not_read(tmp_path, monke
 
 
 def test_metallb_runs_without_frr_k8s(objects):
-    app = next(o for o in objects if o.kind == "Application" and o.name == "shared-metallb")
-    values = app.data["spec"]["source"]["helm"]["valuesObject"]
-    assert values["frrk8s"] == {"enabled": False} and values["speaker"]["frr"] == {"enabled": False}
+    """MetalLB 0.16 renders FRR-K8s (a privileged DaemonSet) unless told not to: the render has none."""
+    metallb = [o for o in objects if o.component == "metallb"]
+    assert {o.kind for o in metallb} >= {"DaemonSet", "Deployment"}
+    assert not [o.file for o in metallb if "frr" in o.name], "FRR-K8s is rendered"
+    speaker = next(o for o in metallb if o.kind == "DaemonSet" and o.name == "metallb-speaker")
+    assert not [c["name"] for c in speaker.data["spec"]["template"]["spec"]["containers"] if "frr" in c["name"]]
     assert envs.load_cluster("shared").metallb.pools
 
 
@@ -177,9 +172,12 @@ def test_jenkins_mounts_the_admin_secret_from_openbao_and_creates_none(objects):
                              "(.Values.controller.admin.createSecret) -}}")
     mount = controller[controller.index("{{- if .Values.controller.admin.createSecret }}"):][:700]
     assert "name: {{ .Values.controller.admin.existingSecret | default" in mount and "chart-admin-password" in mount
-    app = next(o for o in objects if o.kind == "Application" and o.name == "shared-jenkins")
-    admin = app.data["spec"]["sources"][0]["helm"]["valuesObject"]["controller"]["admin"]
-    assert admin["createSecret"] is True and admin["existingSecret"] == "jenkins-admin"
+    controller = next(o for o in objects if o.kind == "StatefulSet" and o.name == "jenkins")
+    volumes = controller.data["spec"]["template"]["spec"]["volumes"]
+    projected = [s["secret"]["name"] for v in volumes for s in (v.get("projected") or {}).get("sources", [])
+                 if "secret" in s]
+    assert "jenkins-admin" in projected, volumes
+    assert not [o.file for o in objects if o.kind == "Secret" and o.namespace == "jenkins"], "the chart made a Secret"
     es = next(o for o in objects if o.kind == "ExternalSecret" and o.name == "jenkins-admin")
     assert es.namespace == "jenkins"
 
@@ -205,34 +203,32 @@ def _chart_secret_names(archive, release: str) -> set[str]:
 
 
 def test_no_secret_has_two_writers_harbor_and_our_external_secrets(objects):
+    """The chart renders Secrets of its own names (harbor-registry, harbor-trivy) with data it has no
+    existing-secret setting for: our ExternalSecret of the same name replaces each, so the render holds
+    one writer per Secret."""
     chart = _chart_secret_names(versions.HARBOR.archive, "harbor")
     assert {"harbor-core", "harbor-jobservice", "harbor-registry"} <= chart
+    rendered = {o.name for o in objects if o.kind == "Secret" and o.namespace == "harbor"}
     ours = {o.data["spec"]["target"]["name"] for o in objects if o.kind == "ExternalSecret" and o.namespace == "harbor"}
-    assert ours and not ours & chart, f"written by both the chart and an ExternalSecret: {sorted(ours & chart)}"
-    app = next(o for o in objects if o.kind == "Application" and o.name == "shared-harbor")
-    values = app.data["spec"]["sources"][0]["helm"]["valuesObject"]
-    assert {values["core"]["existingSecret"], values["jobservice"]["existingSecret"]} <= ours
+    assert ours and not ours & rendered, f"written by both the chart and an ExternalSecret: {sorted(ours & rendered)}"
+    assert {"harbor-registry", "harbor-trivy"} <= ours
+    trivy = next(o for o in objects if o.kind == "ExternalSecret" and o.name == "harbor-trivy").data["spec"]
+    assert trivy["target"]["template"]["mergePolicy"] == "Merge"
+    assert trivy["target"]["template"]["data"]["redisURL"].startswith("redis://harbor-redis:6379/")
+
+
+def test_an_external_secret_missing_a_key_of_the_chart_secret_it_replaces_is_an_error(tmp_path, monkeypatch):
+    from components.tools import harbor
+
+    monkeypatch.setitem(harbor.Harbor.chart_secret_literals, "harbor-trivy", ())
+    with pytest.raises(render.RenderError, match="the chart's Secret 'harbor-trivy' has keys redisURL that the "
+                                                 "ExternalSecret replacing it does not provide"):
+        render.synth(tmp_path / "dist", warn=lambda _: None)
+    assert not (tmp_path / "dist").exists()
 
 
 def test_kube_prometheus_stack_renders_nothing_in_kube_system(objects):
-    """Every chart template that puts an object in kube-system is switched off by our values (the tools
-    project may not deploy there): read the conditions from the vendored chart."""
-    import re
-    import tarfile
-    with tarfile.open(versions.KUBE_PROMETHEUS_STACK.archive) as tar:
-        guarded = []
-        for m in tar.getmembers():
-            if m.isfile() and "/templates/" in m.name and "/charts/" not in m.name:
-                text = tar.extractfile(m).read().decode()
-                if re.search(r"^  namespace: kube-system$", text, re.M):
-                    condition = re.match(r"{{- if and \.Values\.(\w+)\.enabled", text)
-                    assert condition, f"{m.name}: an object in kube-system without an enabled switch"
-                    guarded.append(condition.group(1))
-    app = next(o for o in objects if o.kind == "Application" and o.name == "shared-kube-prometheus-stack")
-    values = app.data["spec"]["source"]["helm"]["valuesObject"]
-    with tarfile.open(versions.KUBE_PROMETHEUS_STACK.archive) as tar:
-        chart_values = yaml.safe_load(tar.extractfile("kube-prometheus-stack/values.yaml"))
-    assert guarded
-    for part in guarded:
-        enabled = values.get(part, {}).get("enabled", chart_values[part]["enabled"])
-        assert enabled is False, f"{part} would render into kube-system"
+    """The control-plane exporters would render Services in kube-system, where the tools project may not
+    deploy: the render has nothing of the chart there (and the project check would say so)."""
+    kps = [o for o in objects if o.component == "kube-prometheus-stack"]
+    assert kps and not [o.file for o in kps if o.namespace == "kube-system"]

@@ -1,16 +1,16 @@
 """Invariants over the whole render of every cluster, with the environments that run on it."""
 from __future__ import annotations
 
+import copy
 import re
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
 import envs
 from components.argocd.app_of_apps import LAYER_WAVE, wave
-from platectl import schemas
-from platectl.checks import RUNTIME_LABELS, check_delivery, pod_references
+from platectl import checks, podsecurity, schemas
+from platectl.checks import check_delivery
 from tests.helpers import Obj, on_cluster
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,10 +18,12 @@ WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
 CLUSTERS = envs.cluster_names()
 
 
-def pods(objs: list[Obj]):
+def pods(objs: list[Obj], ours_only: bool = True):
+    """Workloads and their pod templates: ours (the charts' are held to their namespace's Pod Security
+    level by ``test_every_pod_passes_its_namespaces_pod_security``)."""
     for o in objs:
-        if o.kind in WORKLOADS:
-            yield o, o.data["spec"]["template"]
+        if o.kind in WORKLOADS and (not ours_only or checks.ours(o)):
+            yield o, podsecurity.pod_template(o.data)
 
 
 def sources(app: Obj) -> list[dict]:
@@ -62,7 +64,7 @@ def test_a_second_claim_on_an_object_is_found(objects):
     web = next(o for o in objects if o.kind == "Deployment" and o.name == "plate-web" and o.env == "staging")
     copy = Obj("production", "plate-web", "environments/production/plate-web/Deployment.copy.k8s.yaml", web.data)
     findings = check_delivery([*objects, copy])
-    assert [f.message for f in findings] == [
+    assert [f.message for f in findings if f.check == "delivery"] == [
         "Deployment plate-stg/plate-web is claimed by 2 Applications: production-plate-web "
         "(environments/production/apps/Application.production-plate-web.k8s.yaml), staging-plate-web "
         "(environments/staging/apps/Application.staging-plate-web.k8s.yaml)"]
@@ -73,6 +75,21 @@ def test_an_unreachable_object_is_found(objects):
                 {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "stray", "namespace": "plate-stg"}})
     assert [(f.file, f.message) for f in check_delivery([*objects, stray])] == [
         (stray.file, "no Application reaches this object from a root")]
+
+
+def test_an_object_its_project_does_not_permit_is_found(objects):
+    """A chart rendering into a namespace outside its project (kube-prometheus-stack's control-plane
+    Services in kube-system, before they were switched off) would fail the sync: the check finds it."""
+    svc = next(o for o in objects if o.kind == "Service" and o.component == "kube-prometheus-stack")
+    moved = Obj(svc.env, svc.component, svc.file.replace(".k8s.yaml", "-moved.k8s.yaml"),
+                {**svc.data, "metadata": {**svc.data["metadata"], "name": "moved", "namespace": "kube-system"}})
+    cluster_role = Obj(svc.env, "plate-web", "clusters/shared/harbor/ClusterRole.x.k8s.yaml",
+                       {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "x"}})
+    findings = [(f.file, f.check, f.message) for f in check_delivery([*objects, moved, cluster_role])]
+    assert (moved.file, "project", "Application shared-kube-prometheus-stack: project shared-tools does not permit "
+            "namespace kube-system") in findings
+    assert not [f for f in findings if f[0] == cluster_role.file and f[1] == "project"], \
+        "the tools project permits ClusterRoles"
 
 
 def test_an_environment_change_touches_only_that_environments_files(objects):
@@ -176,39 +193,45 @@ def test_objects_live_in_their_applications_namespace(per_cluster, cluster):
 
 
 @pytest.mark.parametrize("cluster", CLUSTERS)
-def test_every_service_selects_a_pod(per_cluster, cluster):
+def test_every_service_selects_a_pod_and_every_pod_reference_resolves(per_cluster, cluster):
+    """Ours and the charts': Services select pods (or the pods a controller makes from a custom
+    resource), and what a pod needs (Secrets, ConfigMaps, ServiceAccounts, claims) is rendered, made
+    by an ExternalSecret or a Certificate, or created at run time by its component (declared)."""
     objs = per_cluster(cluster)
-    templates = [(w.namespace, t["metadata"]["labels"]) for w, t in pods(objs)]
-    for svc in (o for o in objs if o.kind == "Service"):
-        sel = {k: v for k, v in svc.data["spec"]["selector"].items() if k not in RUNTIME_LABELS}
-        assert any(ns == svc.namespace and sel.items() <= labels.items() for ns, labels in templates), svc.file
+    findings = [f"{f.file}: {f.message}" for f in checks.check_policy(objs) if f.check == "references"]
+    assert not findings, "\n".join(findings)
+    for w, t in pods(objs, ours_only=False):
+        spec = t["spec"]
+        claims = {c["metadata"]["name"] for c in w.data["spec"].get("volumeClaimTemplates", [])}
+        for c in [*spec.get("initContainers", []), *spec["containers"]]:
+            for m in c.get("volumeMounts", []):
+                assert m["name"] in {v["name"] for v in spec.get("volumes", [])} | claims, f"{w.file}: mount {m['name']}"
+
+
+def test_a_missing_reference_is_found(objects, platform):
+    objs = on_cluster(objects, platform, "shared")
+    web = next(o for o in objs if o.kind == "Deployment" and o.name == "plate-web" and o.env == "staging")
+    data = copy.deepcopy(web.data)
+    data["spec"]["template"]["spec"]["volumes"].append({"name": "gone", "secret": {"secretName": "nowhere"}})
+    broken = Obj(web.env, web.component, web.file, data)
+    findings = [f.message for f in checks.check_policy([o for o in objs if o is not web] + [broken])
+                if f.check == "references"]
+    assert findings == ["Secret 'nowhere' is neither rendered nor produced by an ExternalSecret"]
 
 
 @pytest.mark.parametrize("cluster", CLUSTERS)
-def test_everything_a_pod_references_is_rendered_or_produced_by_an_external_secret(per_cluster, cluster):
-    objs = per_cluster(cluster)
-    have = defaultdict(set)
-    for o in objs:
-        have[(o.kind, o.namespace)].add(o.name)
-        if o.kind == "ExternalSecret":
-            have[("Secret", o.namespace)].add(o.data["spec"]["target"]["name"])
-        if o.kind == "Certificate":  # TLS key pairs, issued in-cluster by cert-manager
-            have[("Secret", o.namespace)].add(o.data["spec"]["secretName"])
-    for w, t in pods(objs):
-        ns, spec = w.namespace, t["spec"]
-        claims = {c["metadata"]["name"] for c in w.data["spec"].get("volumeClaimTemplates", [])}
-        for c in spec["containers"]:
-            for m in c.get("volumeMounts", []):
-                assert m["name"] in {v["name"] for v in spec.get("volumes", [])} | claims, f"{w.file}: mount {m['name']}"
-        refs = pod_references(w.data)
-        for kind, name in refs:
-            assert name in have[(kind, ns)], f"{w.file}: {kind} {name!r} is neither rendered nor produced"
+def test_every_pod_passes_its_namespaces_pod_security(per_cluster, cluster):
+    """The upstream charts' pods too: what the namespace's Pod Security admission would refuse."""
+    findings = [f"{f.file}: {f.message}" for f in checks.check_policy(per_cluster(cluster)) if f.check == "pod-security"]
+    assert not findings, "\n".join(findings)
 
 
 def test_no_secret_data_anywhere(objects):
-    assert not [o.file for o in objects if o.kind == "Secret"], "Secrets must come from ExternalSecrets"
-    for o in objects:
-        assert "stringData" not in o.data and not (o.kind == "Secret" and "data" in o.data)
+    """Secrets come from ExternalSecrets; a chart may render a Secret without data, a holder its own
+    controller fills in-cluster (argocd-secret)."""
+    with_data = [o.file for o in objects if o.kind == "Secret" and (o.data.get("data") or o.data.get("stringData"))]
+    assert not with_data, "Secrets with data in the render:\n" + "\n".join(with_data)
+    assert not [o.file for o in objects if o.kind == "Secret" and checks.ours(o)], "we never render a Secret"
 
 
 @pytest.mark.parametrize("cluster", CLUSTERS)
@@ -290,7 +313,9 @@ def test_ingress_backends_exist(per_cluster, cluster):
                 backend = p["backend"]["service"]
                 svc = services.get((ing.namespace, backend["name"]))
                 assert svc, f"{ing.file}: no Service {backend['name']}"
-                assert backend["port"]["name"] in {port["name"] for port in svc["spec"]["ports"]}
+                port = backend["port"]
+                assert (port.get("name") in {p.get("name") for p in svc["spec"]["ports"]}
+                        or port.get("number") in {p["port"] for p in svc["spec"]["ports"]}), ing.file
 
 
 @pytest.mark.parametrize("cluster", CLUSTERS)

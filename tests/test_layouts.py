@@ -24,11 +24,16 @@ def per_environment(tmp_path_factory):
         envs.use_config()
 
 
-def test_each_environment_runs_on_its_own_cluster(per_environment):
+@pytest.fixture(scope="module")
+def layout_objects(per_environment):
+    return load_objects(per_environment[0])
+
+
+def test_each_environment_runs_on_its_own_cluster(per_environment, layout_objects):
     out, platform = per_environment
     assert {e.name: e.cluster for e in platform.environments.values()} == {"staging": "stg", "production": "prod"}
     assert sorted(p.name for p in (out / "clusters").iterdir()) == ["prod", "stg"]
-    objs = load_objects(out)
+    objs = layout_objects
     roots = sorted(o.name for o in objs if o.kind == "Application" and o.component == "bootstrap")
     assert roots == ["prod-root", "stg-root"]
     # each cluster has its own Argo CD and OpenBao; each environment's root is on its own cluster only
@@ -53,3 +58,17 @@ def test_the_staging_cluster_is_not_held_to_production_rules_but_the_production_
     assert not platform.hosts_production("stg") and platform.hosts_production("prod")
     assert platform.clusters["stg"].openbao.storage == "file"
     assert platform.clusters["prod"].openbao.replicas == 3
+
+
+def test_harbor_internal_database_password_comes_from_openbao(per_environment, layout_objects):
+    """A cluster without production may run Harbor's internal PostgreSQL: its password is no longer the
+    chart's default but an ExternalSecret's, for the database pod and for core alike."""
+    _, platform = per_environment
+    assert platform.clusters["stg"].harbor.database == "internal"
+    harbor = [o for o in layout_objects if o.env == "stg" and o.component == "harbor"]
+    assert not [o.file for o in harbor if o.kind == "Secret" and (o.data.get("data") or {}).get("POSTGRES_PASSWORD")]
+    database = next(o for o in harbor if o.kind == "ExternalSecret" and o.name == "harbor-database")
+    assert database.data["spec"]["data"][0]["secretKey"] == "POSTGRES_PASSWORD"
+    core = next(o for o in harbor if o.kind == "Deployment" and o.name == "harbor-core")
+    env = {e["name"]: e for e in core.data["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["POSTGRESQL_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "harbor-database-password"

@@ -9,11 +9,31 @@ import pytest
 import yaml
 
 import envs
+from platectl.checks import ours
 from platectl.promql import metric_names
 from tests.helpers import on_cluster
 
 CLUSTERS = envs.cluster_names()
 ALWAYS = {"up", "scrape_duration_seconds", "scrape_samples_scraped"}  # Prometheus adds these to every target
+# Services the render does not hold but the cluster has: the API server's (every cluster), and the
+# kubelet's, which the Prometheus Operator maintains (kube-prometheus-stack's kubeletService).
+CLUSTER_SERVICES = [
+    ("default", {"component": "apiserver", "provider": "kubernetes"}, {"https"}),
+    ("kube-system", {"app.kubernetes.io/name": "kubelet", "k8s-app": "kubelet"}, {"https-metrics", "http-metrics",
+                                                                                   "cadvisor"}),
+]
+
+
+def selects(selector: dict, labels: dict) -> bool:
+    """A Kubernetes label selector (matchLabels and matchExpressions) against labels."""
+    if not (selector.get("matchLabels") or {}).items() <= labels.items():
+        return False
+    for e in selector.get("matchExpressions") or []:
+        key, op, values = e["key"], e["operator"], e.get("values", [])
+        if (op == "In" and labels.get(key) not in values or op == "NotIn" and labels.get(key) in values
+                or op == "Exists" and key not in labels or op == "DoesNotExist" and key in labels):
+            return False
+    return True
 
 
 def test_metric_names_reader():
@@ -34,8 +54,9 @@ def test_every_component_with_a_metrics_port_has_a_monitor(objects, platform, in
             mine = [m for m in monitors if (m.env, m.component) == (owner, name)]
             ports = [e["port"] for m in mine for e in m.data["spec"].get("endpoints", m.data["spec"].get("podMetricsEndpoints", []))]
             assert ep.port in ports, f"{info.name}: declared endpoint {ep.port} has no monitor"
-    # and no metrics port escapes a declaration
-    for w in (o for o in objs if o.kind in ("Deployment", "StatefulSet", "DaemonSet")):
+    # and no metrics port of ours escapes a declaration (a chart's monitors are the chart's, switched on
+    # in its values; ``test_monitors_select_something_that_serves_the_port`` covers them)
+    for w in (o for o in objs if o.kind in ("Deployment", "StatefulSet", "DaemonSet") and ours(o)):
         for c in w.data["spec"]["template"]["spec"]["containers"]:
             for port in c.get("ports", []):
                 if "metrics" in port["name"]:
@@ -47,21 +68,24 @@ def test_every_component_with_a_metrics_port_has_a_monitor(objects, platform, in
 def test_monitors_select_something_that_serves_the_port(objects, platform, cluster):
     objs = on_cluster(objects, platform, cluster)
     for m in (o for o in objs if o.kind in ("ServiceMonitor", "PodMonitor")):
-        sel = m.data["spec"]["selector"]["matchLabels"]
-        ns = m.data["spec"]["namespaceSelector"]["matchNames"][0]
+        sel = m.data["spec"]["selector"]
+        ns = (m.data["spec"].get("namespaceSelector") or {}).get("matchNames", [m.namespace])[0]
         if m.kind == "ServiceMonitor":
             targets = [o for o in objs if o.kind == "Service" and o.namespace == ns
-                       and sel.items() <= o.data["metadata"]["labels"].items()
-                       and "plate.io/headless" not in o.data["metadata"]["labels"]]
-            ports = {p["name"] for t in targets for p in t.data["spec"]["ports"]}
+                       and selects(sel, o.data["metadata"].get("labels") or {})]
+            ports = {p.get("name") for t in targets for p in t.data["spec"]["ports"]}
+            given = [names for n, lbl, names in CLUSTER_SERVICES if n == ns and selects(sel, lbl)]
+            targets += given
+            ports |= {p for names in given for p in names}
         else:
             targets = [o for o in objs if o.kind in ("Deployment", "StatefulSet", "DaemonSet") and o.namespace == ns
-                       and sel.items() <= o.data["spec"]["template"]["metadata"]["labels"].items()]
-            ports = {p["name"] for t in targets for c in t.data["spec"]["template"]["spec"]["containers"]
+                       and selects(sel, o.data["spec"]["template"]["metadata"].get("labels") or {})]
+            ports = {p.get("name") for t in targets for c in t.data["spec"]["template"]["spec"]["containers"]
                      for p in c.get("ports", [])}
-        assert len(targets) == 1, f"{m.file}: selects {len(targets)} targets"
+        # ours select exactly their component; a chart's may select its several replicas' Services
+        assert len(targets) == 1 if ours(m) else targets, f"{m.file}: selects {len(targets)} targets"
         endpoints = m.data["spec"].get("endpoints", m.data["spec"].get("podMetricsEndpoints"))
-        assert {e["port"] for e in endpoints} <= ports, m.file
+        assert {e["port"] for e in endpoints if "port" in e} <= ports, m.file
 
 
 @pytest.mark.parametrize("cluster", CLUSTERS)
@@ -70,7 +94,9 @@ def test_every_query_and_alert_uses_only_scraped_or_recorded_metrics(objects, pl
     scraped = ALWAYS | {name for info in infos[cluster].values() for ep in info.metrics for name in ep.metrics}
     rules = [r for o in objs if o.kind == "PrometheusRule" for g in o.data["spec"]["groups"] for r in g["rules"]]
     scraped |= {r["record"] for r in rules if "record" in r}
-    exprs = [(f"alert {r['alert']}", r["expr"]) for r in rules if "alert" in r]
+    # our alerts (kube-prometheus-stack's own rules go with its own monitors of its own exporters)
+    exprs = [(f"alert {r['alert']}", r["expr"]) for o in objs if o.kind == "PrometheusRule" and ours(o)
+             for g in o.data["spec"]["groups"] for r in g["rules"] if "alert" in r]
     boards = next(o for o in objs if o.kind == "ConfigMap" and o.name == "grafana-dashboards").data["data"]
     assert boards, "no dashboards rendered"
     for name, text in boards.items():

@@ -91,15 +91,29 @@ def _sync_policy(props: AppOfAppsProps, prune: bool, options: list[str]) -> dict
     return policy
 
 
+def argo_renders(info: ComponentInfo) -> bool:
+    """A chart that is not vendored is still rendered by Argo CD (the retired ones, until replaced)."""
+    return info.helm is not None and info.helm.archive is None
+
+
+def rendered_chart(info: ComponentInfo) -> bool:
+    """A vendored chart: Helm renders it at synth into the component's folder."""
+    return info.helm is not None and info.helm.archive is not None
+
+
 def sources(props: AppOfAppsProps, info: ComponentInfo) -> list[dict]:
-    """The chart (if any), then our own objects (if any)."""
+    """The folder of the component's plain manifests (ours and its rendered chart's; CRDs in crds/ below),
+    after the chart if Argo CD still renders it."""
     out = []
-    if info.helm is not None:
+    if argo_renders(info):
         helm = info.helm
         out.append({"repoURL": helm.repo_url, "chart": helm.chart, "targetRevision": helm.version,
                     "helm": {"releaseName": info.name, "valuesObject": helm.values}})
-    if info.has_manifests or info.helm is None:
-        out.append({"repoURL": props.repo_url, "targetRevision": props.revision, "path": path(props, info.name)})
+    if info.has_manifests or info.helm is None or rendered_chart(info):
+        source: dict = {"repoURL": props.repo_url, "targetRevision": props.revision, "path": path(props, info.name)}
+        if info.provides_crds:  # its CRDs are in crds/ below the folder
+            source["directory"] = {"recurse": True}
+        out.append(source)
     return out
 
 
@@ -109,9 +123,11 @@ def application(props: AppOfAppsProps, info: ComponentInfo, rendered_namespaces:
     if info.server_side_apply:
         options.append("ServerSideApply=true")
     annotations = {"argocd.argoproj.io/sync-wave": str(wave(info)), **props.annotations}
+    if info.runtime_secrets:  # for reviewers and the checks: Secrets its workloads create in-cluster
+        annotations["plate.io/runtime-secrets"] = ",".join(f"{info.namespace}/{s}" for s in info.runtime_secrets)
     if info.has_manifests:
         # Only a change under the Application's own path refreshes it.
-        annotations["argocd.argoproj.io/manifest-generate-paths"] = "." if info.helm is None else path(props, info.name)
+        annotations["argocd.argoproj.io/manifest-generate-paths"] = path(props, info.name) if argo_renders(info) else "."
     # Deleting the Application of Argo CD itself must never take Argo CD down with it.
     policy = _sync_policy(props, props.prune.get(info.name, not info.keep_on_delete), options)
     srcs = sources(props, info)
@@ -137,7 +153,7 @@ def app_project(props: AppOfAppsProps, layer: Layer, infos: list[ComponentInfo] 
                 description: str | None = None) -> dict:
     """The project of one layer of an owner: exactly the namespaces its components deploy to."""
     namespaces = sorted({i.namespace for i in infos if i.layer == layer})
-    charts = sorted({i.helm.repo_url for i in infos if i.layer == layer and i.helm})
+    charts = sorted({i.helm.repo_url for i in infos if i.layer == layer and argo_renders(i)})
     return {
         **kinds.head(kinds.custom("AppProject")),
         "metadata": {

@@ -26,6 +26,7 @@ class MetalLB(HelmRelease):
     layer = "cluster-services"
     rank = 1  # after the monitoring CRDs its ServiceMonitor needs
     server_side_apply = True
+    runtime_secrets = {"metallb-memberlist": "the controller generates the speakers' memberlist key"}
     provides_crds = ("metallb.io",)
 
     def __init__(self, scope, props: MetalLBProps):

@@ -3,22 +3,25 @@ inhibition, and the Watchdog heartbeat to a dead man's switch.
 
 Receivers' credentials come from OpenBao through one ExternalSecret, mounted into Alertmanager
 (``alertmanagerSpec.secrets``) and read through the ``*_file`` settings: no credential is in the
-configuration, in Git or in ``dist/``. The configuration itself is rendered into the
-kube-prometheus-stack values, where a reviewer reads every route.
+configuration, in Git or in ``dist/``. The configuration itself is a key of the same Secret, templated
+by the ExternalSecret from the text rendered here (Alertmanager reads its configuration only from a
+Secret, and no Secret with data is ever rendered); a reviewer reads every route in the ExternalSecret.
 """
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
+import yaml
 from pydantic import Field, model_validator
 
 from components.core import Component, labels
 from components.observability.alert_rules import Severity
-from components.secrets import RemoteValue, SecretStoreRef, external_secret
+from components.secrets import RemoteValue, SecretStoreRef, external_secret, literal_template
 from components.types import PROPS_CONFIG, DnsLabel, Duration, Email, KvPath, Strict
 
 SECRET_NAME = "alertmanager-receivers"
 SECRET_DIR = f"/etc/alertmanager/secrets/{SECRET_NAME}"
+CONFIG_KEY = "alertmanager.yaml"  # the key the Prometheus Operator reads from the configuration Secret
 HEARTBEAT_ALERT = "Watchdog"  # always firing (kube-prometheus-stack's default rules): silence means trouble
 
 
@@ -167,10 +170,11 @@ class AlertRouting(Component):
         self.props = p = props
         values = tuple(RemoteValue(f"{name}-{_KEYS[r.type][1]}", r.credentials_path, _KEYS[r.type][0])
                        for name, r in sorted(p.receivers.items()) if r.credentials_path)
-        if values:
-            self.add(external_secret(SECRET_NAME, p.namespace, labels("alert-routing", "alerting"), p.secret_store,
-                                     values=values))
+        config = yaml.safe_dump(alertmanager_config(p), sort_keys=False, width=1 << 16)
+        self.add(external_secret(SECRET_NAME, p.namespace, labels("alert-routing", "alerting"), p.secret_store,
+                                 values=values, template_data={CONFIG_KEY: literal_template(config)}, merge=True))
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return (SECRET_NAME,) if self.manifests else ()
+        """Mounted into Alertmanager (the credential files) and its configuration Secret."""
+        return (SECRET_NAME,)

@@ -44,7 +44,8 @@ class KubePrometheusStackProps(KubePrometheusStackSettings):
     ingress_class: str  # required
     cluster_issuer: str  # required
     storage_class: str  # required: from the cluster
-    alertmanager_config: dict | None = None  # default: the chart's (which routes everything nowhere)
+    alertmanager_config_secret: str | None = None  # the Secret with alertmanager.yaml (default: the chart's,
+    # which routes everything nowhere, rendered as a Secret with data: refused by the render's checks)
     alertmanager_secrets: tuple[str, ...] = ()  # Secrets mounted under /etc/alertmanager/secrets/<name>
     tls: bool = True
     namespace: str = NAMESPACE
@@ -57,6 +58,8 @@ KUBE_SYSTEM_EXPORTERS = ("coreDns", "kubeControllerManager", "kubeEtcd", "kubePr
 class KubePrometheusStack(HelmRelease):
     layer = "tools"
     rank = 2  # before the rules, dashboards and log shipping that use it
+    runtime_secrets = {"kube-prometheus-stack-admission": "the chart's admission-create Job (a PreSync hook) "
+                                                          "generates the webhook's certificate"}
 
     def __init__(self, scope, props: KubePrometheusStackProps):
         p = props
@@ -82,10 +85,11 @@ class KubePrometheusStack(HelmRelease):
                         "resources": {"requests": {"storage": p.storage_size}}}}},
                 },
             },
-            "alertmanager": {"alertmanagerSpec": {"resources": resources(p.alertmanager_resources, HARDENED),
-                                                  **({"secrets": list(p.alertmanager_secrets)}
-                                                     if p.alertmanager_secrets else {})},
-                             **({"config": p.alertmanager_config} if p.alertmanager_config else {})},
+            "alertmanager": {"alertmanagerSpec": {
+                "resources": resources(p.alertmanager_resources, HARDENED),
+                **({"secrets": list(p.alertmanager_secrets)} if p.alertmanager_secrets else {}),
+                **({"useExistingSecret": True, "configSecret": p.alertmanager_config_secret}
+                   if p.alertmanager_config_secret else {})}},
             "kubeStateMetrics": {"enabled": True},
             "nodeExporter": {"enabled": True},
             # Control-plane exporters would add Services in kube-system, where the tools project may not

@@ -113,6 +113,7 @@ class ArgoCD(HelmRelease):
     server_side_apply = True
     provides_crds = ("argoproj.io",)
     keep_on_delete = True  # it manages itself: no cascading delete, no pruning of its own objects
+    runtime_secrets = {"argocd-redis": "the chart's redis-secret-init Job (a PreSync hook) generates its password"}
 
     def __init__(self, scope, props: ArgoCDProps):
         p = props

@@ -23,7 +23,11 @@ SECRETS: dict[str, dict[str, str]] = {
     "harbor-core-secret": {"secret": "core-secret"},
     "harbor-xsrf": {"CSRF_KEY": "xsrf-key"},
     "harbor-jobservice-secret": {"JOBSERVICE_SECRET": "jobservice-secret"},
-    "harbor-registry-http": {"REGISTRY_HTTP_SECRET": "registry-http-secret"},
+    # the chart's own name: it renders this Secret always (with the Redis password); ours replaces it
+    "harbor-registry": {"REGISTRY_HTTP_SECRET": "registry-http-secret"},
+    # the chart's own name too (no existing-secret setting): Trivy's GitHub token (raises the rate
+    # limit of vulnerability database downloads; an empty value is allowed)
+    "harbor-trivy": {"gitHubToken": "trivy-github-token"},
     "harbor-registry-credentials": {"REGISTRY_PASSWD": "registry-password", "REGISTRY_HTPASSWD": "registry-htpasswd"},
 }
 TOKEN_CERT = "harbor-core-token"
@@ -89,6 +93,7 @@ class HarborProps(HarborSettings):
 
 class Harbor(HelmRelease):
     free_form_values = ("expose.ingress.annotations",)
+    chart_secret_literals = {"harbor-registry": ("REGISTRY_REDIS_PASSWORD",), "harbor-trivy": ("redisURL",)}
     layer = "tools"
     rank = 4
 
@@ -116,7 +121,7 @@ class Harbor(HelmRelease):
             "core": {"existingSecret": "harbor-core-secret", "existingXsrfSecret": "harbor-xsrf",
                      "existingXsrfSecretKey": "CSRF_KEY", "secretName": TOKEN_CERT},
             "jobservice": {"existingSecret": "harbor-jobservice-secret", "existingSecretKey": "JOBSERVICE_SECRET"},
-            "registry": {"existingSecret": "harbor-registry-http", "existingSecretKey": "REGISTRY_HTTP_SECRET",
+            "registry": {"existingSecret": "harbor-registry", "existingSecretKey": "REGISTRY_HTTP_SECRET",
                          "credentials": {"username": REGISTRY_USER, "existingSecret": "harbor-registry-credentials"}},
             "persistence": {"enabled": True, "resourcePolicy": "keep", "persistentVolumeClaim": claim},
             "database": {"type": p.database},
@@ -127,6 +132,8 @@ class Harbor(HelmRelease):
             values["database"]["external"] = {"host": db.host, "port": str(db.port), "username": db.username,
                                               "coreDatabase": db.database, "existingSecret": "harbor-external-database",
                                               "sslmode": "require"}
+        if p.database == "internal":  # see below
+            values["database"]["external"] = {"existingSecret": "harbor-database-password"}
         if p.external_redis:
             values["redis"]["external"] = {"addr": p.external_redis.addr}
             if p.external_redis.password_path:
@@ -135,11 +142,15 @@ class Harbor(HelmRelease):
                          pod_security_reason="the chart's internal database and redis pods (init containers "
                                              "included) are not verified against restricted")
         self.props = props
-        if p.database == "internal":
-            # The chart has no existing-secret setting for its internal PostgreSQL superuser.
-            self.warnings.append("the internal database uses the chart's built-in superuser password "
-                                 "(database.internal.password); use an external database outside test environments")
         lbls = labels("harbor", "registry")
+        if p.database == "internal":
+            # The chart has no existing-secret setting for its internal PostgreSQL: core reads the password
+            # from the external database's setting (which it honours for either type), the database pod
+            # from the chart's Secret harbor-database, which our ExternalSecret of that name replaces.
+            self.add(external_secret("harbor-database-password", p.namespace, lbls, p.secret_store,
+                                     values=(RemoteValue("password", p.secrets_path, "database-password"),)))
+            self.add(external_secret("harbor-database", p.namespace, lbls, p.secret_store,
+                                     values=(RemoteValue("POSTGRES_PASSWORD", p.secrets_path, "database-password"),)))
         for name, keys in SECRETS.items():
             self.add(external_secret(name, p.namespace, lbls, p.secret_store,
                                      values=tuple(RemoteValue(k, p.secrets_path, prop) for k, prop in keys.items())))

@@ -41,5 +41,5 @@ def test_progress_lines_when_asked(tmp_path):
     from platectl import render
     lines: list[str] = []
     render.synth(tmp_path / "dist", names=["staging"], progress=lines.append)
-    assert lines == ["validated 1 clusters and 2 environments", "rendering cluster shared", "checking the render",
+    assert lines == ["validated 1 clusters and 2 environments", "rendering cluster shared",
                      f"replacing {tmp_path / 'dist'}"]

