@@ -72,7 +72,7 @@ def extra_services(scope, ctx):
             resources=server.resources, secret_store=ctx.store(env.namespace),
             secrets_path=f"{env.secrets.path_prefix}/{name}", hardening=ctx.hardening,
             config={"SERVICE": name, "LOG_LEVEL": "info"},
-            ingress_from=(Peer(namespace=ctx.cluster.ingress_controller.namespace, port=8080),))))
+            ingress_from=(Peer(namespace=ctx.cluster.edge.namespace, port=8080),))))
     return built
 
 

@@ -15,6 +15,7 @@ import cdk8s
 from constructs import Construct
 
 from components import kinds
+from components.flows import NetworkNeeds
 
 Layer = Literal["cluster-services", "tools", "apps"]
 
@@ -56,6 +57,7 @@ class MetricsEndpoint:
     params: tuple[tuple[str, str], ...] = ()
     tls_ca_secret: str | None = None  # Secret with ca.crt, for https endpoints
     tls_server_name: str | None = None
+    bearer_token_secret: str | None = None  # Secret (key ``token``) Prometheus authenticates with
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,15 @@ class ComponentInfo:
     pod_security_reason: str = ""  # why, when it is lower than "restricted"
     warnings: tuple[str, ...] = ()  # printed by the render: settings a reviewer must not miss
     metrics: tuple[MetricsEndpoint, ...] = ()  # what Prometheus scrapes from this component
+    served: tuple = ()  # the hosts it serves through the Gateway (components.routing.Served)
     secrets: tuple[tuple[str, str, str], ...] = ()  # (namespace, KV path, key; "*": every key) it reads
     issuers: tuple[str, ...] = ()  # the cert-manager issuers its certificates come from
     keep_on_delete: bool = False  # no cascading finalizer, no pruning (Argo CD managing itself)
     runtime_secrets: tuple[str, ...] = ()  # Secrets (in its namespace) its workloads create in-cluster
+    network: object = None  # components.network.NetworkNeeds: the flows its pods need
+    destinations: tuple[str, ...] = ()  # namespaces besides its own that its objects go to
+    cluster_kinds: tuple[tuple[str, str], ...] = ()  # (group, kind) of the cluster-scoped objects it renders
+    namespaced_kinds: tuple[tuple[str, str], ...] = ()  # (group, kind) of its namespaced objects
 
 
 class ManifestChart(cdk8s.Chart):
@@ -115,6 +122,7 @@ class Component(ManifestChart):
     # Secrets the component's own workloads create in the cluster at run time (name -> how): random
     # per installation, never in dist/. The checks accept references to them.
     runtime_secrets: ClassVar[dict[str, str]] = {}
+    network: ClassVar[NetworkNeeds] = NetworkNeeds()  # what its pods reach and what reaches them
 
     def __init__(self, scope: Construct, name: str, namespace: str, *, pod_security: str | None = "restricted",
                  pod_security_reason: str = "", helm: HelmSource | None = None):
@@ -124,17 +132,24 @@ class Component(ManifestChart):
         self._info = dict(name=name, layer=self.layer, rank=self.rank, namespace=namespace, helm=helm,
                           server_side_apply=self.server_side_apply, provides_crds=self.provides_crds,
                           pod_security=pod_security, pod_security_reason=pod_security_reason,
-                          keep_on_delete=self.keep_on_delete, runtime_secrets=tuple(sorted(self.runtime_secrets)))
+                          keep_on_delete=self.keep_on_delete, runtime_secrets=tuple(sorted(self.runtime_secrets)),
+                          destinations=())
         self.warnings: list[str] = []
         self.metrics: list[MetricsEndpoint] = []
         self.secret_reads: list[tuple[str, str, str]] = []
         self.issuers: set[str] = set()
+        self.served: list = []
 
     @property
     def info(self) -> ComponentInfo:
-        return ComponentInfo(**self._info, has_manifests=bool(self.manifests or self.crds),
+        kinds_ = {(bool(m["metadata"].get("namespace")), m.get("apiVersion", "").rpartition("/")[0], m["kind"])
+                  for m in [*self.manifests, *self.crds]}
+        return ComponentInfo(**self._info, network=self.network, has_manifests=bool(self.manifests or self.crds),
+                             cluster_kinds=tuple(sorted((g, k) for ns, g, k in kinds_ if not ns)),
+                             namespaced_kinds=tuple(sorted((g, k) for ns, g, k in kinds_ if ns)),
                              warnings=tuple(self.warnings),
                              metrics=tuple(self.metrics), secrets=tuple(sorted(set(self.secret_reads))),
+                             served=tuple(self.served),
                              issuers=tuple(sorted(self.issuers)))
 
     def add(self, manifest: dict) -> dict:
@@ -153,8 +168,13 @@ class Component(ManifestChart):
                                   if "extract" in d]
         return super().add(manifest)
 
+    def serve(self, served) -> None:
+        """Declare a host this component serves through the cluster's Gateway (components.routing.Served):
+        the Gateway's listener, its certificate and the audience checks derive from it."""
+        self.served.append(served)
+
     def scrape(self, endpoint: MetricsEndpoint, app: str | None = None, namespace: str | None = None,
-               lbls: dict | None = None) -> None:
+               lbls: dict | None = None, selector_labels: dict[str, str] | None = None) -> None:
         """Declare ``endpoint`` and derive its monitor (the one rule for every component)."""
         self.metrics.append(endpoint)
         if endpoint.monitor == "chart":
@@ -167,13 +187,16 @@ class Component(ManifestChart):
         if endpoint.tls_ca_secret:
             ep["tlsConfig"] = {"ca": {"secret": {"name": endpoint.tls_ca_secret, "key": "ca.crt"}},
                                "serverName": endpoint.tls_server_name}
+        if endpoint.bearer_token_secret:
+            ep["authorization"] = {"type": "Bearer", "credentials": {"name": endpoint.bearer_token_secret,
+                                                                      "key": "token"}}
         if endpoint.monitor == "service":
             kind, endpoints_key = "ServiceMonitor", "endpoints"
             sel = {"matchLabels": selector(app),
                    "matchExpressions": [{"key": HEADLESS_LABEL, "operator": "DoesNotExist"}]}
-        else:
+        else:  # pods of ours, or pods a controller makes (``selector_labels``: Envoy Gateway's proxies)
             kind, endpoints_key = "PodMonitor", "podMetricsEndpoints"
-            sel = {"matchLabels": selector(app)}
+            sel = {"matchLabels": selector_labels or selector(app)}
         self.add({**kinds.head(kinds.custom(kind)), "metadata": metadata(app, namespace, lbls or selector(app)),
                   "spec": {"selector": sel, "namespaceSelector": {"matchNames": [namespace]}, endpoints_key: [ep]}})
 

@@ -32,12 +32,26 @@ BUILTINS = ("ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet", "Depl
             "RoleBinding", "Service", "ServiceAccount", "StatefulSet")
 
 
+# Kinds the platform renders whose CRDs no jsii binding covers (Gateway API, Envoy Gateway): their
+# group/version as the CRDs in ../shared/crds serve them (tests/test_kinds.py checks each).
+FROM_CRDS: dict[str, tuple[str, str]] = {
+    "GatewayClass": ("gateway.networking.k8s.io/v1", "GatewayClass"),
+    "Gateway": ("gateway.networking.k8s.io/v1", "Gateway"),
+    "HTTPRoute": ("gateway.networking.k8s.io/v1", "HTTPRoute"),
+    "EnvoyProxy": ("gateway.envoyproxy.io/v1alpha1", "EnvoyProxy"),
+    "ClientTrafficPolicy": ("gateway.envoyproxy.io/v1alpha1", "ClientTrafficPolicy"),
+    "BackendTrafficPolicy": ("gateway.envoyproxy.io/v1alpha1", "BackendTrafficPolicy"),
+    "SecurityPolicy": ("gateway.envoyproxy.io/v1alpha1", "SecurityPolicy"),
+    "HTTPRouteFilter": ("gateway.envoyproxy.io/v1alpha1", "HTTPRouteFilter"),
+}
+
+
 def builtin(name: str) -> tuple[str, str]:
     return BUILTIN[name]
 
 
 def custom(kind: str) -> tuple[str, str]:
-    return CUSTOM[kind]
+    return CUSTOM[kind] if kind in CUSTOM else FROM_CRDS[kind]
 
 
 def head(gvk: tuple[str, str]) -> dict:

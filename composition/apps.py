@@ -16,13 +16,16 @@ from components.plate.admin import PlateAdmin
 from components.plate.cache import METRICS_PORT as CACHE_METRICS_PORT
 from components.plate.cache import PORT as CACHE_PORT
 from components.plate.cache import PlateCache, PlateCacheProps
-from components.plate.ingress import Host, PlateIngress, PlateIngressProps, Route
 from components.plate.llm import PlateLlm
 from components.plate.namespace import PlateNamespace, PlateNamespaceProps
+from components.plate.routes import PlateRoutes, PlateRoutesProps, RoutedService
 from components.plate.server import PlateServer
-from components.plate.service import PlateService
+from components.plate.service import HTTP_PORT, PlateService
 from components.plate.web import PlateWeb
 from components.plate.worker import PlateWorker
+from components.routing import Sso
+from components.tools.dex import client_secret_path
+from composition.tools import issuer
 from composition.wiring import props
 from envs.model import CacheService
 
@@ -41,7 +44,7 @@ def _variable(key: str) -> str:
 
 def build(scope: Construct, ctx) -> list:
     env, cluster = ctx.env, ctx.cluster
-    controller = Peer(namespace=cluster.ingress_controller.namespace, port=SERVICE_PORT)
+    controller = Peer(namespace=cluster.edge.namespace, port=SERVICE_PORT)  # the Gateway's Envoy proxies
     routed = {target for route in env.routes.values() for target in route.paths.values()}
     callers: dict[str, list[str]] = {}
     for key, service in env.services.items():
@@ -88,11 +91,11 @@ def build(scope: Construct, ctx) -> list:
             env=tuple(extra_env), ingress_from=ingress_from, egress_to=tuple(egress))))
 
     if env.routes:
-        hosts = tuple(
-            Host(route.host, route.tls_secret, tuple(Route(path, component_name(target)) for path, target in
-                                                     sorted(route.paths.items(), key=lambda kv: (-len(kv[0]), kv[0]))))
-            for _, route in sorted(env.routes.items()))
-        built.append(PlateIngress(scope, props(
-            PlateIngressProps, env.ingress, namespace=env.namespace, class_name=cluster.ingress_controller.class_name,
-            hosts=hosts)))
+        routes = tuple(RoutedService(route.host, path, component_name(target), HTTP_PORT,
+                                     CLASSES[env.services[target].kind].audience)
+                       for _, route in sorted(env.routes.items()) for path, target in sorted(route.paths.items()))
+        client = f"plate-{env.name}"
+        built.append(PlateRoutes(scope, props(
+            PlateRoutesProps, env.ingress, namespace=env.namespace, gateway=ctx.gateway, routes=routes, client=client,
+            sso=Sso(issuer(cluster), client_secret_path(cluster.sso.clients_path, client), ctx.store(env.namespace)))))
     return built

@@ -1,12 +1,12 @@
-"""The cluster-services layer of one cluster."""
+"""The cluster-services layer of one cluster (the edge's Gateway is derived at the end: composition.edge)."""
 from __future__ import annotations
 
 from constructs import Construct
 
 from components.cluster.cert_manager import CertManager, CertManagerProps
 from components.cluster.cluster_issuers import ClusterIssuers, ClusterIssuersProps
+from components.cluster.envoy_gateway import EnvoyGateway, EnvoyGatewayProps
 from components.cluster.external_secrets import ExternalSecrets, ExternalSecretsProps
-from components.cluster.ingress_nginx import IngressNginx, IngressNginxProps
 from components.cluster.metallb import MetalLB, MetalLBProps
 from components.cluster.metallb_pools import MetalLBPools, MetalLBPoolsProps
 from components.cluster.nfs_provisioner import NfsProvisioner, NfsProvisionerProps
@@ -16,14 +16,13 @@ from composition.wiring import props
 
 def build(scope: Construct, ctx) -> list:
     c = ctx.cluster
-    ic = c.ingress_controller
     return [
         PrometheusOperatorCrds(scope),
         ExternalSecrets(scope, props(ExternalSecretsProps, c.secrets)),
         CertManager(scope, props(CertManagerProps, c.cert_manager)),
         MetalLB(scope, props(MetalLBProps, c.metallb)),
         NfsProvisioner(scope, props(NfsProvisionerProps, c.nfs)),
-        ClusterIssuers(scope, props(ClusterIssuersProps, c.cert_manager, ingress_class=ic.class_name)),
+        ClusterIssuers(scope, props(ClusterIssuersProps, c.cert_manager, gateway=ctx.gateway)),
         MetalLBPools(scope, props(MetalLBPoolsProps, c.metallb)),
-        IngressNginx(scope, props(IngressNginxProps, ic)),
+        EnvoyGateway(scope, props(EnvoyGatewayProps, c.edge)),
     ]

@@ -23,7 +23,10 @@ from components.observability.kube_prometheus_stack import (
 )
 from components.plate.cache import PlateCache
 from components.plate.service import PlateService
+from components.routing import Sso
+from components.tools.dex import client_secret_path
 from components.types import Image
+from composition.tools import issuer
 from composition.wiring import props
 
 
@@ -58,12 +61,10 @@ def environment_rules(scope: Construct, ctx, components: list) -> AlertRules:
 def build(scope: Construct, ctx, built: list, app_components: list, environments) -> list:
     """The cluster's monitoring: one Prometheus, the platform's alerts, Grafana with every dashboard, Fluentd."""
     c = ctx.cluster
-    ic, tls, issuer = c.ingress_controller.class_name, c.ingress.tls, c.ingress.cluster_issuer
     routing = AlertRouting(scope, props(AlertRoutingProps, c.alerting, secret_store=ctx.store(MONITORING),
                                         namespace=MONITORING))
     stack = KubePrometheusStack(scope, props(
-        KubePrometheusStackProps, c.monitoring, host=c.hosts.prometheus, ingress_class=ic, cluster_issuer=issuer,
-        tls=tls, storage_class=c.storage_class, namespace=MONITORING,
+        KubePrometheusStackProps, c.monitoring, storage_class=c.storage_class, namespace=MONITORING,
         alertmanager_config_secret=ALERTMANAGER_SECRET, alertmanager_secrets=routing.secrets))
     # every namespace of the platform's own workloads
     platform = sorted({c.info.namespace for c in built} | {MONITORING, "logging"} - {"default"})
@@ -71,7 +72,8 @@ def build(scope: Construct, ctx, built: list, app_components: list, environments
                                               runbook_base=runbook_base(c.gitops.repo_url), namespace=MONITORING,
                                               platform_namespaces=tuple(platform)))
     grafana = Grafana(scope, props(
-        GrafanaProps, c.grafana, host=c.hosts.grafana, ingress_class=ic, cluster_issuer=issuer, tls=tls,
+        GrafanaProps, c.grafana, host=c.hosts.grafana, gateway=ctx.gateway, tls=c.ingress.tls,
+        sso=Sso(issuer(c), client_secret_path(c.sso.clients_path, "grafana"), ctx.store(MONITORING)),
         storage_class=c.storage_class, prometheus_url=f"http://{PROMETHEUS_SERVICE}.{MONITORING}.svc:{PROMETHEUS_PORT}",
         secret_store=ctx.store(MONITORING), dashboards=dashboards.for_apps(_targets(app_components)),
         hardening=ctx.hardening, namespace=MONITORING))

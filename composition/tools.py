@@ -6,14 +6,17 @@ from constructs import Construct
 from components.cluster.cluster_issuers import DNS01_SECRET, INTERNAL_ISSUER
 from components.network import Peer
 from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
+from components.routing import Sso
 from components.secrets import RemoteValue
 from components.tools.argo_cd import ArgoCD, ArgoCDProps
 from components.tools.credentials import Credentials, CredentialsProps
+from components.tools.dex import Client, Dex, DexProps, client_secret_path
 from components.tools.harbor import Harbor, HarborProps
+from components.tools.headlamp import Headlamp, HeadlampProps
 from components.tools.jenkins import Jenkins, JenkinsProps
-from components.tools.kubernetes_dashboard import DashboardProps, KubernetesDashboard
-from components.tools.openbao import API_PORT, OpenBao, OpenBaoProps
+from components.tools.openbao import API_PORT, METRICS_TOKEN, OpenBao, OpenBaoProps
 from components.tools.secret_stores import Consumer, SecretStores, SecretStoresProps
+from composition import public_key
 from composition.wiring import props
 
 ESO_NAMESPACE = "external-secrets"
@@ -21,14 +24,17 @@ ESO_NAMESPACE = "external-secrets"
 
 def build(scope: Construct, ctx) -> list:
     c = ctx.cluster
+    # internal: External Secrets and Prometheus reach it in-cluster; nothing routes to it from outside
     openbao = OpenBao(scope, props(
-        OpenBaoProps, c.openbao, storage_class=c.storage_class, host=c.hosts.openbao,
-        ingress_class=c.ingress_controller.class_name, cluster_issuer=c.ingress.cluster_issuer,
-        internal_issuer=INTERNAL_ISSUER, tls=c.ingress.tls, hardening=ctx.hardening,
-        ingress_from=(Peer(namespace=ESO_NAMESPACE, port=API_PORT),
-                      Peer(namespace=c.ingress_controller.namespace, port=API_PORT),
-                      Peer(namespace=MONITORING, port=API_PORT))))
-    built: list = [openbao]
+        OpenBaoProps, c.openbao, storage_class=c.storage_class, internal_issuer=INTERNAL_ISSUER,
+        hardening=ctx.hardening,
+        ingress_from=(Peer(namespace=ESO_NAMESPACE, port=API_PORT), Peer(namespace=MONITORING, port=API_PORT))))
+    # Prometheus's token for OpenBao's sys/metrics (made by an operator with a policy that may read it)
+    metrics_token = Credentials(scope, CredentialsProps(
+        name="openbao-metrics-token", namespace=openbao.props.namespace, secret_name=METRICS_TOKEN,
+        values=(RemoteValue("token", f"{c.secrets.path_prefix}/openbao/metrics", "token"),),
+        secret_store=ctx.store(openbao.props.namespace)))
+    built: list = [openbao, metrics_token]
     if c.cert_manager.dns01:
         built.append(Credentials(scope, CredentialsProps(
             name="acme-dns01-credentials", namespace="cert-manager", secret_name=DNS01_SECRET,
@@ -53,18 +59,44 @@ def secret_stores(scope: Construct, ctx, built: list) -> SecretStores:
         namespace=ESO_NAMESPACE))
 
 
+def issuer(cluster) -> str:
+    return f"https://{cluster.hosts.dex}"
+
+
 def delivery(scope: Construct, ctx) -> list:
-    """Argo CD managing itself, Jenkins, Harbor and the Kubernetes Dashboard."""
+    """Argo CD managing itself, Jenkins, Harbor and Headlamp."""
     c = ctx.cluster
-    edge = dict(ingress_class=c.ingress_controller.class_name, cluster_issuer=c.ingress.cluster_issuer, tls=c.ingress.tls)
     argo = ArgoCD(scope, props(ArgoCDProps, c.argocd, domain=c.hosts.argocd, repo_url=c.gitops.repo_url,
                                namespace=c.gitops.argocd_namespace, secret_store=ctx.store(c.gitops.argocd_namespace),
-                               **edge))
+                               gateway=ctx.gateway, tls=c.ingress.tls, sso_issuer=issuer(c),
+                               sso_secret_path=client_secret_path(c.sso.clients_path, "argocd"),
+                               gpg_keys=public_key(c)))
     jenkins = Jenkins(scope, props(JenkinsProps, c.jenkins, host=c.hosts.jenkins, storage_class=c.storage_class,
-                                   secret_store=ctx.store("jenkins"), **edge))
+                                   secret_store=ctx.store("jenkins"), gateway=ctx.gateway, tls=c.ingress.tls,
+                                   sso=Sso(issuer(c), client_secret_path(c.sso.clients_path, "jenkins"),
+                                           ctx.store("jenkins"))))
     projects = tuple(sorted({(e.registry_project, e.secrets.registry_pull_path) for e in ctx.environments}))
     harbor = Harbor(scope, props(HarborProps, c.harbor, host=c.hosts.harbor, internal_issuer=INTERNAL_ISSUER,
                                  storage_class=c.storage_class, secret_store=ctx.store("harbor"), projects=projects,
-                                 secret_store_kv_mount=c.secrets.kv_mount, **edge))
-    dashboard = KubernetesDashboard(scope, props(DashboardProps, c.dashboard, host=c.hosts.dashboard, **edge))
-    return [argo, jenkins, harbor, dashboard]
+                                 secret_store_kv_mount=c.secrets.kv_mount, gateway=ctx.gateway, tls=c.ingress.tls,
+                                 sso_issuer=issuer(c), admin_groups=tuple(c.argocd.admin_groups),
+                                 sso_secret_path=client_secret_path(c.sso.clients_path, "harbor")))
+    headlamp = Headlamp(scope, props(HeadlampProps, c.dashboard, host=c.hosts.dashboard, gateway=ctx.gateway,
+                                     issuer=issuer(c), secret_store=ctx.store("headlamp"),
+                                     client_secret_path=client_secret_path(c.sso.clients_path, "headlamp")))
+    return [argo, jenkins, harbor, headlamp]
+
+
+def dex(scope: Construct, ctx, built: list) -> Dex:
+    """The platform's Dex, with one client per consumer that logs in through it (derived from the
+    hosts the components serve with single sign-on)."""
+    c = ctx.cluster
+    clients: dict[str, list[str]] = {}
+    for component in built:
+        for served in component.info.served:
+            if served.client:
+                clients.setdefault(served.client, []).extend(f"https://{served.host}{path}"
+                                                             for path in served.redirect_paths)
+    return Dex(scope, props(DexProps, c.sso, host=c.hosts.dex, gateway=ctx.gateway, secret_store=ctx.store("dex"),
+                            clients=tuple(Client(cid, cid, tuple(sorted(set(uris))))
+                                          for cid, uris in sorted(clients.items()))))

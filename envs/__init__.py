@@ -47,19 +47,19 @@ class ConfigError(Exception):
 
 # Which component a top-level section configures (for error messages).
 _CLUSTER_SECTIONS = {
-    "storage_class": "nfs-provisioner", "ingress": "ingress-nginx", "ingress_controller": "ingress-nginx",
+    "storage_class": "nfs-provisioner", "ingress": "edge", "edge": "edge", "network": "network-policies",
     "cert_manager": "cluster-issuers", "metallb": "metallb-pools", "nfs": "nfs-provisioner", "gitops": "app-of-apps",
     "secrets": "external-secrets", "openbao": "openbao", "argocd": "argo-cd", "jenkins": "jenkins", "harbor": "harbor",
-    "dashboard": "kubernetes-dashboard", "monitoring": "kube-prometheus-stack", "alerts": "alert-rules",
+    "dashboard": "headlamp", "sso": "dex", "monitoring": "kube-prometheus-stack", "alerts": "alert-rules",
     "grafana": "grafana", "logging": "fluentd", "alerting": "alert-routing", "security_profile": "namespaces",
     "domain": "cluster",
     "kubernetes_version": "cluster",
 }
 _HOST_COMPONENT = {"openbao": "openbao", "argocd": "argo-cd", "jenkins": "jenkins", "harbor": "harbor",
-                   "dashboard": "kubernetes-dashboard", "prometheus": "kube-prometheus-stack", "grafana": "grafana"}
+                   "dashboard": "headlamp", "prometheus": "kube-prometheus-stack", "grafana": "grafana", "dex": "dex"}
 _ENV_SECTIONS = {
     "namespace": "plate-namespace", "security_profile": "plate-namespace", "registry_project": "plate-namespace",
-    "secrets": "plate-namespace", "host": "plate-ingress", "routes": "plate-ingress", "ingress": "plate-ingress",
+    "secrets": "plate-namespace", "host": "plate-routes", "routes": "plate-routes", "ingress": "plate-routes",
     "alerts": "alert-rules", "gitops": "app-of-apps",
 }
 
@@ -248,7 +248,7 @@ def _platform_rules(platform: Platform) -> None:
             namespaces[env.namespace] = env.name
             for rname, route in env.routes.items():
                 if route.host in owners:
-                    raise ConfigError(env.name, "plate-ingress", f"routes.{rname}.host",
+                    raise ConfigError(env.name, "plate-routes", f"routes.{rname}.host",
                                       f"host {route.host!r} is already claimed by {owners[route.host]} "
                                       f"on cluster {cname!r}")
                 owners[route.host] = f"environment {env.name!r}"

@@ -26,11 +26,12 @@ CLUSTER: dict = {
     "security_profile": "hardened",
     "storage_class": "nfs-client",
     "ingress": {"tls": True, "cluster_issuer": "letsencrypt-prod", "max_body_size": "8m"},
-    "ingress_controller": {
-        "class_name": "nginx",
-        "namespace": "ingress-nginx",
-        "replicas": 1,
-        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
+    # the common defaults of k3s/kubeadm pod and service networks; clusters set their own addresses
+    "network": {"cluster_cidrs": ["10.42.0.0/16", "10.43.0.0/16"]},
+    "edge": {
+        "controller_resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+        "proxy_replicas": 1,
+        "proxy_resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
     },
     "cert_manager": {
         "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}},
@@ -87,7 +88,13 @@ CLUSTER: dict = {
         "secrets_path": "platform/harbor",
         "persistence": {"registry": "100Gi", "database": "5Gi", "redis": "1Gi", "jobservice": "1Gi", "trivy": "5Gi"},
     },
-    "dashboard": {"ingress": False},
+    "dashboard": {
+        "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}},
+    },
+    "sso": {
+        "clients_path": "platform/dex/clients",
+        "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}},
+    },
     "monitoring": {
         "retention": "15d",
         "storage_size": "50Gi",

@@ -12,12 +12,12 @@ Environment ``<e>`` on cluster ``<c>``:
   service's ``secrets_path``: ``<prefix>/<service>``;
 - a service image without a ``registry`` comes from the cluster's Harbor, in the environment's
   project: ``{"repository": "web"}`` is ``harbor.D/<project>/web``;
-- route ``app`` serves ``host``; any other route ``<r>`` serves ``<r>.<host>``; its certificate
-  is the Secret ``plate-<r>-tls``.
+- route ``app`` serves ``host``; any other route ``<r>`` serves ``<r>.<host>`` (its certificate is
+  the edge's, for its listener).
 """
 from __future__ import annotations
 
-TOOL_HOSTS = ("openbao", "argocd", "prometheus", "grafana", "jenkins", "harbor", "dashboard")
+TOOL_HOSTS = ("openbao", "argocd", "prometheus", "grafana", "jenkins", "harbor", "dashboard", "dex")
 
 
 def _dict(value) -> dict:
@@ -63,5 +63,4 @@ def environment(name: str, data: dict, cluster_data: dict) -> dict:
             continue
         if isinstance(host, str):
             route.setdefault("host", host if key == "app" else f"{key}.{host}")
-        route.setdefault("tls_secret", f"plate-{key}-tls")
     return data

@@ -18,7 +18,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from components.cluster.ingress_nginx import IngressNginxSettings
+from components.cluster.envoy_gateway import EdgeSettings
+from components.cluster.network_policies import NetworkSettings
 from components.cluster.nfs_provisioner import NfsProvisionerSettings
 from components.observability.alert_routing import AlertRoutingSettings
 from components.observability.alert_rules import Thresholds
@@ -30,9 +31,10 @@ from components.plate.llm import PlateLlmSettings
 from components.plate.service import PlateServiceSettings
 from components.routing import IngressSettings
 from components.tools.argo_cd import ArgoCDSettings
+from components.tools.dex import DexSettings
 from components.tools.harbor import HarborSettings
+from components.tools.headlamp import HeadlampSettings
 from components.tools.jenkins import JenkinsSettings
-from components.tools.kubernetes_dashboard import DashboardSettings
 from components.tools.openbao import OpenBaoSettings
 from components.types import DnsLabel, Duration, GitUrl, Hostname, KvPath, Strict
 from envs.layers import CertManager, MetalLB, Secrets
@@ -83,11 +85,11 @@ SETTINGS_ONLY = ("kind", "uses")  # what composition does not pass on to a compo
 
 
 class Route(Strict):
-    """A public host and the services behind its paths (longest path first at the ingress)."""
+    """A host and the services behind its paths (the longest matching prefix wins at the Gateway); each
+    service's class says to whom it answers (public, or operators behind single sign-on)."""
 
     host: Hostname
     paths: Annotated[dict[Annotated[str, Field(pattern=r"^/[A-Za-z0-9/._-]*$")], DnsLabel], Field(min_length=1)]
-    tls_secret: DnsLabel
 
 
 class EnvSecrets(Strict):
@@ -124,6 +126,9 @@ class ClusterGitOps(Strict):
     argocd_namespace: DnsLabel
     prune: dict[str, bool] = {}
     retry_limit: Annotated[int, Field(ge=0, le=20)] = 5
+    # The OpenPGP fingerprint the rendered branch is signed with: publish signs every commit with it and
+    # every AppProject of the cluster accepts only commits it signed (the public key: keys/<fingerprint>.asc)
+    signing_key: Annotated[str, Field(pattern=r"^[0-9A-F]{40}$")] | None = None
 
 
 class ToolHosts(Strict):
@@ -134,6 +139,7 @@ class ToolHosts(Strict):
     jenkins: Hostname
     harbor: Hostname
     dashboard: Hostname
+    dex: Hostname
 
 
 class Cluster(Strict):
@@ -143,8 +149,9 @@ class Cluster(Strict):
     hosts: ToolHosts
     security_profile: SecurityProfile  # of the platform's own workloads
     storage_class: DnsLabel  # every PVC of the platform; must be a class the platform provides
-    ingress: IngressSettings  # how the tools' hosts are served
-    ingress_controller: IngressNginxSettings
+    ingress: IngressSettings  # how the tools' hosts are served (TLS, issuer, body size, timeouts)
+    edge: EdgeSettings  # the Gateway: Envoy Gateway and its proxies
+    network: NetworkSettings  # the addresses the namespaces' NetworkPolicies need
     cert_manager: CertManager
     metallb: MetalLB
     nfs: NfsProvisionerSettings
@@ -154,7 +161,8 @@ class Cluster(Strict):
     argocd: ArgoCDSettings
     jenkins: JenkinsSettings
     harbor: HarborSettings
-    dashboard: DashboardSettings
+    dashboard: HeadlampSettings  # Headlamp, the cluster UI
+    sso: DexSettings  # Dex: how operators log in to every tool
     monitoring: KubePrometheusStackSettings
     alerts: Thresholds  # the platform's own alerts
     alerting: AlertRoutingSettings  # where every alert of the cluster and its environments goes

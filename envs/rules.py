@@ -53,11 +53,11 @@ def check_cluster(cluster: Cluster, production: bool) -> None:
         if host != cluster.domain and not host.endswith("." + cluster.domain):
             raise TierError(("hosts", field), f"host {host!r} is not under the cluster's domain {cluster.domain!r}")
     ranges = address_ranges(cluster.metallb)
-    lb_ip = cluster.ingress_controller.load_balancer_ip
+    lb_ip = cluster.edge.load_balancer_ip
     if lb_ip is not None:
         ip = int(ipaddress.IPv4Address(lb_ip))
         if not any(start <= ip <= end for _, _, start, end in ranges):
-            raise TierError(("ingress_controller", "load_balancer_ip"),
+            raise TierError(("edge", "load_balancer_ip"),
                             f"{lb_ip} is in no MetalLB pool ({', '.join(p.name for p in cluster.metallb.pools)})")
     if cluster.storage_class != cluster.nfs.storage_class.name:
         raise TierError(("storage_class",), f"{cluster.storage_class!r} is not provided by the platform "
@@ -93,6 +93,9 @@ def production_cluster(cluster: Cluster) -> None:
                                                f"(got {cluster.security_profile!r})")
     if not cluster.ingress.tls:
         raise TierError(("ingress", "tls"), f"{why}: every tool host must be served over TLS")
+    if not cluster.gitops.signing_key:
+        raise TierError(("gitops", "signing_key"), f"{why}: the rendered branch is signed (Argo CD syncs only "
+                                                   "commits signed by this key)")
     if cluster.ingress.cluster_issuer != PRODUCTION_ISSUER:
         raise TierError(("ingress", "cluster_issuer"), f"{why}: certificates come from {PRODUCTION_ISSUER!r} "
                                                        f"(got {cluster.ingress.cluster_issuer!r})")
@@ -101,9 +104,9 @@ def production_cluster(cluster: Cluster) -> None:
                                                  f"3 replicas (got {cluster.openbao.storage}, {cluster.openbao.replicas})")
     if cluster.harbor.database != "external":
         raise TierError(("harbor", "database"), f"{why}: Harbor runs on an external database (the chart's internal "
-                                                "one has a built-in superuser password)")
-    if cluster.dashboard.cluster_admin:
-        raise TierError(("dashboard", "cluster_admin"), f"{why}: the dashboard is never bound to cluster-admin")
+                                                "one is a single pod without backups)")
+    if cluster.dashboard.admin_groups:
+        raise TierError(("dashboard", "admin_groups"), f"{why}: Headlamp's groups are never bound to cluster-admin")
     for loc, image in (((("openbao", "image"), cluster.openbao.image)), (("grafana", "image"), cluster.grafana.image)):
         _pinned(loc, image)
     if cluster.logging.image_tag == "latest":
@@ -184,9 +187,9 @@ def production_environment(env: Environment) -> None:
 def platform_namespaces(cluster: Cluster) -> frozenset[str]:
     from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
 
-    return frozenset({cluster.gitops.argocd_namespace, cluster.ingress_controller.namespace, MONITORING, "logging",
+    return frozenset({cluster.gitops.argocd_namespace, cluster.edge.namespace, MONITORING, "logging",
                       "cert-manager", "metallb-system", "nfs-provisioner", "external-secrets", "openbao", "jenkins",
-                      "harbor", "kubernetes-dashboard"})
+                      "harbor", "headlamp", "dex"})
 
 
 def _ipv4(pool: str, value: str) -> int:
@@ -240,8 +243,9 @@ def cluster_kv_paths(cluster: Cluster) -> list[tuple[tuple[str, ...], str]]:
     out = []
     if cluster.cert_manager.dns01:
         out.append((("cert_manager", "dns01", "api_token_path"), cluster.cert_manager.dns01.api_token_path))
-    if cluster.argocd.sso:
-        out.append((("argocd", "sso", "credentials_path"), cluster.argocd.sso.credentials_path))
+    for i, connector in enumerate(cluster.sso.connectors):
+        out.append((("sso", "connectors", str(i), "credentials_path"), connector.credentials_path))
+    out.append((("sso", "clients_path"), cluster.sso.clients_path))
     if cluster.argocd.repo_credentials_path:
         out.append((("argocd", "repo_credentials_path"), cluster.argocd.repo_credentials_path))
     out.append((("jenkins", "admin_credentials_path"), cluster.jenkins.admin_credentials_path))

@@ -219,9 +219,104 @@ def check_policy(objs: list[Rendered]) -> list[Finding]:
     return out
 
 
+# Services that are never behind a route (components.routing: the internal audience).
+INTERNAL_APPS = frozenset({"prometheus", "alertmanager", "openbao"})
+AUDIENCE, AUTH = "plate.io/audience", "plate.io/auth"
+
+
+def check_edge(objs: list[Rendered]) -> list[Finding]:
+    """The Gateway and its routes: no Ingress anywhere; every HTTPRoute on a listener that exists and
+    admits its namespace, for that listener's host, to Services and ports that exist; every route
+    declares its audience; an operators' route has single sign-on (a SecurityPolicy with OIDC in front
+    of it, or the tool's own OIDC login with a Dex client that returns to its host); nothing internal
+    (Prometheus, Alertmanager, OpenBao) is behind a route."""
+    import yaml
+
+    out: list[Finding] = []
+
+    def err(o: Rendered, message: str) -> None:
+        out.append(Finding("error", o.env, o.file, "edge", message))
+
+    home = _clusters()
+    for o in objs:
+        if o.kind == "Ingress":
+            err(o, "an Ingress: the platform's edge is the Gateway API (ingress-nginx is retired)")
+    gateways = {(home.get(o.env), o.namespace, o.name): o for o in objs if o.kind == "Gateway"}
+    services = {(home.get(o.env), o.namespace, o.name): o for o in objs if o.kind == "Service"}
+    policies = {(home.get(o.env), o.namespace, ref["name"]) for o in objs if o.kind == "SecurityPolicy"
+                and (o.data["spec"].get("oidc") or {}).get("provider")
+                for ref in o.data["spec"].get("targetRefs", []) if ref.get("kind") == "HTTPRoute"}
+    redirects: dict[str | None, set[str]] = defaultdict(set)  # cluster -> hosts Dex's clients return to
+    for o in objs:
+        if o.kind == "ExternalSecret" and o.name == "dex-config":
+            config = yaml.safe_load(o.data["spec"]["target"]["template"]["data"]["config.yaml"])
+            for client in config.get("staticClients", []):
+                redirects[home.get(o.env)].update(uri.split("/")[2] for uri in client.get("redirectURIs", []))
+    for route in (o for o in objs if o.kind == "HTTPRoute"):
+        cluster, spec = home.get(route.env), route.data["spec"]
+        annotations = route.data["metadata"].get("annotations") or {}
+        checked = any(c == cluster for c, _, _ in gateways)  # an environment checked alone: its cluster's not here
+        for parent in spec.get("parentRefs", []) if checked else []:
+            gateway = gateways.get((cluster, parent.get("namespace", route.namespace), parent["name"]))
+            if gateway is None:
+                err(route, f"parent Gateway {parent.get('namespace', route.namespace)}/{parent['name']} is not rendered")
+                continue
+            listener = next((x for x in gateway.data["spec"]["listeners"] if x["name"] == parent.get("sectionName")),
+                            None)
+            if listener is None:
+                err(route, f"Gateway {gateway.name} has no listener {parent.get('sectionName')!r}")
+                continue
+            allowed = listener.get("allowedRoutes", {}).get("namespaces", {})
+            admits = (allowed.get("from") == "All" or allowed.get("from", "Same") == "Same"
+                      and route.namespace == gateway.namespace or allowed.get("from") == "Selector"
+                      and allowed["selector"]["matchLabels"].get("kubernetes.io/metadata.name") == route.namespace)
+            if not admits:
+                err(route, f"listener {listener['name']} does not admit routes from {route.namespace}")
+            if listener.get("hostname") and spec.get("hostnames", [listener["hostname"]]) != [listener["hostname"]]:
+                err(route, f"hostnames {spec.get('hostnames')} on the listener for {listener['hostname']}")
+            if listener["name"] == "http":
+                continue  # the redirect to HTTPS
+            audience, auth = annotations.get(AUDIENCE), annotations.get(AUTH)
+            if audience not in ("public", "operators"):
+                err(route, f"no audience ({AUDIENCE}: public or operators)")
+            elif audience == "operators" and auth == "gateway-oidc" and (cluster, route.namespace, route.name) \
+                    not in policies:
+                err(route, "an operators' route without the SecurityPolicy (OIDC) that should guard it")
+            elif audience == "operators" and auth == "native-oidc" and listener["hostname"] not in redirects[cluster]:
+                err(route, "an operators' route whose tool logs in through Dex, but no Dex client returns to "
+                           f"{listener['hostname']}")
+            elif audience == "operators" and auth not in ("gateway-oidc", "native-oidc"):
+                err(route, f"an operators' route without single sign-on ({AUTH}: {auth})")
+        for rule in spec.get("rules", []):
+            for backend in rule.get("backendRefs", []):
+                key = (cluster, backend.get("namespace", route.namespace), backend["name"])
+                svc = services.get(key)
+                if svc is None:
+                    err(route, f"backend Service {key[1]}/{key[2]} is not rendered")
+                    continue
+                if backend.get("port") not in {p["port"] for p in svc.data["spec"]["ports"]}:
+                    err(route, f"backend Service {key[2]} has no port {backend.get('port')}")
+                names = {v for k, v in (svc.data["spec"].get("selector") or {}).items() if k.endswith("name")}
+                if names & INTERNAL_APPS or svc.namespace == "openbao":
+                    err(route, f"Service {key[2]} is internal (Prometheus, Alertmanager, OpenBao): no route may reach it")
+    return out
+
+
+def check_network(objs: list[Rendered]) -> list[Finding]:
+    """Every namespace the render creates denies all traffic by default (a NetworkPolicy selecting every
+    pod, for ingress and egress, that allows nothing); the flows are opened by further policies."""
+    home = _clusters()
+    denied = {(home.get(o.env), o.namespace) for o in objs if o.kind == "NetworkPolicy"
+              and o.data["spec"].get("podSelector") == {}
+              and set(o.data["spec"].get("policyTypes", [])) == {"Ingress", "Egress"}
+              and not o.data["spec"].get("ingress") and not o.data["spec"].get("egress")}
+    return [Finding("error", o.env, o.file, "network", f"namespace {o.name} has no default-deny NetworkPolicy")
+            for o in objs if o.kind == "Namespace" and (home.get(o.env), o.name) not in denied]
+
+
 def _sources(app: dict) -> list[dict]:
     spec = app["spec"].get("template", {}).get("spec", app["spec"])
-    return spec.get("sources") or [spec["source"]]
+    return spec.get("sources") or ([spec["source"]] if "source" in spec else [])
 
 
 def _matches(pattern: str, value: str) -> bool:
@@ -323,6 +418,8 @@ def run(root: Path, names: list[str], versions: tuple[str, ...] | None = None) -
     objs, findings = check_yaml(root, names)
     findings += check_schemas(objs, versions)
     findings += check_policy(objs)
+    findings += check_edge(objs)
+    findings += check_network(objs)
     if set(names) >= {p.name for p in root.glob("*/*") if p.is_dir()}:  # reachability needs the whole render
         findings += check_delivery(objs)
     return len(objs), findings

@@ -189,10 +189,30 @@ class _Index:
         gitdir = git("rev-parse", "--absolute-git-dir", cwd=self.repo)
         git(f"--git-dir={gitdir}", f"--work-tree={root}", "add", "-f", "-A", "--", path, cwd=root, env=self.env)
 
-    def commit(self, tip: str | None, message: str) -> tuple[str, str]:
+    def commit(self, tip: str | None, message: str, signing_key: str | None = None) -> tuple[str, str]:
+        """The commit of the index on ``tip``; signed with ``signing_key`` (GnuPG, the release manager's
+        keyring) when the cluster's Argo CD verifies the rendered branch's signatures."""
         tree = self("write-tree")
         parents = ["-p", tip] if tip else []
-        return tree, git("commit-tree", tree, *parents, cwd=self.repo, input=message)
+        sign = [f"-S{signing_key}"] if signing_key else []
+        try:
+            return tree, git("commit-tree", tree, *parents, *sign, cwd=self.repo, input=message)
+        except GitError as exc:
+            if signing_key:
+                raise GitError(f"cannot sign with key {signing_key} (gitops.signing_key): is its secret key in "
+                               f"this GnuPG keyring (GNUPGHOME)? git said: {exc}") from None
+            raise
+
+
+def signing_key(env: str) -> str | None:
+    """The key the rendered branch of ``env``'s cluster is signed with (None: not signed).
+
+    ``PLATE_SIGNING_KEY`` signs with another key of the keyring instead (a test's throwaway key): Argo CD
+    still syncs only what the configured key signed, so another key cannot get anything deployed."""
+    override = os.environ.get("PLATE_SIGNING_KEY")
+    if override:
+        return override
+    return envs.load_platform().clusters[envs.cluster_of(env)].gitops.signing_key
 
 
 def _tag_object(repo: Path, tag: str, commit: str, message: str) -> str:
@@ -291,7 +311,7 @@ def _publish_attempts(env: str, repo: Path, branch: str, remote: str, head: str,
         message = (f"publish {env} from {head[:12]}: {subject}\n\n"
                    f"Source-Commit: {head}\nSource-Branch: {source_branch}\nEnvironment: {env}\n"
                    + (f"Emergency: {emergency.strip()}\n" if emergency else ""))
-        _, commit = index.commit(tip, message)
+        _, commit = index.commit(tip, message, signing_key(env))
         tag_object = _tag_object(repo, tag, commit, f"publish {env} #{n} from {head}")
         atomic.checkpoint("publish-committed")
         if before_push and attempt == 0:
@@ -391,7 +411,7 @@ def rollback(env: str, *, repo: Path, branch: str, remote: str = "origin", to: s
                 n = max((t[0] for t in remote_tags(repo, remote, env)), default=0) + 1
                 tag = TAG.format(env=env, n=n)
                 _, commit = index.commit(tip, f"rollback {env} to {label}\n\nRollback-To: {target_commit}\n"
-                                              f"Rollback-Label: {label}\nEnvironment: {env}\n")
+                                              f"Rollback-Label: {label}\nEnvironment: {env}\n", signing_key(env))
                 tag_object = _tag_object(repo, tag, commit, f"rollback {env} #{n} to {label}")
                 try:
                     _push(repo, remote, branch, commit, (tag, tag_object))

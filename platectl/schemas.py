@@ -71,9 +71,17 @@ def crd_schemas(crd_dir: Path = CRD_DIR) -> dict[tuple[str, str], dict]:
                       for doc in yaml.load_all(file.read_text(), Loader=_LOADER))
 
 
+# The API groups Kubernetes itself serves; every other group is a CRD's (gateway.networking.k8s.io is).
+BUILTIN_GROUPS = frozenset({
+    "", "apps", "batch", "autoscaling", "policy", "admissionregistration.k8s.io", "apiextensions.k8s.io",
+    "apiregistration.k8s.io", "authentication.k8s.io", "authorization.k8s.io", "certificates.k8s.io",
+    "coordination.k8s.io", "discovery.k8s.io", "events.k8s.io", "flowcontrol.apiserver.k8s.io",
+    "internal.apiserver.k8s.io", "networking.k8s.io", "node.k8s.io", "rbac.authorization.k8s.io", "resource.k8s.io",
+    "scheduling.k8s.io", "storage.k8s.io", "storagemigration.k8s.io"})
+
+
 def is_custom(obj: dict) -> bool:
-    group = obj["apiVersion"].rpartition("/")[0]
-    return "." in group and not group.endswith(".k8s.io")
+    return obj["apiVersion"].rpartition("/")[0] not in BUILTIN_GROUPS
 
 
 _VALIDATORS: dict[int, tuple[dict, jsonschema.Draft7Validator]] = {}

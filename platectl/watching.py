@@ -151,8 +151,7 @@ def access(name: str) -> list[str]:
                 for path, target in sorted(route.paths.items(), key=lambda kv: (-len(kv[0]), kv[0]))]
     cluster = platform.clusters[name]
     scheme = "https" if cluster.ingress.tls else "http"
+    # operators' tools (single sign-on through Dex); Prometheus, Alertmanager and OpenBao are internal
     tools = {"argocd": "Argo CD", "grafana": "Grafana", "harbor": "Harbor", "jenkins": "Jenkins",
-             "openbao": "OpenBao", "prometheus": "Prometheus"}
-    if cluster.dashboard.ingress:
-        tools["dashboard"] = "Kubernetes Dashboard"
+             "dashboard": "Headlamp", "dex": "Dex (login)"}
     return [f"{scheme}://{getattr(cluster.hosts, tool)}/ -> {label}" for tool, label in sorted(tools.items())]

@@ -39,7 +39,12 @@ def _holds_equals(node) -> bool:
     return node == "="
 
 
-def file_name(manifest: dict) -> str:
+def file_name(manifest: dict, by_namespace: bool = False) -> str:
+    """``Kind.name.k8s.yaml``; ``Kind.namespace.name.k8s.yaml`` for a chart whose objects of one name
+    live in several namespaces (``files_by_namespace``)."""
+    namespace = manifest["metadata"].get("namespace")
+    if by_namespace and namespace:
+        return f"{manifest['kind']}.{namespace}.{manifest['metadata']['name']}.k8s.yaml"
     return f"{manifest['kind']}.{manifest['metadata']['name']}.k8s.yaml"
 
 
@@ -76,7 +81,7 @@ def write_units(units: list[tuple[Path, list]]) -> int:
             placed = [(chart.folder, m) for m in chart.manifests]
             placed += [(f"{chart.folder}/crds", m) for m in getattr(chart, "crds", ())]
             for folder, manifest in placed:
-                path = outdir / folder / file_name(manifest)
+                path = outdir / folder / file_name(manifest, getattr(chart, "files_by_namespace", False))
                 if path in seen:
                     raise ValueError(f"chart {chart.folder!r}: two objects would be written to {path.name}")
                 seen.add(path)

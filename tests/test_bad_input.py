@@ -97,12 +97,12 @@ ENV_CASES = [
      E("staging", "plate-server", "egress_cidrs.0", "'10.0.0.1/8' is not an IPv4 CIDR (10.0.0.1/8 has host bits set)")),
     # hosts and namespaces
     ("staging", {"routes.app.host": "app_stg.cocdev.co.kr"},
-     E("staging", "plate-ingress", "routes.app.host", "'app_stg.cocdev.co.kr' is not a valid DNS hostname")),
+     E("staging", "plate-routes", "routes.app.host", "'app_stg.cocdev.co.kr' is not a valid DNS hostname")),
     ("staging", {"routes.llm.host": "cocdev.co.kr"},
-     E("staging", "plate-ingress", "routes.llm.host", "host 'cocdev.co.kr' is already claimed by environment "
+     E("staging", "plate-routes", "routes.llm.host", "host 'cocdev.co.kr' is already claimed by environment "
                                                       "'production' on cluster 'shared'")),
     ("production", {"host": "argocd.cocdev.co.kr"},
-     E("production", "plate-ingress", "routes.app.host", "host 'argocd.cocdev.co.kr' is already claimed by the "
+     E("production", "plate-routes", "routes.app.host", "host 'argocd.cocdev.co.kr' is already claimed by the "
                                                          "cluster's argocd on cluster 'shared'")),
     ("staging", {"namespace": "monitoring"},
      E("staging", "plate-namespace", "namespace", "'monitoring' is a namespace of the platform; an environment needs "
@@ -115,7 +115,7 @@ ENV_CASES = [
                                                   "cluster 'shared'")),
     # configured but not rendered, rendered but not configured
     ("production", {"routes.llm": {"paths": {"/": "llm"}}},
-     E("production", "plate-ingress", "routes.llm.paths./", "no service 'llm' in this environment (services: admin, "
+     E("production", "plate-routes", "routes.llm.paths./", "no service 'llm' in this environment (services: admin, "
                                                             "cache, server, web)")),
     ("production", {"services.server.uses": ["cache", "llm"]},
      E("production", "plate-server", "uses", "uses 'llm', which this environment does not run (services: admin, cache, "
@@ -123,7 +123,7 @@ ENV_CASES = [
     ("staging", {"services.indexer": {"kind": "worker", "image": {"repository": "indexer", "tag": "1"}, "replicas": 1,
                                       "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}}},
                  "routes.app.paths": {"/": "web", "/index": "indexer"}},
-     E("staging", "plate-ingress", "routes.app.paths./index", "service 'indexer' is a worker and serves no HTTP")),
+     E("staging", "plate-routes", "routes.app.paths./index", "service 'indexer' is a worker and serves no HTTP")),
     ("staging", {"gitops.prune": {"plate-wbe": False}},
      E("staging", "app-of-apps", "gitops.prune.plate-wbe", "no such component (did you mean 'plate-web'?)")),
     ("staging", {"cluster": "other"}, E("staging", "environment", "cluster", "no cluster 'other'; known: shared")),
@@ -145,15 +145,15 @@ ENV_CASES = [
      E("staging", "plate-web", "image.repository", "'production/web' is not in this environment's registry project "
                                                    "'staging' on harbor.cocdev.co.kr")),
     ("staging", {"tier": "prod"}, E("staging", "environment", "tier", "Input should be 'staging' or 'production' (got 'prod')")),
-    ("production", {"ingress.tls": False}, E("production", "plate-ingress", "ingress.tls", "production must serve every "
+    ("production", {"ingress.tls": False}, E("production", "plate-routes", "ingress.tls", "production must serve every "
                                                                                           "host over TLS")),
     ("production", {"security_profile": "standard"},
      E("production", "plate-namespace", "security_profile", "production must use the 'hardened' profile (got 'standard')")),
     ("staging", {"ingress.cluster_issuer": "letsencrypt"},
-     E("staging", "plate-ingress", "ingress.cluster_issuer", "unknown ClusterIssuer 'letsencrypt'; rendered: "
+     E("staging", "plate-routes", "ingress.cluster_issuer", "unknown ClusterIssuer 'letsencrypt'; rendered: "
                                                              "letsencrypt-staging, letsencrypt-prod")),
     ("production", {"ingress.cluster_issuer": "letsencrypt-staging"},
-     E("production", "plate-ingress", "ingress.cluster_issuer", "production certificates come from 'letsencrypt-prod' "
+     E("production", "plate-routes", "ingress.cluster_issuer", "production certificates come from 'letsencrypt-prod' "
                                                                 "(got 'letsencrypt-staging', browsers do not trust it)")),
     ("staging", {"alerts.error_ratio": 1.5},
      E("staging", "alert-rules", "alerts.error_ratio", "Input should be less than 1 (got 1.5)")),
@@ -175,11 +175,11 @@ CLUSTER_CASES = [
     ({"metallb.pools": [{"name": "public", "addresses": ["10.20.0.100"]}]},
      C("shared", "metallb-pools", "metallb.pools.public.addresses", "pool 'public': '10.20.0.100' is neither a range "
                                                                     "'first-last' nor a CIDR")),
-    ({"ingress_controller.load_balancer_ip": "192.168.60.1"},
-     C("shared", "ingress-nginx", "ingress_controller.load_balancer_ip", "192.168.60.1 is in no MetalLB pool (public, "
+    ({"edge.load_balancer_ip": "192.168.60.1"},
+     C("shared", "edge", "edge.load_balancer_ip", "192.168.60.1 is in no MetalLB pool (public, "
                                                                          "internal)")),
-    ({"ingress_controller.replicas": 1000},
-     C("shared", "ingress-nginx", "ingress_controller.replicas", "Input should be less than or equal to 100 (got 1000)")),
+    ({"edge.proxy_replicas": 1000},
+     C("shared", "edge", "edge.proxy_replicas", "Input should be less than or equal to 100 (got 1000)")),
     ({"cert_manager.acme_email": "ops@localhost"},
      C("shared", "cluster-issuers", "cert_manager.acme_email", "'ops@localhost' is not an e-mail address")),
     ({"cert_manager.acme_email": "ops@example.com"},
@@ -224,8 +224,11 @@ CLUSTER_CASES = [
     ({"secrets.refresh_interval": "soon"},
      C("shared", "external-secrets", "secrets.refresh_interval", "'soon' is not a duration (for example '30s', '1h', "
                                                                  "'1h30m')")),
-    ({"argocd.sso": None},
-     C("shared", "argo-cd", "argocd", "admin_user is false and no sso is set: nobody could log in")),
+    ({"sso.connectors": []},
+     C("shared", "dex", "sso.connectors", "List should have at least 1 item after validation, not 0")),
+    ({"sso.connectors": [{"type": "saml", "client_id": "x", "credentials_path": "platform/dex/x"}]},
+     C("shared", "dex", "sso.connectors.0", "Input tag 'saml' found using 'type' does not match any of the expected "
+                                            "tags: 'github', 'oidc', 'ldap'")),
     ({"argocd.admin_groups": []},
      C("shared", "argo-cd", "argocd.admin_groups", "List should have at least 1 item after validation, not 0")),
     ({"harbor.external_database": None},
@@ -235,12 +238,11 @@ CLUSTER_CASES = [
     ({"harbor.persistence.registry": "lots"}, C("shared", "harbor", "harbor.persistence.registry", f"'lots' {QUANTITY}")),
     ({"harbor.database": "internal", "harbor.external_database": None},
      C("shared", "harbor", "harbor.database", f"{PROD}: Harbor runs on an external database (the chart's internal one "
-                                              "has a built-in superuser password)")),
+                                              "is a single pod without backups)")),
     ({"harbor.external_database.host": "pg_prod"},
      C("shared", "harbor", "harbor.external_database.host", "'pg_prod' is neither an IPv4 address nor a DNS hostname")),
-    ({"dashboard.cluster_admin": True},
-     C("shared", "kubernetes-dashboard", "dashboard.cluster_admin", f"{PROD}: the dashboard is never bound to "
-                                                                    "cluster-admin")),
+    ({"dashboard.admin_groups": ["plate-platform:platform-admins"]},
+     C("shared", "headlamp", "dashboard.admin_groups", f"{PROD}: Headlamp's groups are never bound to cluster-admin")),
     ({"jenkins.admin_credentials_path": "ci/jenkins"},
      C("shared", "jenkins", "jenkins.admin_credentials_path", "'ci/jenkins' is outside the platform's KV prefix "
                                                               "'platform'")),
@@ -276,11 +278,18 @@ CLUSTER_CASES = [
     ({"alerting.default_receiver": "nobody"},
      C("shared", "alert-routing", "alerting", "default_receiver: no receiver 'nobody' (receivers: deadman, oncall, "
                                               "platform, production, staging)")),
+    ({"gitops.signing_key": None},
+     C("shared", "app-of-apps", "gitops.signing_key", f"{PROD}: the rendered branch is signed (Argo CD syncs only "
+                                                      "commits signed by this key)")),
+    ({"gitops.signing_key": "0123456789ABCDEF0123456789ABCDEF01234567"},
+     C("shared", "argo-cd", "gitops.signing_key", "no public key keys/0123456789ABCDEF0123456789ABCDEF01234567.asc "
+                                                  "(export it: gpg --armor --export "
+                                                  "0123456789ABCDEF0123456789ABCDEF01234567)")),
     ({"security_profile": "standard"},
      C("shared", "namespaces", "security_profile", f"{PROD}: the platform must use the 'hardened' profile (got "
                                                    "'standard')")),
     ({"ingress.cluster_issuer": "letsencrypt-staging"},
-     C("shared", "ingress-nginx", "ingress.cluster_issuer", f"{PROD}: certificates come from 'letsencrypt-prod' (got "
+     C("shared", "edge", "ingress.cluster_issuer", f"{PROD}: certificates come from 'letsencrypt-prod' (got "
                                                             "'letsencrypt-staging')")),
 ]
 
@@ -341,12 +350,12 @@ def test_valid_look_alikes_are_accepted(monkeypatch):
     assert platform.clusters["shared"].cert_manager.acme_email == "Platform@COCDEV.CO.KR"
 
 
-def test_cluster_admin_dashboard_renders_with_a_warning_naming_it(tmp_path, monkeypatch):
+def test_headlamp_admin_groups_render_with_a_warning_naming_them(tmp_path, monkeypatch):
     # only where no production environment runs: make staging the cluster's only environment
     monkeypatch.delitem(envs.OVERLAYS, "production")
-    monkeypatch.setitem(envs.CLUSTERS, "shared", patched(envs.CLUSTERS["shared"], {"dashboard.cluster_admin": True}))
+    monkeypatch.setitem(envs.CLUSTERS, "shared", patched(envs.CLUSTERS["shared"], {"dashboard.admin_groups": ["ops"]}))
     warnings: list[str] = []
     render.synth(tmp_path / "dist", warn=warnings.append)
-    assert warnings == ["warning: cluster 'shared', component 'kubernetes-dashboard': ServiceAccount "
-                        "kubernetes-dashboard/dashboard-admin is bound to cluster-admin (dashboard.cluster_admin is true)"]
-    assert (tmp_path / "dist/clusters/shared/kubernetes-dashboard/ClusterRoleBinding.dashboard-admin.k8s.yaml").exists()
+    assert warnings == ["warning: cluster 'shared', component 'headlamp': groups ops are bound to cluster-admin "
+                        "(headlamp.admin_groups)"]
+    assert (tmp_path / "dist/clusters/shared/headlamp/ClusterRoleBinding.headlamp-cluster-admin.k8s.yaml").exists()

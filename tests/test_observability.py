@@ -9,6 +9,8 @@ import pytest
 import yaml
 
 import envs
+from components.cluster.edge import proxy_labels
+from components.routing import GatewayRef
 from platectl.checks import ours
 from platectl.promql import metric_names
 from tests.helpers import on_cluster
@@ -82,6 +84,11 @@ def test_monitors_select_something_that_serves_the_port(objects, platform, clust
                        and selects(sel, o.data["spec"]["template"]["metadata"].get("labels") or {})]
             ports = {p.get("name") for t in targets for c in t.data["spec"]["template"]["spec"]["containers"]
                      for p in c.get("ports", [])}
+            # the Envoy proxies Envoy Gateway runs for a Gateway (its labels, its "metrics" port)
+            proxies = [g for g in objs if g.kind == "Gateway" and g.namespace == ns
+                       and selects(sel, proxy_labels(GatewayRef(g.name, g.namespace)))]
+            targets += proxies
+            ports |= {"metrics"} if proxies else set()
         # ours select exactly their component; a chart's may select its several replicas' Services
         assert len(targets) == 1 if ours(m) else targets, f"{m.file}: selects {len(targets)} targets"
         endpoints = m.data["spec"].get("endpoints", m.data["spec"].get("podMetricsEndpoints"))

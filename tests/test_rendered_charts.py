@@ -18,7 +18,7 @@ from platectl import render
 
 def test_no_application_renders_a_vendored_chart_at_sync(objects, infos):
     charted = {info.name for by in infos.values() for info in by.values() if rendered_chart(info)}
-    assert len(charted) == 9
+    assert len(charted) == 12
     for app in (o for o in objects if o.kind == "Application"):
         spec = app.data["spec"]
         component = app.data["metadata"]["labels"].get("plate.io/component")
@@ -67,7 +67,7 @@ def test_test_hooks_are_dropped_and_hooks_argo_cd_cannot_run_are_refused():
 
 def test_crds_are_in_their_own_folder_and_sync_server_side(objects):
     crds = [o for o in objects if o.kind == "CustomResourceDefinition"]
-    assert {o.component for o in crds} == {"argo-cd", "cert-manager", "external-secrets", "metallb",
+    assert {o.component for o in crds} == {"argo-cd", "cert-manager", "envoy-gateway", "external-secrets", "metallb",
                                            "prometheus-operator-crds"}
     for o in crds:
         assert "/crds/" in o.file, o.file

@@ -18,21 +18,6 @@ MAX_RANK = 9  # a layer owns waves [base, base + MAX_RANK]
 FINALIZER = "resources-finalizer.argocd.argoproj.io"
 EXISTING_NAMESPACES = frozenset({"default", "kube-system"})  # every cluster has them
 
-# Cluster-scoped kinds a layer's project may create. Cluster services may create any (namespaces
-# included); development tools only what their charts and the secret stores need; applications none.
-CLUSTER_RESOURCES: dict[Layer, list[dict]] = {
-    "cluster-services": [{"group": "*", "kind": "*"}],
-    "tools": [{"group": "apiextensions.k8s.io", "kind": "CustomResourceDefinition"},
-              {"group": "rbac.authorization.k8s.io", "kind": "ClusterRole"},
-              {"group": "rbac.authorization.k8s.io", "kind": "ClusterRoleBinding"},
-              # the Prometheus Operator's admission webhooks (kube-prometheus-stack)
-              {"group": "admissionregistration.k8s.io", "kind": "MutatingWebhookConfiguration"},
-              {"group": "admissionregistration.k8s.io", "kind": "ValidatingWebhookConfiguration"},
-              {"group": "external-secrets.io", "kind": "ClusterSecretStore"}],
-    "apps": [],
-}
-
-
 IN_CLUSTER = "https://kubernetes.default.svc"  # one Argo CD per cluster: it deploys to its own cluster only
 ENVIRONMENT_WAVE = LAYER_WAVE["apps"]  # every environment after the whole platform of its cluster
 
@@ -48,6 +33,7 @@ class AppOfAppsProps:
     prune: dict[str, bool] = field(default_factory=dict)  # default: prune every component
     retry_limit: int = 5
     annotations: dict[str, str] = field(default_factory=dict)  # on every component's Application (subscriptions)
+    signature_keys: tuple[str, ...] = ()  # OpenPGP key IDs: every project syncs only commits they signed
 
 
 @dataclass(frozen=True)
@@ -78,6 +64,41 @@ def _labels(props: AppOfAppsProps, layer: str | None = None) -> dict:
 
 def project_name(props: AppOfAppsProps, layer: str) -> str:
     return f"{props.owner}-{layer}"
+
+
+def is_cluster(props: AppOfAppsProps) -> bool:
+    return props.folder.startswith("clusters/")
+
+
+def project_of(props: AppOfAppsProps, info: ComponentInfo) -> str:
+    """A platform component is its own trust zone (one project each); an environment's applications
+    share their environment's project."""
+    return f"{props.owner}-{info.name}" if is_cluster(props) else project_name(props, info.layer)
+
+
+# Argo CD itself: the only component whose project may manage argoproj.io kinds (Applications, projects).
+ARGO_CD_COMPONENT = "argo-cd"
+
+
+def component_project(props: AppOfAppsProps, info: ComponentInfo) -> dict:
+    """The trust zone of one platform component: exactly its namespaces and the kinds it renders, cluster-
+    scoped and namespaced (read from its objects and its chart's); no argoproj.io kind but for Argo CD's."""
+    spec: dict = {
+        "description": f"{props.owner}: {info.name} ({info.layer})",
+        "sourceRepos": [props.repo_url, *([info.helm.repo_url] if argo_renders(info) else [])],
+        "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in sorted({info.namespace, *info.destinations})],
+        "clusterResourceWhitelist": [{"group": g, "kind": k} for g, k in info.cluster_kinds],
+        "namespaceResourceWhitelist": [{"group": g, "kind": k} for g, k in info.namespaced_kinds],
+    }
+    if info.name != ARGO_CD_COMPONENT:
+        spec["namespaceResourceBlacklist"] = [{"group": "argoproj.io", "kind": "*"}]
+    return {
+        **kinds.head(kinds.custom("AppProject")),
+        "metadata": {"name": project_of(props, info), "namespace": props.argocd_namespace,
+                     "labels": {**_labels(props, info.layer), "plate.io/component": info.name},
+                     "annotations": {"argocd.argoproj.io/sync-wave": str(PROJECT_WAVE)}},
+        "spec": _signed(props, spec),
+    }
 
 
 def _sync_policy(props: AppOfAppsProps, prune: bool, options: list[str]) -> dict:
@@ -141,7 +162,7 @@ def application(props: AppOfAppsProps, info: ComponentInfo, rendered_namespaces:
             **({} if info.keep_on_delete else {"finalizers": [FINALIZER]}),
         },
         "spec": {
-            "project": project_name(props, info.layer),
+            "project": project_of(props, info),
             **({"source": srcs[0]} if len(srcs) == 1 else {"sources": srcs}),
             "destination": {"server": IN_CLUSTER, "namespace": info.namespace},
             "syncPolicy": policy,
@@ -152,7 +173,7 @@ def application(props: AppOfAppsProps, info: ComponentInfo, rendered_namespaces:
 def app_project(props: AppOfAppsProps, layer: Layer, infos: list[ComponentInfo] | tuple[ComponentInfo, ...],
                 description: str | None = None) -> dict:
     """The project of one layer of an owner: exactly the namespaces its components deploy to."""
-    namespaces = sorted({i.namespace for i in infos if i.layer == layer})
+    namespaces = sorted({ns for i in infos if i.layer == layer for ns in (i.namespace, *i.destinations)})
     charts = sorted({i.helm.repo_url for i in infos if i.layer == layer and argo_renders(i)})
     return {
         **kinds.head(kinds.custom("AppProject")),
@@ -162,13 +183,21 @@ def app_project(props: AppOfAppsProps, layer: Layer, infos: list[ComponentInfo] 
             "labels": _labels(props, layer),
             "annotations": {"argocd.argoproj.io/sync-wave": str(PROJECT_WAVE)},
         },
-        "spec": {
+        "spec": _signed(props, {
             "description": description or f"{props.owner}: {layer} layer",
             "sourceRepos": [props.repo_url, *charts],
             "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in namespaces],
-            "clusterResourceWhitelist": CLUSTER_RESOURCES[layer],
-        },
+            "clusterResourceWhitelist": [],  # an environment's applications create nothing cluster-scoped
+            "namespaceResourceBlacklist": [{"group": "argoproj.io", "kind": "*"}],
+        }),
     }
+
+
+def _signed(props: AppOfAppsProps, spec: dict) -> dict:
+    """Argo CD syncs only commits signed by these keys (when the cluster signs its rendered branch)."""
+    if props.signature_keys:
+        spec["signatureKeys"] = [{"keyID": k} for k in props.signature_keys]
+    return spec
 
 
 def _argo_project(props: AppOfAppsProps, name: str, description: str, kinds_: tuple[str, ...]) -> dict:
@@ -176,13 +205,13 @@ def _argo_project(props: AppOfAppsProps, name: str, description: str, kinds_: tu
         **kinds.head(kinds.custom("AppProject")),
         "metadata": {"name": name, "namespace": props.argocd_namespace, "labels": _labels(props),
                      "annotations": {"argocd.argoproj.io/sync-wave": str(PROJECT_WAVE)}},
-        "spec": {
+        "spec": _signed(props, {
             "description": description,
             "sourceRepos": [props.repo_url],
             "destinations": [{"server": IN_CLUSTER, "namespace": props.argocd_namespace}],
             "clusterResourceWhitelist": [],
             "namespaceResourceWhitelist": [{"group": "argoproj.io", "kind": k} for k in kinds_],
-        },
+        }),
     }
 
 
@@ -243,9 +272,8 @@ class ClusterAppsChart(ManifestChart):
                  rendered_namespaces: frozenset[str], environments: tuple[EnvironmentRef, ...]):
         super().__init__(scope, "apps")
         self.add(root_project(props))
-        for layer in LAYER_WAVE:
-            if any(i.layer == layer for i in infos):
-                self.add(app_project(props, layer, infos))
+        for info in sorted(infos, key=lambda i: i.name):
+            self.add(component_project(props, info))
         if environments:
             self.add(environments_project(props))
         for env in environments:

@@ -7,6 +7,7 @@ from pydantic import Field
 
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint
+from components.flows import NetworkNeeds
 from components.types import PROPS_CONFIG, Resources, Strict
 from components.workload import HARDENED, resources
 
@@ -30,6 +31,8 @@ class CertManager(HelmRelease):
     rank = 1  # after the monitoring CRDs its ServiceMonitor needs
     server_side_apply = True
     provides_crds = ("cert-manager.io", "acme.cert-manager.io")
+    # ACME (Let's Encrypt, the DNS-01 provider's API) and its HTTP-01 self-check through the public address
+    network = NetworkNeeds(api_server=True, webhooks=(10250,), internet=(80, 443))
 
     def __init__(self, scope, props: CertManagerProps):
         p = props
@@ -45,6 +48,9 @@ class CertManager(HelmRelease):
             "webhook": {"replicaCount": p.replicas, "podDisruptionBudget": pdb, "resources": res},
             "cainjector": {"replicaCount": p.replicas, "podDisruptionBudget": pdb, "resources": res},
             "prometheus": {"enabled": True, "servicemonitor": {"enabled": p.service_monitor}},
+            # HTTP-01 challenges through the Gateway (the ClusterIssuers' gatewayHTTPRoute solver)
+            "config": {"apiVersion": "controller.config.cert-manager.io/v1alpha1", "kind": "ControllerConfiguration",
+                       "enableGatewayAPI": True},
         }
         super().__init__(scope, "cert-manager", p.namespace, versions.CERT_MANAGER, values)
         self.props = props

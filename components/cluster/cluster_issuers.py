@@ -1,4 +1,4 @@
-"""Let's Encrypt ClusterIssuers (staging and production ACME v2), HTTP-01 through the ingress class,
+"""Let's Encrypt ClusterIssuers (staging and production ACME v2), HTTP-01 through the Gateway,
 with an optional DNS-01 solver for listed zones, plus the platform's internal CA issuer.
 
 The DNS-01 API token Secret is produced by an ExternalSecret in the tools layer (see
@@ -13,6 +13,7 @@ from pydantic import Field
 from components import kinds
 from components.cluster.acme import ISSUERS, PRODUCTION_ISSUER  # noqa: F401  (re-exported)
 from components.core import Component, labels, metadata
+from components.routing import GATEWAY_GROUP, GatewayRef
 from components.types import PROPS_CONFIG, Email, Hostname, KvPath, Strict
 
 DNS01_SECRET = "acme-dns01-api-token"
@@ -37,7 +38,7 @@ class ClusterIssuersSettings(Strict):
 class ClusterIssuersProps(ClusterIssuersSettings):
     model_config = PROPS_CONFIG
 
-    ingress_class: str  # required: HTTP-01 challenges are served through this class
+    gateway: GatewayRef  # required: HTTP-01 challenges are answered through its plain-HTTP listener
     namespace: str = "cert-manager"  # cert-manager's cluster resource namespace (DNS-01 token lives here)
 
 
@@ -56,7 +57,9 @@ class ClusterIssuers(Component):
                     "selector": {"dnsZones": list(p.dns01.dns_zones)},
                     "dns01": {p.dns01.provider: {"apiTokenSecretRef": {"name": DNS01_SECRET, "key": "api-token"}}},
                 })
-            solvers.append({"http01": {"ingress": {"ingressClassName": p.ingress_class}}})
+            solvers.append({"http01": {"gatewayHTTPRoute": {"parentRefs": [{
+                "group": GATEWAY_GROUP, "kind": "Gateway", "name": p.gateway.name, "namespace": p.gateway.namespace,
+                "sectionName": "http"}]}}})
             self.add({
                 **kinds.head(kinds.custom("ClusterIssuer")),
                 "metadata": metadata(name, None, lbls),

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint
+from components.flows import NetworkNeeds
 from components.types import PROPS_CONFIG, Resources, Strict
 from components.workload import HARDENED, resources
 
@@ -34,6 +35,8 @@ class ExternalSecrets(HelmRelease):
     rank = 1  # after the monitoring CRDs its ServiceMonitor needs
     server_side_apply = True
     provides_crds = ("external-secrets.io", "generators.external-secrets.io")
+    # the controller reads OpenBao and writes Secrets; its webhook validates the resources
+    network = NetworkNeeds(api_server=True, webhooks=(10250,), to=(("openbao", 8200),))
 
     def __init__(self, scope, props: ExternalSecretsProps):
         p = props

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint
+from components.flows import NetworkNeeds
 from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
 from components.observability.kube_prometheus_stack import PROMETHEUS_SERVICE_ACCOUNT
 from components.types import PROPS_CONFIG, Resources, Strict
@@ -28,6 +29,7 @@ class MetalLB(HelmRelease):
     server_side_apply = True
     runtime_secrets = {"metallb-memberlist": "the controller generates the speakers' memberlist key"}
     provides_crds = ("metallb.io",)
+    network = NetworkNeeds(api_server=True, webhooks=(9443,))  # the speakers run on the host network
 
     def __init__(self, scope, props: MetalLBProps):
         p = props

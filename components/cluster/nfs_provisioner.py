@@ -7,6 +7,7 @@ from pydantic import Field
 
 from components import versions
 from components.core import HelmRelease
+from components.flows import NetworkNeeds
 from components.types import PROPS_CONFIG, DnsLabel, NfsServer, Resources, Strict
 from components.workload import HARDENED, resources
 
@@ -36,6 +37,7 @@ class NfsProvisionerProps(NfsProvisionerSettings):
 class NfsProvisioner(HelmRelease):
     layer = "cluster-services"
     rank = 1
+    network = NetworkNeeds(api_server=True)  # the share is mounted by the kubelet, on the node
 
     def __init__(self, scope, props: NfsProvisionerProps):
         p = props

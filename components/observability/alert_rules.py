@@ -63,9 +63,10 @@ class AlertRulesProps(BaseModel):
     environment: str | None = None  # labels every alert ``environment: <name>`` (routing by environment)
 
 
-def ingress_selector(app: AppTarget) -> str:
-    # ingress-nginx's own namespace/service labels are renamed exported_* when scraped
-    return f'exported_namespace="{app.namespace}",exported_service="{app.name}"'
+def route_selector(app: AppTarget) -> str:
+    """The app's traffic at the Gateway: Envoy names the upstream of each HTTPRoute rule
+    ``httproute/<namespace>/<route>/rule/<n>``, and each routed service has its own route."""
+    return f'envoy_cluster_name=~"httproute/{app.namespace}/{app.name}/rule/.*"'
 
 
 class AlertRules(Component):
@@ -112,20 +113,21 @@ class AlertRules(Component):
             f"{name} has no ready replica",
             f"No pod of {ns}/{name} has been ready for 5 minutes: the service is down.", "pods", who)]
         if app.http:
-            sel = ingress_selector(app)
+            sel = route_selector(app)
             rules.append(self.alert(
                 "PlateAppHighErrorRate",
-                f'sum(rate(nginx_ingress_controller_requests{{{sel},status=~"5.."}}[5m]))'
-                f' / sum(rate(nginx_ingress_controller_requests{{{sel}}}[5m])) > {t.error_ratio}',
+                f'sum(rate(envoy_cluster_upstream_rq_xx{{{sel},envoy_response_code_class="5"}}[5m]))'
+                f' / sum(rate(envoy_cluster_upstream_rq_xx{{{sel}}}[5m])) > {t.error_ratio}',
                 "10m", t.error_severity, f"{name} answers more than {t.error_ratio:.0%} of requests with 5xx",
                 f"Over 10 minutes more than {t.error_ratio:.0%} of requests to {ns}/{name} failed. "
                 "If it began with a release, roll back.", "rollback", who))
             rules.append(self.alert(
                 "PlateAppHighLatency",
-                f"histogram_quantile(0.99, sum by (le) (rate(nginx_ingress_controller_request_duration_seconds_bucket"
-                f"{{{sel}}}[5m]))) > {t.latency_p99_seconds}",
+                # Envoy measures upstream time in milliseconds
+                f"histogram_quantile(0.99, sum by (le) (rate(envoy_cluster_upstream_rq_time_bucket"
+                f"{{{sel}}}[5m]))) / 1000 > {t.latency_p99_seconds}",
                 "10m", t.latency_severity, f"{name} p99 latency above {t.latency_p99_seconds}s",
-                f"The 99th percentile of request duration through the ingress for {ns}/{name} has been above "
+                f"The 99th percentile of request duration through the Gateway for {ns}/{name} has been above "
                 f"{t.latency_p99_seconds}s for 10 minutes.", "ingress", who))
         rules.append(self.alert(
             "PlateAppRestarting",

@@ -13,7 +13,7 @@ from grafana_foundation_sdk.builders import dashboard, prometheus, stat, timeser
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import DataSourceRef
 
-from components.observability.alert_rules import AppTarget, ingress_selector
+from components.observability.alert_rules import AppTarget, route_selector
 
 DATASOURCE_UID = "prometheus"
 NAMESPACE_VARIABLE = "namespace"
@@ -69,16 +69,17 @@ def _resources(app: AppTarget) -> list[timeseries.Panel]:
 
 def red(app: AppTarget, namespaces: list[str] | None = None) -> Dashboard:
     uid = f"plate-{app.name.removeprefix('plate-')}-red"
-    sel = ingress_selector(app)
+    sel = route_selector(app)
     board = _base(uid, f"{app.name}: rate, errors, duration", ["red", app.name], namespaces)
     panels = [
-        _series("Requests per second", "reqps",
-                _query(f"sum by (status) (rate(nginx_ingress_controller_requests{{{sel}}}[5m]))", "{{status}}")),
+        _series("Requests per second", "reqps", _query(
+            f"sum by (envoy_response_code_class) (rate(envoy_cluster_upstream_rq_xx{{{sel}}}[5m]))",
+            "{{envoy_response_code_class}}xx")),
         _series("Error ratio (5xx)", "percentunit",
-                _query(f'sum(rate(nginx_ingress_controller_requests{{{sel},status=~"5.."}}[5m])) / '
-                       f"sum(rate(nginx_ingress_controller_requests{{{sel}}}[5m]))", "5xx")),
-        _series("Latency", "s", *[
-            _query(f"histogram_quantile({q}, sum by (le) (rate(nginx_ingress_controller_request_duration_seconds_bucket"
+                _query(f'sum(rate(envoy_cluster_upstream_rq_xx{{{sel},envoy_response_code_class="5"}}[5m])) / '
+                       f"sum(rate(envoy_cluster_upstream_rq_xx{{{sel}}}[5m]))", "5xx")),
+        _series("Latency", "ms", *[
+            _query(f"histogram_quantile({q}, sum by (le) (rate(envoy_cluster_upstream_rq_time_bucket"
                    f"{{{sel}}}[5m])))", f"p{int(q * 100)}", ref) for q, ref in ((0.5, "A"), (0.9, "B"), (0.99, "C"))]),
         *_resources(app),
     ]
@@ -126,9 +127,8 @@ def overview() -> Dashboard:
                 _query("sum by (pod) (fluentd_output_status_buffer_queue_length)", "{{pod}}")),
         _series("Node CPU busy", "percentunit",
                 _query('1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m]))', "{{instance}}")),
-        _series("Ingress requests by service", "reqps", _query(
-            "sum by (exported_namespace, exported_service) (rate(nginx_ingress_controller_requests[5m]))",
-            "{{exported_namespace}}/{{exported_service}}")),
+        _series("Gateway requests by route", "reqps", _query(
+            "sum by (envoy_cluster_name) (rate(envoy_cluster_upstream_rq_total[5m]))", "{{envoy_cluster_name}}")),
     ]
     for panel in panels:
         board = board.with_panel(panel)

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from components import kinds
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
+from components.flows import NetworkNeeds
 from components.rbac import cluster_role_binding, service_account
 from components.secrets import RemoteValue, SecretStoreRef, external_secret
 from components.types import PROPS_CONFIG, DnsLabel, Hostname, Image, KvPath, Resources, Strict
@@ -25,6 +26,21 @@ CONFIG_DIR = "/fluentd/etc"
 OUTPUT_SECRET = "fluentd-output"
 METRICS = ("fluentd_output_status_num_errors", "fluentd_output_status_buffer_queue_length",
            "fluentd_output_status_buffer_total_bytes", "fluentd_output_status_retry_count")
+
+
+def output_flows(output) -> NetworkNeeds:
+    """The API (pod metadata) and where the logs go: a Service in the cluster, or a host outside it."""
+    import urllib.parse
+
+    if isinstance(output, LokiOutput):
+        url = urllib.parse.urlparse(output.url)
+        host, port = url.hostname or "", url.port or (443 if url.scheme == "https" else 80)
+    else:
+        host, port = output.host, output.port
+    parts = host.split(".")
+    if len(parts) >= 3 and parts[2] == "svc":  # <service>.<namespace>.svc[.cluster.local]
+        return NetworkNeeds(api_server=True, to=((parts[1], port),))
+    return NetworkNeeds(api_server=True, internet=(port,))
 
 
 class ElasticOutput(Strict):
@@ -186,6 +202,7 @@ class Fluentd(Component):
                          pod_security_reason="it mounts the node's /var/log (read-only) and its own state "
                                              "directory as hostPath volumes, which baseline forbids")
         self.props = p = props
+        self.network = output_flows(p.output)
         self.common_labels = labels("fluentd", "logging")
         self.workload_labels = labels("fluentd", "logging", p.image.tag)  # the version on the workload only
         md = lambda name="fluentd", ns=p.namespace: metadata(name, ns, self.common_labels)  # noqa: E731

@@ -9,7 +9,7 @@ from components.core import Component, MetricsEndpoint, content_hash, labels, me
 from components.observability.dashboards import DATASOURCE_UID, Dashboard
 from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
 from components.rbac import service_account
-from components.routing import Host, Route, ingress
+from components.routing import OIDC_CALLBACK, Backend, GatewayRef, Served, Sso, gateway_sso, http_route
 from components.secrets import SecretStoreRef, external_secret, same_keys
 from components.types import PROPS_CONFIG, Image, KvPath, Resources, Size, Strict
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
@@ -32,8 +32,8 @@ class GrafanaProps(GrafanaSettings):
     model_config = PROPS_CONFIG
 
     host: str  # required
-    ingress_class: str  # required
-    cluster_issuer: str  # required
+    gateway: GatewayRef  # required
+    sso: Sso  # required: operators log in through Dex at the Gateway
     storage_class: str  # required: from the cluster
     prometheus_url: str  # required: the datasource
     secret_store: SecretStoreRef  # required
@@ -67,7 +67,11 @@ class Grafana(Component):
         self.add({**kinds.head(kinds.builtin("Service")), "metadata": md(), "spec": {
             "type": "ClusterIP", "selector": selector("grafana"),
             "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]}})
-        self.add(self.ingress())
+        served = Served(p.host, p.namespace, "operators", "gateway-oidc", (OIDC_CALLBACK,), "grafana")
+        self.serve(served)
+        self.add(http_route("grafana", p.namespace, self.common_labels, served, p.gateway, (Backend("/", "grafana", 80),)))
+        for obj in gateway_sso("grafana", p.namespace, self.common_labels, served, p.sso):
+            self.add(obj)
         self.scrape(MetricsEndpoint(port="http", metrics=("grafana_build_info",)), lbls=self.common_labels)
 
     def provisioning(self) -> dict[str, str]:
@@ -119,8 +123,3 @@ class Grafana(Component):
                     "template": pod_template(self.workload_labels, {"checksum/config": checksum}, [container], opts,
                                              p.hardening),
                 }}
-
-    def ingress(self) -> dict:
-        p = self.props
-        host = Host(p.host, "grafana-tls", (Route("/", "grafana"),))
-        return ingress("grafana", p.namespace, self.common_labels, (host,), p.ingress_class, p.cluster_issuer, p.tls)

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint
-from components.routing import issuer_annotations
+from components.flows import NetworkNeeds
 from components.types import PROPS_CONFIG, Resources, Size, Strict
 from components.workload import HARDENED, resources
 
@@ -40,14 +40,10 @@ class KubePrometheusStackSettings(Strict):
 class KubePrometheusStackProps(KubePrometheusStackSettings):
     model_config = PROPS_CONFIG
 
-    host: str  # required: Prometheus UI host
-    ingress_class: str  # required
-    cluster_issuer: str  # required
     storage_class: str  # required: from the cluster
     alertmanager_config_secret: str | None = None  # the Secret with alertmanager.yaml (default: the chart's,
     # which routes everything nowhere, rendered as a Secret with data: refused by the render's checks)
     alertmanager_secrets: tuple[str, ...] = ()  # Secrets mounted under /etc/alertmanager/secrets/<name>
-    tls: bool = True
     namespace: str = NAMESPACE
 
 
@@ -58,20 +54,20 @@ KUBE_SYSTEM_EXPORTERS = ("coreDns", "kubeControllerManager", "kubeEtcd", "kubePr
 class KubePrometheusStack(HelmRelease):
     layer = "tools"
     rank = 2  # before the rules, dashboards and log shipping that use it
+    # Prometheus scrapes every namespace and the nodes (kubelet, node-exporter); Alertmanager's receivers
+    network = NetworkNeeds(api_server=True, webhooks=(10250,), all_namespaces=True, nodes=(9100, 10250),
+                           internet=(443,))
     runtime_secrets = {"kube-prometheus-stack-admission": "the chart's admission-create Job (a PreSync hook) "
                                                           "generates the webhook's certificate"}
 
     def __init__(self, scope, props: KubePrometheusStackProps):
         p = props
-        ingress: dict = {"enabled": True, "ingressClassName": p.ingress_class, "hosts": [p.host], "paths": ["/"]}
-        if p.tls:
-            ingress["annotations"] = issuer_annotations(p.tls, p.cluster_issuer)
-            ingress["tls"] = [{"secretName": "prometheus-tls", "hosts": [p.host]}]
+        # Prometheus and Alertmanager are internal: no route at all (their UIs and query API serve anyone
+        # who reaches them); operators use Grafana, or a port-forward.
         values = {
             "crds": {"enabled": False},
             "grafana": {"enabled": False},
             "prometheus": {
-                "ingress": ingress,
                 "prometheusSpec": {
                     "replicas": p.prometheus_replicas,
                     "retention": p.retention,

@@ -12,4 +12,5 @@ class PlateAdminProps(PlateServiceProps):
 
 class PlateAdmin(PlateService):
     rank = 4
+    audience = "operators"  # the back office: behind single sign-on at the Gateway
     Props = PlateAdminProps

@@ -34,6 +34,7 @@ class PlateLlmProps(PlateServiceProps, PlateLlmSettings):
 
 class PlateLlm(PlateService):
     rank = 2
+    audience = "operators"  # a model endpoint costs money per call: never anonymous
     Props = PlateLlmProps
 
     def container(self) -> Container:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from components.core import Component, labels
+from components.flows import NetworkNeeds
 from components.network import allow_dns, default_deny
 from components.secrets import SecretStoreRef, external_secret, same_keys
 
@@ -27,6 +28,7 @@ class PlateNamespaceProps(BaseModel):
 class PlateNamespace(Component):
     layer = "apps"
     rank = 0  # everything else in the layer lives in this namespace
+    network = NetworkNeeds(own_policies=True)  # default deny here, then one policy per workload
     Props = PlateNamespaceProps
 
     def __init__(self, scope, props: PlateNamespaceProps):

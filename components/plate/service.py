@@ -20,6 +20,9 @@ MAX_REPLICAS = 100
 SINGLE_REPLICA_REASON = "plate.io/single-replica-reason"  # on a workload that production runs once, and why
 
 
+
+HTTP_PORT = 80  # the Service port of every HTTP service (the container listens on props.port)
+
 class PlateServiceSettings(Strict):
     """What an environment may change of a Plate service."""
 
@@ -74,6 +77,7 @@ class PlateServiceProps(PlateServiceSettings):
 class PlateService(Component):
     layer = "apps"
     rank = 3
+    audience: ClassVar[str] = "public"  # to whom its routes answer (components.routing.Audience)
     Props = PlateServiceProps
     serves_http: ClassVar[bool] = True  # a Service, an HTTP port and HTTP probes
 
@@ -166,7 +170,7 @@ class PlateService(Component):
         p = self.props
         return {**kinds.head(kinds.builtin("Service")), "metadata": metadata(p.name, p.namespace, self.common_labels),
                 "spec": {"type": "ClusterIP", "selector": selector(p.name),
-                         "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]}}
+                         "ports": [{"name": "http", "port": HTTP_PORT, "targetPort": "http", "protocol": "TCP"}]}}
 
     def autoscaler(self) -> dict:
         p, a = self.props, self.props.autoscaling

@@ -7,14 +7,15 @@ health check for Applications without which sync waves between child Application
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 import yaml
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint, labels
-from components.routing import issuer_annotations
+from components.flows import NetworkNeeds
+from components.routing import GatewayRef, Served, route_annotations
 from components.secrets import RemoteValue, SecretStoreRef, external_secret, same_keys
 from components.tools import argo_notifications as notifications
 from components.tools.argo_notifications import ArgoNotifications
@@ -47,28 +48,7 @@ class ResourceExclusion(Strict):
 
 
 SSO_SECRET = "argocd-sso"  # clientSecret, from OpenBao; labelled so Argo CD may read it ($argocd-sso:clientSecret)
-
-
-class GitHubLogin(Strict):
-    """Log in through GitHub (Argo CD's bundled Dex); groups are ``<org>:<team>``."""
-
-    type: Literal["github"]
-    client_id: Annotated[str, Field(min_length=1)]
-    org: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}$")]
-    teams: list[str] = []  # default: every team of the org may log in
-    credentials_path: KvPath  # KV entry with ``client-secret``
-
-
-class OidcLogin(Strict):
-    """Log in through an OpenID Connect provider directly (no Dex); groups come from ``groups``."""
-
-    type: Literal["oidc"]
-    issuer: Annotated[str, Field(pattern=r"^https://[^\s]+$")]
-    client_id: Annotated[str, Field(min_length=1)]
-    credentials_path: KvPath  # KV entry with ``client-secret``
-
-
-Login = Annotated[GitHubLogin | OidcLogin, Field(discriminator="type")]
+SSO_CLIENT = "argocd"  # its client at the platform's Dex
 
 
 class ArgoCDSettings(Strict):
@@ -84,21 +64,16 @@ class ArgoCDSettings(Strict):
     server_resources: Resources
     repo_server_resources: Resources
     notifications: ArgoNotifications | None = None  # default: none sent
-    sso: Login | None = None  # single sign-on; without it only the built-in admin can log in
-
-    @model_validator(mode="after")
-    def _someone_can_log_in(self) -> ArgoCDSettings:
-        if not self.admin_user and self.sso is None:
-            raise ValueError("admin_user is false and no sso is set: nobody could log in")
-        return self
 
 
 class ArgoCDProps(ArgoCDSettings):
     model_config = PROPS_CONFIG
 
     domain: str  # required: Argo CD's host
-    ingress_class: str  # required
-    cluster_issuer: str  # required
+    gateway: GatewayRef  # required
+    sso_issuer: str  # required: the platform's Dex; operators log in through it
+    sso_secret_path: KvPath  # required: the Dex client's secret (property client-secret)
+    gpg_keys: dict[str, str] = {}  # key ID (16 hex) -> armored public key: commits Argo CD verifies
     repo_url: str  # required: the rendered repository
     secret_store: SecretStoreRef  # required
     tls: bool = True
@@ -106,12 +81,14 @@ class ArgoCDProps(ArgoCDSettings):
 
 
 class ArgoCD(HelmRelease):
-    free_form_values = ("configs.cm", "configs.params", "configs.rbac", "notifications.notifiers",
+    free_form_values = ("configs.cm", "configs.params", "configs.rbac", "configs.gpg.keys", "notifications.notifiers",
                         "notifications.templates", "notifications.triggers")
     layer = "tools"
     rank = 3  # after the secret stores: its repository credentials come from OpenBao
     server_side_apply = True
     provides_crds = ("argoproj.io",)
+    # Git over HTTPS or SSH, the platform's Dex at its public address, every cluster API
+    network = NetworkNeeds(api_server=True, internet=(22, 443))
     keep_on_delete = True  # it manages itself: no cascading delete, no pruning of its own objects
     runtime_secrets = {"argocd-redis": "the chart's redis-secret-init Job (a PreSync hook) generates its password"}
 
@@ -128,46 +105,41 @@ class ArgoCD(HelmRelease):
         }
         if exclusions:
             cm["resource.exclusions"] = yaml.safe_dump(exclusions, sort_keys=False)
-        if isinstance(p.sso, GitHubLogin):
-            org: dict = {"name": p.sso.org, **({"teams": list(p.sso.teams)} if p.sso.teams else {})}
-            cm["dex.config"] = yaml.safe_dump({"connectors": [{
-                "type": "github", "id": "github", "name": "GitHub",
-                "config": {"clientID": p.sso.client_id, "clientSecret": f"${SSO_SECRET}:clientSecret",
-                           "orgs": [org], "loadAllGroups": False}}]}, sort_keys=False)
-        elif isinstance(p.sso, OidcLogin):
-            cm["oidc.config"] = yaml.safe_dump({
-                "name": "SSO", "issuer": p.sso.issuer, "clientID": p.sso.client_id,
-                "clientSecret": f"${SSO_SECRET}:clientSecret", "requestedScopes": ["openid", "profile", "email", "groups"],
-            }, sort_keys=False)
-        ingress: dict = {"enabled": True, "ingressClassName": p.ingress_class, "tls": p.tls}
-        if p.tls:
-            ingress["annotations"] = issuer_annotations(p.tls, p.cluster_issuer)
+        cm["oidc.config"] = yaml.safe_dump({
+            "name": "Single sign-on", "issuer": p.sso_issuer, "clientID": SSO_CLIENT,
+            "clientSecret": f"${SSO_SECRET}:clientSecret", "requestedScopes": ["openid", "profile", "email", "groups"],
+        }, sort_keys=False)
+        # operators only: Argo CD's own OIDC login against the platform's Dex (the admin user is break-glass)
+        served = Served(p.domain, p.namespace, "operators", "native-oidc", ("/auth/callback",), SSO_CLIENT)
+        route = {"enabled": True, "parentRefs": [p.gateway.parent(p.domain)], "hostnames": [p.domain],
+                 "annotations": route_annotations(served)}
         values = {
             "global": {"domain": p.domain},
             "crds": {"install": True, "keep": True},
             "configs": {
-                # TLS terminates at the ingress controller; the server speaks plain HTTP behind it.
+                # TLS terminates at the Gateway; the server speaks plain HTTP behind it.
                 "params": {"server.insecure": True},
                 "cm": cm,
                 "rbac": {"policy.default": "role:readonly", "policy.csv": rbac, "scopes": "[groups]"},
+                "gpg": {"keys": dict(sorted(p.gpg_keys.items()))},
             },
-            "server": {"replicas": p.replicas, "ingress": ingress,
+            "server": {"replicas": p.replicas, "httproute": route,
                        "resources": resources(p.server_resources, HARDENED)},
             "repoServer": {"replicas": p.replicas, "resources": resources(p.repo_server_resources, HARDENED)},
             "controller": {"resources": resources(p.controller_resources, HARDENED),
                            "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}}},
-            "dex": {"enabled": isinstance(p.sso, GitHubLogin)},
+            "dex": {"enabled": False},  # the platform's Dex, not a bundled one
             "notifications": {"enabled": False},
         }
         if p.notifications:
             values["notifications"] = notifications.values(p.notifications, f"{'https' if p.tls else 'http'}://{p.domain}")
         super().__init__(scope, "argo-cd", p.namespace, versions.ARGO_CD, values)
         self.props = props
+        self.serve(served)
         self.scrape(MetricsEndpoint(port="http-metrics", monitor="chart", metrics=("argocd_app_info",)))
-        if p.sso:
-            self.add(external_secret(SSO_SECRET, p.namespace, labels("argo-cd", "gitops"), p.secret_store,
-                                     values=(RemoteValue("clientSecret", p.sso.credentials_path, "client-secret"),),
-                                     template_labels={"app.kubernetes.io/part-of": "argocd"}))
+        self.add(external_secret(SSO_SECRET, p.namespace, labels("argo-cd", "gitops"), p.secret_store,
+                                 values=(RemoteValue("clientSecret", p.sso_secret_path, "client-secret"),),
+                                 template_labels={"app.kubernetes.io/part-of": "argocd"}))
         if p.notifications and p.notifications.secret_values():
             self.add(external_secret(notifications.SECRET_NAME, p.namespace, labels("argo-cd", "gitops"), p.secret_store,
                                      values=tuple(RemoteValue(k, path, prop)

@@ -11,7 +11,8 @@ from pydantic import Field, model_validator
 
 from components import kinds, versions
 from components.core import HelmRelease, labels, metadata
-from components.routing import issuer_annotations
+from components.flows import NetworkNeeds
+from components.routing import GatewayRef, Served, route_annotations
 from components.secrets import RemoteValue, SecretStoreRef, external_secret
 from components.types import PROPS_CONFIG, KvPath, NfsServer, Size, Strict
 
@@ -80,8 +81,10 @@ class HarborProps(HarborSettings):
     model_config = PROPS_CONFIG
 
     host: str  # required
-    ingress_class: str  # required
-    cluster_issuer: str  # required
+    gateway: GatewayRef  # required
+    sso_issuer: str  # required: the platform's Dex (Harbor's OIDC auth mode)
+    sso_secret_path: KvPath  # required: the Dex client's secret (property client-secret)
+    admin_groups: tuple[str, ...] = ()  # Dex groups that are Harbor administrators
     internal_issuer: str  # required: signs the token key pair
     storage_class: str  # required: from the cluster
     secret_store: SecretStoreRef  # required
@@ -91,10 +94,15 @@ class HarborProps(HarborSettings):
     namespace: str = "harbor"
 
 
+OIDC_CALLBACK_PATH = "/c/oidc/callback"
+
+
 class Harbor(HelmRelease):
-    free_form_values = ("expose.ingress.annotations",)
+    free_form_values = ("expose.route.annotations",)
     chart_secret_literals = {"harbor-registry": ("REGISTRY_REDIS_PASSWORD",), "harbor-trivy": ("redisURL",)}
     layer = "tools"
+    # Trivy's vulnerability database, the external PostgreSQL and Redis, Dex (OIDC login)
+    network = NetworkNeeds(internet=(443, 5432, 6379))
     rank = 4
 
     def __init__(self, scope, props: HarborProps):
@@ -102,17 +110,16 @@ class Harbor(HelmRelease):
         claim = {part: {"storageClass": p.storage_class, "size": getattr(p.persistence, part)}
                  for part in ("registry", "database", "redis", "trivy")}
         claim["jobservice"] = {"jobLog": {"storageClass": p.storage_class, "size": p.persistence.jobservice}}
-        annotations = {
-            # image layers are large: no body-size limit at the ingress
-            "nginx.ingress.kubernetes.io/proxy-body-size": "0",
-            "nginx.ingress.kubernetes.io/proxy-request-buffering": "off",
-        }
-        annotations.update(issuer_annotations(p.tls, p.cluster_issuer))
+        # Operators log in to the UI through Dex (Harbor's OIDC auth mode, which the projects script sets);
+        # machines (CI pushes, nodes' pulls) use robot accounts. Image layers stream: no body limit, and
+        # no request buffering policy on this route. TLS ends at the Gateway.
+        self.served_ui = Served(p.host, p.namespace, "operators", "native-oidc", (OIDC_CALLBACK_PATH,), "harbor")
         values: dict = {
             "expose": {
-                "type": "ingress",
-                "tls": {"enabled": p.tls, "certSource": "secret", "secret": {"secretName": "harbor-ingress-tls"}},
-                "ingress": {"hosts": {"core": p.host}, "className": p.ingress_class, "annotations": annotations},
+                "type": "route",
+                "tls": {"enabled": False},
+                "route": {"parentRefs": [p.gateway.parent(p.host)], "hosts": [p.host],
+                          "annotations": route_annotations(self.served_ui)},
             },
             "externalURL": f"{'https' if p.tls else 'http'}://{p.host}",
             "existingSecretAdminPassword": "harbor-admin",
@@ -138,10 +145,15 @@ class Harbor(HelmRelease):
             values["redis"]["external"] = {"addr": p.external_redis.addr}
             if p.external_redis.password_path:
                 values["redis"]["external"]["existingSecret"] = "harbor-external-redis"
-        super().__init__(scope, "harbor", p.namespace, versions.HARBOR, values, pod_security="baseline",
-                         pod_security_reason="the chart's internal database and redis pods (init containers "
-                                             "included) are not verified against restricted")
+        # Every Harbor pod the chart renders passes restricted (the render's Pod Security check proves it),
+        # but for the internal PostgreSQL's, whose init container changes the data directory's owner.
+        internal_db = p.database == "internal"
+        super().__init__(scope, "harbor", p.namespace, versions.HARBOR, values,
+                         pod_security="baseline" if internal_db else "restricted",
+                         pod_security_reason="the chart's internal PostgreSQL runs an init container as root to "
+                                             "own its data directory" if internal_db else "")
         self.props = props
+        self.serve(self.served_ui)
         lbls = labels("harbor", "registry")
         if p.database == "internal":
             # The chart has no existing-secret setting for its internal PostgreSQL: core reads the password
@@ -160,8 +172,7 @@ class Harbor(HelmRelease):
         if p.external_redis and p.external_redis.password_path:
             self.add(external_secret("harbor-external-redis", p.namespace, lbls, p.secret_store, values=(
                 RemoteValue("REDIS_PASSWORD", p.external_redis.password_path, "password"),)))
-        if p.projects:
-            self.add(self.projects_config_map(lbls))
+        self.add(self.projects_config_map(lbls))
         self.add({**kinds.head(kinds.custom("Certificate")), "metadata": metadata(TOKEN_CERT, p.namespace, lbls), "spec": {
             "secretName": TOKEN_CERT,
             "commonName": "harbor-token-service",
@@ -184,6 +195,15 @@ class Harbor(HelmRelease):
             "# an OpenBao token that may write the pull paths, curl and jq.",
             "set -eu",
             'auth="admin:${HARBOR_ADMIN_PASSWORD:?set HARBOR_ADMIN_PASSWORD}"',
+            "# Operators log in through the platform's Dex (Harbor keeps its auth mode in its database).",
+            f"secret=$(bao kv get -field=client-secret {p.secret_store_kv_mount}/{p.sso_secret_path})",
+            "jq -n --arg secret \"$secret\" '" + json.dumps({
+                "auth_mode": "oidc_auth", "oidc_name": "Single sign-on", "oidc_endpoint": p.sso_issuer,
+                "oidc_client_id": "harbor", "oidc_scope": "openid,profile,email,groups,offline_access",
+                "oidc_groups_claim": "groups", "oidc_admin_group": ",".join(p.admin_groups), "oidc_verify_cert": True,
+                "oidc_auto_onboard": True, "oidc_user_claim": "email"},
+                sort_keys=True).replace("}", ", oidc_client_secret: $secret}")
+            + f"' | curl -fsS -u \"$auth\" -H 'Content-Type: application/json' -X PUT {api}/configurations -d @-",
         ]
         for project, path in p.projects:
             robot = {"name": f"pull-{project}", "level": "project", "duration": -1, "permissions": [{

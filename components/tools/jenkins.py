@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from components import kinds, versions
 from components.core import HelmRelease, labels, metadata
-from components.routing import issuer_annotations
+from components.flows import NetworkNeeds
+from components.routing import OIDC_CALLBACK, Backend, GatewayRef, Served, Sso, gateway_sso, http_route
 from components.secrets import SecretStoreRef, external_secret, same_keys
 from components.types import PROPS_CONFIG, KvPath, Resources, Size, Strict
 from components.workload import HARDENED, resources
@@ -12,6 +13,8 @@ from components.workload import HARDENED, resources
 ADMIN_SECRET = "jenkins-admin"
 CACHE_CLAIM = "jenkins-build-cache"
 UID = 1000
+PORT = 8080  # the chart's controller Service
+WEBHOOK = "/github-webhook/"
 
 
 class JenkinsSettings(Strict):
@@ -28,8 +31,8 @@ class JenkinsProps(JenkinsSettings):
     model_config = PROPS_CONFIG
 
     host: str  # required
-    ingress_class: str  # required
-    cluster_issuer: str  # required
+    gateway: GatewayRef  # required
+    sso: Sso  # required: operators log in through Dex at the Gateway before Jenkins' own login
     storage_class: str  # required: from the cluster
     secret_store: SecretStoreRef  # required
     plugins: tuple[tuple[str, str], ...] = tuple(versions.JENKINS_PLUGINS.items())
@@ -42,15 +45,13 @@ class Jenkins(HelmRelease):
     free_form_values = ("controller.containerSecurityContext", "controller.podSecurityContextOverride")
     layer = "tools"
     rank = 4
+    # agents: Git, package registries, Harbor (its public address); the controller starts agents
+    network = NetworkNeeds(api_server=True, internet=(22, 80, 443))
 
     def __init__(self, scope, props: JenkinsProps):
         p = props
         unprivileged = {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID, "allowPrivilegeEscalation": False,
                         "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}}
-        ingress: dict = {"enabled": True, "ingressClassName": p.ingress_class, "hostName": p.host}
-        if p.tls:
-            ingress["annotations"] = issuer_annotations(p.tls, p.cluster_issuer)
-            ingress["tls"] = [{"secretName": "jenkins-tls", "hosts": [p.host]}]
         values = {
             "controller": {
                 # createSecret true: the chart mounts the admin Secret only then; with existingSecret set it
@@ -60,7 +61,7 @@ class Jenkins(HelmRelease):
                 "installPlugins": [f"{name}:{version}" for name, version in p.plugins],
                 "installLatestPlugins": False,
                 "installLatestSpecifiedPlugins": False,
-                "ingress": ingress,
+                "jenkinsUrl": f"{'https' if p.tls else 'http'}://{p.host}",
                 "resources": resources(p.resources, HARDENED),
                 "podSecurityContextOverride": {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID,
                                                "fsGroup": UID, "seccompProfile": {"type": "RuntimeDefault"}},
@@ -84,6 +85,16 @@ class Jenkins(HelmRelease):
         lbls = labels("jenkins", "ci")
         self.add(external_secret(ADMIN_SECRET, p.namespace, lbls, p.secret_store,
                                  values=same_keys(p.admin_credentials_path)))
+        # The UI for operators, behind single sign-on at the Gateway; GitHub's webhook (Jenkins checks its
+        # signature) is the one public path.
+        ui = Served(p.host, p.namespace, "operators", "gateway-oidc", (OIDC_CALLBACK,), "jenkins")
+        self.serve(ui)
+        self.add(http_route("jenkins", p.namespace, lbls, ui, p.gateway, (Backend("/", "jenkins", PORT),)))
+        webhook = Served(p.host, p.namespace, "public", "none")
+        self.serve(webhook)
+        self.add(http_route("jenkins-webhook", p.namespace, lbls, webhook, p.gateway, (Backend(WEBHOOK, "jenkins", PORT),)))
+        for obj in gateway_sso("jenkins", p.namespace, lbls, ui, p.sso):
+            self.add(obj)
         self.add({**kinds.head(kinds.builtin("PersistentVolumeClaim")), "metadata": metadata(CACHE_CLAIM, p.namespace, lbls),
                   "spec": {"accessModes": ["ReadWriteMany"], "storageClassName": p.storage_class,
                            "resources": {"requests": {"storage": p.build_cache_size}}}})

@@ -12,13 +12,14 @@ from pydantic import AfterValidator, Field, model_validator
 
 from components import hcl, kinds
 from components.core import HEADLESS_LABEL, Component, MetricsEndpoint, content_hash, labels, metadata, selector
+from components.flows import NetworkNeeds
 from components.network import Peer, workload_policy
 from components.rbac import cluster_role_binding, service_account
-from components.routing import Host, Route, ingress
 from components.types import PROPS_CONFIG, Image, Resources, Size, Strict
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
 
 API_PORT, CLUSTER_PORT = 8200, 8201
+METRICS_TOKEN = "openbao-metrics-token"  # Prometheus's token for sys/metrics
 UID, GID = 100, 1000  # the openbao user of the upstream image
 HEALTH = "/v1/sys/health?standbyok=true&perfstandbyok=true"
 
@@ -73,11 +74,7 @@ class OpenBaoProps(OpenBaoSettings):
     model_config = PROPS_CONFIG
 
     storage_class: str  # required: from the cluster
-    host: str  # required: the UI/API host behind the Ingress
-    ingress_class: str  # required
-    cluster_issuer: str  # required: signs the public Ingress certificate
     internal_issuer: str  # required: signs the listener certificate (cluster-internal names)
-    tls: bool = True  # the Ingress; the listener always has TLS
     name: str = "openbao"
     namespace: str = "openbao"
     hardening: Hardening = HARDENED
@@ -93,6 +90,7 @@ class OpenBaoProps(OpenBaoSettings):
 class OpenBao(Component):
     layer = "tools"
     rank = 0  # everything that reads secrets comes after it
+    network = NetworkNeeds(api_server=True, own_policies=False)  # Kubernetes auth reviews tokens
 
     def __init__(self, scope, props: OpenBaoProps):
         super().__init__(scope, props.name, props.namespace)
@@ -103,13 +101,16 @@ class OpenBao(Component):
         self.tls_secret = f"{p.name}-tls"
         for obj in (self.service_account(), *self.rbac(), self.config_map(), self.certificate(),
                     self.service(p.name, headless=False), self.service(self.internal, headless=True),
-                    self.stateful_set(), self.ingress(), self.network_policy()):
+                    self.stateful_set(), self.network_policy()):
             self.add(obj)
+        # Internal: no route. Its metrics need a token (OpenBao answers sys/metrics only with one);
+        # Prometheus presents METRICS_TOKEN, which the secret stores (after OpenBao) fetch: see
+        # composition.tools (a Credentials component, like cert-manager's DNS-01 token).
         # every node, leader or standby (a sealed standby must raise its alert too): a PodMonitor
         self.scrape(MetricsEndpoint(
             port="https", path="/v1/sys/metrics", scheme="https", params=(("format", "prometheus"),), monitor="pod",
             metrics=("vault_core_unsealed", "vault_core_active"), tls_ca_secret=self.tls_secret,
-            tls_server_name=f"{p.name}.{p.namespace}.svc"), lbls=self.common_labels)
+            tls_server_name=f"{p.name}.{p.namespace}.svc", bearer_token_secret=METRICS_TOKEN), lbls=self.common_labels)
         if p.replicas > 1:
             self.add({**kinds.head(kinds.builtin("PodDisruptionBudget")),
                       "metadata": metadata(p.name, p.namespace, self.common_labels),
@@ -126,7 +127,7 @@ class OpenBao(Component):
             "tls_cert_file": "/openbao/tls/tls.crt",
             "tls_key_file": "/openbao/tls/tls.key",
             "tls_min_version": "tls12",
-            "telemetry": {"unauthenticated_metrics_access": True},
+            "telemetry": {"unauthenticated_metrics_access": False},
         })
         if p.storage == "raft":
             joins = tuple(hcl.Block("retry_join", (), {
@@ -259,12 +260,6 @@ class OpenBao(Component):
             "template": template,
             "volumeClaimTemplates": claims,
         }}
-
-    def ingress(self) -> dict:
-        p = self.props
-        host = Host(p.host, f"{p.name}-ingress-tls", (Route("/", p.name, "https"),))
-        return ingress(p.name, p.namespace, self.common_labels, (host,), p.ingress_class, p.cluster_issuer, p.tls,
-                       {"nginx.ingress.kubernetes.io/backend-protocol": "HTTPS"})
 
     def network_policy(self) -> dict:
         p = self.props

@@ -4,10 +4,12 @@ and production. It hosts production, so it is held to the production rules (envs
 OVERLAY: dict = {
     "domain": "cocdev.co.kr",
     "cert_manager": {"acme_email": "platform@cocdev.co.kr", "replicas": 2},
-    "ingress_controller": {
-        "replicas": 3,
+    "network": {"api_server_cidrs": ["10.20.0.2/32", "10.20.0.3/32", "10.20.0.4/32"],
+                "node_cidrs": ["10.20.0.0/26"]},
+    "edge": {
+        "proxy_replicas": 3,
         "load_balancer_ip": "10.20.0.100",
-        "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}},
+        "proxy_resources": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}},
     },
     "metallb": {"pools": [
         {"name": "public", "addresses": ["10.20.0.100-10.20.0.140"]},
@@ -26,11 +28,10 @@ OVERLAY: dict = {
         "audit_size": "20Gi",
         "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}},
     },
+    # the release manager's key: publish signs the rendered branch, Argo CD syncs only what it signed
+    "gitops": {"signing_key": "7CFC395E3783D9362E708AE834CB34E4B6D539E7"},
     "argocd": {
         "admin_user": False, "replicas": 2,
-        # production logs in through GitHub: the org's teams are the groups
-        "sso": {"type": "github", "client_id": "plate-argocd", "org": "plate-platform",
-                "teams": ["platform-admins", "plate-developers"], "credentials_path": "platform/argocd/github-sso"},
         "admin_groups": ["plate-platform:platform-admins"],
         "readonly_groups": ["plate-platform:plate-developers"],
         "repo_credentials_path": "platform/argocd-repo",
@@ -44,6 +45,14 @@ OVERLAY: dict = {
         },
     },
     "jenkins": {"storage_size": "50Gi"},
+    # Operators log in through GitHub (Dex): the org's teams are the groups every tool maps to its roles.
+    "sso": {
+        "replicas": 2,
+        "connectors": [{"type": "github", "client_id": "plate-dex", "org": "plate-platform",
+                        "teams": ["platform-admins", "plate-developers"],
+                        "credentials_path": "platform/dex/github"}],
+    },
+    "dashboard": {"viewer_groups": ["plate-platform:platform-admins", "plate-platform:plate-developers"]},
     "harbor": {
         "persistence": {"registry": "500Gi", "trivy": "10Gi"},
         "database": "external",

@@ -20,6 +20,31 @@ def init_repo(path: Path) -> None:
     run_git("config", "commit.gpgsign", "false", cwd=path)
 
 
+@pytest.fixture(scope="session")
+def throwaway_key(tmp_path_factory) -> tuple[str, Path]:
+    """A signing key made for this test session in its own GnuPG home: (fingerprint, GNUPGHOME)."""
+    home = tmp_path_factory.mktemp("gnupg")
+    home.chmod(0o700)
+    env = {"GNUPGHOME": str(home), "PATH": "/usr/bin:/bin"}
+    subprocess.run(["gpg", "--batch", "--quiet", "--passphrase", "", "--quick-gen-key",
+                    "Test release <release@test.example>", "ed25519", "sign", "1d"], env=env, check=True,
+                   capture_output=True)
+    listing = subprocess.run(["gpg", "--list-keys", "--with-colons"], env=env, check=True, capture_output=True,
+                             text=True).stdout
+    fingerprint = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
+    return fingerprint, home
+
+
+@pytest.fixture(autouse=True)
+def signing(throwaway_key, monkeypatch):
+    """Publishes and rollbacks sign with the throwaway key (the shipped cluster requires signed commits;
+    its real key lives only in the release manager's keyring)."""
+    fingerprint, home = throwaway_key
+    monkeypatch.setenv("GNUPGHOME", str(home))
+    monkeypatch.setenv("PLATE_SIGNING_KEY", fingerprint)  # also for publishes run as subprocesses
+    return fingerprint
+
+
 @pytest.fixture
 def remote(tmp_path) -> Path:
     bare = tmp_path / "remote.git"

@@ -72,7 +72,7 @@ def test_graph_mermaid_shows_layers_waves_and_providers():
     assert "shared_cert_manager -->|CRDs| shared_cluster_issuers" in out
     assert "shared_openbao -->|secrets| shared_secret_stores" in out
     assert "shared_secret_stores -->|secrets| shared_staging_plate_web" in out
-    assert "shared_cluster_issuers -->|certificates| shared_production_plate_ingress" in out
+    assert "shared_cluster_issuers -->|certificates| shared_edge" in out
 
 
 def test_graph_dot():

@@ -200,3 +200,21 @@ def test_an_unmerged_commit_is_refused_unless_it_is_an_emergency(source, remote)
     assert result.exit_code == 0, result.output
     assert "emergency publish" in result.output
     assert "Emergency: INC-42: certificate outage" in run_git("log", "-1", "--format=%B", "rendered", cwd=remote)
+
+
+def test_publish_signs_the_rendered_commit_with_the_configured_key(source, remote, signing):
+    assert envs.load_platform().clusters["shared"].gitops.signing_key  # production requires it
+    assert publish("--env", "staging").exit_code == 0
+    verified = run_git("log", "-1", "--format=%G?:%GF", "rendered", cwd=remote)
+    assert verified == f"G:{signing}"  # good signature, by the configured key
+
+
+def test_a_signing_key_missing_from_the_keyring_fails_the_publish_and_pushes_nothing(source, remote, monkeypatch,
+                                                                                     tmp_path):
+    empty = tmp_path / "empty-gnupg"
+    empty.mkdir(mode=0o700)
+    monkeypatch.setenv("GNUPGHOME", str(empty))
+    result = publish("--env", "staging")
+    assert result.exit_code == 1
+    assert "cannot sign with key" in result.output and "GNUPGHOME" in result.output
+    assert run_git("branch", "--list", "rendered", cwd=remote) == ""

@@ -3,13 +3,15 @@ import json
 from components.observability import dashboards
 from components.observability.alert_rules import AppTarget
 from components.observability.grafana import DASHBOARD_DIR, Grafana, GrafanaProps
+from components.routing import GatewayRef, Sso
 
 APPS = (AppTarget("plate-web", "plate-test", "Deployment", True), AppTarget("plate-cache", "plate-test", "StatefulSet", False))
 
 
 def props(store, image, resources):
     return GrafanaProps(image=image("grafana/grafana", "12.2.1"), resources=resources, host="grafana.test.example",
-                        ingress_class="nginx", cluster_issuer="letsencrypt-prod", storage_class="nfs-client",
+                        gateway=GatewayRef("edge", "envoy-gateway-system"), storage_class="nfs-client",
+                        sso=Sso("https://dex.test.example", "platform/dex/clients/grafana", store),
                         storage_size="5Gi", prometheus_url="http://prometheus.monitoring.svc:9090",
                         admin_credentials_path="plate/test/grafana", secret_store=store,
                         dashboards=dashboards.for_apps(APPS))
@@ -33,7 +35,10 @@ def test_grafana_matches_golden(golden, find, store, image, resources):
         assert all(t["datasource"]["uid"] == "prometheus" for p in doc["panels"] for t in p["targets"])
     assert any(m["mountPath"] == DASHBOARD_DIR for m in pod["containers"][0]["volumeMounts"])
     assert find(objs, "PersistentVolumeClaim", "grafana")["spec"]["storageClassName"] == "nfs-client"
-    assert find(objs, "Ingress", "grafana")["spec"]["tls"][0]["hosts"] == ["grafana.test.example"]
+    route = find(objs, "HTTPRoute", "grafana")
+    assert route["spec"]["hostnames"] == ["grafana.test.example"]
+    assert route["metadata"]["annotations"] == {"plate.io/audience": "operators", "plate.io/auth": "gateway-oidc"}
+    assert find(objs, "SecurityPolicy", "grafana")["spec"]["oidc"]["clientID"] == "grafana"
 
 
 def test_dashboards_are_deterministic_with_stable_uids():
@@ -53,4 +58,4 @@ def test_one_dashboard_per_app_with_the_environment_as_a_variable():
     variable = boards["plate-web-red"]["templating"]["list"][0]
     assert (variable["name"], variable["label"], variable["query"]) == ("namespace", "Environment", "plate-prod,plate-test")
     exprs = [t["expr"] for p in boards["plate-web-red"]["panels"] for t in p["targets"]]
-    assert all('"$namespace"' in e for e in exprs) and not any("plate-prod" in e for e in exprs)
+    assert all('$namespace' in e for e in exprs) and not any("plate-prod" in e for e in exprs)

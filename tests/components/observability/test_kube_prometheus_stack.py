@@ -5,7 +5,6 @@ from components.observability.kube_prometheus_stack import KubePrometheusStack, 
 
 def test_values_come_from_typed_props(resources):
     stack = KubePrometheusStack(App(), KubePrometheusStackProps(
-        host="prometheus.test.example", ingress_class="nginx", cluster_issuer="letsencrypt-prod",
         storage_class="nfs-client", storage_size="50Gi", retention="15d", prometheus_resources=resources,
         alertmanager_resources=resources))
     info = stack.info
@@ -19,7 +18,6 @@ def test_values_come_from_typed_props(resources):
     for selector in ("serviceMonitorSelectorNilUsesHelmValues", "podMonitorSelectorNilUsesHelmValues",
                      "ruleSelectorNilUsesHelmValues"):
         assert spec[selector] is False
-    ingress = values["prometheus"]["ingress"]
-    assert ingress["tls"] == [{"secretName": "prometheus-tls", "hosts": ["prometheus.test.example"]}]
+    assert "ingress" not in values["prometheus"] and not stack.info.served  # internal: no route at all
     assert info.pod_security == "privileged" and "node-exporter" in info.pod_security_reason
     assert "kube_deployment_status_replicas_available" in info.metrics[0].metrics

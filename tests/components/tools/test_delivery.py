@@ -1,41 +1,47 @@
-"""Argo CD, Jenkins, Harbor and the Kubernetes Dashboard: chart values from typed props,
-credentials only through existing-secret settings backed by ExternalSecrets."""
+"""Argo CD, Jenkins, Harbor and Headlamp: chart values from typed props, credentials only through
+existing-secret settings backed by ExternalSecrets, operators' logins through Dex."""
 import pytest
 from pydantic import ValidationError
 
 from components import versions
 from components.argocd.app_of_apps import AppOfAppsProps, ClusterAppsChart
+from components.routing import GatewayRef, Sso
 from components.tools.argo_cd import APPLICATION_HEALTH_LUA, REPO_SECRET, ArgoCD, ArgoCDProps, ResourceExclusion
 from components.tools.harbor import SECRETS, ExternalDatabase, Harbor, HarborProps, Persistence
+from components.tools.headlamp import Headlamp, HeadlampProps
 from components.tools.jenkins import ADMIN_SECRET, CACHE_CLAIM, Jenkins, JenkinsProps
-from components.tools.kubernetes_dashboard import ADMIN, VIEWER, DashboardProps, KubernetesDashboard
 from platectl import policy
 
 AOA = AppOfAppsProps(owner="test", folder="clusters/test", repo_url="https://git.test.example/plate.git", revision="rendered",
                      argocd_namespace="argocd")
+GATEWAY = GatewayRef("edge", "envoy-gateway-system")
+DEX = "https://dex.test.example"
 PERSISTENCE = Persistence(registry="100Gi", database="5Gi", redis="1Gi", jobservice="1Gi", trivy="5Gi")
 
 
 def argo_props(store, resources, **over):
     return ArgoCDProps(
-        domain="argocd.test.example", ingress_class="nginx", cluster_issuer="letsencrypt-prod",
+        domain="argocd.test.example", gateway=GATEWAY, sso_issuer=DEX, sso_secret_path="platform/dex/clients/argocd",
         admin_groups=("platform-admins",), repo_url=AOA.repo_url, controller_resources=resources,
         server_resources=resources, repo_server_resources=resources, secret_store=store,
         resource_exclusions=[ResourceExclusion(api_groups=[""], kinds=["Endpoints"])], **over)
 
 
-def build_all(app, store, resources, dashboard_admin=False):
+def build_all(app, store, resources, admin_groups=()):
     comps = [
         ArgoCD(app, argo_props(store, resources, repo_credentials_path="plate/test/repo")),
-        Jenkins(app, JenkinsProps(host="jenkins.test.example", ingress_class="nginx", cluster_issuer="letsencrypt-prod",
+        Jenkins(app, JenkinsProps(host="jenkins.test.example", gateway=GATEWAY,
+                                  sso=Sso(DEX, "platform/dex/clients/jenkins", store),
                                   storage_class="nfs-client", storage_size="20Gi", resources=resources,
                                   agent_resources=resources, admin_credentials_path="plate/test/jenkins",
                                   secret_store=store)),
-        Harbor(app, HarborProps(host="harbor.test.example", ingress_class="nginx", cluster_issuer="letsencrypt-prod",
+        Harbor(app, HarborProps(host="harbor.test.example", gateway=GATEWAY, sso_issuer=DEX,
+                                sso_secret_path="platform/dex/clients/harbor",
                                 internal_issuer="platform-internal", storage_class="nfs-client", persistence=PERSISTENCE,
                                 secrets_path="plate/test/harbor", secret_store=store)),
-        KubernetesDashboard(app, DashboardProps(ingress=True, host="dashboard.test.example", ingress_class="nginx",
-                                                cluster_issuer="letsencrypt-prod", cluster_admin=dashboard_admin)),
+        Headlamp(app, HeadlampProps(host="headlamp.test.example", gateway=GATEWAY, issuer=DEX, secret_store=store,
+                                    client_secret_path="platform/dex/clients/headlamp", resources=resources,
+                                    viewer_groups=["developers"], admin_groups=list(admin_groups))),
     ]
     ClusterAppsChart(app, AOA, [c.info for c in comps], frozenset(), ())
     return comps
@@ -57,7 +63,11 @@ def test_delivery_tools_match_golden(golden, find, store, resources):
     assert v["configs"]["rbac"]["policy.csv"] == "g, platform-admins, role:admin\n"
     assert v["configs"]["cm"]["resource.customizations.health.argoproj.io_Application"] == APPLICATION_HEALTH_LUA
     assert "Endpoints" in v["configs"]["cm"]["resource.exclusions"]
-    assert v["global"]["domain"] == "argocd.test.example" and v["server"]["ingress"]["tls"] is True
+    assert v["global"]["domain"] == "argocd.test.example"
+    assert v["server"]["httproute"]["parentRefs"] == [GATEWAY.parent("argocd.test.example")]
+    assert v["server"]["httproute"]["annotations"] == {"plate.io/audience": "operators", "plate.io/auth": "native-oidc"}
+    oidc = __import__("yaml").safe_load(v["configs"]["cm"]["oidc.config"])
+    assert (oidc["issuer"], oidc["clientID"], oidc["clientSecret"]) == (DEX, "argocd", "$argocd-sso:clientSecret")
     repo = find(objs, "ExternalSecret", REPO_SECRET)["spec"]["target"]["template"]
     assert repo["metadata"]["labels"] == {"argocd.argoproj.io/secret-type": "repository"}
     assert repo["data"]["url"] == AOA.repo_url
@@ -74,29 +84,32 @@ def test_delivery_tools_match_golden(golden, find, store, resources):
     v = values(comps, "harbor")
     assert "harborAdminPassword" not in v
     assert v["existingSecretAdminPassword"] == "harbor-admin"
-    assert v["expose"]["ingress"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"] == "0"
+    assert v["expose"]["type"] == "route" and v["expose"]["route"]["hosts"] == ["harbor.test.example"]
     assert v["persistence"]["persistentVolumeClaim"]["registry"] == {"storageClass": "nfs-client", "size": "100Gi"}
     assert v["persistence"]["persistentVolumeClaim"]["jobservice"]["jobLog"]["size"] == "1Gi"
     for name in SECRETS:
         find(objs, "ExternalSecret", name)
     assert find(objs, "Certificate", "harbor-core-token")["spec"]["issuerRef"]["name"] == "platform-internal"
-    # Dashboard
-    binding = find(objs, "ClusterRoleBinding", VIEWER)
-    assert binding["roleRef"]["name"] == "view"
+    # Headlamp: the users' own RBAC; the groups it knows read only
+    binding = find(objs, "ClusterRoleBinding", "headlamp-view")
+    assert binding["roleRef"]["name"] == "view" and binding["subjects"][0]["name"] == "developers"
+    assert values(comps, "headlamp")["clusterRoleBinding"] == {"create": False}
     assert not [o for o in objs.values() if o["kind"] == "ClusterRoleBinding" and o["roleRef"]["name"] == "cluster-admin"]
+    # Jenkins' UI behind the Gateway's login; its webhook public
+    assert find(objs, "SecurityPolicy", "jenkins")["spec"]["oidc"]["clientID"] == "jenkins"
+    assert find(objs, "HTTPRoute", "jenkins-webhook")["metadata"]["annotations"]["plate.io/audience"] == "public"
 
 
-def test_dashboard_cluster_admin_only_when_asked_and_warned(synth, find, store, resources):
+def test_headlamp_admin_groups_only_when_asked_and_warned(synth, find, store, resources):
     comps = []
-    objs = synth(lambda app: comps.extend(build_all(app, store, resources, dashboard_admin=True)))
-    assert find(objs, "ClusterRoleBinding", ADMIN)["roleRef"]["name"] == "cluster-admin"
-    assert comps[3].info.warnings == (
-        "ServiceAccount kubernetes-dashboard/dashboard-admin is bound to cluster-admin (dashboard.cluster_admin is true)",)
+    objs = synth(lambda app: comps.extend(build_all(app, store, resources, admin_groups=("admins",))))
+    assert find(objs, "ClusterRoleBinding", "headlamp-cluster-admin")["subjects"][0]["name"] == "admins"
+    assert comps[3].info.warnings == ("groups admins are bound to cluster-admin (headlamp.admin_groups)",)
 
 
 def test_harbor_external_database_reads_its_password_from_openbao(synth, find, store, resources):
     objs = synth(lambda app: Harbor(app, HarborProps(
-        host="harbor.test.example", ingress_class="nginx", cluster_issuer="letsencrypt-prod",
+        host="harbor.test.example", gateway=GATEWAY, sso_issuer=DEX, sso_secret_path="platform/dex/clients/harbor",
         internal_issuer="platform-internal", storage_class="nfs-client", persistence=PERSISTENCE,
         secrets_path="plate/test/harbor", secret_store=store, database="external",
         external_database=ExternalDatabase(host="pg.test.example", username="harbor", database="registry",
@@ -107,7 +120,7 @@ def test_harbor_external_database_reads_its_password_from_openbao(synth, find, s
 
 def test_harbor_external_choice_needs_its_settings(store):
     with pytest.raises(ValidationError, match="database is .external. but external_database is not set"):
-        HarborProps(host="h.test.example", ingress_class="nginx", cluster_issuer="x", internal_issuer="y",
+        HarborProps(host="h.test.example", gateway=GATEWAY, sso_issuer=DEX, sso_secret_path="p/q", internal_issuer="y",
                     storage_class="s", persistence=PERSISTENCE, secrets_path="p/q", secret_store=store,
                     database="external")
 
@@ -158,22 +171,18 @@ def test_a_subscription_to_an_unknown_service_is_refused():
             "subscriptions": [{"environment": "staging", "service": "teams", "recipients": ["x"]}]})
 
 
-def test_production_argo_cd_logs_in_through_github_with_the_secret_from_openbao(objects):
+def test_production_argo_cd_logs_in_through_the_platforms_dex_with_the_secret_from_openbao(objects):
     import yaml as _yaml
     cm = next(o for o in objects if o.kind == "ConfigMap" and o.name == "argocd-cm").data["data"]
     assert cm["admin.enabled"] == "false"
-    assert [o for o in objects if o.kind == "Deployment" and o.name == "argo-cd-argocd-dex-server"]
-    dex = _yaml.safe_load(cm["dex.config"])["connectors"][0]
-    assert (dex["type"], dex["config"]["clientSecret"]) == ("github", "$argocd-sso:clientSecret")
-    assert dex["config"]["orgs"] == [{"name": "plate-platform", "teams": ["platform-admins", "plate-developers"]}]
+    assert not [o for o in objects if o.kind == "Deployment" and o.name == "argo-cd-argocd-dex-server"]
+    oidc = _yaml.safe_load(cm["oidc.config"])
+    assert (oidc["issuer"], oidc["clientID"], oidc["clientSecret"]) == (
+        "https://dex.cocdev.co.kr", "argocd", "$argocd-sso:clientSecret")
+    # GitHub's teams come through Dex as <org>:<team> groups, mapped to Argo CD's roles
     rbac = next(o for o in objects if o.kind == "ConfigMap" and o.name == "argocd-rbac-cm").data["data"]
     assert "g, plate-platform:platform-admins, role:admin" in rbac["policy.csv"]
     sso = next(o for o in objects if o.kind == "ExternalSecret" and o.name == "argocd-sso")
     assert sso.data["spec"]["target"]["template"]["metadata"]["labels"] == {"app.kubernetes.io/part-of": "argocd"}
     assert sso.data["spec"]["data"] == [{"secretKey": "clientSecret",
-                                         "remoteRef": {"key": "platform/argocd/github-sso", "property": "client-secret"}}]
-
-
-def test_nobody_locked_out(store, resources):
-    with pytest.raises(ValidationError, match="admin_user is false and no sso is set: nobody could log in"):
-        argo_props(store, resources, admin_user=False)
+                                         "remoteRef": {"key": "platform/dex/clients/argocd", "property": "client-secret"}}]

@@ -8,8 +8,7 @@ from components.tools.openbao import HEALTH, OpenBao, OpenBaoProps
 
 def props(image, resources, **over):
     return OpenBaoProps(image=image("openbao/openbao", "2.5.0"), resources=resources, storage_class="nfs-client",
-                        data_size="10Gi", audit_size="5Gi", host="bao.test.example", ingress_class="nginx",
-                        cluster_issuer="letsencrypt-prod", internal_issuer="platform-internal", **over)
+                        data_size="10Gi", audit_size="5Gi", internal_issuer="platform-internal", **over)
 
 
 def test_openbao_ha_raft_matches_golden(golden, find, image, resources):
@@ -36,9 +35,7 @@ def test_openbao_ha_raft_matches_golden(golden, find, image, resources):
     assert find(objs, "Service", "openbao-internal")["spec"]["clusterIP"] == "None"
     assert find(objs, "Service", "openbao")["spec"]["selector"]["openbao-active"] == "true"
     assert find(objs, "PodDisruptionBudget", "openbao")["spec"]["maxUnavailable"] == 1
-    ing = find(objs, "Ingress", "openbao")
-    assert ing["metadata"]["annotations"]["nginx.ingress.kubernetes.io/backend-protocol"] == "HTTPS"
-    assert ing["spec"]["tls"][0]["hosts"] == ["bao.test.example"]
+    assert not [o for o in objs.values() if o["kind"] in ("Ingress", "HTTPRoute")]  # internal: no route
 
 
 def test_standalone_file_storage_has_no_peers_or_budget(synth, find, image, resources):

@@ -1,0 +1,84 @@
+"""Headlamp, the Kubernetes project's successor of the archived Kubernetes Dashboard.
+
+Operators log in through Dex (OIDC) and act with their own identity: Headlamp passes their token to
+the API server, which must trust Dex as an OIDC issuer (the cluster's API server flags or
+structured authentication configuration; see the README). Headlamp's own ServiceAccount gets no
+role at all (the chart's default binds it to cluster-admin: switched off), and the groups it knows
+are read-only unless a cluster names admin groups.
+"""
+from __future__ import annotations
+
+from components import kinds, versions
+from components.core import HelmRelease, labels, metadata
+from components.flows import NetworkNeeds
+from components.routing import GatewayRef, Served, route_annotations
+from components.secrets import RemoteValue, SecretStoreRef, external_secret, literal_template
+from components.types import PROPS_CONFIG, Hostname, KvPath, Resources, Strict
+from components.workload import HARDENED, resources
+
+OIDC_SECRET = "headlamp-oidc"
+PORT = 80  # the chart's Service port
+CALLBACK = "/oidc-callback"
+
+
+class HeadlampSettings(Strict):
+    """What a cluster may change."""
+
+    viewer_groups: list[str] = []  # bound to the "view" ClusterRole (read-only)
+    admin_groups: list[str] = []  # bound to "cluster-admin": an explicit, warned choice
+    resources: Resources
+
+
+class HeadlampProps(HeadlampSettings):
+    model_config = PROPS_CONFIG
+
+    host: Hostname  # required
+    gateway: GatewayRef  # required
+    issuer: str  # required: Dex
+    client_secret_path: KvPath  # required: the Dex client's secret
+    secret_store: SecretStoreRef  # required
+    namespace: str = "headlamp"
+
+
+class Headlamp(HelmRelease):
+    free_form_values = ("securityContext", "podSecurityContext")  # Kubernetes securityContexts, passed as they are
+    layer = "tools"
+    network = NetworkNeeds(api_server=True, internet=(443,))  # users' requests to the API; Dex
+    rank = 4
+
+    def __init__(self, scope, props: HeadlampProps):
+        p = props
+        served = Served(p.host, p.namespace, "operators", "native-oidc", (CALLBACK,), "headlamp")
+        values = {
+            "config": {"oidc": {"secret": {"create": False},
+                                "externalSecret": {"enabled": True, "name": OIDC_SECRET, "hasScopes": True}}},
+            "clusterRoleBinding": {"create": False},  # users act with their own RBAC, never Headlamp's
+            "podSecurityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+            "securityContext": {"runAsNonRoot": True, "privileged": False, "runAsUser": 100, "runAsGroup": 101,
+                                "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                "capabilities": {"drop": ["ALL"]}},
+            "resources": resources(p.resources, HARDENED),
+            "httpRoute": {"enabled": True, "parentRefs": [p.gateway.parent(p.host)], "hostnames": [p.host],
+                          "annotations": route_annotations(served)},
+        }
+        super().__init__(scope, "headlamp", p.namespace, versions.HEADLAMP, values)
+        self.props = props
+        self.serve(served)
+        lbls = labels("headlamp", "dashboard")
+        self.add(external_secret(OIDC_SECRET, p.namespace, lbls, p.secret_store, merge=True,
+                                 values=(RemoteValue("OIDC_CLIENT_SECRET", p.client_secret_path, "client-secret"),),
+                                 template_data={k: literal_template(v) for k, v in {
+                                     "OIDC_CLIENT_ID": "headlamp", "OIDC_ISSUER_URL": p.issuer,
+                                     "OIDC_CALLBACK_URL": f"https://{p.host}{CALLBACK}",
+                                     "OIDC_SCOPES": "openid,profile,email,groups"}.items()}))
+        for role, groups in (("view", p.viewer_groups), ("cluster-admin", p.admin_groups)):
+            if not groups:
+                continue
+            self.add({**kinds.head(kinds.builtin("ClusterRoleBinding")),
+                      "metadata": metadata(f"headlamp-{role}", None, lbls),
+                      "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+                      "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g}
+                                   for g in groups]})
+        if p.admin_groups:
+            self.warnings.append(f"groups {', '.join(p.admin_groups)} are bound to cluster-admin (headlamp.admin_groups)")
+

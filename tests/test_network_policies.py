@@ -1,0 +1,50 @@
+"""Network policy in every namespace: default deny, then exactly the flows the components declare."""
+from __future__ import annotations
+
+import pytest
+
+import envs
+from platectl import checks
+from tests.helpers import on_cluster
+
+CLUSTERS = envs.cluster_names()
+
+
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_every_namespace_denies_by_default(objects, platform, cluster):
+    objs = on_cluster(objects, platform, cluster)
+    namespaces = sorted(o.name for o in objs if o.kind == "Namespace")
+    assert len(namespaces) >= 14 and {"plate-stg", "plate-prod", "jenkins", "harbor", "openbao"} <= set(namespaces)
+    assert checks.check_network(objs) == []
+
+
+def test_a_namespace_without_default_deny_is_found(objects, platform):
+    objs = [o for o in on_cluster(objects, platform, "shared")
+            if not (o.kind == "NetworkPolicy" and o.namespace == "jenkins" and o.name == "platform-default-deny")]
+    assert [f.message for f in checks.check_network(objs)] == ["namespace jenkins has no default-deny NetworkPolicy"]
+
+
+def _policies(objects, namespace):
+    return {o.name: o.data["spec"] for o in objects if o.kind == "NetworkPolicy" and o.namespace == namespace}
+
+
+def test_declared_flows_become_policies(objects):
+    edge = _policies(objects, "envoy-gateway-system")
+    assert edge["platform-from-anywhere"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 10080},
+                                                                      {"protocol": "TCP", "port": 10443}]
+    jenkins = _policies(objects, "jenkins")
+    assert "platform-from-gateway" in jenkins and "platform-to-api-server" in jenkins
+    outside = jenkins["platform-to-outside"]["egress"][0]
+    assert [p["port"] for p in outside["ports"]] == [22, 80, 443]
+    assert outside["to"][0]["ipBlock"]["except"] == ["10.42.0.0/16", "10.43.0.0/16"]
+    # the build agents reach nothing else of the cluster: not Harbor's database, not Argo CD, not OpenBao
+    assert "platform-to-namespaces" not in jenkins and "platform-to-every-namespace" not in jenkins
+    eso = _policies(objects, "external-secrets")
+    assert eso["platform-to-namespaces"]["egress"] == [{"to": [{"namespaceSelector": {"matchLabels": {
+        "kubernetes.io/metadata.name": "openbao"}}}], "ports": [{"protocol": "TCP", "port": 8200}]}]
+    assert eso["platform-from-api-server"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 10250}]
+    # OpenBao is reached by External Secrets and Prometheus only, never through the Gateway
+    assert "platform-from-gateway" not in _policies(objects, "openbao")
+    # Plate's namespaces keep their own per-workload policies
+    assert not [n for n in _policies(objects, "plate-prod") if n.startswith("platform-")]
+    assert "default-deny" in _policies(objects, "plate-prod")

@@ -1,0 +1,65 @@
+"""Trust zones in Argo CD: one project per platform component with exactly its namespaces and the
+cluster-scoped kinds it renders; only Argo CD's own project may manage argoproj.io kinds."""
+from __future__ import annotations
+
+import envs
+from platectl.checks import check_delivery
+from tests.helpers import Obj, on_cluster
+
+CLUSTERS = envs.cluster_names()
+
+
+def test_every_platform_component_is_its_own_trust_zone(objects, infos):
+    for cluster in CLUSTERS:
+        projects = {o.name: o.data["spec"] for o in objects if o.kind == "AppProject" and o.env == cluster}
+        for (owner, name), info in infos[cluster].items():
+            if owner != cluster:
+                continue
+            spec = projects[f"{cluster}-{name}"]
+            assert {d["namespace"] for d in spec["destinations"]} == {info.namespace, *info.destinations}, name
+            assert [(k["group"], k["kind"]) for k in spec["clusterResourceWhitelist"]] == list(info.cluster_kinds)
+            assert [(k["group"], k["kind"]) for k in spec["namespaceResourceWhitelist"]] == list(info.namespaced_kinds)
+            managed = "namespaceResourceBlacklist" not in spec
+            assert managed is (name == "argo-cd"), f"{name}: only Argo CD's project may manage argoproj.io kinds"
+        # into Argo CD's namespace: Argo CD's own project, the roots', and the fence around it (NetworkPolicies)
+        into_argocd = sorted(n for n, spec in projects.items()
+                             if any(d["namespace"] == "argocd" for d in spec["destinations"]))
+        assert into_argocd == [f"{cluster}-argo-cd", f"{cluster}-environments", f"{cluster}-network-policies",
+                               f"{cluster}-root"]
+        assert projects[f"{cluster}-network-policies"]["namespaceResourceWhitelist"] == [
+            {"group": "networking.k8s.io", "kind": "NetworkPolicy"}]
+    jenkins = next(o for o in objects if o.kind == "AppProject" and o.name == "shared-jenkins").data["spec"]
+    assert jenkins["clusterResourceWhitelist"] == [], "Jenkins may create nothing cluster-scoped"
+
+
+def test_a_chart_change_reaching_outside_its_zone_is_refused(objects, platform):
+    """A Jenkins values change that would create an AppProject in argocd, or bind cluster-admin."""
+    objs = on_cluster(objects, platform, "shared")
+    project = Obj("shared", "jenkins", "clusters/shared/jenkins/AppProject.evil.k8s.yaml", {
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "AppProject", "metadata": {"name": "evil", "namespace": "argocd"},
+        "spec": {}})
+    binding = Obj("shared", "jenkins", "clusters/shared/jenkins/ClusterRoleBinding.evil.k8s.yaml", {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "evil"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": [{"kind": "ServiceAccount", "name": "jenkins", "namespace": "jenkins"}]})
+    local = Obj("shared", "jenkins", "clusters/shared/jenkins/Application.evil.k8s.yaml", {
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": {"name": "evil", "namespace": "jenkins"},
+        "spec": {}})
+    found = {(f.file, f.message) for f in check_delivery([*objs, project, binding, local]) if f.check == "project"}
+    assert found == {
+        (project.file, "Application shared-jenkins: project shared-jenkins does not permit namespace argocd"),
+        (binding.file, "Application shared-jenkins: project shared-jenkins does not permit the cluster-scoped "
+                       "ClusterRoleBinding"),
+        (local.file, "Application shared-jenkins: project shared-jenkins does not permit Application")}
+
+
+def test_production_syncs_only_commits_signed_by_the_release_key(objects, platform):
+    fingerprint = platform.clusters["shared"].gitops.signing_key
+    assert fingerprint
+    projects = [o for o in objects if o.kind == "AppProject"]
+    assert projects and all(p.data["spec"]["signatureKeys"] == [{"keyID": fingerprint[-16:]}] for p in projects)
+    keyring = next(o for o in objects if o.kind == "ConfigMap" and o.name == "argocd-gpg-keys-cm").data["data"]
+    from composition import KEYS
+
+    assert keyring == {fingerprint[-16:]: (KEYS / f"{fingerprint}.asc").read_text()}
+    assert keyring[fingerprint[-16:]].startswith("-----BEGIN PGP PUBLIC KEY BLOCK-----")
