@@ -14,7 +14,6 @@ dist/ mirrors the model: ``clusters/<cluster>/<component>/`` and
 from __future__ import annotations
 
 import difflib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,8 +128,6 @@ def _render_charts(cluster: Cluster, components: list[Component]) -> None:
 
     The charts that install CRDs render first; the API versions their CRDs serve are then given to
     every chart (charts switch on their ServiceMonitors and the like by asking for them)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from composition import helm
 
     charted = [c for c in components if c.info.helm is not None and c.info.helm.archive is not None]
@@ -140,23 +137,15 @@ def _render_charts(cluster: Cluster, components: list[Component]) -> None:
         return helm.Release(info.name, info.namespace, Path(info.helm.archive), info.helm.values,
                             cluster.kubernetes_version, tuple(sorted(apis)))
 
-    def run(releases: list[helm.Release]) -> list[list[dict]]:
-        with ThreadPoolExecutor(max(1, min(len(releases), os.cpu_count() or 1))) as pool:
-            return list(pool.map(helm.template, releases))
-
     from platectl import writer
 
-    def stringify(objects: list[dict]) -> list[str]:
-        texts = writer.stringify(objects)
-        writer.check(texts, [writer.file_name(o) for o in objects])
-        return texts
+    stringify = writer.stringify
 
     # The CRDs of a chart never depend on the API versions it is told about: the first pass tells the
     # charts that install CRDs what they provide together, and which custom kinds are cluster-scoped.
-    first = run([release(c, frozenset()) for c in charted if c.provides_crds])
-    apis, scoped = helm.crd_kinds([o for objs in first for o in objs if o.get("kind") == "CustomResourceDefinition"])
+    apis, scoped = helm.crd_index([release(c, frozenset()) for c in charted if c.provides_crds])
     releases = [release(c, apis) for c in charted]
-    run([r for r in releases if not helm.is_prepared(r, scoped)])  # Helm in parallel for what is not cached
+    helm.render_all([r for r in releases if not helm.is_prepared(r, scoped)])  # Helm in parallel, what is not cached
     for component, rel in zip(charted, releases, strict=True):
         try:
             rendered, texts = helm.prepared(rel, scoped, stringify)

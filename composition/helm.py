@@ -40,7 +40,7 @@ from platectl.objects import Loader
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("PLATE_CACHE", ROOT / ".cache"))
-FORMAT = 1  # bump when the cached form of an output changes
+FORMAT = 2  # bump when the cached form of an output changes
 
 
 class HelmError(Exception):
@@ -127,6 +127,36 @@ def archive_digest(path: Path) -> str:
     return _archive_digest(path, stat.st_size, stat.st_mtime)
 
 
+def _mentions(tar, needle: bytes) -> bool:
+    import io
+    import tarfile
+
+    for member in tar.getmembers():
+        if not member.isfile():
+            continue
+        data = tar.extractfile(member).read()
+        if member.name.endswith(".tgz"):
+            with tarfile.open(fileobj=io.BytesIO(data)) as nested:
+                if _mentions(nested, needle):
+                    return True
+        elif needle in data:
+            return True
+    return False
+
+
+@cache
+def _reads_api_versions(path: Path, digest: str) -> bool:
+    import tarfile
+
+    with tarfile.open(path) as tar:
+        return _mentions(tar, b"Capabilities.APIVersions")
+
+
+def reads_api_versions(archive: Path) -> bool:
+    """Whether any template of the chart (subcharts included) consults ``.Capabilities.APIVersions``."""
+    return _reads_api_versions(archive, archive_digest(archive))
+
+
 @dataclass(frozen=True)
 class Release:
     """One chart rendered for one component: every input of ``helm template``."""
@@ -139,8 +169,11 @@ class Release:
     api_versions: tuple[str, ...] = ()  # group/version (and group/version/Kind) the platform serves
 
     def key(self) -> str:
+        # A chart that never asks which API versions the cluster serves renders the same without them:
+        # one cache entry (and one Helm run) for both passes of the render.
+        apis = sorted(self.api_versions) if reads_api_versions(self.archive) else []
         inputs = [FORMAT, HELM["version"], archive_digest(self.archive), self.name, self.namespace, self.values,
-                  self.kube_version, sorted(self.api_versions)]
+                  self.kube_version, apis]
         return hashlib.sha256(json.dumps(inputs, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -330,6 +363,55 @@ def prepared(release: Release, cluster_scoped: frozenset[str], stringify) -> tup
         doc = json.loads(cached.read_text())
         return Rendered(doc["objects"], doc["crds"]), doc["texts"]
     rendered = prepare(template(release), release.namespace, cluster_scoped)
-    texts = stringify([*rendered.objects, *rendered.crds])
-    _store(cached, {"objects": rendered.objects, "crds": rendered.crds, "texts": texts})
-    return rendered, texts
+    # CRDs (megabytes of schema) through libyaml: the render's writer (cdk8s's, through jsii) would take
+    # most of a cold render for them; the other objects keep the writer's style.
+    texts = [*stringify(rendered.objects), *[crd_text(crd) for crd in rendered.crds]]
+    # A CRD is written from its text; what the render reads of it is its identity and group (the whole
+    # schemas are megabytes a warm render would parse for nothing).
+    stubs = [_crd_stub(crd) for crd in rendered.crds]
+    _store(cached, {"objects": rendered.objects, "crds": stubs, "texts": texts})
+    return Rendered(rendered.objects, stubs), texts
+
+
+class _CrdDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """libyaml, multi-line descriptions as literal blocks."""
+
+
+_CrdDumper.add_representer(str, lambda dumper, data: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", data, style="|" if "\n" in data and not data.endswith((" ", "\t")) else None))
+
+
+def crd_text(crd: dict) -> str:
+    return yaml.dump(crd, Dumper=_CrdDumper, sort_keys=False, width=1 << 30, allow_unicode=True)
+
+
+def _crd_stub(crd: dict) -> dict:
+    spec = crd["spec"]
+    return {"apiVersion": crd["apiVersion"], "kind": crd["kind"], "metadata": {"name": crd["metadata"]["name"]},
+            "spec": {"group": spec["group"], "names": {"kind": spec["names"]["kind"]}, "scope": spec.get("scope")}}
+
+
+def crd_index(releases: list[Release]) -> tuple[frozenset[str], frozenset[str]]:
+    """``crd_kinds`` of the CRDs these releases install, cached by their inputs (a warm render does not
+    load the charts' CRDs to learn which API versions they serve)."""
+    key = hashlib.sha256(json.dumps(sorted(r.key() for r in releases)).encode()).hexdigest()
+    cached = CACHE / "helm" / f"{key}.crd-index.json"
+    if cached.is_file():
+        doc = json.loads(cached.read_text())
+        return frozenset(doc["apis"]), frozenset(doc["cluster_scoped"])
+    crds = [o for objs in _parallel(template, releases) for o in objs if o.get("kind") == "CustomResourceDefinition"]
+    apis, scoped = crd_kinds(crds)
+    _store(cached, {"apis": sorted(apis), "cluster_scoped": sorted(scoped)})
+    return apis, scoped
+
+
+def _parallel(function, items: list) -> list:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max(1, min(len(items), os.cpu_count() or 1))) as pool:
+        return list(pool.map(function, items))
+
+
+def render_all(releases: list[Release]) -> None:
+    """Run Helm, in parallel, for the releases whose output is not cached yet."""
+    _parallel(template, releases)

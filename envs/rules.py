@@ -105,8 +105,6 @@ def production_cluster(cluster: Cluster) -> None:
     if cluster.harbor.database != "external":
         raise TierError(("harbor", "database"), f"{why}: Harbor runs on an external database (the chart's internal "
                                                 "one is a single pod without backups)")
-    if cluster.dashboard.admin_groups:
-        raise TierError(("dashboard", "admin_groups"), f"{why}: Headlamp's groups are never bound to cluster-admin")
     for loc, image in (((("openbao", "image"), cluster.openbao.image)), (("grafana", "image"), cluster.grafana.image)):
         _pinned(loc, image)
     if cluster.logging.image_tag == "latest":

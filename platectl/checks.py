@@ -6,8 +6,11 @@ valid against their CRDs, and the project's policy.
 """
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,12 +90,15 @@ def pod_references(workload: dict) -> list[tuple[str, str]]:
 
 
 def check_yaml(root: Path, names: list[str]) -> tuple[list[Rendered], list[Finding]]:
+    files = [f for f in sorted(root.glob("*/*/*/**/*.yaml")) if f.relative_to(root).parts[1] in names]
+    return _load(root, files)
+
+
+def _load(root: Path, files: list[Path]) -> tuple[list[Rendered], list[Finding]]:
     objs, findings = [], []
-    for file in sorted(root.glob("*/*/*/**/*.yaml")):
+    for file in files:
         rel = file.relative_to(root)
         owner = rel.parts[1]
-        if owner not in names:
-            continue
         try:
             docs = list(yaml.load_all(file.read_text(), Loader=StrictLoader))
         except yaml.YAMLError as exc:
@@ -115,21 +121,40 @@ def check_schemas(objs: list[Rendered], versions: tuple[str, ...] | None = None)
     """Built-ins strictly at the Kubernetes version each cluster declares (or at ``versions``); custom
     resources against the CRDs the render installs on their cluster (``../shared/crds`` for the kinds
     no vendored chart installs yet)."""
-    out = []
+    targets = _targets(versions)
+    return [*_custom_findings(objs), *(f for o in objs if not schemas.is_custom(o.data)
+                                       for f in _builtin_findings(o, targets))]
+
+
+def _custom_findings(objs: list[Rendered]) -> list[Finding]:
     platform = envs.load_platform()
     home = _clusters()
     rendered = {c: schemas.schemas_of(o.data for o in objs if o.kind == "CustomResourceDefinition"
                                       and home.get(o.env) == c) for c in platform.clusters}
+    return [Finding("error", o.env, o.file, "schema", e) for o in objs if schemas.is_custom(o.data)
+            for e in schemas.validate_custom(o.data, rendered=rendered.get(home.get(o.env)))]
+
+
+def _targets(versions: tuple[str, ...] | None) -> dict[str, tuple[str, ...]]:
+    """Owner -> the Kubernetes versions its built-ins are checked at."""
+    platform = envs.load_platform()
+    return {owner: versions or ((schemas.declared(platform.clusters[cluster].kubernetes_version),)
+                                if cluster in platform.clusters else schemas.KUBERNETES_VERSIONS)
+            for owner, cluster in _clusters().items()}
+
+
+def _builtin_findings(o: Rendered, targets: dict[str, tuple[str, ...]]) -> list[Finding]:
+    return [Finding("error", o.env, o.file, "schema", e)
+            for v in targets.get(o.env, schemas.KUBERNETES_VERSIONS) for e in schemas.validate_builtin(o.data, v)]
+
+
+def _load_and_check(root: str, files: list[str], targets: dict[str, tuple[str, ...]]):
+    """A worker's share: read its files strictly and check their built-ins (the costly part of a check)."""
+    objs, findings = _load(Path(root), [Path(f) for f in files])
     for o in objs:
-        cluster = home.get(o.env)
-        if schemas.is_custom(o.data):
-            errors = schemas.validate_custom(o.data, rendered=rendered.get(cluster))
-        else:
-            targets = versions or ((schemas.declared(platform.clusters[cluster].kubernetes_version),)
-                                   if cluster in platform.clusters else schemas.KUBERNETES_VERSIONS)
-            errors = [e for v in targets for e in schemas.validate_builtin(o.data, v)]
-        out += [Finding("error", o.env, o.file, "schema", e) for e in errors]
-    return out
+        if not schemas.is_custom(o.data):
+            findings += _builtin_findings(o, targets)
+    return objs, findings
 
 
 def check_policy(objs: list[Rendered]) -> list[Finding]:
@@ -346,6 +371,20 @@ def permitted(project: dict, o: Rendered) -> str | None:
     return None
 
 
+def binds_people(app: Rendered, o: Rendered) -> str | None:
+    """Only the platform's base (the cluster-services layer) binds roles to users and groups; elsewhere a
+    group may be bound to the read-only ``view`` role and nothing else (ServiceAccounts are the
+    components' own business, bounded by their projects)."""
+    if o.kind not in ("ClusterRoleBinding", "RoleBinding"):
+        return None
+    people = [s for s in o.data.get("subjects") or [] if s.get("kind") in ("User", "Group")]
+    layer = app.data["metadata"].get("labels", {}).get("plate.io/layer")
+    if people and layer != "cluster-services" and o.data.get("roleRef", {}).get("name") != "view":
+        return (f"binds {o.data['roleRef']['name']} to {people[0]['kind']} {people[0]['name']}: only the platform's "
+                "base may bind roles to people (others: view)")
+    return None
+
+
 def identity(o: Rendered) -> tuple[str, str, str, str]:
     return (o.data.get("apiVersion", "").rpartition("/")[0], o.kind, o.namespace or "", o.name)
 
@@ -395,6 +434,7 @@ def check_delivery(objs: list[Rendered], path_prefix: str = "dist") -> list[Find
                     claims[(cluster, *identity(o))].append(f"{app.name} ({app.file})")
                     problem = permitted(project, o) if project else f"project {app.data['spec'].get('project')!r} " \
                                                                       "is not rendered"
+                    problem = problem or binds_people(app, o)
                     if problem:
                         out.append(Finding("error", o.env, o.file, "project",
                                            f"Application {app.name}: {problem}"))
@@ -414,9 +454,30 @@ def check_delivery(objs: list[Rendered], path_prefix: str = "dist") -> list[Find
     return out
 
 
+PARALLEL_FROM = 300  # files: below, a worker's start-up costs more than it saves
+
+
 def run(root: Path, names: list[str], versions: tuple[str, ...] | None = None) -> tuple[int, list[Finding]]:
-    objs, findings = check_yaml(root, names)
-    findings += check_schemas(objs, versions)
+    files = [f for f in sorted(root.glob("*/*/*/**/*.yaml")) if f.relative_to(root).parts[1] in names]
+    workers = min(os.cpu_count() or 1, 4)
+    if len(files) < PARALLEL_FROM or workers < 2:
+        objs, findings = _load(root, files)
+        findings += check_schemas(objs, versions)
+    else:
+        # reading and the built-ins' schemas in worker processes (the CRDs are megabytes), split by size
+        targets = _targets(versions)
+        shares: list[list[str]] = [[] for _ in range(workers)]
+        sizes = [0] * workers
+        for f in sorted(files, key=lambda f: -f.stat().st_size):
+            i = sizes.index(min(sizes))
+            shares[i].append(str(f))
+            sizes[i] += f.stat().st_size
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            results = list(pool.map(_load_and_check, [str(root)] * workers, shares, [targets] * workers))
+        order = {str(f.relative_to(root)): i for i, f in enumerate(files)}
+        objs = sorted((o for r in results for o in r[0]), key=lambda o: order[o.file])
+        findings = sorted((f for r in results for f in r[1]), key=lambda f: order.get(f.file, -1))
+        findings += _custom_findings(objs)
     findings += check_policy(objs)
     findings += check_edge(objs)
     findings += check_network(objs)

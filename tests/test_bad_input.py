@@ -242,7 +242,7 @@ CLUSTER_CASES = [
     ({"harbor.external_database.host": "pg_prod"},
      C("shared", "harbor", "harbor.external_database.host", "'pg_prod' is neither an IPv4 address nor a DNS hostname")),
     ({"dashboard.admin_groups": ["plate-platform:platform-admins"]},
-     C("shared", "headlamp", "dashboard.admin_groups", f"{PROD}: Headlamp's groups are never bound to cluster-admin")),
+     C("shared", "headlamp", "dashboard.admin_groups", "unknown key")),
     ({"jenkins.admin_credentials_path": "ci/jenkins"},
      C("shared", "jenkins", "jenkins.admin_credentials_path", "'ci/jenkins' is outside the platform's KV prefix "
                                                               "'platform'")),
@@ -350,12 +350,3 @@ def test_valid_look_alikes_are_accepted(monkeypatch):
     assert platform.clusters["shared"].cert_manager.acme_email == "Platform@COCDEV.CO.KR"
 
 
-def test_headlamp_admin_groups_render_with_a_warning_naming_them(tmp_path, monkeypatch):
-    # only where no production environment runs: make staging the cluster's only environment
-    monkeypatch.delitem(envs.OVERLAYS, "production")
-    monkeypatch.setitem(envs.CLUSTERS, "shared", patched(envs.CLUSTERS["shared"], {"dashboard.admin_groups": ["ops"]}))
-    warnings: list[str] = []
-    render.synth(tmp_path / "dist", warn=warnings.append)
-    assert warnings == ["warning: cluster 'shared', component 'headlamp': groups ops are bound to cluster-admin "
-                        "(headlamp.admin_groups)"]
-    assert (tmp_path / "dist/clusters/shared/headlamp/ClusterRoleBinding.headlamp-cluster-admin.k8s.yaml").exists()

@@ -63,3 +63,15 @@ def test_production_syncs_only_commits_signed_by_the_release_key(objects, platfo
 
     assert keyring == {fingerprint[-16:]: (KEYS / f"{fingerprint}.asc").read_text()}
     assert keyring[fingerprint[-16:]].startswith("-----BEGIN PGP PUBLIC KEY BLOCK-----")
+
+
+def test_only_the_platforms_base_binds_roles_to_people(objects, platform):
+    objs = on_cluster(objects, platform, "shared")
+    assert not [f for f in check_delivery(objs) if "to people" in f.message]
+    admin = Obj("shared", "headlamp", "clusters/shared/headlamp/ClusterRoleBinding.ops.k8s.yaml", {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "ops"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "ops"}]})
+    assert [f.message for f in check_delivery([*objs, admin]) if f.file == admin.file] == [
+        "Application shared-headlamp: binds cluster-admin to Group ops: only the platform's base may bind roles "
+        "to people (others: view)"]

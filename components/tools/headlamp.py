@@ -24,8 +24,8 @@ CALLBACK = "/oidc-callback"
 class HeadlampSettings(Strict):
     """What a cluster may change."""
 
-    viewer_groups: list[str] = []  # bound to the "view" ClusterRole (read-only)
-    admin_groups: list[str] = []  # bound to "cluster-admin": an explicit, warned choice
+    viewer_groups: list[str] = []  # bound to the "view" ClusterRole (read-only); other roles come from the
+    # platform's base, the only place that binds roles to people (platectl validate checks it)
     resources: Resources
 
 
@@ -71,14 +71,10 @@ class Headlamp(HelmRelease):
                                      "OIDC_CLIENT_ID": "headlamp", "OIDC_ISSUER_URL": p.issuer,
                                      "OIDC_CALLBACK_URL": f"https://{p.host}{CALLBACK}",
                                      "OIDC_SCOPES": "openid,profile,email,groups"}.items()}))
-        for role, groups in (("view", p.viewer_groups), ("cluster-admin", p.admin_groups)):
-            if not groups:
-                continue
+        if p.viewer_groups:
             self.add({**kinds.head(kinds.builtin("ClusterRoleBinding")),
-                      "metadata": metadata(f"headlamp-{role}", None, lbls),
-                      "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+                      "metadata": metadata("headlamp-view", None, lbls),
+                      "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
                       "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g}
-                                   for g in groups]})
-        if p.admin_groups:
-            self.warnings.append(f"groups {', '.join(p.admin_groups)} are bound to cluster-admin (headlamp.admin_groups)")
+                                   for g in p.viewer_groups]})
 

@@ -27,7 +27,7 @@ def argo_props(store, resources, **over):
         resource_exclusions=[ResourceExclusion(api_groups=[""], kinds=["Endpoints"])], **over)
 
 
-def build_all(app, store, resources, admin_groups=()):
+def build_all(app, store, resources):
     comps = [
         ArgoCD(app, argo_props(store, resources, repo_credentials_path="plate/test/repo")),
         Jenkins(app, JenkinsProps(host="jenkins.test.example", gateway=GATEWAY,
@@ -41,7 +41,7 @@ def build_all(app, store, resources, admin_groups=()):
                                 secrets_path="plate/test/harbor", secret_store=store)),
         Headlamp(app, HeadlampProps(host="headlamp.test.example", gateway=GATEWAY, issuer=DEX, secret_store=store,
                                     client_secret_path="platform/dex/clients/headlamp", resources=resources,
-                                    viewer_groups=["developers"], admin_groups=list(admin_groups))),
+                                    viewer_groups=["developers"])),
     ]
     ClusterAppsChart(app, AOA, [c.info for c in comps], frozenset(), ())
     return comps
@@ -98,13 +98,6 @@ def test_delivery_tools_match_golden(golden, find, store, resources):
     # Jenkins' UI behind the Gateway's login; its webhook public
     assert find(objs, "SecurityPolicy", "jenkins")["spec"]["oidc"]["clientID"] == "jenkins"
     assert find(objs, "HTTPRoute", "jenkins-webhook")["metadata"]["annotations"]["plate.io/audience"] == "public"
-
-
-def test_headlamp_admin_groups_only_when_asked_and_warned(synth, find, store, resources):
-    comps = []
-    objs = synth(lambda app: comps.extend(build_all(app, store, resources, admin_groups=("admins",))))
-    assert find(objs, "ClusterRoleBinding", "headlamp-cluster-admin")["subjects"][0]["name"] == "admins"
-    assert comps[3].info.warnings == ("groups admins are bound to cluster-admin (headlamp.admin_groups)",)
 
 
 def test_harbor_external_database_reads_its_password_from_openbao(synth, find, store, resources):
