@@ -1,1 +1,1 @@
-"""The cluster-services layer: cert-manager, ClusterIssuers, MetalLB, NFS storage, ingress-nginx."""
+"""The cluster-services layer: cert-manager, ClusterIssuers, MetalLB, NFS storage, the edge, network policy."""

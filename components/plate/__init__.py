@@ -1,1 +1,1 @@
-"""The application layer: the Plate services, their namespace and their Ingress."""
+"""The application layer: the Plate services, their namespace and their routes at the Gateway."""
