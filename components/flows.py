@@ -19,10 +19,14 @@ class NetworkNeeds:
     nodes: tuple[int, ...] = ()  # egress to the nodes on these ports (kubelet, node-exporter)
     internet: tuple[int, ...] = ()  # egress outside the cluster on these ports (ACME, Git, registries, IdPs)
     own_policies: bool = False  # the component fences its namespace itself (per workload)
+    # It calls the platform's own public hosts (Dex's issuer, Harbor's registry, an ACME self-check):
+    # kube-proxy turns the Gateway's address into its proxies' pods, which the policy must then allow.
+    gateway: bool = False
 
     def __or__(self, other: NetworkNeeds) -> NetworkNeeds:
         return NetworkNeeds(
             self.api_server or other.api_server, tuple(sorted({*self.webhooks, *other.webhooks})),
             tuple(sorted({*self.world, *other.world})), tuple(sorted({*self.to, *other.to})),
             self.all_namespaces or other.all_namespaces, tuple(sorted({*self.nodes, *other.nodes})),
-            tuple(sorted({*self.internet, *other.internet})), self.own_policies or other.own_policies)
+            tuple(sorted({*self.internet, *other.internet})), self.own_policies or other.own_policies,
+            self.gateway or other.gateway)

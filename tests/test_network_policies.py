@@ -37,8 +37,13 @@ def test_declared_flows_become_policies(objects):
     outside = jenkins["platform-to-outside"]["egress"][0]
     assert [p["port"] for p in outside["ports"]] == [22, 80, 443]
     assert outside["to"][0]["ipBlock"]["except"] == ["10.42.0.0/16", "10.43.0.0/16"]
-    # the build agents reach nothing else of the cluster: not Harbor's database, not Argo CD, not OpenBao
+    # the build agents reach nothing else of the cluster (not Harbor's database, not Argo CD, not OpenBao)
+    # but the Gateway: Harbor's registry and Dex through their public hosts, which kube-proxy turns into
+    # the Gateway's proxies
     assert "platform-to-namespaces" not in jenkins and "platform-to-every-namespace" not in jenkins
+    assert jenkins["platform-to-gateway"]["egress"] == [{"to": [{"namespaceSelector": {"matchLabels": {
+        "kubernetes.io/metadata.name": "envoy-gateway-system"}}}], "ports": [{"protocol": "TCP", "port": 10080},
+                                                                        {"protocol": "TCP", "port": 10443}]}]
     eso = _policies(objects, "external-secrets")
     assert eso["platform-to-namespaces"]["egress"] == [{"to": [{"namespaceSelector": {"matchLabels": {
         "kubernetes.io/metadata.name": "openbao"}}}], "ports": [{"protocol": "TCP", "port": 8200}]}]

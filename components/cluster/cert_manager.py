@@ -32,7 +32,7 @@ class CertManager(HelmRelease):
     server_side_apply = True
     provides_crds = ("cert-manager.io", "acme.cert-manager.io")
     # ACME (Let's Encrypt, the DNS-01 provider's API) and its HTTP-01 self-check through the public address
-    network = NetworkNeeds(api_server=True, webhooks=(10250,), internet=(80, 443))
+    network = NetworkNeeds(api_server=True, webhooks=(10250,), internet=(80, 443), gateway=True)
 
     def __init__(self, scope, props: CertManagerProps):
         p = props

@@ -99,11 +99,16 @@ class NetworkPolicies(Component):
             self.policy(n, "from-api-server", ingress=[{"from": [{"ipBlock": {"cidr": c}} for c in p.api_server_cidrs],
                                                         "ports": _ports(needs.webhooks)}])
         if needs.world:
-            self.policy(n, "from-anywhere", ingress=[{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+            # clients outside the cluster, and pods inside it (which some CNIs never match by ipBlock)
+            self.policy(n, "from-anywhere", ingress=[{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}},
+                                                               {"namespaceSelector": {}}],
                                                       "ports": _ports(needs.world)}])
         if needs.api_server:
             self.policy(n, "to-api-server", egress=[{"to": [{"ipBlock": {"cidr": c}} for c in p.api_server_cidrs],
                                                      "ports": _ports((p.api_server_port, 443))}])
+        if needs.gateway and n != p.gateway_namespace:
+            # the Gateway's listeners 80/443, as its proxies' pods serve them (Envoy Gateway's mapping)
+            self.policy(n, "to-gateway", egress=[{"to": [_ns(p.gateway_namespace)], "ports": _ports((10080, 10443))}])
         if needs.to:
             self.policy(n, "to-namespaces", egress=[{"to": [_ns(target)], "ports": _ports((port,))}
                                                     for target, port in needs.to])

@@ -88,7 +88,7 @@ class ArgoCD(HelmRelease):
     server_side_apply = True
     provides_crds = ("argoproj.io",)
     # Git over HTTPS or SSH, the platform's Dex at its public address, every cluster API
-    network = NetworkNeeds(api_server=True, internet=(22, 443))
+    network = NetworkNeeds(api_server=True, internet=(22, 443), gateway=True)
     keep_on_delete = True  # it manages itself: no cascading delete, no pruning of its own objects
     runtime_secrets = {"argocd-redis": "the chart's redis-secret-init Job (a PreSync hook) generates its password"}
 

@@ -102,7 +102,7 @@ class Harbor(HelmRelease):
     chart_secret_literals = {"harbor-registry": ("REGISTRY_REDIS_PASSWORD",), "harbor-trivy": ("redisURL",)}
     layer = "tools"
     # Trivy's vulnerability database, the external PostgreSQL and Redis, Dex (OIDC login)
-    network = NetworkNeeds(internet=(443, 5432, 6379))
+    network = NetworkNeeds(internet=(443, 5432, 6379), gateway=True)
     rank = 4
 
     def __init__(self, scope, props: HarborProps):

@@ -43,7 +43,7 @@ class HeadlampProps(HeadlampSettings):
 class Headlamp(HelmRelease):
     free_form_values = ("securityContext", "podSecurityContext")  # Kubernetes securityContexts, passed as they are
     layer = "tools"
-    network = NetworkNeeds(api_server=True, internet=(443,))  # users' requests to the API; Dex
+    network = NetworkNeeds(api_server=True, internet=(443,), gateway=True)  # users' requests to the API; Dex
     rank = 4
 
     def __init__(self, scope, props: HeadlampProps):

@@ -46,7 +46,7 @@ class Jenkins(HelmRelease):
     layer = "tools"
     rank = 4
     # agents: Git, package registries, Harbor (its public address); the controller starts agents
-    network = NetworkNeeds(api_server=True, internet=(22, 80, 443))
+    network = NetworkNeeds(api_server=True, internet=(22, 80, 443), gateway=True)
 
     def __init__(self, scope, props: JenkinsProps):
         p = props
