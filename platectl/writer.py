@@ -7,6 +7,9 @@ once instead of several times per object.
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 from pathlib import Path
 
@@ -16,6 +19,46 @@ SEPARATOR = "\n---\n"
 # The writer leaves the string "=" unquoted, which YAML 1.1 readers (PyYAML, so checkov too) take for
 # its "value" type and refuse; CRDs list it among operators. Quote it.
 _BARE_EQUALS = re.compile(r"^(\s*(?:- |[^\s:#'\"][^:#]*: ))=$", re.MULTILINE)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("PLATE_CACHE", ROOT / ".cache")) / "yaml" / "texts.json"
+FORMAT = 1  # bump when the text of an object changes for the same object (the writer, the quoting above)
+
+
+def _key(doc: dict) -> str:
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _cdk8s_version() -> str:
+    from importlib.metadata import version
+
+    return version("cdk8s")
+
+
+def cached_stringify(docs: list[dict]) -> list[str]:
+    """``stringify`` with the texts of the previous render reused (keyed by each object's content and the
+    writer's version): a warm render of unchanged objects does not cross into jsii. The cache keeps
+    exactly this render's entries."""
+    version = f"{FORMAT}:{_cdk8s_version()}"
+    try:
+        saved = json.loads(CACHE.read_text())
+        known = saved["texts"] if saved.get("version") == version else {}
+    except (OSError, ValueError, KeyError):
+        known = {}
+    keys = [_key(d) for d in docs]
+    missing = [i for i, k in enumerate(keys) if k not in known]
+    made = dict(zip((keys[i] for i in missing), stringify([docs[i] for i in missing]), strict=True))
+    texts = [known.get(k) or made[k] for k in keys]
+    if missing or len(known) != len(set(keys)):
+        try:
+            CACHE.parent.mkdir(parents=True, exist_ok=True)
+            tmp = CACHE.with_name(f".texts.{os.getpid()}.json")
+            tmp.write_text(json.dumps({"version": version, "texts": dict(zip(keys, texts, strict=True))}))
+            tmp.replace(CACHE)
+        except OSError:
+            pass  # a read-only checkout renders without the cache
+    return texts
 
 
 def stringify(docs: list[dict]) -> list[str]:
@@ -72,7 +115,7 @@ def write_units(units: list[tuple[Path, list]]) -> int:
                 seen.add(path)
                 plan.append((path, manifest, texts.get(id(manifest))))
     fresh = [(path, m) for path, m, text in plan if text is None]
-    made = stringify([m for _, m in fresh])
+    made = cached_stringify([m for _, m in fresh])
     by_path = {p: t for (p, _), t in zip(fresh, made, strict=True)}
     for folder in sorted({p.parent for p, _, _ in plan}):
         folder.mkdir(parents=True, exist_ok=True)

@@ -153,3 +153,21 @@ def test_a_chart_installing_crds_it_does_not_declare_is_an_error(tmp_path, monke
                                                  r"the component declares \['frrk8s.metallb.io', 'metallb.io'\]"):
         render.synth(tmp_path / "dist", warn=lambda _: None, platform=envs.load_platform())
     assert not (tmp_path / "dist").exists()
+
+
+def test_a_warm_render_reuses_the_writers_texts_and_writes_the_same_bytes(tmp_path, monkeypatch):
+    """Our objects' YAML is cached by content: an unchanged object does not cross into jsii again, and
+    what the cache gives is byte for byte what the writer gives."""
+    from platectl import writer
+    from tests.helpers import read_tree
+
+    monkeypatch.setattr(writer, "CACHE", tmp_path / "cache" / "texts.json")
+    calls: list[int] = []
+    real = writer.stringify
+    monkeypatch.setattr(writer, "stringify", lambda docs: calls.append(len(docs)) or real(docs))
+    render.synth(tmp_path / "fresh", warn=lambda _: None)
+    assert calls and calls[-1] > 300  # every object of ours, written fresh
+    calls.clear()
+    render.synth(tmp_path / "warm", warn=lambda _: None)
+    assert sum(calls) == 0
+    assert read_tree(tmp_path / "fresh") == read_tree(tmp_path / "warm")
