@@ -21,7 +21,7 @@ def init_repo(path: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def throwaway_key(tmp_path_factory) -> tuple[str, Path]:
+def throwaway_key(tmp_path_factory):
     """A signing key made for this test session in its own GnuPG home: (fingerprint, GNUPGHOME)."""
     home = tmp_path_factory.mktemp("gnupg")
     home.chmod(0o700)
@@ -32,7 +32,8 @@ def throwaway_key(tmp_path_factory) -> tuple[str, Path]:
     listing = subprocess.run(["gpg", "--list-keys", "--with-colons"], env=env, check=True, capture_output=True,
                              text=True).stdout
     fingerprint = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
-    return fingerprint, home
+    yield fingerprint, home
+    subprocess.run(["gpgconf", "--kill", "all"], env=env, check=False, capture_output=True)  # its agent
 
 
 @pytest.fixture(autouse=True)
