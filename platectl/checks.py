@@ -129,8 +129,9 @@ def check_schemas(objs: list[Rendered], versions: tuple[str, ...] | None = None)
 def _custom_findings(objs: list[Rendered]) -> list[Finding]:
     platform = envs.load_platform()
     home = _clusters()
-    rendered = {c: schemas.schemas_of(o.data for o in objs if o.kind == "CustomResourceDefinition"
-                                      and home.get(o.env) == c) for c in platform.clusters}
+    wanted = {(o.data["apiVersion"], o.kind) for o in objs if schemas.is_custom(o.data)}
+    rendered = {c: schemas.schemas_of((o.data for o in objs if o.kind == "CustomResourceDefinition"
+                                       and home.get(o.env) == c), wanted) for c in platform.clusters}
     return [Finding("error", o.env, o.file, "schema", e) for o in objs if schemas.is_custom(o.data)
             for e in schemas.validate_custom(o.data, rendered=rendered.get(home.get(o.env)))]
 
@@ -148,12 +149,37 @@ def _builtin_findings(o: Rendered, targets: dict[str, tuple[str, ...]]) -> list[
             for v in targets.get(o.env, schemas.KUBERNETES_VERSIONS) for e in schemas.validate_builtin(o.data, v)]
 
 
+VALIDATED = Path(os.environ.get("PLATE_CACHE", Path(__file__).resolve().parent.parent / ".cache")) / "validated"
+
+
+def _validated_key(text: bytes, versions: tuple[str, ...]) -> str:
+    import hashlib
+    from importlib.metadata import version
+
+    return hashlib.sha256(b"\0".join([text, ",".join(versions).encode(),
+                                       version("kubernetes-validate").encode()])).hexdigest()
+
+
 def _load_and_check(root: str, files: list[str], targets: dict[str, tuple[str, ...]]):
-    """A worker's share: read its files strictly and check their built-ins (the costly part of a check)."""
+    """A worker's share: read its files strictly and check their built-ins (the costly part of a check).
+    A file whose exact bytes passed at the same versions before is not checked again (the CRDs'
+    schemas are most of the cost; ``.cache/validated`` remembers passes only, never failures)."""
     objs, findings = _load(Path(root), [Path(f) for f in files])
     for o in objs:
-        if not schemas.is_custom(o.data):
-            findings += _builtin_findings(o, targets)
+        if schemas.is_custom(o.data):
+            continue
+        versions = targets.get(o.env, schemas.KUBERNETES_VERSIONS)
+        marker = VALIDATED / _validated_key((Path(root) / o.file).read_bytes(), versions)
+        if marker.exists():
+            continue
+        found = _builtin_findings(o, targets)
+        findings += found
+        if not found:
+            try:
+                marker.parent.mkdir(parents=True, exist_ok=True)
+                marker.touch()
+            except OSError:
+                pass  # a read-only checkout checks without the cache
     return objs, findings
 
 

@@ -49,16 +49,18 @@ def _strict(schema: dict) -> dict:
     return schema
 
 
-def schemas_of(crds) -> dict[tuple[str, str], dict]:
-    """(apiVersion, kind) -> strict JSON schema, for every served version of every CRD in ``crds``."""
+def schemas_of(crds, wanted: set[tuple[str, str]] | None = None) -> dict[tuple[str, str], dict]:
+    """(apiVersion, kind) -> strict JSON schema, for every served version of every CRD in ``crds``
+    (only those in ``wanted``, when given: making a schema strict copies it, and CRDs are megabytes)."""
     out: dict[tuple[str, str], dict] = {}
     for doc in crds:
         if not doc or doc.get("kind") != "CustomResourceDefinition":
             continue
         group, kind = doc["spec"]["group"], doc["spec"]["names"]["kind"]
         for version in doc["spec"]["versions"]:
-            if version.get("served", True):
-                out[(f"{group}/{version['name']}", kind)] = _strict(version["schema"]["openAPIV3Schema"])
+            key = (f"{group}/{version['name']}", kind)
+            if version.get("served", True) and (wanted is None or key in wanted):
+                out[key] = _strict(version["schema"]["openAPIV3Schema"])
     return out
 
 
