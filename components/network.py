@@ -47,15 +47,15 @@ def workload_policy(name: str, namespace: str, lbls: dict, *, ingress: tuple[Pee
     return {**kinds.head(kinds.builtin("NetworkPolicy")), "metadata": metadata(name, namespace, lbls), "spec": spec}
 
 
-def default_deny(namespace: str, lbls: dict) -> dict:
+def default_deny(namespace: str, lbls: dict, name: str = "default-deny") -> dict:
     return {
         **kinds.head(kinds.builtin("NetworkPolicy")),
-        "metadata": metadata("default-deny", namespace, lbls),
+        "metadata": metadata(name, namespace, lbls),
         "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
     }
 
 
-def allow_dns(namespace: str, lbls: dict) -> dict:
+def allow_dns(namespace: str, lbls: dict, name: str = "allow-dns") -> dict:
     """Every pod may resolve names through the cluster DNS in kube-system."""
     dns = {
         "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
@@ -63,7 +63,7 @@ def allow_dns(namespace: str, lbls: dict) -> dict:
     }
     return {
         **kinds.head(kinds.builtin("NetworkPolicy")),
-        "metadata": metadata("allow-dns", namespace, lbls),
+        "metadata": metadata(name, namespace, lbls),
         "spec": {
             "podSelector": {},
             "egress": [{"to": [dns], "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}],

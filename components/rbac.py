@@ -16,3 +16,11 @@ def cluster_role_binding(name: str, lbls: dict, role: str, account: str, namespa
     return {**kinds.head(kinds.builtin("ClusterRoleBinding")), "metadata": metadata(name, None, lbls),
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
             "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": namespace}]}
+
+
+def group_binding(name: str, lbls: dict, role: str, groups: list[str] | tuple[str, ...]) -> dict:
+    """Bind the ClusterRole ``role`` to people: the groups single sign-on reports (only the platform's
+    base may bind anything but ``view`` to them: platectl validate checks it)."""
+    return {**kinds.head(kinds.builtin("ClusterRoleBinding")), "metadata": metadata(name, None, lbls),
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g} for g in groups]}

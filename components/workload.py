@@ -98,6 +98,12 @@ def resources(res: Resources, hardening: Hardening, extra_limits: tuple[tuple[st
     return {"requests": requests, "limits": limits}
 
 
+def pod_security_context() -> dict:
+    """The pod-level context of a pod we do not template ourselves (a chart's, Envoy Gateway's proxies):
+    non-root, RuntimeDefault seccomp; the image keeps its own user."""
+    return {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+
+
 def container_security(hardening: Hardening, run_as_user: int | None = None) -> dict:
     ctx: dict = {
         "allowPrivilegeEscalation": False,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import re
 import tarfile
 from dataclasses import dataclass
@@ -15,6 +14,9 @@ from functools import cache
 from pathlib import Path
 
 import yaml
+
+from platectl.cache import ROOT as CACHE_ROOT
+from platectl.cache import store as cache_store
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _REF = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
@@ -76,7 +78,7 @@ def _read_chart(tar: tarfile.TarFile, defaults: dict, read: set[str], prefix: tu
                 _read_chart(nested, defaults, read, (*prefix, aliases.get(name, name)))
 
 
-CACHE = Path(__file__).resolve().parent.parent / ".cache" / "chart-values"
+CACHE = CACHE_ROOT / "chart-values"
 
 
 def _shape(node):
@@ -98,13 +100,7 @@ def schema(archive: Path) -> ChartSchema:
     with tarfile.open(archive) as tar:
         _read_chart(tar, defaults, read, ())
     result = ChartSchema(_shape(defaults), frozenset(read))
-    try:
-        CACHE.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"defaults": result.defaults, "read": sorted(result.read)}, sort_keys=True))
-        tmp.replace(cached)
-    except OSError:
-        pass  # a read-only checkout renders without the cache
+    cache_store(cached, {"defaults": result.defaults, "read": sorted(result.read)})
     return result
 
 

@@ -36,10 +36,12 @@ from pathlib import Path
 import yaml
 
 from components.versions import HELM
+from platectl.cache import ROOT as CACHE_ROOT
+from platectl.cache import store as cache_store
 from platectl.objects import Loader
 
 ROOT = Path(__file__).resolve().parent.parent
-CACHE = Path(os.environ.get("PLATE_CACHE", ROOT / ".cache"))
+CACHE = CACHE_ROOT
 FORMAT = 2  # bump when the cached form of an output changes
 
 
@@ -209,7 +211,7 @@ def template(release: Release, use_cache: bool = True) -> list[dict]:
         return json.loads(cached.read_text())
     objects = _run(release)
     if use_cache:
-        _store(cached, objects)
+        cache_store(cached, objects)
     return objects
 
 
@@ -336,16 +338,6 @@ def crd_kinds(crds: list[dict]) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(apis), frozenset(cluster)
 
 
-def _store(path: Path, doc: object) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-        tmp.write_text(json.dumps(doc, separators=(",", ":")))
-        tmp.replace(path)
-    except OSError:
-        pass  # a read-only checkout renders without the cache
-
-
 def _prepared_path(release: Release, cluster_scoped: frozenset[str]) -> Path:
     key = hashlib.sha256(json.dumps([release.key(), sorted(cluster_scoped)]).encode()).hexdigest()
     return CACHE / "helm" / f"{key}.prepared.json"
@@ -369,7 +361,7 @@ def prepared(release: Release, cluster_scoped: frozenset[str], stringify) -> tup
     # A CRD is written from its text; what the render reads of it is its identity and group (the whole
     # schemas are megabytes a warm render would parse for nothing).
     stubs = [_crd_stub(crd) for crd in rendered.crds]
-    _store(cached, {"objects": rendered.objects, "crds": stubs, "texts": texts})
+    cache_store(cached, {"objects": rendered.objects, "crds": stubs, "texts": texts})
     return Rendered(rendered.objects, stubs), texts
 
 
@@ -401,7 +393,7 @@ def crd_index(releases: list[Release]) -> tuple[frozenset[str], frozenset[str]]:
         return frozenset(doc["apis"]), frozenset(doc["cluster_scoped"])
     crds = [o for objs in _parallel(template, releases) for o in objs if o.get("kind") == "CustomResourceDefinition"]
     apis, scoped = crd_kinds(crds)
-    _store(cached, {"apis": sorted(apis), "cluster_scoped": sorted(scoped)})
+    cache_store(cached, {"apis": sorted(apis), "cluster_scoped": sorted(scoped)})
     return apis, scoped
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 import envs
-from platectl import podsecurity, policy, schemas
+from platectl import cache, podsecurity, policy, schemas
 from platectl.objects import Rendered, StrictLoader
 
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
@@ -149,7 +149,7 @@ def _builtin_findings(o: Rendered, targets: dict[str, tuple[str, ...]]) -> list[
             for v in targets.get(o.env, schemas.KUBERNETES_VERSIONS) for e in schemas.validate_builtin(o.data, v)]
 
 
-VALIDATED = Path(os.environ.get("PLATE_CACHE", Path(__file__).resolve().parent.parent / ".cache")) / "validated"
+VALIDATED = cache.ROOT / "validated"
 
 
 def _validated_key(text: bytes, versions: tuple[str, ...]) -> str:
@@ -193,7 +193,7 @@ def check_policy(objs: list[Rendered]) -> list[Finding]:
     tiers = {name: e.tier for name, e in platform.environments.items()}
     tiers.update({name: "production" if platform.hosts_production(name) else "staging" for name in platform.clusters})
     # references resolve within a cluster: an environment's namespace is rendered by its cluster
-    home = {**{n: e.cluster for n, e in platform.environments.items()}, **{n: n for n in platform.clusters}}
+    home = _clusters()
 
     def at(o: Rendered) -> str:
         return home.get(o.env, o.env)

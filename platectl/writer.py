@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from pathlib import Path
 
 import cdk8s
+
+from platectl import cache
 
 SEPARATOR = "\n---\n"
 # The writer leaves the string "=" unquoted, which YAML 1.1 readers (PyYAML, so checkov too) take for
@@ -21,8 +22,7 @@ SEPARATOR = "\n---\n"
 _BARE_EQUALS = re.compile(r"^(\s*(?:- |[^\s:#'\"][^:#]*: ))=$", re.MULTILINE)
 
 
-ROOT = Path(__file__).resolve().parent.parent
-CACHE = Path(os.environ.get("PLATE_CACHE", ROOT / ".cache")) / "yaml" / "texts.json"
+CACHE = cache.ROOT / "yaml" / "texts.json"
 FORMAT = 1  # bump when the text of an object changes for the same object (the writer, the quoting above)
 
 
@@ -51,13 +51,7 @@ def cached_stringify(docs: list[dict]) -> list[str]:
     made = dict(zip((keys[i] for i in missing), stringify([docs[i] for i in missing]), strict=True))
     texts = [known.get(k) or made[k] for k in keys]
     if missing or len(known) != len(set(keys)):
-        try:
-            CACHE.parent.mkdir(parents=True, exist_ok=True)
-            tmp = CACHE.with_name(f".texts.{os.getpid()}.json")
-            tmp.write_text(json.dumps({"version": version, "texts": dict(zip(keys, texts, strict=True))}))
-            tmp.replace(CACHE)
-        except OSError:
-            pass  # a read-only checkout renders without the cache
+        cache.store(CACHE, {"version": version, "texts": dict(zip(keys, texts, strict=True))})
     return texts
 
 

@@ -20,7 +20,7 @@ from components.cluster.envoy_gateway import CONTROLLER_NAME, EdgeSettings
 from components.core import Component, MetricsEndpoint, labels, metadata
 from components.routing import GATEWAY_GROUP, GatewayRef, Served, listener_name
 from components.types import PROPS_CONFIG, Duration
-from components.workload import HARDENED, resources
+from components.workload import HARDENED, container_security, pod_security_context, resources
 
 CLASS_NAME = "plate"
 PROXY_METRICS_PORT = 19001
@@ -111,11 +111,9 @@ class Edge(Component):
             "provider": {"type": "Kubernetes", "kubernetes": {
                 "envoyDeployment": {
                     "replicas": p.proxy_replicas,
-                    "pod": {"securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-                            "topologySpreadConstraints": spread},
+                    "pod": {"securityContext": pod_security_context(), "topologySpreadConstraints": spread},
                     "container": {"resources": resources(p.proxy_resources, HARDENED),
-                                  "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                                                      "capabilities": {"drop": ["ALL"]}}},
+                                  "securityContext": container_security(HARDENED)},
                 },
                 "envoyService": service,
                 "envoyPDB": {"minAvailable": 1} if p.proxy_replicas > 1 else {},

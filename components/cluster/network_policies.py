@@ -20,6 +20,7 @@ from pydantic import Field
 from components import kinds
 from components.core import Component, labels, metadata
 from components.flows import NetworkNeeds
+from components.network import Peer, allow_dns, default_deny
 from components.types import PROPS_CONFIG, Cidr, Strict
 
 PREFIX = "platform-"
@@ -34,7 +35,7 @@ class NamespaceFlows:
 
 
 def _ns(name: str) -> dict:
-    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
+    return Peer(namespace=name).render()
 
 
 def _ports(ports: tuple[int, ...]) -> list[dict]:
@@ -87,9 +88,8 @@ class NetworkPolicies(Component):
 
     def fence(self, ns: NamespaceFlows) -> None:
         p, n, needs = self.props, ns.name, ns.needs
-        self.policy(n, "default-deny", ingress=[], egress=[])
-        self.policy(n, "dns", egress=[{"to": [{**_ns("kube-system"), "podSelector": {"matchLabels": {
-            "k8s-app": "kube-dns"}}}], "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}])
+        self.add(default_deny(n, self.lbls, PREFIX + "default-deny"))
+        self.add(allow_dns(n, self.lbls, PREFIX + "dns"))
         self.policy(n, "same-namespace", ingress=[{"from": [{"podSelector": {}}]}], egress=[{"to": [{"podSelector": {}}]}])
         if ns.served and n != p.gateway_namespace:
             self.policy(n, "from-gateway", ingress=[{"from": [_ns(p.gateway_namespace)]}])

@@ -22,7 +22,7 @@ from components.flows import NetworkNeeds
 from components.routing import Backend, GatewayRef, Served, http_route
 from components.secrets import RemoteValue, SecretStoreRef, external_secret, literal_template
 from components.types import PROPS_CONFIG, Hostname, KvPath, Resources, Strict
-from components.workload import HARDENED, resources
+from components.workload import HARDENED, container_security, pod_security_context, resources
 
 CONFIG_SECRET = "dex-config"
 PORT = 5556
@@ -159,9 +159,8 @@ class Dex(HelmRelease):
                                                                               "key": v.secret_key}}}
                         for v in fetched],
             "resources": resources(p.resources, HARDENED),
-            "podSecurityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-            "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                                "capabilities": {"drop": ["ALL"]}},
+            "podSecurityContext": pod_security_context(),
+            "securityContext": container_security(HARDENED),
             "serviceMonitor": {"enabled": True},
         }
         super().__init__(scope, "dex", p.namespace, versions.DEX, values)

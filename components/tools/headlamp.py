@@ -8,13 +8,14 @@ are read-only unless a cluster names admin groups.
 """
 from __future__ import annotations
 
-from components import kinds, versions
-from components.core import HelmRelease, labels, metadata
+from components import versions
+from components.core import HelmRelease, labels
 from components.flows import NetworkNeeds
+from components.rbac import group_binding
 from components.routing import GatewayRef, Served, route_annotations
 from components.secrets import RemoteValue, SecretStoreRef, external_secret, literal_template
 from components.types import PROPS_CONFIG, Hostname, KvPath, Resources, Strict
-from components.workload import HARDENED, resources
+from components.workload import HARDENED, container_security, pod_security_context, resources
 
 OIDC_SECRET = "headlamp-oidc"
 PORT = 80  # the chart's Service port
@@ -53,10 +54,8 @@ class Headlamp(HelmRelease):
             "config": {"oidc": {"secret": {"create": False},
                                 "externalSecret": {"enabled": True, "name": OIDC_SECRET, "hasScopes": True}}},
             "clusterRoleBinding": {"create": False},  # users act with their own RBAC, never Headlamp's
-            "podSecurityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-            "securityContext": {"runAsNonRoot": True, "privileged": False, "runAsUser": 100, "runAsGroup": 101,
-                                "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                                "capabilities": {"drop": ["ALL"]}},
+            "podSecurityContext": pod_security_context(),
+            "securityContext": {**container_security(HARDENED, run_as_user=100), "runAsGroup": 101, "privileged": False},
             "resources": resources(p.resources, HARDENED),
             "httpRoute": {"enabled": True, "parentRefs": [p.gateway.parent(p.host)], "hostnames": [p.host],
                           "annotations": route_annotations(served)},
@@ -72,9 +71,5 @@ class Headlamp(HelmRelease):
                                      "OIDC_CALLBACK_URL": f"https://{p.host}{CALLBACK}",
                                      "OIDC_SCOPES": "openid,profile,email,groups"}.items()}))
         if p.viewer_groups:
-            self.add({**kinds.head(kinds.builtin("ClusterRoleBinding")),
-                      "metadata": metadata("headlamp-view", None, lbls),
-                      "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
-                      "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g}
-                                   for g in p.viewer_groups]})
+            self.add(group_binding("headlamp-view", lbls, "view", p.viewer_groups))
 
