@@ -30,11 +30,13 @@ CLUSTER: dict = {
     "network": {"cluster_cidrs": ["10.42.0.0/16", "10.43.0.0/16"]},
     "edge": {
         "controller_resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+        "hook_resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "100m", "memory": "128Mi"}},
         "proxy_replicas": 1,
         "proxy_resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
     },
     "cert_manager": {
         "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}},
+        "hook_resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "100m", "memory": "128Mi"}},
     },
     "metallb": {
         "controller_resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}},
@@ -76,6 +78,11 @@ CLUSTER: dict = {
         "controller_resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
         "server_resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
         "repo_server_resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+        "applicationset_resources": {"requests": {"cpu": "10m", "memory": "64Mi"},
+                                     "limits": {"cpu": "200m", "memory": "256Mi"}},
+        "notifications_resources": {"requests": {"cpu": "10m", "memory": "64Mi"},
+                                    "limits": {"cpu": "200m", "memory": "128Mi"}},
+        "redis_resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}},
     },
     "jenkins": {
         "admin_credentials_path": "platform/jenkins",
@@ -83,10 +90,18 @@ CLUSTER: dict = {
         "build_cache_size": "50Gi",
         "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}},
         "agent_resources": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
+        "sidecar_resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "100m", "memory": "128Mi"}},
     },
     "harbor": {
         "secrets_path": "platform/harbor",
         "persistence": {"registry": "100Gi", "database": "5Gi", "redis": "1Gi", "jobservice": "1Gi", "trivy": "5Gi"},
+        "resources": {
+            "core": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
+            "jobservice": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
+            "portal": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}},
+            "registry": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
+            "redis": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}},
+        },
     },
     "dashboard": {
         "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}},
@@ -101,6 +116,12 @@ CLUSTER: dict = {
         "prometheus_resources": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}},
         "alertmanager_resources": {"requests": {"cpu": "10m", "memory": "64Mi"},
                                    "limits": {"cpu": "200m", "memory": "256Mi"}},
+        "operator_resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
+        "kube_state_metrics_resources": {"requests": {"cpu": "10m", "memory": "64Mi"},
+                                         "limits": {"cpu": "200m", "memory": "256Mi"}},
+        "node_exporter_resources": {"requests": {"cpu": "10m", "memory": "32Mi"},
+                                    "limits": {"cpu": "200m", "memory": "64Mi"}},
+        "hook_resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "100m", "memory": "128Mi"}},
     },
     "alerts": ALERTS,  # the platform's own: certificates, OpenBao, Argo CD, Fluentd, platform workloads
     # Every alert to the platform team's channel; clusters add receivers and routes (envs/clusters/).

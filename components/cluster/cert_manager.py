@@ -16,6 +16,7 @@ class CertManagerSettings(Strict):
     """What a cluster may change."""
 
     resources: Resources  # controller, webhook and cainjector each get these
+    hook_resources: Resources  # the startupapicheck Job (a PostSync hook)
     replicas: Annotated[int, Field(ge=1, le=100)] = 1  # >1 adds a PodDisruptionBudget per deployment
 
 
@@ -47,6 +48,7 @@ class CertManager(HelmRelease):
             "enableCertificateOwnerRef": True,
             "webhook": {"replicaCount": p.replicas, "podDisruptionBudget": pdb, "resources": res},
             "cainjector": {"replicaCount": p.replicas, "podDisruptionBudget": pdb, "resources": res},
+            "startupapicheck": {"resources": resources(p.hook_resources, HARDENED)},
             "prometheus": {"enabled": True, "servicemonitor": {"enabled": p.service_monitor}},
             # HTTP-01 challenges through the Gateway (the ClusterIssuers' gatewayHTTPRoute solver)
             "config": {"apiVersion": "controller.config.cert-manager.io/v1alpha1", "kind": "ControllerConfiguration",

@@ -22,6 +22,7 @@ class EdgeSettings(Strict):
     namespace: DnsLabel = "envoy-gateway-system"  # the controller's, and the proxies' it deploys
     gateway: DnsLabel = "edge"  # the cluster's one Gateway
     controller_resources: Resources
+    hook_resources: Resources  # the certgen Job (a PreSync hook)
     proxy_replicas: Annotated[int, Field(ge=1, le=100)]
     proxy_resources: Resources
     load_balancer_ip: IPv4 | None = None  # default: MetalLB assigns one; must lie in a pool (envs/rules.py)
@@ -49,6 +50,7 @@ class EnvoyGateway(HelmRelease):
         p = props
         values = {
             "deployment": {"envoyGateway": {"resources": resources(p.controller_resources, HARDENED)}},
+            "certgen": {"job": {"resources": resources(p.hook_resources, HARDENED)}},
             "config": {"envoyGateway": {"gateway": {"controllerName": CONTROLLER_NAME},
                                         "provider": {"type": "Kubernetes"},
                                         "logging": {"level": {"default": "info"}}}},

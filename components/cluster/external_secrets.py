@@ -13,7 +13,7 @@ from components import versions
 from components.core import HelmRelease, MetricsEndpoint
 from components.flows import NetworkNeeds
 from components.types import PROPS_CONFIG, Resources, Strict
-from components.workload import HARDENED, resources
+from components.workload import HARDENED, pod_security_context, resources
 
 
 class ExternalSecretsSettings(Strict):
@@ -31,6 +31,7 @@ class ExternalSecretsProps(ExternalSecretsSettings):
 
 
 class ExternalSecrets(HelmRelease):
+    free_form_values = ("podSecurityContext", "webhook.podSecurityContext", "certController.podSecurityContext")
     layer = "cluster-services"
     rank = 1  # after the monitoring CRDs its ServiceMonitor needs
     server_side_apply = True
@@ -42,14 +43,21 @@ class ExternalSecrets(HelmRelease):
         p = props
         res = resources(p.operator_resources, HARDENED)
         replicas = p.operator_replicas
+        pod_ctx = {"enabled": True, **pod_security_context()}
         values = {
             "installCRDs": True,
             "replicaCount": replicas,
             "resources": res,
             "podDisruptionBudget": {"enabled": replicas > 1, "minAvailable": 1},
             "serviceMonitor": {"enabled": p.service_monitor},
-            "webhook": {"replicaCount": replicas, "resources": res},
-            "certController": {"replicaCount": replicas, "resources": res},
+            # the chart renders no pod security context unless it has more than "enabled"
+            "podSecurityContext": pod_ctx,
+            "livenessProbe": {"enabled": True},
+            "readinessProbe": {"enabled": True},
+            "webhook": {"replicaCount": replicas, "resources": res, "podSecurityContext": pod_ctx,
+                        "livenessProbe": {"enabled": True}},
+            "certController": {"replicaCount": replicas, "resources": res, "podSecurityContext": pod_ctx,
+                               "livenessProbe": {"enabled": True}},
         }
         super().__init__(scope, "external-secrets", p.namespace, versions.EXTERNAL_SECRETS, values)
         self.props = props

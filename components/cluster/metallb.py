@@ -9,6 +9,8 @@ from components.observability.kube_prometheus_stack import PROMETHEUS_SERVICE_AC
 from components.types import PROPS_CONFIG, Resources, Strict
 from components.workload import HARDENED, resources
 
+SECCOMP = {"seccompProfile": {"type": "RuntimeDefault"}}
+
 
 class MetalLBSettings(Strict):
     """What a cluster may change."""
@@ -24,6 +26,7 @@ class MetalLBProps(MetalLBSettings):
 
 
 class MetalLB(HelmRelease):
+    free_form_values = ("controller.securityContext", "speaker.securityContext")
     layer = "cluster-services"
     rank = 1  # after the monitoring CRDs its ServiceMonitor needs
     server_side_apply = True
@@ -35,8 +38,10 @@ class MetalLB(HelmRelease):
         p = props
         values = {
             "crds": {"enabled": True},
-            "controller": {"resources": resources(p.controller_resources, HARDENED)},
-            "speaker": {"frr": {"enabled": False}, "resources": resources(p.speaker_resources, HARDENED)},
+            # the runtime's seccomp profile, merged into the chart's pod contexts (non-root for the controller)
+            "controller": {"resources": resources(p.controller_resources, HARDENED), "securityContext": SECCOMP},
+            "speaker": {"frr": {"enabled": False}, "resources": resources(p.speaker_resources, HARDENED),
+                        "securityContext": SECCOMP},
             # L2 only: 0.16 turns the FRR-K8s backend on by default (a hostNetwork DaemonSet with NET_ADMIN
             # and SYS_ADMIN), which nothing here uses
             "frrk8s": {"enabled": False},

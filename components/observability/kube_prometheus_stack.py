@@ -34,6 +34,10 @@ class KubePrometheusStackSettings(Strict):
     storage_size: Size
     prometheus_resources: Resources
     alertmanager_resources: Resources
+    operator_resources: Resources
+    kube_state_metrics_resources: Resources
+    node_exporter_resources: Resources
+    hook_resources: Resources  # the admission webhook's certificate Jobs (hooks)
     prometheus_replicas: Annotated[int, Field(ge=1, le=100)] = 1
 
 
@@ -52,6 +56,7 @@ KUBE_SYSTEM_EXPORTERS = ("coreDns", "kubeControllerManager", "kubeEtcd", "kubePr
 
 
 class KubePrometheusStack(HelmRelease):
+    free_form_values = ("prometheus-node-exporter.securityContext", "prometheus-node-exporter.containerSecurityContext")
     layer = "tools"
     rank = 2  # before the rules, dashboards and log shipping that use it
     # Prometheus scrapes every namespace and the nodes (kubelet, node-exporter); Alertmanager's receivers
@@ -86,8 +91,17 @@ class KubePrometheusStack(HelmRelease):
                 **({"secrets": list(p.alertmanager_secrets)} if p.alertmanager_secrets else {}),
                 **({"useExistingSecret": True, "configSecret": p.alertmanager_config_secret}
                    if p.alertmanager_config_secret else {})}},
+            "prometheusOperator": {"resources": resources(p.operator_resources, HARDENED),
+                                   "admissionWebhooks": {"patch": {"resources": resources(p.hook_resources, HARDENED)}}},
             "kubeStateMetrics": {"enabled": True},
+            "kube-state-metrics": {"resources": resources(p.kube_state_metrics_resources, HARDENED)},
             "nodeExporter": {"enabled": True},
+            # host namespaces and read-only host paths, but no capability, no escalation, the runtime's seccomp
+            "prometheus-node-exporter": {
+                "resources": resources(p.node_exporter_resources, HARDENED),
+                "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+                "containerSecurityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+                                             "readOnlyRootFilesystem": True}},
             # Control-plane exporters would add Services in kube-system, where the tools project may not
             # deploy (and on many distributions their endpoints are not reachable); switched off with
             # their alert rules, which would otherwise fire for targets never scraped.

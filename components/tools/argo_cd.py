@@ -20,7 +20,7 @@ from components.secrets import RemoteValue, SecretStoreRef, external_secret, sam
 from components.tools import argo_notifications as notifications
 from components.tools.argo_notifications import ArgoNotifications
 from components.types import PROPS_CONFIG, KvPath, Resources, Strict
-from components.workload import HARDENED, resources
+from components.workload import HARDENED, pod_security_context, resources
 
 # Argo CD >= 1.8 no longer assesses the health of Application resources; without this check the
 # root Application does not wait for a child wave to be healthy before syncing the next one.
@@ -39,6 +39,8 @@ end
 return hs
 """
 REPO_SECRET = "repo-rendered"
+# the chart's probes that are off by default (the server, repo server and controller have theirs on)
+PROBES = {"livenessProbe": {"enabled": True}, "readinessProbe": {"enabled": True}}
 
 
 class ResourceExclusion(Strict):
@@ -63,6 +65,9 @@ class ArgoCDSettings(Strict):
     controller_resources: Resources
     server_resources: Resources
     repo_server_resources: Resources
+    applicationset_resources: Resources
+    notifications_resources: Resources
+    redis_resources: Resources  # the cache, and the hook Job that generates its password
     notifications: ArgoNotifications | None = None  # default: none sent
 
 
@@ -114,7 +119,6 @@ class ArgoCD(HelmRelease):
         route = {"enabled": True, "parentRefs": [p.gateway.parent(p.domain)], "hostnames": [p.domain],
                  "annotations": route_annotations(served)}
         values = {
-            "global": {"domain": p.domain},
             "crds": {"install": True, "keep": True},
             "configs": {
                 # TLS terminates at the Gateway; the server speaks plain HTTP behind it.
@@ -128,11 +132,21 @@ class ArgoCD(HelmRelease):
             "repoServer": {"replicas": p.replicas, "resources": resources(p.repo_server_resources, HARDENED)},
             "controller": {"resources": resources(p.controller_resources, HARDENED),
                            "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}}},
+            # every pod non-root with the runtime's seccomp profile (the chart sets neither by default)
+            "global": {"domain": p.domain, "securityContext": pod_security_context()},
+            "applicationSet": {"resources": resources(p.applicationset_resources, HARDENED), **PROBES},
+            # the cache never calls the API: no token in its pods
+            "redis": {"resources": resources(p.redis_resources, HARDENED), "automountServiceAccountToken": False,
+                      **PROBES},
+            "redisSecretInit": {"resources": resources(p.redis_resources, HARDENED),
+                                "securityContext": pod_security_context()},
             "dex": {"enabled": False},  # the platform's Dex, not a bundled one
             "notifications": {"enabled": False},
         }
         if p.notifications:
-            values["notifications"] = notifications.values(p.notifications, f"{'https' if p.tls else 'http'}://{p.domain}")
+            values["notifications"] = {
+                **notifications.values(p.notifications, f"{'https' if p.tls else 'http'}://{p.domain}"),
+                "resources": resources(p.notifications_resources, HARDENED), **PROBES}
         super().__init__(scope, "argo-cd", p.namespace, versions.ARGO_CD, values)
         self.props = props
         self.serve(served)

@@ -14,7 +14,8 @@ from components.core import HelmRelease, labels, metadata
 from components.flows import NetworkNeeds
 from components.routing import GatewayRef, Served, route_annotations
 from components.secrets import RemoteValue, SecretStoreRef, external_secret
-from components.types import PROPS_CONFIG, KvPath, NfsServer, Size, Strict
+from components.types import PROPS_CONFIG, KvPath, NfsServer, Resources, Size, Strict
+from components.workload import HARDENED, resources
 
 # Secret name -> {key in the Secret: property of the KV entry}
 SECRETS: dict[str, dict[str, str]] = {
@@ -43,6 +44,16 @@ class Persistence(Strict):
     trivy: Size
 
 
+class HarborResources(Strict):
+    """Per Harbor service (the chart sets none); Trivy and the internal PostgreSQL keep the chart's."""
+
+    core: Resources
+    jobservice: Resources
+    portal: Resources
+    registry: Resources  # the registry and its controller, each
+    redis: Resources  # the internal Redis
+
+
 class ExternalDatabase(Strict):
     host: NfsServer  # an IPv4 address or a DNS hostname
     port: Annotated[int, Field(ge=1, le=65535)] = 5432
@@ -61,6 +72,7 @@ class HarborSettings(Strict):
 
     secrets_path: KvPath  # KV entry with the properties named in SECRETS
     persistence: Persistence
+    resources: HarborResources
     database: Literal["internal", "external"] = "internal"
     external_database: ExternalDatabase | None = None
     redis: Literal["internal", "external"] = "internal"
@@ -126,13 +138,18 @@ class Harbor(HelmRelease):
             "existingSecretAdminPasswordKey": "HARBOR_ADMIN_PASSWORD",
             "existingSecretSecretKey": "harbor-secret-key",
             "core": {"existingSecret": "harbor-core-secret", "existingXsrfSecret": "harbor-xsrf",
-                     "existingXsrfSecretKey": "CSRF_KEY", "secretName": TOKEN_CERT},
-            "jobservice": {"existingSecret": "harbor-jobservice-secret", "existingSecretKey": "JOBSERVICE_SECRET"},
+                     "existingXsrfSecretKey": "CSRF_KEY", "secretName": TOKEN_CERT,
+                     "resources": resources(p.resources.core, HARDENED)},
+            "jobservice": {"existingSecret": "harbor-jobservice-secret", "existingSecretKey": "JOBSERVICE_SECRET",
+                           "resources": resources(p.resources.jobservice, HARDENED)},
+            "portal": {"resources": resources(p.resources.portal, HARDENED)},
             "registry": {"existingSecret": "harbor-registry", "existingSecretKey": "REGISTRY_HTTP_SECRET",
-                         "credentials": {"username": REGISTRY_USER, "existingSecret": "harbor-registry-credentials"}},
+                         "credentials": {"username": REGISTRY_USER, "existingSecret": "harbor-registry-credentials"},
+                         "registry": {"resources": resources(p.resources.registry, HARDENED)},
+                         "controller": {"resources": resources(p.resources.registry, HARDENED)}},
             "persistence": {"enabled": True, "resourcePolicy": "keep", "persistentVolumeClaim": claim},
             "database": {"type": p.database},
-            "redis": {"type": p.redis},
+            "redis": {"type": p.redis, "internal": {"resources": resources(p.resources.redis, HARDENED)}},
         }
         if p.external_database:
             db = p.external_database

@@ -25,6 +25,7 @@ class JenkinsSettings(Strict):
     build_cache_size: Size = "50Gi"
     resources: Resources
     agent_resources: Resources
+    sidecar_resources: Resources  # the configuration-reload sidecar and its init container
 
 
 class JenkinsProps(JenkinsSettings):
@@ -42,7 +43,8 @@ class JenkinsProps(JenkinsSettings):
 
 
 class Jenkins(HelmRelease):
-    free_form_values = ("controller.containerSecurityContext", "controller.podSecurityContextOverride")
+    free_form_values = ("controller.containerSecurityContext", "controller.podSecurityContextOverride",
+                        "controller.sidecars.configAutoReload.containerSecurityContext")
     layer = "tools"
     rank = 4
     # agents: Git, package registries, Harbor (its public address); the controller starts agents
@@ -66,6 +68,8 @@ class Jenkins(HelmRelease):
                 "podSecurityContextOverride": {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID,
                                                "fsGroup": UID, "seccompProfile": {"type": "RuntimeDefault"}},
                 "containerSecurityContext": unprivileged,
+                "sidecars": {"configAutoReload": {"resources": resources(p.sidecar_resources, HARDENED),
+                                                  "containerSecurityContext": unprivileged}},
             },
             "persistence": {"enabled": True, "storageClass": p.storage_class, "size": p.storage_size},
             "agent": {
