@@ -119,6 +119,8 @@ class ArgoCD(HelmRelease):
         route = {"enabled": True, "parentRefs": [p.gateway.parent(p.domain)], "hostnames": [p.domain],
                  "annotations": route_annotations(served)}
         values = {
+            # every pod non-root with the runtime's seccomp profile (the chart sets neither by default)
+            "global": {"domain": p.domain, "securityContext": pod_security_context()},
             "crds": {"install": True, "keep": True},
             "configs": {
                 # TLS terminates at the Gateway; the server speaks plain HTTP behind it.
@@ -132,8 +134,6 @@ class ArgoCD(HelmRelease):
             "repoServer": {"replicas": p.replicas, "resources": resources(p.repo_server_resources, HARDENED)},
             "controller": {"resources": resources(p.controller_resources, HARDENED),
                            "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}}},
-            # every pod non-root with the runtime's seccomp profile (the chart sets neither by default)
-            "global": {"domain": p.domain, "securityContext": pod_security_context()},
             "applicationSet": {"resources": resources(p.applicationset_resources, HARDENED), **PROBES},
             # the cache never calls the API: no token in its pods
             "redis": {"resources": resources(p.redis_resources, HARDENED), "automountServiceAccountToken": False,

@@ -15,14 +15,14 @@ PROPS = AppOfAppsProps(owner="test", folder="clusters/test", repo_url="https://g
 
 def charts(resources):
     return {
-        "cert-manager": lambda s: CertManager(s, CertManagerProps(resources=resources, replicas=2)),
+        "cert-manager": lambda s: CertManager(s, CertManagerProps(resources=resources, hook_resources=resources, replicas=2)),
         "external-secrets": lambda s: ExternalSecrets(s, ExternalSecretsProps(operator_resources=resources)),
         "metallb": lambda s: MetalLB(s, MetalLBProps(controller_resources=resources, speaker_resources=resources)),
         "nfs-provisioner": lambda s: NfsProvisioner(s, NfsProvisionerProps(
             server="10.0.0.5", path="/export/test", resources=resources, storage_class=StorageClass(
                 name="nfs-client", reclaim_policy="Retain", archive_on_delete=True, default=True))),
         "envoy-gateway": lambda s: EnvoyGateway(s, EnvoyGatewayProps(
-            controller_resources=resources, proxy_replicas=2, proxy_resources=resources,
+            controller_resources=resources, hook_resources=resources, proxy_replicas=2, proxy_resources=resources,
             load_balancer_ip="10.0.0.100")),
     }
 

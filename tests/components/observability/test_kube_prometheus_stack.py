@@ -6,7 +6,8 @@ from components.observability.kube_prometheus_stack import KubePrometheusStack, 
 def test_values_come_from_typed_props(resources):
     stack = KubePrometheusStack(App(), KubePrometheusStackProps(
         storage_class="nfs-client", storage_size="50Gi", retention="15d", prometheus_resources=resources,
-        alertmanager_resources=resources))
+        alertmanager_resources=resources, operator_resources=resources, kube_state_metrics_resources=resources,
+        node_exporter_resources=resources, hook_resources=resources))
     info = stack.info
     values = info.helm.values
     assert values["grafana"] == {"enabled": False}  # we render our own

@@ -7,9 +7,10 @@ from components import versions
 from components.argocd.app_of_apps import AppOfAppsProps, ClusterAppsChart
 from components.routing import GatewayRef, Sso
 from components.tools.argo_cd import APPLICATION_HEALTH_LUA, REPO_SECRET, ArgoCD, ArgoCDProps, ResourceExclusion
-from components.tools.harbor import SECRETS, ExternalDatabase, Harbor, HarborProps, Persistence
+from components.tools.harbor import SECRETS, ExternalDatabase, Harbor, HarborProps, HarborResources, Persistence
 from components.tools.headlamp import Headlamp, HeadlampProps
 from components.tools.jenkins import ADMIN_SECRET, CACHE_CLAIM, Jenkins, JenkinsProps
+from components.types import Resources
 from platectl import policy
 
 AOA = AppOfAppsProps(owner="test", folder="clusters/test", repo_url="https://git.test.example/plate.git", revision="rendered",
@@ -17,13 +18,16 @@ AOA = AppOfAppsProps(owner="test", folder="clusters/test", repo_url="https://git
 GATEWAY = GatewayRef("edge", "envoy-gateway-system")
 DEX = "https://dex.test.example"
 PERSISTENCE = Persistence(registry="100Gi", database="5Gi", redis="1Gi", jobservice="1Gi", trivy="5Gi")
+_R = Resources.model_validate({"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "100m", "memory": "128Mi"}})
+HARBOR_RESOURCES = HarborResources(core=_R, jobservice=_R, portal=_R, registry=_R, redis=_R)
 
 
 def argo_props(store, resources, **over):
     return ArgoCDProps(
         domain="argocd.test.example", gateway=GATEWAY, sso_issuer=DEX, sso_secret_path="platform/dex/clients/argocd",
         admin_groups=("platform-admins",), repo_url=AOA.repo_url, controller_resources=resources,
-        server_resources=resources, repo_server_resources=resources, secret_store=store,
+        server_resources=resources, repo_server_resources=resources, applicationset_resources=resources,
+        notifications_resources=resources, redis_resources=resources, secret_store=store,
         resource_exclusions=[ResourceExclusion(api_groups=[""], kinds=["Endpoints"])], **over)
 
 
@@ -33,11 +37,11 @@ def build_all(app, store, resources):
         Jenkins(app, JenkinsProps(host="jenkins.test.example", gateway=GATEWAY,
                                   sso=Sso(DEX, "platform/dex/clients/jenkins", store),
                                   storage_class="nfs-client", storage_size="20Gi", resources=resources,
-                                  agent_resources=resources, admin_credentials_path="plate/test/jenkins",
+                                  agent_resources=resources, sidecar_resources=resources, admin_credentials_path="plate/test/jenkins",
                                   secret_store=store)),
         Harbor(app, HarborProps(host="harbor.test.example", gateway=GATEWAY, sso_issuer=DEX,
                                 sso_secret_path="platform/dex/clients/harbor",
-                                internal_issuer="platform-internal", storage_class="nfs-client", persistence=PERSISTENCE,
+                                internal_issuer="platform-internal", storage_class="nfs-client", persistence=PERSISTENCE, resources=HARBOR_RESOURCES,
                                 secrets_path="plate/test/harbor", secret_store=store)),
         Headlamp(app, HeadlampProps(host="headlamp.test.example", gateway=GATEWAY, issuer=DEX, secret_store=store,
                                     client_secret_path="platform/dex/clients/headlamp", resources=resources,
@@ -103,7 +107,7 @@ def test_delivery_tools_match_golden(golden, find, store, resources):
 def test_harbor_external_database_reads_its_password_from_openbao(synth, find, store, resources):
     objs = synth(lambda app: Harbor(app, HarborProps(
         host="harbor.test.example", gateway=GATEWAY, sso_issuer=DEX, sso_secret_path="platform/dex/clients/harbor",
-        internal_issuer="platform-internal", storage_class="nfs-client", persistence=PERSISTENCE,
+        internal_issuer="platform-internal", storage_class="nfs-client", persistence=PERSISTENCE, resources=HARBOR_RESOURCES,
         secrets_path="plate/test/harbor", secret_store=store, database="external",
         external_database=ExternalDatabase(host="pg.test.example", username="harbor", database="registry",
                                            password_path="plate/test/harbor-db"))))
@@ -114,7 +118,7 @@ def test_harbor_external_database_reads_its_password_from_openbao(synth, find, s
 def test_harbor_external_choice_needs_its_settings(store):
     with pytest.raises(ValidationError, match="database is .external. but external_database is not set"):
         HarborProps(host="h.test.example", gateway=GATEWAY, sso_issuer=DEX, sso_secret_path="p/q", internal_issuer="y",
-                    storage_class="s", persistence=PERSISTENCE, secrets_path="p/q", secret_store=store,
+                    storage_class="s", persistence=PERSISTENCE, resources=HARBOR_RESOURCES, secrets_path="p/q", secret_store=store,
                     database="external")
 
 
