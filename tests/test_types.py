@@ -1,0 +1,51 @@
+"""The generated typed shapes are current, and the type checker catches a misspelt field and an
+enum value outside its literals (the two typos that only a full render's schema check found before)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from envs.base import CLUSTER
+from tools import gen_types
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_committed_types_are_what_the_generator_writes():
+    stale = [str(p.relative_to(ROOT)) for p, text in gen_types.generate().items() if p.read_text() != text]
+    assert not stale, f"regenerate with `python -m tools.gen_types` and commit: {stale}"
+
+
+def test_the_types_are_of_the_kubernetes_version_the_clusters_declare():
+    assert gen_types.KUBERNETES_VERSION == CLUSTER["kubernetes_version"]
+
+
+def pyright(*paths: Path) -> list[dict]:
+    run = subprocess.run([sys.executable, "-m", "pyright", "--outputjson", *map(str, paths)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=600)
+    report = json.loads(run.stdout)
+    return [d for d in report["generalDiagnostics"] if d["severity"] == "error"]
+
+
+BAD = '''
+from components.k8s.api import NetworkPolicy
+from components.k8s.crds import ExternalSecret
+
+policy: NetworkPolicy = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "x"},
+                         "spec": {"podSelector": {}, "policyType": ["Ingress"]}}
+secret: ExternalSecret = {"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret", "metadata": {"name": "x"},
+                          "spec": {"target": {"name": "x", "creationPolicy": "Owned"}}}
+'''
+
+
+def test_pyright_rejects_a_misspelt_field_and_a_wrong_enum_value(tmp_path):
+    (tmp_path / "bad.py").write_text(BAD)
+    errors = pyright(tmp_path / "bad.py")
+    messages = sorted((e["range"]["start"]["line"], e["message"]) for e in errors)
+    assert len(messages) == 2, messages
+    assert '"policyType" is an undefined item in type "NetworkPolicySpec"' in messages[0][1]
+    assert "\"Literal['Owned']\" is not assignable" in messages[1][1]
+    (tmp_path / "good.py").write_text(BAD.replace("policyType", "policyTypes").replace('"Owned"', '"Owner"'))
+    assert pyright(tmp_path / "good.py") == []
