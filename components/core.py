@@ -1,21 +1,37 @@
 """The base every component builds on: one cdk8s chart per component, its objects as dicts.
 
-Each Kubernetes object is built as a plain dict and written by ``platectl.writer`` with cdk8s's
-own YAML writer; the shapes are checked in tests against the Kubernetes 1.27 schemas and the
-CRDs in ``../shared/crds``. ``apiVersion``/``kind`` come from the typed bindings (see kinds.py).
+Each Kubernetes object is built as a plain dict typed by its generated TypedDict (``components.k8s``,
+checked by pyright) and written by ``platectl.writer`` with cdk8s's own YAML writer; the render's
+checks validate the result against the declared Kubernetes version's schemas and the CRDs.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 import cdk8s
 from constructs import Construct
 
-from components import kinds
 from components.flows import NetworkNeeds
+from components.k8s.api import LabelSelector, ObjectMeta
+from components.k8s.crds import (
+    PodMonitor,
+    PodMonitorSpecPodMetricsEndpoints,
+    ServiceMonitor,
+    ServiceMonitorSpecEndpoints,
+)
+
+if TYPE_CHECKING:
+    from components.routing import Served
+    from components.versions import Chart
+
+# Any object: one of the generated shapes, or a chart's rendered object. Components build theirs as
+# their TypedDict (checked by pyright); from ``add`` on, objects are JSON values.
+Manifest = Mapping[str, Any]
+Obj = dict[str, Any]  # a JSON object of free shape: chart values, a chart's rendered object
 
 Layer = Literal["cluster-services", "tools", "apps"]
 
@@ -35,7 +51,7 @@ class HelmSource:
     repo_url: str
     chart: str
     version: str
-    values: dict = field(default_factory=dict)
+    values: Obj = field(default_factory=lambda: {})
     archive: str | None = None  # the vendored chart (charts/), against which the values are checked
     free_form: tuple[str, ...] = ()  # value paths whose keys are data, not the chart's settings
 
@@ -52,7 +68,7 @@ class MetricsEndpoint:
     port: str
     metrics: tuple[str, ...]
     path: str = "/metrics"
-    scheme: str = "http"
+    scheme: Literal["http", "https"] = "http"
     monitor: Literal["service", "pod", "chart"] = "service"
     params: tuple[tuple[str, str], ...] = ()
     tls_ca_secret: str | None = None  # Secret with ca.crt, for https endpoints
@@ -76,12 +92,12 @@ class ComponentInfo:
     pod_security_reason: str = ""  # why, when it is lower than "restricted"
     warnings: tuple[str, ...] = ()  # printed by the render: settings a reviewer must not miss
     metrics: tuple[MetricsEndpoint, ...] = ()  # what Prometheus scrapes from this component
-    served: tuple = ()  # the hosts it serves through the Gateway (components.routing.Served)
+    served: tuple[Served, ...] = ()  # the hosts it serves through the Gateway
     secrets: tuple[tuple[str, str, str], ...] = ()  # (namespace, KV path, key; "*": every key) it reads
     issuers: tuple[str, ...] = ()  # the cert-manager issuers its certificates come from
     keep_on_delete: bool = False  # no cascading finalizer, no pruning (Argo CD managing itself)
     runtime_secrets: tuple[str, ...] = ()  # Secrets (in its namespace) its workloads create in-cluster
-    network: object = None  # components.network.NetworkNeeds: the flows its pods need
+    network: NetworkNeeds = field(default_factory=NetworkNeeds)  # the flows its pods need
     destinations: tuple[str, ...] = ()  # namespaces besides its own that its objects go to
     cluster_kinds: tuple[tuple[str, str], ...] = ()  # (group, kind) of the cluster-scoped objects it renders
     namespaced_kinds: tuple[tuple[str, str], ...] = ()  # (group, kind) of its namespaced objects
@@ -98,13 +114,12 @@ class ManifestChart(cdk8s.Chart):
     def __init__(self, scope: Construct, name: str):
         super().__init__(scope, name, disable_resource_name_hashes=True)
         self.folder = name
-        self.manifests: list[dict] = []
-        self.crds: list[dict] = []  # written to <folder>/crds/
+        self.manifests: list[Obj] = []
+        self.crds: list[Obj] = []  # written to <folder>/crds/
         self.texts: dict[int, str] = {}  # id(object) -> its YAML, for objects whose text is already made
 
-    def add(self, manifest: dict) -> dict:
-        self.manifests.append(manifest)
-        return manifest
+    def add(self, manifest: Manifest) -> None:
+        self.manifests.append(cast(Obj, manifest))
 
 
 class Component(ManifestChart):
@@ -129,7 +144,7 @@ class Component(ManifestChart):
         super().__init__(scope, name)
         if pod_security not in (None, "restricted") and not pod_security_reason:
             raise ValueError(f"component {name!r}: Pod Security {pod_security!r} needs a reason")
-        self._info = dict(name=name, layer=self.layer, rank=self.rank, namespace=namespace, helm=helm,
+        self._info: dict[str, Any] = dict(name=name, layer=self.layer, rank=self.rank, namespace=namespace, helm=helm,
                           server_side_apply=self.server_side_apply, provides_crds=self.provides_crds,
                           pod_security=pod_security, pod_security_reason=pod_security_reason,
                           keep_on_delete=self.keep_on_delete, runtime_secrets=tuple(sorted(self.runtime_secrets)),
@@ -138,7 +153,7 @@ class Component(ManifestChart):
         self.metrics: list[MetricsEndpoint] = []
         self.secret_reads: list[tuple[str, str, str]] = []
         self.issuers: set[str] = set()
-        self.served: list = []
+        self.served: list[Served] = []
 
     @property
     def info(self) -> ComponentInfo:
@@ -152,7 +167,7 @@ class Component(ManifestChart):
                              served=tuple(self.served),
                              issuers=tuple(sorted(self.issuers)))
 
-    def add(self, manifest: dict) -> dict:
+    def add(self, manifest: Manifest) -> None:
         """Add an object; an ExternalSecret also declares the KV paths this component reads, from which
         the secret stores and their policies are derived."""
         issuer = manifest.get("metadata", {}).get("annotations", {}).get(ISSUER_ANNOTATION)
@@ -166,39 +181,64 @@ class Component(ManifestChart):
                                   for d in spec.get("data", [])]
             self.secret_reads += [(namespace, d["extract"]["key"], "*") for d in spec.get("dataFrom", [])
                                   if "extract" in d]
-        return super().add(manifest)
+        super().add(manifest)
 
-    def serve(self, served) -> None:
+    def serve(self, served: Served) -> None:
         """Declare a host this component serves through the cluster's Gateway (components.routing.Served):
         the Gateway's listener, its certificate and the audience checks derive from it."""
         self.served.append(served)
 
     def scrape(self, endpoint: MetricsEndpoint, app: str | None = None, namespace: str | None = None,
-               lbls: dict | None = None, selector_labels: dict[str, str] | None = None) -> None:
+               lbls: dict[str, str] | None = None, selector_labels: dict[str, str] | None = None) -> None:
         """Declare ``endpoint`` and derive its monitor (the one rule for every component)."""
         self.metrics.append(endpoint)
         if endpoint.monitor == "chart":
             return
-        app = app or self._info["name"]
-        namespace = namespace or self._info["namespace"]
-        ep: dict = {"port": endpoint.port, "path": endpoint.path, "scheme": endpoint.scheme, "interval": "30s"}
-        if endpoint.params:
-            ep["params"] = {k: [v] for k, v in endpoint.params}
-        if endpoint.tls_ca_secret:
-            ep["tlsConfig"] = {"ca": {"secret": {"name": endpoint.tls_ca_secret, "key": "ca.crt"}},
-                               "serverName": endpoint.tls_server_name}
-        if endpoint.bearer_token_secret:
-            ep["authorization"] = {"type": "Bearer", "credentials": {"name": endpoint.bearer_token_secret,
-                                                                      "key": "token"}}
+        app = app or str(self._info["name"])
+        namespace = namespace or str(self._info["namespace"])
+        meta = metadata(app, namespace, lbls or selector(app))
         if endpoint.monitor == "service":
-            kind, endpoints_key = "ServiceMonitor", "endpoints"
-            sel = {"matchLabels": selector(app),
-                   "matchExpressions": [{"key": HEADLESS_LABEL, "operator": "DoesNotExist"}]}
-        else:  # pods of ours, or pods a controller makes (``selector_labels``: Envoy Gateway's proxies)
-            kind, endpoints_key = "PodMonitor", "podMetricsEndpoints"
-            sel = {"matchLabels": selector_labels or selector(app)}
-        self.add({**kinds.head(kinds.custom(kind)), "metadata": metadata(app, namespace, lbls or selector(app)),
-                  "spec": {"selector": sel, "namespaceSelector": {"matchNames": [namespace]}, endpoints_key: [ep]}})
+            sel: LabelSelector = {"matchLabels": selector(app),
+                                  "matchExpressions": [{"key": HEADLESS_LABEL, "operator": "DoesNotExist"}]}
+            service: ServiceMonitor = {
+                "apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": meta,
+                "spec": {"selector": sel, "namespaceSelector": {"matchNames": [namespace]},
+                         "endpoints": [_service_endpoint(endpoint)]}}
+            self.add(service)
+            return
+        # pods of ours, or pods a controller makes (``selector_labels``: Envoy Gateway's proxies)
+        pods: PodMonitor = {
+            "apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor", "metadata": meta,
+            "spec": {"selector": {"matchLabels": selector_labels or selector(app)},
+                     "namespaceSelector": {"matchNames": [namespace]}, "podMetricsEndpoints": [_pod_endpoint(endpoint)]}}
+        self.add(pods)
+
+
+def _service_endpoint(e: MetricsEndpoint) -> ServiceMonitorSpecEndpoints:
+    ep: ServiceMonitorSpecEndpoints = {"port": e.port, "path": e.path, "scheme": e.scheme, "interval": "30s"}
+    if e.params:
+        ep["params"] = {k: [v] for k, v in e.params}
+    if e.tls_ca_secret:
+        ep["tlsConfig"] = {"ca": {"secret": {"name": e.tls_ca_secret, "key": "ca.crt"}}}
+        if e.tls_server_name:
+            ep["tlsConfig"]["serverName"] = e.tls_server_name
+    if e.bearer_token_secret:
+        ep["authorization"] = {"type": "Bearer", "credentials": {"name": e.bearer_token_secret, "key": "token"}}
+    return ep
+
+
+def _pod_endpoint(e: MetricsEndpoint) -> PodMonitorSpecPodMetricsEndpoints:
+    """The same fields as ``_service_endpoint``, in the PodMonitor's shape."""
+    ep: PodMonitorSpecPodMetricsEndpoints = {"port": e.port, "path": e.path, "scheme": e.scheme, "interval": "30s"}
+    if e.params:
+        ep["params"] = {k: [v] for k, v in e.params}
+    if e.tls_ca_secret:
+        ep["tlsConfig"] = {"ca": {"secret": {"name": e.tls_ca_secret, "key": "ca.crt"}}}
+        if e.tls_server_name:
+            ep["tlsConfig"]["serverName"] = e.tls_server_name
+    if e.bearer_token_secret:
+        ep["authorization"] = {"type": "Bearer", "credentials": {"name": e.bearer_token_secret, "key": "token"}}
+    return ep
 
 class HelmRelease(Component):
     # value paths below which keys are data (ConfigMap entries, annotations, securityContexts), which the
@@ -215,15 +255,15 @@ class HelmRelease(Component):
     volume, ...) are rendered next to it and synced by the same Application (multi-source).
     """
 
-    def __init__(self, scope: Construct, name: str, namespace: str, chart, values: dict, *,
+    def __init__(self, scope: Construct, name: str, namespace: str, chart: Chart, values: Obj, *,
                  pod_security: str | None = "restricted", pod_security_reason: str = ""):
         super().__init__(scope, name, namespace, pod_security=pod_security, pod_security_reason=pod_security_reason,
                          helm=HelmSource(chart.repo_url, chart.name, chart.version, values,
-                                         str(chart.archive) if getattr(chart, "archive", None) else None,
+                                         str(chart.archive) if chart.archive else None,
                                          self.free_form_values))
         self.issuers.update(_annotated_issuers(values))
 
-    def add_chart_objects(self, objects: list[dict], crds: list[dict], texts: list[str]) -> None:
+    def add_chart_objects(self, objects: list[Obj], crds: list[Obj], texts: list[str]) -> None:
         """The chart's rendered objects join ours (one folder, one Application); its CRDs go below.
         ``texts``: the YAML of ``objects`` then ``crds``, in order (made once, when cached)."""
         replacing = {m["spec"]["target"]["name"]: m for m in self.manifests if m.get("kind") == "ExternalSecret"}
@@ -237,17 +277,19 @@ class HelmRelease(Component):
             self.add(obj)
         self.crds.extend(crds)
 
-    def _replace_secret(self, chart_secret: dict, external: dict) -> None:
+    def _replace_secret(self, chart_secret: Obj, external: Obj) -> None:
         """The ExternalSecret becomes the one writer of a Secret the chart renders too: it must provide
         every key of the chart's (fetched, or copied when declared in ``chart_secret_literals``)."""
         import base64
 
-        name = chart_secret["metadata"]["name"]
-        values = {k: base64.b64decode(v).decode() for k, v in (chart_secret.get("data") or {}).items()}
-        values.update(chart_secret.get("stringData") or {})
-        spec = external["spec"]
-        fetched = {d["secretKey"] for d in spec.get("data", [])}
-        template = spec["target"].setdefault("template", {"engineVersion": "v2"})
+        name: str = chart_secret["metadata"]["name"]
+        data: dict[str, str] = chart_secret.get("data") or {}
+        values = {k: base64.b64decode(v).decode() for k, v in data.items()}
+        string_data: dict[str, str] = chart_secret.get("stringData") or {}
+        values.update(string_data)
+        spec: Obj = external["spec"]
+        fetched: set[str] = {d["secretKey"] for d in spec.get("data", [])}
+        template: Obj = spec["target"].setdefault("template", {"engineVersion": "v2"})
         literal = {k: v for k, v in values.items() if k in self.chart_secret_literals.get(name, ())}
         if literal:
             from components.secrets import literal_template
@@ -263,10 +305,12 @@ class HelmRelease(Component):
 def _annotated_issuers(values: object) -> set[str]:
     """Issuers a chart's values ask for through the Ingress annotation, wherever the chart takes it."""
     if isinstance(values, dict):
-        found = {values[ISSUER_ANNOTATION]} if isinstance(values.get(ISSUER_ANNOTATION), str) else set()
-        return found.union(*(_annotated_issuers(v) for v in values.values()))
+        mapping = cast(Obj, values)
+        issuer = mapping.get(ISSUER_ANNOTATION)
+        found: set[str] = {issuer} if isinstance(issuer, str) else set()
+        return found.union(*(_annotated_issuers(v) for v in mapping.values()))
     if isinstance(values, list):
-        return set().union(*(_annotated_issuers(v) for v in values))
+        return set[str]().union(*(_annotated_issuers(v) for v in cast(list[object], values)))
     return set()
 
 
@@ -289,8 +333,9 @@ def selector(name: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": name}
 
 
-def metadata(name: str, namespace: str | None, lbls: dict[str, str], annotations: dict[str, str] | None = None) -> dict:
-    md: dict = {"name": name}
+def metadata(name: str, namespace: str | None, lbls: dict[str, str],
+             annotations: dict[str, str] | None = None) -> ObjectMeta:
+    md: ObjectMeta = {"name": name}
     if namespace is not None:
         md["namespace"] = namespace
     md["labels"] = dict(lbls)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components import kinds
 from components.core import metadata, selector
 from components.flows import NetworkNeeds  # noqa: F401  (re-exported)
 
@@ -44,12 +43,12 @@ def workload_policy(name: str, namespace: str, lbls: dict, *, ingress: tuple[Pee
         spec["egress"] = [_rule("to", p) for p in egress]
         types.append("Egress")
     spec["policyTypes"] = types
-    return {**kinds.head(kinds.builtin("NetworkPolicy")), "metadata": metadata(name, namespace, lbls), "spec": spec}
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": metadata(name, namespace, lbls), "spec": spec}
 
 
 def default_deny(namespace: str, lbls: dict, name: str = "default-deny") -> dict:
     return {
-        **kinds.head(kinds.builtin("NetworkPolicy")),
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
         "metadata": metadata(name, namespace, lbls),
         "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
     }
@@ -62,7 +61,7 @@ def allow_dns(namespace: str, lbls: dict, name: str = "allow-dns") -> dict:
         "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
     }
     return {
-        **kinds.head(kinds.builtin("NetworkPolicy")),
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
         "metadata": metadata(name, namespace, lbls),
         "spec": {
             "podSelector": {},

@@ -1,19 +1,18 @@
 """ServiceAccounts and the bindings that give them a role: written once, used by every component."""
 from __future__ import annotations
 
-from components import kinds
 from components.core import metadata
 
 
 def service_account(name: str, namespace: str, lbls: dict, *, token: bool = False) -> dict:
     """A ServiceAccount; its token is mounted only when the workload calls the Kubernetes API."""
-    return {**kinds.head(kinds.builtin("ServiceAccount")), "metadata": metadata(name, namespace, lbls),
+    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata(name, namespace, lbls),
             "automountServiceAccountToken": token}
 
 
 def cluster_role_binding(name: str, lbls: dict, role: str, account: str, namespace: str) -> dict:
     """Bind the ClusterRole ``role`` to the ServiceAccount ``namespace/account``."""
-    return {**kinds.head(kinds.builtin("ClusterRoleBinding")), "metadata": metadata(name, None, lbls),
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": metadata(name, None, lbls),
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
             "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": namespace}]}
 
@@ -21,6 +20,6 @@ def cluster_role_binding(name: str, lbls: dict, role: str, account: str, namespa
 def group_binding(name: str, lbls: dict, role: str, groups: list[str] | tuple[str, ...]) -> dict:
     """Bind the ClusterRole ``role`` to people: the groups single sign-on reports (only the platform's
     base may bind anything but ``view`` to them: platectl validate checks it)."""
-    return {**kinds.head(kinds.builtin("ClusterRoleBinding")), "metadata": metadata(name, None, lbls),
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": metadata(name, None, lbls),
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
             "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g} for g in groups]}

@@ -18,7 +18,6 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from components import kinds
 from components.core import metadata
 from components.types import DnsLabel, Duration, Strict
 
@@ -104,7 +103,7 @@ def http_route(name: str, namespace: str, lbls: dict, served: Served, gateway: G
                "filters": [{"type": "ExtensionRef", "extensionRef": {
                    "group": "gateway.envoyproxy.io", "kind": "HTTPRouteFilter", "name": NOT_FOUND}}]}
               for path in blocked]
-    return {**kinds.head(kinds.custom("HTTPRoute")),
+    return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
             "metadata": metadata(name, namespace, lbls, route_annotations(served)),
             "spec": {"parentRefs": [gateway.parent(served.host)], "hostnames": [served.host], "rules": rules}}
 
@@ -114,7 +113,7 @@ NOT_FOUND = "not-found"
 
 def not_found_filter(namespace: str, lbls: dict) -> dict:
     """Envoy Gateway's direct response: 404 without reaching the backend."""
-    return {**kinds.head(kinds.custom("HTTPRouteFilter")), "metadata": metadata(NOT_FOUND, namespace, lbls),
+    return {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "HTTPRouteFilter", "metadata": metadata(NOT_FOUND, namespace, lbls),
             "spec": {"directResponse": {"contentType": "text/plain", "statusCode": 404,
                                         "body": {"type": "Inline", "inline": "not found\n"}}}}
 
@@ -130,7 +129,7 @@ class Oidc:
 
 
 def oidc_policy(name: str, namespace: str, lbls: dict, route: str, host: str, oidc: Oidc) -> dict:
-    return {**kinds.head(kinds.custom("SecurityPolicy")), "metadata": metadata(name, namespace, lbls),
+    return {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "SecurityPolicy", "metadata": metadata(name, namespace, lbls),
             "spec": {"targetRefs": [{"group": GATEWAY_GROUP, "kind": "HTTPRoute", "name": route}],
                      "oidc": {"provider": {"issuer": oidc.issuer}, "clientID": oidc.client_id,
                               "clientSecret": {"name": oidc.client_secret},
@@ -142,7 +141,7 @@ def oidc_policy(name: str, namespace: str, lbls: dict, route: str, host: str, oi
 def body_limit_policy(name: str, namespace: str, lbls: dict, route: str, max_body_size: str,
                       request_timeout: str) -> dict:
     """The largest request body (413 above it) and the request timeout of one route."""
-    return {**kinds.head(kinds.custom("BackendTrafficPolicy")), "metadata": metadata(name, namespace, lbls),
+    return {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "BackendTrafficPolicy", "metadata": metadata(name, namespace, lbls),
             "spec": {"targetRefs": [{"group": GATEWAY_GROUP, "kind": "HTTPRoute", "name": route}],
                      "requestBuffer": {"limit": body_limit(max_body_size)},
                      "timeout": {"http": {"requestTimeout": request_timeout}}}}

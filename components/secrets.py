@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components import kinds
 from components.core import metadata
 
 
@@ -65,7 +64,7 @@ def external_secret(name: str, namespace: str, lbls: dict, store: SecretStoreRef
         ]
     if extract_path:
         spec["dataFrom"] = [{"extract": {"key": extract_path}}]
-    return {**kinds.head(kinds.custom("ExternalSecret")), "metadata": metadata(name, namespace, lbls, SYNC_FIRST),
+    return {"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret", "metadata": metadata(name, namespace, lbls, SYNC_FIRST),
             "spec": spec}
 
 

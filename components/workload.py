@@ -9,9 +9,31 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from components.k8s.api import (
+    Capabilities,
+    EnvFromSource,
+    EnvVar,
+    ObjectMeta,
+    PodSecurityContext,
+    PodSpec,
+    PodTemplateSpec,
+    ResourceRequirements,
+    SecurityContext,
+    Toleration,
+    TopologySpreadConstraint,
+    Volume,
+    VolumeMount,
+)
+from components.k8s.api import (
+    Container as ContainerSpec,
+)
+from components.k8s.api import (
+    Probe as ProbeSpec,
+)
 from components.types import Resources
 
 
@@ -38,29 +60,28 @@ class Probe:
 
     path: str | None = None
     port: str | int = "http"
-    scheme: str = "HTTP"
+    scheme: Literal["HTTP", "HTTPS"] = "HTTP"
     command: tuple[str, ...] = ()
     initial_delay: int = 5
     period: int = 10
     timeout: int = 3
     failure_threshold: int = 3
 
-    def render(self) -> dict:
+    def render(self) -> ProbeSpec:
+        probe: ProbeSpec
         if self.command:
-            action: dict = {"exec": {"command": list(self.command)}}
+            probe = {"exec": {"command": list(self.command)}}
         elif self.path is not None:
-            action = {"httpGet": {"path": self.path, "port": self.port}}
+            probe = {"httpGet": {"path": self.path, "port": self.port}}
             if self.scheme != "HTTP":
-                action["httpGet"]["scheme"] = self.scheme
+                probe["httpGet"]["scheme"] = self.scheme
         else:
-            action = {"tcpSocket": {"port": self.port}}
-        return {
-            **action,
-            "initialDelaySeconds": self.initial_delay,
-            "periodSeconds": self.period,
-            "timeoutSeconds": self.timeout,
-            "failureThreshold": self.failure_threshold,
-        }
+            probe = {"tcpSocket": {"port": self.port}}
+        probe["initialDelaySeconds"] = self.initial_delay
+        probe["periodSeconds"] = self.period
+        probe["timeoutSeconds"] = self.timeout
+        probe["failureThreshold"] = self.failure_threshold
+        return probe
 
 
 @dataclass(frozen=True)
@@ -70,13 +91,13 @@ class Container:
     resources: Resources
     liveness: Probe | None  # None: no probe (a worker with no endpoint to ask)
     readiness: Probe | None
-    ports: dict[str, int] = field(default_factory=dict)  # name -> containerPort
+    ports: dict[str, int] = field(default_factory=dict[str, int])  # name -> containerPort
     command: tuple[str, ...] = ()  # default: the image's entrypoint
     args: tuple[str, ...] = ()
-    env: tuple[dict, ...] = ()
-    env_from: tuple[dict, ...] = ()
+    env: tuple[EnvVar, ...] = ()
+    env_from: tuple[EnvFromSource, ...] = ()
     writable_paths: tuple[str, ...] = ()  # each gets its own emptyDir
-    mounts: tuple[dict, ...] = ()
+    mounts: tuple[VolumeMount, ...] = ()
     run_as_user: int | None = None  # when the image's user differs from the pod's (0: root, see Fluentd)
     extra_limits: tuple[tuple[str, str], ...] = ()  # e.g. (("nvidia.com/gpu", "1"),)
 
@@ -87,38 +108,45 @@ def volume_name(path: str) -> str:
     return f"tmp-{slug}"[:63].rstrip("-")
 
 
-def resources(res: Resources, hardening: Hardening, extra_limits: tuple[tuple[str, str], ...] = ()) -> dict:
-    requests = {k: v for k, v in (("cpu", res.requests.cpu), ("memory", res.requests.memory)) if v}
-    limits = {"memory": res.limits.memory or res.requests.memory}
-    if hardening.cpu_limits and (res.limits.cpu or res.requests.cpu):
-        limits = {"cpu": res.limits.cpu or res.requests.cpu, **limits}
+def resources(res: Resources, hardening: Hardening,
+              extra_limits: tuple[tuple[str, str], ...] = ()) -> ResourceRequirements:
+    requests: dict[str, str | int | float] = {
+        k: v for k, v in (("cpu", res.requests.cpu), ("memory", res.requests.memory)) if v}
+    limits: dict[str, str | int | float] = {}
+    cpu = res.limits.cpu or res.requests.cpu
+    if hardening.cpu_limits and cpu:
+        limits["cpu"] = cpu
+    memory = res.limits.memory or res.requests.memory
+    if memory:
+        limits["memory"] = memory
     for name, value in extra_limits:
         requests[name] = value
         limits[name] = value
     return {"requests": requests, "limits": limits}
 
 
-def pod_security_context() -> dict:
+def pod_security_context() -> PodSecurityContext:
     """The pod-level context of a pod we do not template ourselves (a chart's, Envoy Gateway's proxies):
     non-root, RuntimeDefault seccomp; the image keeps its own user."""
     return {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
 
 
-def container_security(hardening: Hardening, run_as_user: int | None = None) -> dict:
-    ctx: dict = {
+def container_security(hardening: Hardening, run_as_user: int | None = None) -> SecurityContext:
+    drop: Capabilities = {"drop": ["ALL"]}
+    ctx: SecurityContext = {
         "allowPrivilegeEscalation": False,
         "readOnlyRootFilesystem": hardening.read_only_root_filesystem,
         # uid 0 only where a component must read root-owned host files (Fluentd); see its module
         "runAsNonRoot": run_as_user != 0,
-        "capabilities": {"drop": ["ALL"]},
+        "capabilities": drop,
     }
     if run_as_user is not None:
         ctx["runAsUser"] = run_as_user
     return ctx
 
 
-def container(c: Container, hardening: Hardening) -> dict:
-    out: dict = {"name": c.name, "image": c.image, "imagePullPolicy": "IfNotPresent"}
+def container(c: Container, hardening: Hardening) -> ContainerSpec:
+    out: ContainerSpec = {"name": c.name, "image": c.image, "imagePullPolicy": "IfNotPresent"}
     if c.command:
         out["command"] = list(c.command)
     if c.args:
@@ -135,7 +163,7 @@ def container(c: Container, hardening: Hardening) -> dict:
     if c.readiness is not None:
         out["readinessProbe"] = c.readiness.render()
     out["securityContext"] = container_security(hardening, c.run_as_user)
-    mounts = [{"name": volume_name(p), "mountPath": p} for p in c.writable_paths] + list(c.mounts)
+    mounts = [*(VolumeMount(name=volume_name(p), mountPath=p) for p in c.writable_paths), *c.mounts]
     if mounts:
         out["volumeMounts"] = mounts
     return out
@@ -149,26 +177,26 @@ class PodOptions:
     fs_group: int | None = None
     automount_token: bool = False
     image_pull_secrets: tuple[str, ...] = ()
-    node_selector: dict[str, str] = field(default_factory=dict)
-    tolerations: tuple[dict, ...] = ()
-    volumes: tuple[dict, ...] = ()
+    node_selector: dict[str, str] = field(default_factory=dict[str, str])
+    tolerations: tuple[Toleration, ...] = ()
+    volumes: tuple[Volume, ...] = ()
     termination_grace: int = 30
     spread: dict[str, str] | None = None  # selector labels: spread the replicas over nodes (and zones)
 
 
-def spread_constraints(selector_labels: dict[str, str]) -> list[dict]:
+def spread_constraints(selector_labels: dict[str, str]) -> list[TopologySpreadConstraint]:
     """Replicas on different nodes (required: one node's loss never takes them all), and on different
     zones where nodes carry the zone label (preferred: clusters without zones still schedule)."""
-    return [{"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": when,
-             "labelSelector": {"matchLabels": dict(selector_labels)}}
-            for key, when in (("kubernetes.io/hostname", "DoNotSchedule"),
-                              ("topology.kubernetes.io/zone", "ScheduleAnyway"))]
+    return [{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule",
+             "labelSelector": {"matchLabels": dict(selector_labels)}},
+            {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway",
+             "labelSelector": {"matchLabels": dict(selector_labels)}}]
 
 
-def pod_template(lbls: dict, annotations: dict, containers: list[Container], opts: PodOptions,
-                 hardening: Hardening) -> dict:
+def pod_template(lbls: dict[str, str], annotations: dict[str, str], containers: list[Container], opts: PodOptions,
+                 hardening: Hardening) -> PodTemplateSpec:
     """A pod template with the hardened pod-level context and emptyDirs for writable paths."""
-    security: dict = {
+    security: PodSecurityContext = {
         "runAsNonRoot": opts.run_as_user != 0,
         "runAsUser": opts.run_as_user,
         "runAsGroup": opts.run_as_group,
@@ -176,26 +204,31 @@ def pod_template(lbls: dict, annotations: dict, containers: list[Container], opt
     }
     if opts.fs_group is not None:
         security["fsGroup"] = opts.fs_group
-    spec: dict = {
+    writable = sorted({p for c in containers for p in c.writable_paths})
+    spec: PodSpec = {
         "serviceAccountName": opts.service_account,
         "automountServiceAccountToken": opts.automount_token,
         "securityContext": security,
+        "imagePullSecrets": [{"name": n} for n in opts.image_pull_secrets],
+        "nodeSelector": dict(opts.node_selector),
+        "tolerations": list(opts.tolerations),
+        "topologySpreadConstraints": spread_constraints(opts.spread) if opts.spread else [],
+        "terminationGracePeriodSeconds": opts.termination_grace,
+        "containers": [container(c, hardening) for c in containers],
+        "volumes": [*(Volume(name=volume_name(p), emptyDir={}) for p in writable), *opts.volumes],
     }
-    if opts.image_pull_secrets:
-        spec["imagePullSecrets"] = [{"name": n} for n in opts.image_pull_secrets]
-    if opts.node_selector:
-        spec["nodeSelector"] = dict(opts.node_selector)
-    if opts.tolerations:
-        spec["tolerations"] = list(opts.tolerations)
-    if opts.spread:
-        spec["topologySpreadConstraints"] = spread_constraints(opts.spread)
-    spec["terminationGracePeriodSeconds"] = opts.termination_grace
-    spec["containers"] = [container(c, hardening) for c in containers]
-    writable = sorted({p for c in containers for p in c.writable_paths})
-    volumes = [{"name": volume_name(p), "emptyDir": {}} for p in writable] + list(opts.volumes)
-    if volumes:
-        spec["volumes"] = volumes
-    template_md: dict = {"labels": dict(lbls)}
+    # the optional fields that are empty are left out (the order of the rest is the output's)
+    if not opts.image_pull_secrets:
+        del spec["imagePullSecrets"]
+    if not opts.node_selector:
+        del spec["nodeSelector"]
+    if not opts.tolerations:
+        del spec["tolerations"]
+    if not opts.spread:
+        del spec["topologySpreadConstraints"]
+    if not spec["volumes"]:
+        del spec["volumes"]
+    template_md: ObjectMeta = {"labels": dict(lbls)}
     if annotations:
         template_md["annotations"] = dict(annotations)
     return {"metadata": template_md, "spec": spec}

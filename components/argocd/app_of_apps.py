@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 
 from constructs import Construct
 
-from components import kinds
 from components.core import PART_OF, ComponentInfo, Layer, ManifestChart
 
 LAYER_WAVE: dict[Layer, int] = {"cluster-services": 0, "tools": 10, "apps": 20}
@@ -93,7 +92,7 @@ def component_project(props: AppOfAppsProps, info: ComponentInfo) -> dict:
     if info.name != ARGO_CD_COMPONENT:
         spec["namespaceResourceBlacklist"] = [{"group": "argoproj.io", "kind": "*"}]
     return {
-        **kinds.head(kinds.custom("AppProject")),
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "AppProject",
         "metadata": {"name": project_of(props, info), "namespace": props.argocd_namespace,
                      "labels": {**_labels(props, info.layer), "plate.io/component": info.name},
                      "annotations": {"argocd.argoproj.io/sync-wave": str(PROJECT_WAVE)}},
@@ -153,7 +152,7 @@ def application(props: AppOfAppsProps, info: ComponentInfo, rendered_namespaces:
     policy = _sync_policy(props, props.prune.get(info.name, not info.keep_on_delete), options)
     srcs = sources(props, info)
     return {
-        **kinds.head(kinds.custom("Application")),
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
         "metadata": {
             "name": f"{props.owner}-{info.name}",
             "namespace": props.argocd_namespace,
@@ -176,7 +175,7 @@ def app_project(props: AppOfAppsProps, layer: Layer, infos: list[ComponentInfo] 
     namespaces = sorted({ns for i in infos if i.layer == layer for ns in (i.namespace, *i.destinations)})
     charts = sorted({i.helm.repo_url for i in infos if i.layer == layer and argo_renders(i)})
     return {
-        **kinds.head(kinds.custom("AppProject")),
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "AppProject",
         "metadata": {
             "name": project_name(props, layer),
             "namespace": props.argocd_namespace,
@@ -202,7 +201,7 @@ def _signed(props: AppOfAppsProps, spec: dict) -> dict:
 
 def _argo_project(props: AppOfAppsProps, name: str, description: str, kinds_: tuple[str, ...]) -> dict:
     return {
-        **kinds.head(kinds.custom("AppProject")),
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "AppProject",
         "metadata": {"name": name, "namespace": props.argocd_namespace, "labels": _labels(props),
                      "annotations": {"argocd.argoproj.io/sync-wave": str(PROJECT_WAVE)}},
         "spec": _signed(props, {
@@ -231,7 +230,7 @@ def environments_project(props: AppOfAppsProps) -> dict:
 def _root(owner: AppOfAppsProps, project: str, labels: dict, annotations: dict | None = None) -> dict:
     """An Application syncing ``owner``'s apps/ folder (the Applications of its components)."""
     return {
-        **kinds.head(kinds.custom("Application")),
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
         "metadata": {
             "name": f"{owner.owner}-root",
             "namespace": owner.argocd_namespace,

@@ -10,7 +10,6 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from components import kinds
 from components.cluster.acme import ISSUERS, PRODUCTION_ISSUER  # noqa: F401  (re-exported)
 from components.core import Component, labels, metadata
 from components.routing import GATEWAY_GROUP, GatewayRef
@@ -61,7 +60,7 @@ class ClusterIssuers(Component):
                 "group": GATEWAY_GROUP, "kind": "Gateway", "name": p.gateway.name, "namespace": p.gateway.namespace,
                 "sectionName": "http"}]}}})
             self.add({
-                **kinds.head(kinds.custom("ClusterIssuer")),
+                "apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer",
                 "metadata": metadata(name, None, lbls),
                 "spec": {"acme": {
                     "server": server,
@@ -76,9 +75,9 @@ class ClusterIssuers(Component):
     def internal_ca(self, lbls: dict) -> None:
         """A self-signed root, kept in cert-manager's namespace, and the CA issuer built on it."""
         p = self.props
-        self.add({**kinds.head(kinds.custom("ClusterIssuer")), "metadata": metadata("selfsigned", None, lbls),
+        self.add({"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": metadata("selfsigned", None, lbls),
                   "spec": {"selfSigned": {}}})
-        self.add({**kinds.head(kinds.custom("Certificate")), "metadata": metadata(INTERNAL_CA_SECRET, p.namespace, lbls),
+        self.add({"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": metadata(INTERNAL_CA_SECRET, p.namespace, lbls),
                   "spec": {
                       "isCA": True,
                       "commonName": "Plate platform internal CA",
@@ -88,5 +87,5 @@ class ClusterIssuers(Component):
                       "privateKey": {"algorithm": "ECDSA", "size": 256},
                       "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": "selfsigned"},
                   }})
-        self.add({**kinds.head(kinds.custom("ClusterIssuer")), "metadata": metadata(INTERNAL_ISSUER, None, lbls),
+        self.add({"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": metadata(INTERNAL_ISSUER, None, lbls),
                   "spec": {"ca": {"secretName": INTERNAL_CA_SECRET}}})

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
-from components import kinds
 from components.core import Component, ComponentInfo, labels, metadata, pod_security
 
 LEVELS = ("restricted", "baseline", "privileged")  # most to least restrictive
@@ -59,7 +58,7 @@ class Namespaces(Component):
             if ns.level != "restricted" and not ns.reason:
                 raise ValueError(f"namespace {ns.name!r}: level {ns.level!r} needs a reason")
             annotations = {REASON_ANNOTATION: ns.reason} if ns.reason else None
-            self.add({**kinds.head(kinds.builtin("Namespace")),
+            self.add({"apiVersion": "v1", "kind": "Namespace",
                       "metadata": metadata(ns.name, None, {**lbls, **pod_security(ns.level)}, annotations)})
 
     @property

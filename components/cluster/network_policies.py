@@ -17,7 +17,6 @@ from typing import Annotated
 
 from pydantic import Field
 
-from components import kinds
 from components.core import Component, labels, metadata
 from components.flows import NetworkNeeds
 from components.network import Peer, allow_dns, default_deny
@@ -83,7 +82,7 @@ class NetworkPolicies(Component):
             spec["egress"] = egress
             types.append("Egress")
         spec["policyTypes"] = types
-        self.add({**kinds.head(kinds.builtin("NetworkPolicy")), "metadata": metadata(PREFIX + name, namespace, self.lbls),
+        self.add({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": metadata(PREFIX + name, namespace, self.lbls),
                   "spec": spec})
 
     def fence(self, ns: NamespaceFlows) -> None:

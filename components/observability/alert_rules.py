@@ -10,7 +10,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from components import kinds
 from components.core import Component, labels, metadata
 from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
 from components.types import Strict
@@ -83,7 +82,7 @@ class AlertRules(Component):
             self._rule(name, rules)
 
     def _rule(self, name: str, rules: list[dict]) -> None:
-        self.add({**kinds.head(kinds.custom("PrometheusRule")),
+        self.add({"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
                   "metadata": metadata(name, self.props.namespace, self.common_labels),
                   "spec": {"groups": [{"name": name, "rules": rules}]}})
 

@@ -12,7 +12,6 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from components import kinds
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.flows import NetworkNeeds
 from components.rbac import cluster_role_binding, service_account
@@ -208,11 +207,11 @@ class Fluentd(Component):
         md = lambda name="fluentd", ns=p.namespace: metadata(name, ns, self.common_labels)  # noqa: E731
         # the token is needed: the metadata filter reads pods and namespaces
         self.add(service_account("fluentd", p.namespace, self.common_labels, token=True))
-        self.add({**kinds.head(kinds.builtin("ClusterRole")), "metadata": md(ns=None),
+        self.add({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": md(ns=None),
                   "rules": [{"apiGroups": [""], "resources": ["pods", "namespaces"], "verbs": ["get", "list", "watch"]}]})
         self.add(cluster_role_binding("fluentd", self.common_labels, "fluentd", "fluentd", p.namespace))
         conf = config(p.output)
-        self.add({**kinds.head(kinds.builtin("ConfigMap")), "metadata": md("fluentd-config"), "data": {"fluent.conf": conf}})
+        self.add({"apiVersion": "v1", "kind": "ConfigMap", "metadata": md("fluentd-config"), "data": {"fluent.conf": conf}})
         env = [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}]
         if credentials_path(p.output):
             keys = {"OUTPUT_SHARED_KEY": "shared-key"} if p.output.type == "forward" else {
@@ -241,7 +240,7 @@ class Fluentd(Component):
                      {"name": "state", "hostPath": {"path": STATE_DIR, "type": "DirectoryOrCreate"}},
                      {"name": "config", "configMap": {"name": "fluentd-config"}}),
         )
-        return {**kinds.head(kinds.builtin("DaemonSet")), "metadata": metadata("fluentd", p.namespace, self.workload_labels),
+        return {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": metadata("fluentd", p.namespace, self.workload_labels),
                 "spec": {
                     "revisionHistoryLimit": 5,
                     "selector": {"matchLabels": selector("fluentd")},

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import yaml
 
-from components import kinds
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.observability.dashboards import DATASOURCE_UID, Dashboard
 from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
@@ -58,13 +57,13 @@ class Grafana(Component):
                                  values=same_keys(p.admin_credentials_path)))
         provisioning = self.provisioning()
         dashboards = {d.file: d.json for d in sorted(p.dashboards, key=lambda d: d.uid)}
-        self.add({**kinds.head(kinds.builtin("ConfigMap")), "metadata": md("grafana-provisioning"), "data": provisioning})
-        self.add({**kinds.head(kinds.builtin("ConfigMap")), "metadata": md("grafana-dashboards"), "data": dashboards})
-        self.add({**kinds.head(kinds.builtin("PersistentVolumeClaim")), "metadata": md(), "spec": {
+        self.add({"apiVersion": "v1", "kind": "ConfigMap", "metadata": md("grafana-provisioning"), "data": provisioning})
+        self.add({"apiVersion": "v1", "kind": "ConfigMap", "metadata": md("grafana-dashboards"), "data": dashboards})
+        self.add({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": md(), "spec": {
             "accessModes": ["ReadWriteOnce"], "storageClassName": p.storage_class,
             "resources": {"requests": {"storage": p.storage_size}}}})
         self.add(self.deployment(content_hash([provisioning, dashboards])))
-        self.add({**kinds.head(kinds.builtin("Service")), "metadata": md(), "spec": {
+        self.add({"apiVersion": "v1", "kind": "Service", "metadata": md(), "spec": {
             "type": "ClusterIP", "selector": selector("grafana"),
             "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]}})
         served = Served(p.host, p.namespace, "operators", "gateway-oidc", (OIDC_CALLBACK,), "grafana")
@@ -113,7 +112,7 @@ class Grafana(Component):
             {"name": "provisioning", "configMap": {"name": "grafana-provisioning"}},
             {"name": "dashboards", "configMap": {"name": "grafana-dashboards"}},
         ))
-        return {**kinds.head(kinds.builtin("Deployment")),
+        return {"apiVersion": "apps/v1", "kind": "Deployment",
                 "metadata": metadata("grafana", p.namespace, self.workload_labels),
                 "spec": {
                     "replicas": 1,

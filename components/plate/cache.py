@@ -9,7 +9,6 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from components import kinds
 from components.core import HEADLESS_LABEL, Component, MetricsEndpoint, labels, metadata, selector
 from components.network import Peer, workload_policy
 from components.plate.service import SINGLE_REPLICA_REASON
@@ -119,7 +118,7 @@ class PlateCache(Component):
         )
         opts = PodOptions(service_account=p.name, run_as_user=CACHE_UID, run_as_group=CACHE_GID, fs_group=CACHE_GID)
         return {
-            **kinds.head(kinds.builtin("StatefulSet")),
+            "apiVersion": "apps/v1", "kind": "StatefulSet",
             "metadata": metadata(p.name, p.namespace, self.workload_labels,
                                  {SINGLE_REPLICA_REASON: p.single_replica_reason} if p.single_replica_reason else None),
             "spec": {
@@ -148,4 +147,4 @@ class PlateCache(Component):
             spec["clusterIP"] = "None"
         spec.update({"selector": selector(p.name), "ports": ports})
         lbls = {**self.common_labels, HEADLESS_LABEL: "true"} if headless else self.common_labels
-        return {**kinds.head(kinds.builtin("Service")), "metadata": metadata(name, p.namespace, lbls), "spec": spec}
+        return {"apiVersion": "v1", "kind": "Service", "metadata": metadata(name, p.namespace, lbls), "spec": spec}

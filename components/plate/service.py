@@ -8,7 +8,6 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field, model_validator
 
-from components import kinds
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.network import Peer, workload_policy
 from components.rbac import service_account
@@ -145,7 +144,7 @@ class PlateService(Component):
 
     def config_map(self) -> dict:
         p = self.props
-        return {**kinds.head(kinds.builtin("ConfigMap")),
+        return {"apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": metadata(f"{p.name}-config", p.namespace, self.common_labels),
                 "data": dict(sorted(p.config.items()))}
 
@@ -163,18 +162,18 @@ class PlateService(Component):
             "template": pod_template(self.workload_labels, annotations, [self.container()], self.pod_options(), p.hardening),
         })
         why = {SINGLE_REPLICA_REASON: p.single_replica_reason} if p.single_replica_reason else None
-        return {**kinds.head(kinds.builtin("Deployment")),
+        return {"apiVersion": "apps/v1", "kind": "Deployment",
                 "metadata": metadata(p.name, p.namespace, self.workload_labels, why), "spec": spec}
 
     def service(self) -> dict:
         p = self.props
-        return {**kinds.head(kinds.builtin("Service")), "metadata": metadata(p.name, p.namespace, self.common_labels),
+        return {"apiVersion": "v1", "kind": "Service", "metadata": metadata(p.name, p.namespace, self.common_labels),
                 "spec": {"type": "ClusterIP", "selector": selector(p.name),
                          "ports": [{"name": "http", "port": HTTP_PORT, "targetPort": "http", "protocol": "TCP"}]}}
 
     def autoscaler(self) -> dict:
         p, a = self.props, self.props.autoscaling
-        return {**kinds.head(kinds.builtin("HorizontalPodAutoscalerV2")),
+        return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
                 "metadata": metadata(p.name, p.namespace, self.common_labels),
                 "spec": {
                     "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": p.name},
@@ -186,7 +185,7 @@ class PlateService(Component):
 
     def disruption_budget(self) -> dict:
         p = self.props
-        return {**kinds.head(kinds.builtin("PodDisruptionBudget")),
+        return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
                 "metadata": metadata(p.name, p.namespace, self.common_labels),
                 "spec": {**({"minAvailable": p.disruption_budget_min_available}
                             if p.disruption_budget_min_available is not None else {"maxUnavailable": 1}),

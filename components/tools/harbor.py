@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from components import kinds, versions
+from components import versions
 from components.core import HelmRelease, labels, metadata
 from components.flows import NetworkNeeds
 from components.routing import GatewayRef, Served, route_annotations
@@ -190,7 +190,7 @@ class Harbor(HelmRelease):
             self.add(external_secret("harbor-external-redis", p.namespace, lbls, p.secret_store, values=(
                 RemoteValue("REDIS_PASSWORD", p.external_redis.password_path, "password"),)))
         self.add(self.projects_config_map(lbls))
-        self.add({**kinds.head(kinds.custom("Certificate")), "metadata": metadata(TOKEN_CERT, p.namespace, lbls), "spec": {
+        self.add({"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": metadata(TOKEN_CERT, p.namespace, lbls), "spec": {
             "secretName": TOKEN_CERT,
             "commonName": "harbor-token-service",
             "duration": "8760h",
@@ -239,5 +239,5 @@ class Harbor(HelmRelease):
         data = {"projects.json": json.dumps([{"name": n, "public": False, "pull_secret_path": path}
                                              for n, path in p.projects], indent=2, sort_keys=True) + "\n",
                 "apply.sh": "\n".join(lines) + "\n"}
-        return {**kinds.head(kinds.builtin("ConfigMap")), "metadata": metadata("harbor-projects", p.namespace, lbls),
+        return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata("harbor-projects", p.namespace, lbls),
                 "data": data}

@@ -2,7 +2,7 @@
 the container-build cache volume every agent mounts."""
 from __future__ import annotations
 
-from components import kinds, versions
+from components import versions
 from components.core import HelmRelease, labels, metadata
 from components.flows import NetworkNeeds
 from components.routing import OIDC_CALLBACK, Backend, GatewayRef, Served, Sso, gateway_sso, http_route
@@ -99,6 +99,6 @@ class Jenkins(HelmRelease):
         self.add(http_route("jenkins-webhook", p.namespace, lbls, webhook, p.gateway, (Backend(WEBHOOK, "jenkins", PORT),)))
         for obj in gateway_sso("jenkins", p.namespace, lbls, ui, p.sso):
             self.add(obj)
-        self.add({**kinds.head(kinds.builtin("PersistentVolumeClaim")), "metadata": metadata(CACHE_CLAIM, p.namespace, lbls),
+        self.add({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": metadata(CACHE_CLAIM, p.namespace, lbls),
                   "spec": {"accessModes": ["ReadWriteMany"], "storageClassName": p.storage_class,
                            "resources": {"requests": {"storage": p.build_cache_size}}}})

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from components import hcl, kinds
+from components import hcl
 from components.core import HEADLESS_LABEL, Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.flows import NetworkNeeds
 from components.network import Peer, workload_policy
@@ -112,7 +112,7 @@ class OpenBao(Component):
             metrics=("vault_core_unsealed", "vault_core_active"), tls_ca_secret=self.tls_secret,
             tls_server_name=f"{p.name}.{p.namespace}.svc", bearer_token_secret=METRICS_TOKEN), lbls=self.common_labels)
         if p.replicas > 1:
-            self.add({**kinds.head(kinds.builtin("PodDisruptionBudget")),
+            self.add({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
                       "metadata": metadata(p.name, p.namespace, self.common_labels),
                       "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector(p.name)}}})
 
@@ -158,9 +158,9 @@ class OpenBao(Component):
         p = self.props
         subject = [{"kind": "ServiceAccount", "name": p.name, "namespace": p.namespace}]
         return [
-            {**kinds.head(kinds.builtin("Role")), "metadata": self._md(),
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": self._md(),
              "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "update", "patch"]}]},
-            {**kinds.head(kinds.builtin("RoleBinding")), "metadata": self._md(),
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": self._md(),
              "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": p.name},
              "subjects": subject},
             cluster_role_binding(f"{p.name}-auth-delegator", self.common_labels, "system:auth-delegator", p.name,
@@ -168,7 +168,7 @@ class OpenBao(Component):
         ]
 
     def config_map(self) -> dict:
-        return {**kinds.head(kinds.builtin("ConfigMap")), "metadata": self._md(f"{self.props.name}-config"),
+        return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": self._md(f"{self.props.name}-config"),
                 "data": {"config.hcl": self.config()}}
 
     def certificate(self) -> dict:
@@ -176,7 +176,7 @@ class OpenBao(Component):
         ns = p.namespace
         names = [p.name, f"{p.name}.{ns}.svc", f"{p.name}.{ns}.svc.cluster.local",
                  f"*.{self.internal}", f"*.{self.internal}.{ns}.svc", f"*.{self.internal}.{ns}.svc.cluster.local"]
-        return {**kinds.head(kinds.custom("Certificate")), "metadata": self._md(self.tls_secret), "spec": {
+        return {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": self._md(self.tls_secret), "spec": {
             "secretName": self.tls_secret,
             "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": p.internal_issuer},
             "commonName": f"{p.name}.{ns}.svc",
@@ -201,7 +201,7 @@ class OpenBao(Component):
         elif p.replicas > 1:
             sel = {**sel, "openbao-active": "true"}  # set by service registration on the leader
         spec.update({"selector": sel, "ports": ports})
-        return {**kinds.head(kinds.builtin("Service")),
+        return {"apiVersion": "v1", "kind": "Service",
                 "metadata": metadata(name, p.namespace, lbls), "spec": spec}
 
     def stateful_set(self) -> dict:
@@ -249,7 +249,7 @@ class OpenBao(Component):
         claims = [{"metadata": {"name": n, "labels": selector(p.name)}, "spec": {
             "accessModes": ["ReadWriteOnce"], "storageClassName": p.storage_class,
             "resources": {"requests": {"storage": size}}}} for n, size in (("data", p.data_size), ("audit", p.audit_size))]
-        return {**kinds.head(kinds.builtin("StatefulSet")),
+        return {"apiVersion": "apps/v1", "kind": "StatefulSet",
                 "metadata": metadata(p.name, p.namespace, self.workload_labels), "spec": {
             "replicas": p.replicas,
             "serviceName": self.internal,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from components import hcl, kinds
+from components import hcl
 from components.core import Component, labels, metadata
 from components.rbac import service_account
 from components.secrets import SecretStoreRef
@@ -63,7 +63,7 @@ class SecretStores(Component):
             store = store_ref(c.namespace, "").name
             role = f"{p.role_prefix}-{c.namespace}"
             self.add(service_account(store, p.namespace, lbls))
-            self.add({**kinds.head(kinds.custom("ClusterSecretStore")), "metadata": metadata(store, None, lbls), "spec": {
+            self.add({"apiVersion": "external-secrets.io/v1", "kind": "ClusterSecretStore", "metadata": metadata(store, None, lbls), "spec": {
                 "conditions": [{"namespaces": [c.namespace]}],
                 "provider": {"vault": {
                     "server": p.server,
@@ -85,7 +85,7 @@ class SecretStores(Component):
                 "token_ttl": p.token_ttl,
             }, indent=2, sort_keys=True) + "\n"
         files["apply.sh"] = self.apply_script(sorted(f.removesuffix(".hcl") for f in files if f.endswith(".hcl")))
-        self.add({**kinds.head(kinds.builtin("ConfigMap")), "metadata": metadata("openbao-policies", p.namespace, lbls),
+        self.add({"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata("openbao-policies", p.namespace, lbls),
                   "data": dict(sorted(files.items()))})
 
     def policy(self, consumer: Consumer) -> str:
