@@ -9,15 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 import cdk8s
 from constructs import Construct
 
 from components.flows import NetworkNeeds
-from components.k8s.api import LabelSelector, ObjectMeta
+from components.k8s.api import BuiltinObject, LabelSelector, ObjectMeta
 from components.k8s.crds import (
+    CustomObject,
     PodMonitor,
     PodMonitorSpecPodMetricsEndpoints,
     ServiceMonitor,
@@ -28,9 +28,9 @@ if TYPE_CHECKING:
     from components.routing import Served
     from components.versions import Chart
 
-# Any object: one of the generated shapes, or a chart's rendered object. Components build theirs as
-# their TypedDict (checked by pyright); from ``add`` on, objects are JSON values.
-Manifest = Mapping[str, Any]
+# An object a component authors: one of the generated shapes, so pyright checks every literal passed
+# to ``add``. From there on (and for a chart's rendered objects) objects are JSON values.
+Manifest = BuiltinObject | CustomObject
 Obj = dict[str, Any]  # a JSON object of free shape: chart values, a chart's rendered object
 
 Layer = Literal["cluster-services", "tools", "apps"]
@@ -170,6 +170,9 @@ class Component(ManifestChart):
     def add(self, manifest: Manifest) -> None:
         """Add an object; an ExternalSecret also declares the KV paths this component reads, from which
         the secret stores and their policies are derived."""
+        self._record(cast(Obj, manifest))
+
+    def _record(self, manifest: Obj) -> None:
         issuer = manifest.get("metadata", {}).get("annotations", {}).get(ISSUER_ANNOTATION)
         if issuer:
             self.issuers.add(issuer)
@@ -181,7 +184,7 @@ class Component(ManifestChart):
                                   for d in spec.get("data", [])]
             self.secret_reads += [(namespace, d["extract"]["key"], "*") for d in spec.get("dataFrom", [])
                                   if "extract" in d]
-        super().add(manifest)
+        self.manifests.append(manifest)
 
     def serve(self, served: Served) -> None:
         """Declare a host this component serves through the cluster's Gateway (components.routing.Served):
@@ -274,7 +277,7 @@ class HelmRelease(Component):
             if obj.get("kind") == "Secret" and name in replacing:
                 self._replace_secret(obj, replacing[name])
                 continue
-            self.add(obj)
+            self._record(obj)
         self.crds.extend(crds)
 
     def _replace_secret(self, chart_secret: Obj, external: Obj) -> None:

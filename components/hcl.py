@@ -6,27 +6,33 @@ nested dicts (``name { ... }``) or Block lists (repeated labelled blocks). Keys 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 
 @dataclass(frozen=True)
 class Block:
     kind: str
     labels: tuple[str, ...] = ()
-    body: dict = field(default_factory=dict)
+    body: Mapping[str, HclValue] = field(default_factory=dict[str, "HclValue"])
 
 
-def _scalar(value) -> str:
+# An attribute's value: a scalar, a list of values, a nested block body, or (repeated) blocks.
+HclValue: TypeAlias = "bool | int | float | str | Sequence[HclValue] | Mapping[str, HclValue] | Block"
+
+
+def _scalar(value: HclValue) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return "[" + ", ".join(_scalar(v) for v in value) + "]"
     return json.dumps(str(value))
 
 
-def _body(body: dict, indent: int) -> list[str]:
+def _body(body: Mapping[str, HclValue], indent: int) -> list[str]:
     pad = "  " * indent
     lines: list[str] = []
     for key, value in body.items():
@@ -34,8 +40,9 @@ def _body(body: dict, indent: int) -> list[str]:
             lines += _block(value, indent)
         elif isinstance(value, tuple) and value and all(isinstance(v, Block) for v in value):
             for b in value:
+                assert isinstance(b, Block)
                 lines += _block(b, indent)
-        elif isinstance(value, dict):
+        elif isinstance(value, Mapping):
             lines.append(f"{pad}{key} {{")
             lines += _body(value, indent + 1)
             lines.append(f"{pad}}}")
@@ -50,7 +57,7 @@ def _block(block: Block, indent: int) -> list[str]:
     return [f"{pad}{head} {{", *_body(block.body, indent + 1), f"{pad}}}"]
 
 
-def render(*items: Block | tuple[str, object]) -> str:
+def render(*items: Block | tuple[str, HclValue]) -> str:
     """Top-level blocks and ``(key, value)`` attributes, one blank line between blocks."""
     chunks: list[str] = []
     for item in items:

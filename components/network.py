@@ -4,49 +4,87 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from components.core import metadata, selector
-from components.flows import NetworkNeeds  # noqa: F401  (re-exported)
+from components.flows import NetworkNeeds as NetworkNeeds  # re-exported
+from components.k8s.api import (
+    NetworkPolicy,
+    NetworkPolicyEgressRule,
+    NetworkPolicyIngressRule,
+    NetworkPolicyPeer,
+    NetworkPolicyPort,
+    NetworkPolicySpec,
+)
 
 
 @dataclass(frozen=True)
-class Peer:
-    """The other end of a flow: a workload of this namespace, a namespace, or an IP block."""
+class AppPeer:
+    """A workload of this namespace (by its app name)."""
 
-    app: str | None = None
-    namespace: str | None = None
-    cidr: str | None = None
+    app: str
     port: int | None = None  # the port on the receiving side
 
-    def render(self) -> dict:
-        if self.app:
-            return {"podSelector": {"matchLabels": selector(self.app)}}
-        if self.namespace:
-            return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": self.namespace}}}
+    def render(self) -> NetworkPolicyPeer:
+        return {"podSelector": {"matchLabels": selector(self.app)}}
+
+
+@dataclass(frozen=True)
+class NamespacePeer:
+    """Every pod of a namespace."""
+
+    namespace: str
+    port: int | None = None
+
+    def render(self) -> NetworkPolicyPeer:
+        return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": self.namespace}}}
+
+
+@dataclass(frozen=True)
+class CidrPeer:
+    """An IP block."""
+
+    cidr: str
+    port: int | None = None
+
+    def render(self) -> NetworkPolicyPeer:
         return {"ipBlock": {"cidr": self.cidr}}
 
 
-def _rule(direction: str, peer: Peer) -> dict:
-    rule: dict = {direction: [peer.render()]}
-    if peer.port is not None:
-        rule["ports"] = [{"protocol": "TCP", "port": peer.port}]
+# The other end of a flow: exactly one of the three.
+Peer = AppPeer | NamespacePeer | CidrPeer
+
+
+def _ports(peer: Peer) -> list[NetworkPolicyPort]:
+    return [] if peer.port is None else [{"protocol": "TCP", "port": peer.port}]
+
+
+def _ingress(peer: Peer) -> NetworkPolicyIngressRule:
+    rule: NetworkPolicyIngressRule = {"from": [peer.render()], "ports": _ports(peer)}
+    if not rule["ports"]:
+        del rule["ports"]
     return rule
 
 
-def workload_policy(name: str, namespace: str, lbls: dict, *, ingress: tuple[Peer, ...],
-                    egress: tuple[Peer, ...]) -> dict:
+def _egress(peer: Peer) -> NetworkPolicyEgressRule:
+    rule: NetworkPolicyEgressRule = {"to": [peer.render()], "ports": _ports(peer)}
+    if not rule["ports"]:
+        del rule["ports"]
+    return rule
+
+
+def workload_policy(name: str, namespace: str, lbls: dict[str, str], *, ingress: tuple[Peer, ...],
+                    egress: tuple[Peer, ...]) -> NetworkPolicy:
     """Allow-list for one workload; the namespace default-deny covers everything else."""
-    types = []
-    spec: dict = {"podSelector": {"matchLabels": selector(name)}}
-    if ingress:
-        spec["ingress"] = [_rule("from", p) for p in ingress]
-        types.append("Ingress")
-    if egress:
-        spec["egress"] = [_rule("to", p) for p in egress]
-        types.append("Egress")
-    spec["policyTypes"] = types
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": metadata(name, namespace, lbls), "spec": spec}
+    spec: NetworkPolicySpec = {"podSelector": {"matchLabels": selector(name)},
+                               "ingress": [_ingress(p) for p in ingress], "egress": [_egress(p) for p in egress],
+                               "policyTypes": [t for t, peers in (("Ingress", ingress), ("Egress", egress)) if peers]}
+    if not ingress:
+        del spec["ingress"]
+    if not egress:
+        del spec["egress"]
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": metadata(name, namespace, lbls),
+            "spec": spec}
 
 
-def default_deny(namespace: str, lbls: dict, name: str = "default-deny") -> dict:
+def default_deny(namespace: str, lbls: dict[str, str], name: str = "default-deny") -> NetworkPolicy:
     return {
         "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
         "metadata": metadata(name, namespace, lbls),
@@ -54,9 +92,9 @@ def default_deny(namespace: str, lbls: dict, name: str = "default-deny") -> dict
     }
 
 
-def allow_dns(namespace: str, lbls: dict, name: str = "allow-dns") -> dict:
+def allow_dns(namespace: str, lbls: dict[str, str], name: str = "allow-dns") -> NetworkPolicy:
     """Every pod may resolve names through the cluster DNS in kube-system."""
-    dns = {
+    dns: NetworkPolicyPeer = {
         "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
         "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
     }

@@ -19,6 +19,16 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from components.core import metadata
+from components.k8s.crds import (
+    BackendTrafficPolicy,
+    ExternalSecret,
+    HTTPRoute,
+    HTTPRouteFilter,
+    HTTPRouteSpecParentRefs,
+    HTTPRouteSpecRules,
+    SecurityPolicy,
+)
+from components.secrets import SecretStoreRef
 from components.types import DnsLabel, Duration, Strict
 
 Audience = Literal["public", "operators", "internal"]
@@ -51,7 +61,7 @@ class GatewayRef:
     name: str
     namespace: str
 
-    def parent(self, host: str) -> dict:
+    def parent(self, host: str) -> HTTPRouteSpecParentRefs:
         return {"group": GATEWAY_GROUP, "kind": "Gateway", "name": self.name, "namespace": self.namespace,
                 "sectionName": listener_name(host)}
 
@@ -92,17 +102,18 @@ class Backend:
     port: int
 
 
-def http_route(name: str, namespace: str, lbls: dict, served: Served, gateway: GatewayRef,
-               backends: tuple[Backend, ...], blocked: tuple[str, ...] = ()) -> dict:
+def http_route(name: str, namespace: str, lbls: dict[str, str], served: Served, gateway: GatewayRef,
+               backends: tuple[Backend, ...], blocked: tuple[str, ...] = ()) -> HTTPRoute:
     """An HTTPRoute on the host's HTTPS listener. ``blocked``: path prefixes answered 404 at the edge
     (a service's /metrics), through the ``not-found`` filter the edge renders in every namespace that
     needs it (see ``not_found_filter``)."""
-    rules = [{"matches": [{"path": {"type": "PathPrefix", "value": b.path}}],
-              "backendRefs": [{"name": b.service, "port": b.port}]} for b in backends]
-    rules += [{"matches": [{"path": {"type": "PathPrefix", "value": path}}],
-               "filters": [{"type": "ExtensionRef", "extensionRef": {
-                   "group": "gateway.envoyproxy.io", "kind": "HTTPRouteFilter", "name": NOT_FOUND}}]}
-              for path in blocked]
+    rules: list[HTTPRouteSpecRules] = [
+        *({"matches": [{"path": {"type": "PathPrefix", "value": b.path}}],
+           "backendRefs": [{"name": b.service, "port": b.port}]} for b in backends),
+        *({"matches": [{"path": {"type": "PathPrefix", "value": path}}],
+           "filters": [{"type": "ExtensionRef", "extensionRef": {
+               "group": "gateway.envoyproxy.io", "kind": "HTTPRouteFilter", "name": NOT_FOUND}}]}
+          for path in blocked)]
     return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
             "metadata": metadata(name, namespace, lbls, route_annotations(served)),
             "spec": {"parentRefs": [gateway.parent(served.host)], "hostnames": [served.host], "rules": rules}}
@@ -111,9 +122,10 @@ def http_route(name: str, namespace: str, lbls: dict, served: Served, gateway: G
 NOT_FOUND = "not-found"
 
 
-def not_found_filter(namespace: str, lbls: dict) -> dict:
+def not_found_filter(namespace: str, lbls: dict[str, str]) -> HTTPRouteFilter:
     """Envoy Gateway's direct response: 404 without reaching the backend."""
-    return {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "HTTPRouteFilter", "metadata": metadata(NOT_FOUND, namespace, lbls),
+    return {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "HTTPRouteFilter",
+            "metadata": metadata(NOT_FOUND, namespace, lbls),
             "spec": {"directResponse": {"contentType": "text/plain", "statusCode": 404,
                                         "body": {"type": "Inline", "inline": "not found\n"}}}}
 
@@ -128,8 +140,9 @@ class Oidc:
     redirect_path: str  # under the route's own path prefix, so the filter sees the callback
 
 
-def oidc_policy(name: str, namespace: str, lbls: dict, route: str, host: str, oidc: Oidc) -> dict:
-    return {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "SecurityPolicy", "metadata": metadata(name, namespace, lbls),
+def oidc_policy(name: str, namespace: str, lbls: dict[str, str], route: str, host: str, oidc: Oidc) -> SecurityPolicy:
+    return {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "SecurityPolicy",
+            "metadata": metadata(name, namespace, lbls),
             "spec": {"targetRefs": [{"group": GATEWAY_GROUP, "kind": "HTTPRoute", "name": route}],
                      "oidc": {"provider": {"issuer": oidc.issuer}, "clientID": oidc.client_id,
                               "clientSecret": {"name": oidc.client_secret},
@@ -138,10 +151,11 @@ def oidc_policy(name: str, namespace: str, lbls: dict, route: str, host: str, oi
                               "scopes": ["openid", "email", "profile", "groups"]}}}
 
 
-def body_limit_policy(name: str, namespace: str, lbls: dict, route: str, max_body_size: str,
-                      request_timeout: str) -> dict:
+def body_limit_policy(name: str, namespace: str, lbls: dict[str, str], route: str, max_body_size: str,
+                      request_timeout: str) -> BackendTrafficPolicy:
     """The largest request body (413 above it) and the request timeout of one route."""
-    return {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "BackendTrafficPolicy", "metadata": metadata(name, namespace, lbls),
+    return {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "BackendTrafficPolicy",
+            "metadata": metadata(name, namespace, lbls),
             "spec": {"targetRefs": [{"group": GATEWAY_GROUP, "kind": "HTTPRoute", "name": route}],
                      "requestBuffer": {"limit": body_limit(max_body_size)},
                      "timeout": {"http": {"requestTimeout": request_timeout}}}}
@@ -153,22 +167,23 @@ class Sso:
 
     issuer: str  # Dex
     secret_path: str  # the Dex client's secret (KV, property client-secret)
-    store: object  # SecretStoreRef of the route's namespace
+    store: SecretStoreRef  # of the route's namespace
 
 
-def gateway_sso(route: str, namespace: str, lbls: dict, served: Served, sso: Sso, path_prefix: str = "") -> list[dict]:
+def gateway_sso(route: str, namespace: str, lbls: dict[str, str], served: Served, sso: Sso,
+                path_prefix: str = "") -> tuple[ExternalSecret, SecurityPolicy]:
     """The client secret (from OpenBao) and the SecurityPolicy that logs operators in before the route.
     The callback lies under the route's own ``path_prefix`` so the filter sees it."""
     from components.secrets import RemoteValue, external_secret
 
     secret = f"{route}-sso"
     assert served.client and served.redirect_paths
-    return [
-        external_secret(secret, namespace, lbls, sso.store,  # type: ignore[arg-type]
+    return (
+        external_secret(secret, namespace, lbls, sso.store,
                         values=(RemoteValue("client-secret", sso.secret_path, "client-secret"),)),
         oidc_policy(route, namespace, lbls, route, served.host,
                     Oidc(sso.issuer, served.client, secret, path_prefix + OIDC_CALLBACK)),
-    ]
+    )
 
 
 OIDC_CALLBACK = "/oauth2/callback"

@@ -2,14 +2,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from components.core import metadata
+from components.k8s.crds import (
+    ExternalSecret,
+    ExternalSecretSpec,
+    ExternalSecretSpecTarget,
+    ExternalSecretSpecTargetTemplate,
+)
 
 
 @dataclass(frozen=True)
 class SecretStoreRef:
     name: str
-    kind: str  # ClusterSecretStore or SecretStore
+    kind: Literal["ClusterSecretStore", "SecretStore"]
     refresh_interval: str
 
 
@@ -32,18 +39,18 @@ def same_keys(path: str, keys: tuple[str, ...] = ("username", "password")) -> tu
 SYNC_FIRST = {"argocd.argoproj.io/sync-wave": "-1"}
 
 
-def external_secret(name: str, namespace: str, lbls: dict, store: SecretStoreRef, *,
+def external_secret(name: str, namespace: str, lbls: dict[str, str], store: SecretStoreRef, *,
                     extract_path: str | None = None, values: tuple[RemoteValue, ...] = (),
                     secret_type: str | None = None, template_data: dict[str, str] | None = None,
-                    template_labels: dict[str, str] | None = None, merge: bool = False) -> dict:
+                    template_labels: dict[str, str] | None = None, merge: bool = False) -> ExternalSecret:
     """An ExternalSecret producing the Secret ``name`` (owned by the ExternalSecret). ``merge``: the
     templated keys join the fetched ones (otherwise a template replaces them). External Secrets'
     admission refuses one that fetches nothing, so ``values`` or ``extract_path`` is required."""
     if not values and not extract_path:
         raise ValueError(f"ExternalSecret {name!r}: it must fetch something (values or extract_path)")
-    target: dict = {"name": name, "creationPolicy": "Owner"}
+    target: ExternalSecretSpecTarget = {"name": name, "creationPolicy": "Owner"}
     if secret_type or template_data or template_labels:
-        template: dict = {"engineVersion": "v2"}
+        template: ExternalSecretSpecTargetTemplate = {"engineVersion": "v2"}
         if secret_type:
             template["type"] = secret_type
         if template_labels:
@@ -53,7 +60,7 @@ def external_secret(name: str, namespace: str, lbls: dict, store: SecretStoreRef
         if merge:
             template["mergePolicy"] = "Merge"
         target["template"] = template
-    spec: dict = {
+    spec: ExternalSecretSpec = {
         "refreshInterval": store.refresh_interval,
         "secretStoreRef": {"name": store.name, "kind": store.kind},
         "target": target,
@@ -64,7 +71,8 @@ def external_secret(name: str, namespace: str, lbls: dict, store: SecretStoreRef
         ]
     if extract_path:
         spec["dataFrom"] = [{"extract": {"key": extract_path}}]
-    return {"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret", "metadata": metadata(name, namespace, lbls, SYNC_FIRST),
+    return {"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
+            "metadata": metadata(name, namespace, lbls, SYNC_FIRST),
             "spec": spec}
 
 

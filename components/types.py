@@ -31,7 +31,7 @@ def _hostname(value: str) -> str:
     return value
 
 
-def _quantity(value: str) -> str:
+def _quantity(value: object) -> str:
     if not isinstance(value, str) or not _QUANTITY.match(value):
         raise ValueError(f"{value!r} is not a Kubernetes quantity (for example '250m', '512Mi', '2')")
     return value

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from components.network import Peer
+from components.network import AppPeer, NamespacePeer, Peer
 from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING  # Prometheus scrapes from there
 from components.plate.admin import PlateAdmin
 from components.plate.cache import METRICS_PORT as CACHE_METRICS_PORT
@@ -44,7 +44,7 @@ def _variable(key: str) -> str:
 
 def build(scope: Construct, ctx) -> list:
     env, cluster = ctx.env, ctx.cluster
-    controller = Peer(namespace=cluster.edge.namespace, port=SERVICE_PORT)  # the Gateway's Envoy proxies
+    controller = NamespacePeer(namespace=cluster.edge.namespace, port=SERVICE_PORT)  # the Gateway's Envoy proxies
     routed = {target for route in env.routes.values() for target in route.paths.values()}
     callers: dict[str, list[str]] = {}
     for key, service in env.services.items():
@@ -65,8 +65,8 @@ def build(scope: Construct, ctx) -> list:
             built.append(PlateCache(scope, props(
                 PlateCacheProps, service, name=name, namespace=env.namespace, storage_class=cluster.storage_class,
                 secret_store=ctx.store(env.namespace), hardening=ctx.hardening,
-                ingress_from=tuple(Peer(app=component_name(c), port=CACHE_PORT) for c in sorted(callers.get(key, []))),
-                metrics_from=(Peer(namespace=MONITORING, port=CACHE_METRICS_PORT),))))
+                ingress_from=tuple(AppPeer(app=component_name(c), port=CACHE_PORT) for c in sorted(callers.get(key, []))),
+                metrics_from=(NamespacePeer(namespace=MONITORING, port=CACHE_METRICS_PORT),))))
             continue
         config: dict[str, str] = {}
         extra_env: list[dict] = []
@@ -77,17 +77,17 @@ def build(scope: Construct, ctx) -> list:
                 config[f"{_variable(used)}_ADDR"] = f"{component_name(used)}:{CACHE_PORT}"
                 extra_env.append({"name": f"{_variable(used)}_PASSWORD", "valueFrom": {"secretKeyRef": {
                     "name": f"{component_name(used)}-auth", "key": "password"}}})
-                egress.append(Peer(app=component_name(used), port=CACHE_PORT))
+                egress.append(AppPeer(app=component_name(used), port=CACHE_PORT))
             else:
                 config[f"{_variable(used)}_URL"] = f"http://{component_name(used)}"
-                egress.append(Peer(app=component_name(used), port=SERVICE_PORT))
+                egress.append(AppPeer(app=component_name(used), port=SERVICE_PORT))
         ingress_from = ((controller,) if key in routed else ()) + tuple(
-            Peer(app=component_name(c), port=SERVICE_PORT) for c in sorted(callers.get(key, [])))
+            AppPeer(app=component_name(c), port=SERVICE_PORT) for c in sorted(callers.get(key, [])))
         cls = CLASSES[service.kind]
         built.append(cls(scope, props(
             cls.Props, service, name=name, namespace=env.namespace, secret_store=ctx.store(env.namespace),
             hardening=ctx.hardening, pull_secret=pull, port=SERVICE_PORT,
-            metrics_from=(Peer(namespace=MONITORING, port=SERVICE_PORT),), config={**config, **service.config},
+            metrics_from=(NamespacePeer(namespace=MONITORING, port=SERVICE_PORT),), config={**config, **service.config},
             env=tuple(extra_env), ingress_from=ingress_from, egress_to=tuple(egress))))
 
     if env.routes:

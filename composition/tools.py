@@ -4,7 +4,7 @@ from __future__ import annotations
 from constructs import Construct
 
 from components.cluster.cluster_issuers import DNS01_SECRET, INTERNAL_ISSUER
-from components.network import Peer
+from components.network import NamespacePeer
 from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
 from components.routing import Sso
 from components.secrets import RemoteValue
@@ -28,7 +28,7 @@ def build(scope: Construct, ctx) -> list:
     openbao = OpenBao(scope, props(
         OpenBaoProps, c.openbao, storage_class=c.storage_class, internal_issuer=INTERNAL_ISSUER,
         hardening=ctx.hardening,
-        ingress_from=(Peer(namespace=ESO_NAMESPACE, port=API_PORT), Peer(namespace=MONITORING, port=API_PORT))))
+        ingress_from=(NamespacePeer(namespace=ESO_NAMESPACE, port=API_PORT), NamespacePeer(namespace=MONITORING, port=API_PORT))))
     # Prometheus's token for OpenBao's sys/metrics (made by an operator with a policy that may read it)
     metrics_token = Credentials(scope, CredentialsProps(
         name="openbao-metrics-token", namespace=openbao.props.namespace, secret_name=METRICS_TOKEN,

@@ -3,11 +3,13 @@
 Clusters and environments overlay only what differs (``envs/clusters/``, ``envs/environments/``);
 ``envs/conventions.py`` derives hosts, namespaces, secret paths and image locations from names.
 """
+from typing import Any
+
 from components import versions
 
 # Alert thresholds and severities: the platform's own alerts (a cluster's) and the applications' (an
 # environment's) start from the same values; overlays change what differs.
-ALERTS: dict = {
+ALERTS: dict[str, Any] = {
     "error_ratio": 0.05,
     "latency_p99_seconds": 1.0,
     "restarts_per_hour": 3,
@@ -21,7 +23,7 @@ ALERTS: dict = {
     "platform_severity": "critical",
 }
 
-CLUSTER: dict = {
+CLUSTER: dict[str, Any] = {
     "kubernetes_version": "1.33",
     "security_profile": "hardened",
     "storage_class": "nfs-client",
@@ -141,7 +143,7 @@ CLUSTER: dict = {
     },
 }
 
-ENVIRONMENT: dict = {
+ENVIRONMENT: dict[str, Any] = {
     "tier": "staging",
     "security_profile": "hardened",
     "ingress": {"tls": True, "cluster_issuer": "letsencrypt-prod", "max_body_size": "8m"},

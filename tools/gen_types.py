@@ -124,9 +124,13 @@ class Writer:
         self.classes[name] = "\n".join(lines)
         self.order.append(name)
 
-    def source(self, doc: str) -> str:
-        names = ", ".join(f'"{n}"' for n in sorted(self.order))
+    def source(self, doc: str, union: tuple[str, list[str]] | None = None) -> str:
+        """``union``: (name, kinds): a type alias for any of the top-level kinds."""
+        order = [*self.order, *([union[0]] if union else [])]
+        names = ", ".join(f'"{n}"' for n in sorted(order))
         body = "\n\n\n".join(self.classes[n] for n in self.order)
+        if union:
+            body += f"\n\n\n# any of the kinds above\n{union[0]} = " + " | ".join(union[1])
         used = [n for n in ("Any", "Literal") if re.search(rf"\b{n}\[|\b{n}\b(?!\[)", body)]
         imports = ", ".join([*used, "NotRequired", "Required", "TypedDict"])
         return HEADER.format(doc=doc, names=names, imports=imports) + "\n\n" + body + "\n"
@@ -217,7 +221,8 @@ def builtins(definitions: dict) -> str:
                 required.add(key)  # we always write them
             fields.append((key, t, key in required, _doc(prop.get("description"))))
         writer.emit(short[ref], fields, _doc(schema.get("description")))
-    return writer.source(f"Kubernetes {KUBERNETES_VERSION} built-in objects the platform authors, as TypedDicts.")
+    return writer.source(f"Kubernetes {KUBERNETES_VERSION} built-in objects the platform authors, as TypedDicts.",
+                         ("BuiltinObject", sorted(short[ref] for ref in wanted)))
 
 
 # ---- custom resources ----------------------------------------------------------------------------
@@ -264,7 +269,8 @@ def crd_types(crds: dict[tuple[str, str], dict]) -> str:
         schema["properties"] = props
         schema["required"] = sorted({*schema.get("required", []), "apiVersion", "kind", "metadata"})
         shape(kind, schema, 0)
-    source = writer.source("Custom resources the platform authors, from the CRDs it installs, as TypedDicts.")
+    source = writer.source("Custom resources the platform authors, from the CRDs it installs, as TypedDicts.",
+                           ("CustomObject", sorted(CUSTOM_KINDS)))
     # metadata is the built-in ObjectMeta
     source = source.replace("TypedDict\n\n__all__", "TypedDict\n\nfrom components.k8s.api import ObjectMeta\n\n__all__", 1)
     return re.sub(r"(    metadata: Required\[)dict\[str, Any\]\]", r"\1ObjectMeta]", source)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from constructs import Construct
 from pydantic import Field
 
 from components import versions
@@ -35,7 +36,7 @@ class CertManager(HelmRelease):
     # ACME (Let's Encrypt, the DNS-01 provider's API) and its HTTP-01 self-check through the public address
     network = NetworkNeeds(api_server=True, webhooks=(10250,), internet=(80, 443), gateway=True)
 
-    def __init__(self, scope, props: CertManagerProps):
+    def __init__(self, scope: Construct, props: CertManagerProps):
         p = props
         res = resources(p.resources, HARDENED)
         pdb = {"enabled": p.replicas > 1, "minAvailable": 1}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from constructs import Construct
 from pydantic import Field
 
 from components.cluster.acme import ISSUERS, PRODUCTION_ISSUER  # noqa: F401  (re-exported)
@@ -45,7 +46,7 @@ class ClusterIssuers(Component):
     layer = "cluster-services"
     rank = 2  # after cert-manager, which installs the ClusterIssuer CRD
 
-    def __init__(self, scope, props: ClusterIssuersProps):
+    def __init__(self, scope: Construct, props: ClusterIssuersProps):
         super().__init__(scope, "cluster-issuers", props.namespace, pod_security=None)
         self.props = p = props
         lbls = labels("cluster-issuers", "certificate-issuer")
@@ -72,7 +73,7 @@ class ClusterIssuers(Component):
             })
         self.internal_ca(lbls)
 
-    def internal_ca(self, lbls: dict) -> None:
+    def internal_ca(self, lbls: dict[str, str]) -> None:
         """A self-signed root, kept in cert-manager's namespace, and the CA issuer built on it."""
         p = self.props
         self.add({"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": metadata("selfsigned", None, lbls),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from constructs import Construct
 from pydantic import Field
 
 from components.cluster.envoy_gateway import CONTROLLER_NAME, EdgeSettings
@@ -51,7 +52,7 @@ class Edge(Component):
     layer = "cluster-services"
     rank = 4  # after Envoy Gateway (the CRDs) and the ClusterIssuers
 
-    def __init__(self, scope, props: EdgeProps):
+    def __init__(self, scope: Construct, props: EdgeProps):
         super().__init__(scope, "edge", props.namespace, pod_security=None)
         self.props = p = props
         owners: dict[str, set[str]] = {}
@@ -99,7 +100,7 @@ class Edge(Component):
             "envoy_cluster_upstream_rq_xx", "envoy_cluster_upstream_rq_total",
             "envoy_cluster_upstream_rq_time_bucket")), lbls=lbls, selector_labels=proxy_labels(gateway))
 
-    def envoy_proxy(self, lbls: dict, gateway: GatewayRef) -> dict:
+    def envoy_proxy(self, lbls: dict[str, str], gateway: GatewayRef) -> dict:
         p = self.props
         service: dict = {"type": "LoadBalancer", "externalTrafficPolicy": "Local"}
         if p.load_balancer_ip:
@@ -120,7 +121,7 @@ class Edge(Component):
             "telemetry": {"metrics": {"prometheus": {}}},
         }}
 
-    def client_policy(self, lbls: dict) -> dict:
+    def client_policy(self, lbls: dict[str, str]) -> dict:
         p = self.props
         spec: dict = {
             "targetRefs": [{"group": GATEWAY_GROUP, "kind": "Gateway", "name": p.gateway}],

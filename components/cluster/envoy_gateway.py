@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from constructs import Construct
 from pydantic import Field
 
 from components import versions
@@ -46,7 +47,7 @@ class EnvoyGateway(HelmRelease):
                        "envoy-rate-limit": "certgen: the rate limiter's TLS",
                        "envoy-oidc-hmac": "certgen: the key signing OIDC state cookies"}
 
-    def __init__(self, scope, props: EnvoyGatewayProps):
+    def __init__(self, scope: Construct, props: EnvoyGatewayProps):
         p = props
         values = {
             "deployment": {"envoyGateway": {"resources": resources(p.controller_resources, HARDENED)}},

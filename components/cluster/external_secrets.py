@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from constructs import Construct
 from pydantic import Field
 
 from components import versions
@@ -39,7 +40,7 @@ class ExternalSecrets(HelmRelease):
     # the controller reads OpenBao and writes Secrets; its webhook validates the resources
     network = NetworkNeeds(api_server=True, webhooks=(10250,), to=(("openbao", 8200),))
 
-    def __init__(self, scope, props: ExternalSecretsProps):
+    def __init__(self, scope: Construct, props: ExternalSecretsProps):
         p = props
         res = resources(p.operator_resources, HARDENED)
         replicas = p.operator_replicas

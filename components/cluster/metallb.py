@@ -1,6 +1,8 @@
 """MetalLB from its upstream chart, L2 mode only (FRR disabled)."""
 from __future__ import annotations
 
+from constructs import Construct
+
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint
 from components.flows import NetworkNeeds
@@ -34,7 +36,7 @@ class MetalLB(HelmRelease):
     provides_crds = ("metallb.io",)
     network = NetworkNeeds(api_server=True, webhooks=(9443,))  # the speakers run on the host network
 
-    def __init__(self, scope, props: MetalLBProps):
+    def __init__(self, scope: Construct, props: MetalLBProps):
         p = props
         values = {
             "crds": {"enabled": True},

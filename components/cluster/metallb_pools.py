@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from constructs import Construct
 from pydantic import Field
 
 from components.core import Component, labels, metadata
@@ -32,7 +33,7 @@ class MetalLBPools(Component):
     layer = "cluster-services"
     rank = 2  # after the MetalLB chart and its CRDs
 
-    def __init__(self, scope, props: MetalLBPoolsProps):
+    def __init__(self, scope: Construct, props: MetalLBPoolsProps):
         super().__init__(scope, "metallb-pools", props.namespace, pod_security=None)
         self.props = p = props
         lbls = labels("metallb-pools", "load-balancer")

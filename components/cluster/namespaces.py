@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from constructs import Construct
 from pydantic import BaseModel, ConfigDict
 
 from components.core import Component, ComponentInfo, labels, metadata, pod_security
@@ -48,7 +49,7 @@ class Namespaces(Component):
     layer = "cluster-services"
     rank = 0  # every namespaced object of every layer lands in one of these
 
-    def __init__(self, scope, props: NamespacesProps):
+    def __init__(self, scope: Construct, props: NamespacesProps):
         super().__init__(scope, "namespaces", props.application_namespace, pod_security=None)
         self.props = p = props
         lbls = labels("namespaces", "namespace")

@@ -15,11 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
+from constructs import Construct
 from pydantic import Field
 
 from components.core import Component, labels, metadata
 from components.flows import NetworkNeeds
-from components.network import Peer, allow_dns, default_deny
+from components.network import NamespacePeer, allow_dns, default_deny
 from components.types import PROPS_CONFIG, Cidr, Strict
 
 PREFIX = "platform-"
@@ -34,7 +35,7 @@ class NamespaceFlows:
 
 
 def _ns(name: str) -> dict:
-    return Peer(namespace=name).render()
+    return NamespacePeer(namespace=name).render()
 
 
 def _ports(ports: tuple[int, ...]) -> list[dict]:
@@ -63,7 +64,7 @@ class NetworkPolicies(Component):
     layer = "cluster-services"
     rank = 0  # with the namespaces: nothing runs before its namespace is fenced
     files_by_namespace = True  # the same policies in every namespace: one file each
-    def __init__(self, scope, props: NetworkPoliciesProps):
+    def __init__(self, scope: Construct, props: NetworkPoliciesProps):
         super().__init__(scope, "network-policies", props.application_namespace, pod_security=None)
         self.props = p = props
         self._info["destinations"] = tuple(sorted(ns.name for ns in p.namespaces))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from constructs import Construct
 from pydantic import Field
 
 from components import versions
@@ -39,7 +40,7 @@ class NfsProvisioner(HelmRelease):
     rank = 1
     network = NetworkNeeds(api_server=True)  # the share is mounted by the kubelet, on the node
 
-    def __init__(self, scope, props: NfsProvisionerProps):
+    def __init__(self, scope: Construct, props: NfsProvisionerProps):
         p = props
         values = {
             "nfs": {"server": p.server, "path": p.path, "mountOptions": ["nfsvers=4.1"]},

@@ -3,6 +3,8 @@ ServiceMonitor, so the CRDs must exist before any of them syncs (kube-prometheus
 runs the operator, comes later in the tools layer)."""
 from __future__ import annotations
 
+from constructs import Construct
+
 from components import versions
 from components.core import HelmRelease
 from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
@@ -14,6 +16,6 @@ class PrometheusOperatorCrds(HelmRelease):
     server_side_apply = True  # the CRDs exceed the client-side apply annotation limit
     provides_crds = ("monitoring.coreos.com",)
 
-    def __init__(self, scope, namespace: str = MONITORING):
+    def __init__(self, scope: Construct, namespace: str = MONITORING):
         super().__init__(scope, "prometheus-operator-crds", namespace, versions.PROMETHEUS_OPERATOR_CRDS, {},
                          pod_security=None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import yaml
+from constructs import Construct
 from pydantic import Field, model_validator
 
 from components.core import Component, labels
@@ -165,7 +166,7 @@ class AlertRouting(Component):
     layer = "tools"
     rank = 2  # with kube-prometheus-stack, whose Alertmanager mounts the Secret
 
-    def __init__(self, scope, props: AlertRoutingProps):
+    def __init__(self, scope: Construct, props: AlertRoutingProps):
         super().__init__(scope, "alert-routing", props.namespace, pod_security=None)
         self.props = p = props
         values = tuple(RemoteValue(f"{name}-{_KEYS[r.type][1]}", r.credentials_path, _KEYS[r.type][0])

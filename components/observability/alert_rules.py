@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
+from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from components.core import Component, labels, metadata
@@ -72,7 +73,7 @@ class AlertRules(Component):
     layer = "tools"
     rank = 3  # after kube-prometheus-stack (its operator loads them); the CRD comes from the cluster layer
 
-    def __init__(self, scope, props: AlertRulesProps):
+    def __init__(self, scope: Construct, props: AlertRulesProps):
         super().__init__(scope, "alert-rules", props.namespace, pod_security=None)
         self.props = p = props
         self.common_labels = labels("alert-rules", "alerting")

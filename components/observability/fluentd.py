@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from constructs import Construct
 from pydantic import Field
 
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
@@ -196,7 +197,7 @@ class Fluentd(Component):
     layer = "tools"
     rank = 4
 
-    def __init__(self, scope, props: FluentdProps):
+    def __init__(self, scope: Construct, props: FluentdProps):
         super().__init__(scope, "fluentd", props.namespace, pod_security="privileged",
                          pod_security_reason="it mounts the node's /var/log (read-only) and its own state "
                                              "directory as hostPath volumes, which baseline forbids")

@@ -3,6 +3,7 @@ ConfigMaps, admin credentials from OpenBao, persistent state on the environment'
 from __future__ import annotations
 
 import yaml
+from constructs import Construct
 
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.observability.dashboards import DATASOURCE_UID, Dashboard
@@ -46,7 +47,7 @@ class Grafana(Component):
     layer = "tools"
     rank = 3  # after kube-prometheus-stack, its datasource
 
-    def __init__(self, scope, props: GrafanaProps):
+    def __init__(self, scope: Construct, props: GrafanaProps):
         super().__init__(scope, "grafana", props.namespace)
         self.props = p = props
         self.common_labels = labels("grafana", "dashboards")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from constructs import Construct
 from pydantic import Field
 
 from components import versions
@@ -65,7 +66,7 @@ class KubePrometheusStack(HelmRelease):
     runtime_secrets = {"kube-prometheus-stack-admission": "the chart's admission-create Job (a PreSync hook) "
                                                           "generates the webhook's certificate"}
 
-    def __init__(self, scope, props: KubePrometheusStackProps):
+    def __init__(self, scope: Construct, props: KubePrometheusStackProps):
         p = props
         # Prometheus and Alertmanager are internal: no route at all (their UIs and query API serve anyone
         # who reaches them); operators use Grafana, or a port-forward.

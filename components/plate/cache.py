@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from constructs import Construct
 from pydantic import Field, model_validator
 
 from components.core import HEADLESS_LABEL, Component, MetricsEndpoint, labels, metadata, selector
@@ -71,7 +72,7 @@ class PlateCache(Component):
     rank = 1  # before the API that uses it
     Props = PlateCacheProps
 
-    def __init__(self, scope, props: PlateCacheProps):
+    def __init__(self, scope: Construct, props: PlateCacheProps):
         super().__init__(scope, props.name, props.namespace)
         self.props = p = props
         self.common_labels = labels(p.name, "cache")

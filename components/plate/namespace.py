@@ -3,6 +3,7 @@ DNS egress, and the registry pull secret every Plate workload uses. (The Namespa
 Pod Security level are rendered by the cluster-services ``namespaces`` component.)"""
 from __future__ import annotations
 
+from constructs import Construct
 from pydantic import BaseModel, ConfigDict
 
 from components.core import Component, labels
@@ -31,7 +32,7 @@ class PlateNamespace(Component):
     network = NetworkNeeds(own_policies=True)  # default deny here, then one policy per workload
     Props = PlateNamespaceProps
 
-    def __init__(self, scope, props: PlateNamespaceProps):
+    def __init__(self, scope: Construct, props: PlateNamespaceProps):
         super().__init__(scope, "plate-namespace", props.name, pod_security=None)
         self.props = p = props
         lbls = labels("plate-namespace", "namespace")

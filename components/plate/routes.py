@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from constructs import Construct
+
 from components.core import Component, labels
 from components.routing import (
     OIDC_CALLBACK,
@@ -57,7 +59,7 @@ class PlateRoutes(Component):
     rank = 5  # last: its backends exist first
     Props = PlateRoutesProps
 
-    def __init__(self, scope, props: PlateRoutesProps):
+    def __init__(self, scope: Construct, props: PlateRoutesProps):
         super().__init__(scope, "plate-routes", props.namespace, pod_security=None)
         p = props
         lbls = labels("plate-routes", "routing")

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar
 
+from constructs import Construct
 from pydantic import Field, model_validator
 
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
-from components.network import Peer, workload_policy
+from components.network import CidrPeer, Peer, workload_policy
 from components.rbac import service_account
 from components.secrets import SecretStoreRef, external_secret
 from components.types import PROPS_CONFIG, Autoscaling, Cidr, EnvVars, Image, KvPath, Resources, Strict
@@ -80,7 +81,7 @@ class PlateService(Component):
     Props = PlateServiceProps
     serves_http: ClassVar[bool] = True  # a Service, an HTTP port and HTTP probes
 
-    def __init__(self, scope, props: PlateServiceProps):
+    def __init__(self, scope: Construct, props: PlateServiceProps):
         super().__init__(scope, props.name, props.namespace)
         self.props = p = props
         # the version only where it helps: an image bump changes the workload and nothing else
@@ -96,7 +97,7 @@ class PlateService(Component):
             self.add(self.service())
         scrapers = p.metrics_from if p.metrics else ()
         self.add(workload_policy(p.name, p.namespace, self.common_labels, ingress=(*p.ingress_from, *scrapers),
-                                 egress=(*p.egress_to, *(Peer(cidr=c) for c in p.egress_cidrs))))
+                                 egress=(*p.egress_to, *(CidrPeer(cidr=c) for c in p.egress_cidrs))))
         if p.metrics:
             self.scrape(MetricsEndpoint(port="http", path=p.metrics_path, metrics=p.metrics), lbls=self.common_labels)
         if p.autoscaling:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import yaml
+from constructs import Construct
 from pydantic import Field
 
 from components import versions
@@ -97,7 +98,7 @@ class ArgoCD(HelmRelease):
     keep_on_delete = True  # it manages itself: no cascading delete, no pruning of its own objects
     runtime_secrets = {"argocd-redis": "the chart's redis-secret-init Job (a PreSync hook) generates its password"}
 
-    def __init__(self, scope, props: ArgoCDProps):
+    def __init__(self, scope: Construct, props: ArgoCDProps):
         p = props
         rbac = "".join(f"g, {g}, role:admin\n" for g in p.admin_groups)
         rbac += "".join(f"g, {g}, role:readonly\n" for g in p.readonly_groups)

@@ -3,6 +3,7 @@
 the stores, so no layer waits on a later one."""
 from __future__ import annotations
 
+from constructs import Construct
 from pydantic import BaseModel, ConfigDict
 
 from components.core import Component, labels
@@ -23,7 +24,7 @@ class Credentials(Component):
     layer = "tools"
     rank = 2  # right after the secret stores
 
-    def __init__(self, scope, props: CredentialsProps):
+    def __init__(self, scope: Construct, props: CredentialsProps):
         super().__init__(scope, props.name, props.namespace, pod_security=None)
         self.props = p = props
         self.add(external_secret(p.secret_name, p.namespace, labels(p.name, "credentials"), p.secret_store,

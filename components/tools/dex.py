@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import yaml
+from constructs import Construct
 from pydantic import Field
 
 from components import versions
@@ -109,7 +110,7 @@ class Dex(HelmRelease):
     rank = 3  # after the secret stores; before every tool that logs in through it
     network = NetworkNeeds(api_server=True, internet=(443, 636))  # its storage; GitHub, OIDC, LDAPS
 
-    def __init__(self, scope, props: DexProps):
+    def __init__(self, scope: Construct, props: DexProps):
         p = props
         issuer = f"https://{p.host}"
         connectors, fetched = [], []

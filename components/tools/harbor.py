@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Literal
 
+from constructs import Construct
 from pydantic import Field, model_validator
 
 from components import versions
@@ -117,7 +118,7 @@ class Harbor(HelmRelease):
     network = NetworkNeeds(internet=(443, 5432, 6379), gateway=True)
     rank = 4
 
-    def __init__(self, scope, props: HarborProps):
+    def __init__(self, scope: Construct, props: HarborProps):
         p = props
         claim = {part: {"storageClass": p.storage_class, "size": getattr(p.persistence, part)}
                  for part in ("registry", "database", "redis", "trivy")}
@@ -199,7 +200,7 @@ class Harbor(HelmRelease):
             "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": p.internal_issuer},
         }})
 
-    def projects_config_map(self, lbls: dict) -> dict:
+    def projects_config_map(self, lbls: dict[str, str]) -> dict:
         """The environments' projects, private, each with a pull-only robot account, and the script an
         operator runs once (and after adding an environment) to create them: the chart has no setting
         for projects. The robot's credentials go to OpenBao at the environment's pull path, never to Git."""

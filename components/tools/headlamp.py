@@ -8,6 +8,8 @@ are read-only unless a cluster names admin groups.
 """
 from __future__ import annotations
 
+from constructs import Construct
+
 from components import versions
 from components.core import HelmRelease, labels
 from components.flows import NetworkNeeds
@@ -47,7 +49,7 @@ class Headlamp(HelmRelease):
     network = NetworkNeeds(api_server=True, internet=(443,), gateway=True)  # users' requests to the API; Dex
     rank = 4
 
-    def __init__(self, scope, props: HeadlampProps):
+    def __init__(self, scope: Construct, props: HeadlampProps):
         p = props
         served = Served(p.host, p.namespace, "operators", "native-oidc", (CALLBACK,), "headlamp")
         values = {

@@ -2,6 +2,8 @@
 the container-build cache volume every agent mounts."""
 from __future__ import annotations
 
+from constructs import Construct
+
 from components import versions
 from components.core import HelmRelease, labels, metadata
 from components.flows import NetworkNeeds
@@ -50,7 +52,7 @@ class Jenkins(HelmRelease):
     # agents: Git, package registries, Harbor (its public address); the controller starts agents
     network = NetworkNeeds(api_server=True, internet=(22, 80, 443), gateway=True)
 
-    def __init__(self, scope, props: JenkinsProps):
+    def __init__(self, scope: Construct, props: JenkinsProps):
         p = props
         unprivileged = {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID, "allowPrivilegeEscalation": False,
                         "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}}

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from constructs import Construct
 from pydantic import AfterValidator, Field, model_validator
 
 from components import hcl
 from components.core import HEADLESS_LABEL, Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.flows import NetworkNeeds
-from components.network import Peer, workload_policy
+from components.network import AppPeer, Peer, workload_policy
 from components.rbac import cluster_role_binding, service_account
 from components.types import PROPS_CONFIG, Image, Resources, Size, Strict
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
@@ -92,7 +93,7 @@ class OpenBao(Component):
     rank = 0  # everything that reads secrets comes after it
     network = NetworkNeeds(api_server=True, own_policies=False)  # Kubernetes auth reviews tokens
 
-    def __init__(self, scope, props: OpenBaoProps):
+    def __init__(self, scope: Construct, props: OpenBaoProps):
         super().__init__(scope, props.name, props.namespace)
         self.props = p = props
         self.common_labels = labels(p.name, "secrets")
@@ -263,5 +264,5 @@ class OpenBao(Component):
 
     def network_policy(self) -> dict:
         p = self.props
-        peers = (*p.ingress_from, Peer(app=p.name, port=API_PORT), Peer(app=p.name, port=CLUSTER_PORT))
+        peers = (*p.ingress_from, AppPeer(app=p.name, port=API_PORT), AppPeer(app=p.name, port=CLUSTER_PORT))
         return workload_policy(p.name, p.namespace, self.common_labels, ingress=peers, egress=())

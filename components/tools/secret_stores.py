@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from constructs import Construct
+
 from components import hcl
 from components.core import Component, labels, metadata
 from components.rbac import service_account
@@ -54,7 +56,7 @@ class SecretStores(Component):
     layer = "tools"
     rank = 1  # after OpenBao, before every tool or app that reads a secret
 
-    def __init__(self, scope, props: SecretStoresProps):
+    def __init__(self, scope: Construct, props: SecretStoresProps):
         super().__init__(scope, "secret-stores", props.namespace, pod_security=None)
         self.props = p = props
         lbls = labels("secret-stores", "secrets")

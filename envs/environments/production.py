@@ -1,6 +1,6 @@
 """Production: the Plate applications in plate-prod on the shared cluster. Tier rules apply."""
 
-OVERLAY: dict = {
+OVERLAY = {
     "cluster": "shared",
     "tier": "production",
     "namespace": "plate-prod",

@@ -1,6 +1,6 @@
 """Staging: the Plate applications in plate-stg on the shared cluster, with the LLM service."""
 
-OVERLAY: dict = {
+OVERLAY = {
     "cluster": "shared",
     "namespace": "plate-stg",
     "host": "stg.cocdev.co.kr",

@@ -161,11 +161,11 @@ def config(tmp_path):
 
 
 @pytest.mark.parametrize("source, line, problem", [
-    ('OVERLAY: dict = {\n    "cluster": "shared",\n    "namespace": "plate-stg"\n    "host": "x",\n}\n', 4,
+    ('OVERLAY = {\n    "cluster": "shared",\n    "namespace": "plate-stg"\n    "host": "x",\n}\n', 4,
      "syntax error: invalid syntax"),
-    ('OVERLAY: dict = {\n    "cluster": shared,\n}\n', 2, "NameError: name 'shared' is not defined"),
+    ('OVERLAY = {\n    "cluster": shared,\n}\n', 2, "NameError: name 'shared' is not defined"),
     ('SETTINGS = {"cluster": "shared"}\n', None, "defines no OVERLAY (a dict of settings)"),
-    ('OVERLAY: dict = {\n    "cluster": "shared",\n    "tier": "staging",\n    "cluster": "other",\n}\n', 4,
+    ('OVERLAY = {\n    "cluster": "shared",\n    "tier": "staging",\n    "cluster": "other",\n}\n', 4,
      "key 'cluster' is given twice in one dict (first on line 2); Python would keep the last one silently"),
 ])
 def test_a_python_error_in_a_configuration_file_names_the_file_and_line(config, source, line, problem):
@@ -177,7 +177,7 @@ def test_a_python_error_in_a_configuration_file_names_the_file_and_line(config, 
 
 
 def test_the_entry_point_reports_a_broken_file_without_a_traceback(config, tmp_path, fresh_render):
-    (config / "environments" / "staging.py").write_text('OVERLAY: dict = {"cluster": undefined_name}\n')
+    (config / "environments" / "staging.py").write_text('OVERLAY = {"cluster": undefined_name}\n')
     out = tmp_path / "dist"
     shutil.copytree(fresh_render, out)
     before = read_tree(out)
@@ -200,7 +200,7 @@ def test_the_readme_shows_these_examples_exactly():
     import re
     blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
     namespace: dict = {}
-    exec(next(b for b in blocks if b.startswith("OVERLAY: dict = {\n    \"extends\"")), namespace)  # noqa: S102
+    exec(next(b for b in blocks if b.startswith("OVERLAY = {\n    \"extends\"")), namespace)  # noqa: S102
     assert namespace["OVERLAY"] == QA
     worker = next(b for b in blocks if b.startswith('"indexer": {'))
     assert eval("{" + worker + "}") == WORKER  # noqa: S307

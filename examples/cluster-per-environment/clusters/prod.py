@@ -1,6 +1,6 @@
 """The production cluster: held to the production rules (it hosts production)."""
 
-OVERLAY: dict = {
+OVERLAY = {
     "domain": "cocdev.co.kr",
     "cert_manager": {"acme_email": "platform@cocdev.co.kr", "replicas": 2},
     "network": {"api_server_cidrs": ["10.20.0.2/32", "10.20.0.3/32", "10.20.0.4/32"],

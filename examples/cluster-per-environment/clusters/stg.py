@@ -1,6 +1,6 @@
 """The staging cluster: cheaper, single replicas, the staging ACME issuer for its tools."""
 
-OVERLAY: dict = {
+OVERLAY = {
     "domain": "stg.cocdev.co.kr",
     "security_profile": "standard",
     "ingress": {"cluster_issuer": "letsencrypt-staging"},

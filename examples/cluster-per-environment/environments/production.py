@@ -1,6 +1,6 @@
 """Production on its own cluster."""
 
-OVERLAY: dict = {
+OVERLAY = {
     "cluster": "prod",
     "tier": "production",
     "namespace": "plate-prod",

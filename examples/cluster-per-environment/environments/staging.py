@@ -1,6 +1,6 @@
 """Staging on its own cluster: images come from that cluster's Harbor."""
 
-OVERLAY: dict = {
+OVERLAY = {
     "cluster": "stg",
     "namespace": "plate-stg",
     "host": "stg.cocdev.co.kr",

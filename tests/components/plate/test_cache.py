@@ -1,4 +1,4 @@
-from components.network import Peer
+from components.network import AppPeer
 from components.plate.cache import PlateCache, PlateCacheProps
 
 
@@ -7,7 +7,7 @@ def cache_props(store, image, resources, **over):
         namespace="plate-test", image=image("valkey/valkey", "8.1.4"), exporter_image=image("oliver006/redis_exporter", "v1.80.1"),
         resources=resources, exporter_resources=resources, storage_size="2Gi", storage_class="nfs-client",
         secret_store=store, secrets_path="plate/test/cache", max_memory="200mb",
-        ingress_from=(Peer(app="plate-server", port=6379),), **over)
+        ingress_from=(AppPeer(app="plate-server", port=6379),), **over)
 
 
 def test_cache_matches_golden(golden, find, store, image, resources):

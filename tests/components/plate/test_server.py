@@ -1,4 +1,4 @@
-from components.network import Peer
+from components.network import AppPeer, NamespacePeer
 from components.plate.server import PlateServer, PlateServerProps
 
 
@@ -7,8 +7,8 @@ def test_server_matches_golden_with_config_and_flows(golden, find, store, image,
     objs = golden("plate-server", lambda app: PlateServer(app, PlateServerProps(
         namespace="plate-test", image=image("plate/server"), replicas=1, resources=resources, secret_store=store,
         secrets_path="plate/test/server", config={"LOG_LEVEL": "info", "CACHE_ADDR": "plate-cache:6379"},
-        env=(cache_password,), ingress_from=(Peer(namespace="envoy-gateway-system", port=8080),),
-        egress_to=(Peer(app="plate-cache", port=6379),))))
+        env=(cache_password,), ingress_from=(NamespacePeer(namespace="envoy-gateway-system", port=8080),),
+        egress_to=(AppPeer(app="plate-cache", port=6379),))))
     deploy = find(objs, "Deployment", "plate-server")
     container = deploy["spec"]["template"]["spec"]["containers"][0]
     # config is a ConfigMap, sorted; its checksum rolls the pods when it changes

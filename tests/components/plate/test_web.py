@@ -1,4 +1,4 @@
-from components.network import Peer
+from components.network import NamespacePeer
 from components.plate.web import PlateWeb, PlateWebProps
 from components.types import Autoscaling
 
@@ -6,7 +6,7 @@ from components.types import Autoscaling
 def props(store, image, resources, **over):
     return PlateWebProps(namespace="plate-test", image=image("plate/web"), replicas=2, resources=resources,
                          secret_store=store, secrets_path="plate/test/web", pull_secret="plate-registry",
-                         ingress_from=(Peer(namespace="envoy-gateway-system", port=8080),), **over)
+                         ingress_from=(NamespacePeer(namespace="envoy-gateway-system", port=8080),), **over)
 
 
 def test_web_matches_golden_and_is_hardened(golden, find, store, image, resources):
