@@ -28,7 +28,8 @@ def build(scope: Construct, ctx) -> list:
     openbao = OpenBao(scope, props(
         OpenBaoProps, c.openbao, storage_class=c.storage_class, internal_issuer=INTERNAL_ISSUER,
         hardening=ctx.hardening,
-        ingress_from=(NamespacePeer(namespace=ESO_NAMESPACE, port=API_PORT), NamespacePeer(namespace=MONITORING, port=API_PORT))))
+        ingress_from=(NamespacePeer(namespace=ESO_NAMESPACE, port=API_PORT),
+                      NamespacePeer(namespace=MONITORING, port=API_PORT))))
     # Prometheus's token for OpenBao's sys/metrics (made by an operator with a policy that may read it)
     metrics_token = Credentials(scope, CredentialsProps(
         name="openbao-metrics-token", namespace=openbao.props.namespace, secret_name=METRICS_TOKEN,

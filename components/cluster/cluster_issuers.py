@@ -11,8 +11,10 @@ from typing import Annotated, Literal
 from constructs import Construct
 from pydantic import Field
 
-from components.cluster.acme import ISSUERS, PRODUCTION_ISSUER  # noqa: F401  (re-exported)
+from components.cluster.acme import ISSUERS
+from components.cluster.acme import PRODUCTION_ISSUER as PRODUCTION_ISSUER  # re-exported
 from components.core import Component, labels, metadata
+from components.k8s.crds import ClusterIssuerSpecAcmeSolvers
 from components.routing import GATEWAY_GROUP, GatewayRef
 from components.types import PROPS_CONFIG, Email, Hostname, KvPath, Strict
 
@@ -51,7 +53,7 @@ class ClusterIssuers(Component):
         self.props = p = props
         lbls = labels("cluster-issuers", "certificate-issuer")
         for name, server in ISSUERS.items():
-            solvers = []
+            solvers: list[ClusterIssuerSpecAcmeSolvers] = []
             if p.dns01:
                 solvers.append({
                     "selector": {"dnsZones": list(p.dns01.dns_zones)},
@@ -76,9 +78,11 @@ class ClusterIssuers(Component):
     def internal_ca(self, lbls: dict[str, str]) -> None:
         """A self-signed root, kept in cert-manager's namespace, and the CA issuer built on it."""
         p = self.props
-        self.add({"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": metadata("selfsigned", None, lbls),
+        self.add({"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer",
+                  "metadata": metadata("selfsigned", None, lbls),
                   "spec": {"selfSigned": {}}})
-        self.add({"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": metadata(INTERNAL_CA_SECRET, p.namespace, lbls),
+        self.add({"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+                  "metadata": metadata(INTERNAL_CA_SECRET, p.namespace, lbls),
                   "spec": {
                       "isCA": True,
                       "commonName": "Plate platform internal CA",
@@ -88,5 +92,6 @@ class ClusterIssuers(Component):
                       "privateKey": {"algorithm": "ECDSA", "size": 256},
                       "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": "selfsigned"},
                   }})
-        self.add({"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": metadata(INTERNAL_ISSUER, None, lbls),
+        self.add({"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer",
+                  "metadata": metadata(INTERNAL_ISSUER, None, lbls),
                   "spec": {"ca": {"secretName": INTERNAL_CA_SECRET}}})

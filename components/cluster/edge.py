@@ -67,7 +67,8 @@ class Edge(Component):
         lbls = labels("edge", "gateway")
         gateway = GatewayRef(p.gateway, p.namespace)
         self.add(self.envoy_proxy(lbls, gateway))
-        self.add({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": metadata(CLASS_NAME, None, lbls), "spec": {
+        self.add({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass",
+                  "metadata": metadata(CLASS_NAME, None, lbls), "spec": {
             "controllerName": CONTROLLER_NAME,
             "parametersRef": {"group": "gateway.envoyproxy.io", "kind": "EnvoyProxy", "name": "edge",
                               "namespace": p.namespace}}})
@@ -80,17 +81,20 @@ class Edge(Component):
                                   "kubernetes.io/metadata.name": namespace}}}}}
             if p.tls:
                 listener["tls"] = {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": tls_secret(host)}]}
-                self.add({"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": metadata(tls_secret(host), p.namespace,
+                self.add({"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+                          "metadata": metadata(tls_secret(host), p.namespace,
                                                                                           lbls),
                           "spec": {"secretName": tls_secret(host), "dnsNames": [host],
                                    "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer",
                                                  "name": issuers[host]}}})
             listeners.append(listener)
-        self.add({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": metadata(p.gateway, p.namespace, lbls), "spec": {
+        self.add({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+                  "metadata": metadata(p.gateway, p.namespace, lbls), "spec": {
             "gatewayClassName": CLASS_NAME, "listeners": listeners}})
         if p.tls:
             # Plain HTTP only redirects (cert-manager's HTTP-01 solver routes are more specific and win).
-            self.add({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": metadata("https-redirect", p.namespace, lbls),
+            self.add({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+                      "metadata": metadata("https-redirect", p.namespace, lbls),
                       "spec": {"parentRefs": [{"group": GATEWAY_GROUP, "kind": "Gateway", "name": p.gateway,
                                                "namespace": p.namespace, "sectionName": "http"}],
                                "rules": [{"filters": [{"type": "RequestRedirect", "requestRedirect": {
@@ -107,7 +111,8 @@ class Edge(Component):
             service["annotations"] = {"metallb.io/loadBalancerIPs": p.load_balancer_ip}
         spread = [{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
                    "labelSelector": {"matchLabels": proxy_labels(gateway)}}]
-        return {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "EnvoyProxy", "metadata": metadata("edge", p.namespace, lbls), "spec": {
+        return {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "EnvoyProxy",
+                "metadata": metadata("edge", p.namespace, lbls), "spec": {
             "provider": {"type": "Kubernetes", "kubernetes": {
                 "envoyDeployment": {
                     "replicas": p.proxy_replicas,
@@ -131,5 +136,6 @@ class Edge(Component):
         if p.tls and p.hsts_max_age_seconds:
             spec["headers"] = {"lateResponseHeaders": {"set": [{
                 "name": "Strict-Transport-Security", "value": f"max-age={p.hsts_max_age_seconds}; includeSubDomains"}]}}
-        return {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "ClientTrafficPolicy", "metadata": metadata("edge", p.namespace, lbls),
+        return {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "ClientTrafficPolicy",
+                "metadata": metadata("edge", p.namespace, lbls),
                 "spec": spec}

@@ -7,6 +7,7 @@ from constructs import Construct
 from pydantic import Field
 
 from components.core import Component, labels, metadata
+from components.k8s.crds import L2AdvertisementSpec
 from components.types import PROPS_CONFIG, DnsLabel, Strict
 
 
@@ -38,10 +39,12 @@ class MetalLBPools(Component):
         self.props = p = props
         lbls = labels("metallb-pools", "load-balancer")
         for pool in p.pools:
-            self.add({"apiVersion": "metallb.io/v1beta1", "kind": "IPAddressPool", "metadata": metadata(pool.name, p.namespace, lbls),
+            self.add({"apiVersion": "metallb.io/v1beta1", "kind": "IPAddressPool",
+                      "metadata": metadata(pool.name, p.namespace, lbls),
                       "spec": {"addresses": list(pool.addresses), "autoAssign": pool.auto_assign}})
-        spec: dict = {"ipAddressPools": [pool.name for pool in p.pools]}
+        spec: L2AdvertisementSpec = {"ipAddressPools": [pool.name for pool in p.pools]}
         if p.l2_interfaces:
             spec["interfaces"] = list(p.l2_interfaces)
-        self.add({"apiVersion": "metallb.io/v1beta1", "kind": "L2Advertisement", "metadata": metadata("l2", p.namespace, lbls),
+        self.add({"apiVersion": "metallb.io/v1beta1", "kind": "L2Advertisement",
+                  "metadata": metadata("l2", p.namespace, lbls),
                   "spec": spec})

@@ -28,10 +28,10 @@ class NamespaceSpec:
 
 def derive(infos: list[ComponentInfo]) -> tuple[NamespaceSpec, ...]:
     """One NamespaceSpec per namespace used by ``infos``."""
-    out = []
+    out: list[NamespaceSpec] = []
     for ns in sorted({i.namespace for i in infos}):
         members = [i for i in infos if i.namespace == ns and i.pod_security]
-        level = max((i.pod_security for i in members), key=LEVELS.index, default="restricted")
+        level = max((i.pod_security or "restricted" for i in members), key=LEVELS.index, default="restricted")
         reason = "; ".join(f"{i.name}: {i.pod_security_reason}" for i in members
                            if i.pod_security == level and level != "restricted")
         out.append(NamespaceSpec(ns, level, reason))

@@ -83,7 +83,8 @@ class NetworkPolicies(Component):
             spec["egress"] = egress
             types.append("Egress")
         spec["policyTypes"] = types
-        self.add({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": metadata(PREFIX + name, namespace, self.lbls),
+        self.add({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                  "metadata": metadata(PREFIX + name, namespace, self.lbls),
                   "spec": spec})
 
     def fence(self, ns: NamespaceFlows) -> None:

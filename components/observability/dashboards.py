@@ -149,7 +149,7 @@ def for_apps(apps: tuple[AppTarget, ...]) -> tuple[Dashboard, ...]:
     by_name: dict[str, list[AppTarget]] = {}
     for a in apps:
         by_name.setdefault(a.name, []).append(a)
-    boards = []
+    boards: list[Dashboard] = []
     for name in sorted(by_name):
         targets = by_name[name]
         shared = dataclasses.replace(targets[0], namespace=f"${NAMESPACE_VARIABLE}")

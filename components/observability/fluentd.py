@@ -241,7 +241,8 @@ class Fluentd(Component):
                      {"name": "state", "hostPath": {"path": STATE_DIR, "type": "DirectoryOrCreate"}},
                      {"name": "config", "configMap": {"name": "fluentd-config"}}),
         )
-        return {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": metadata("fluentd", p.namespace, self.workload_labels),
+        return {"apiVersion": "apps/v1", "kind": "DaemonSet",
+                "metadata": metadata("fluentd", p.namespace, self.workload_labels),
                 "spec": {
                     "revisionHistoryLimit": 5,
                     "selector": {"matchLabels": selector("fluentd")},

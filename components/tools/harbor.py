@@ -191,7 +191,8 @@ class Harbor(HelmRelease):
             self.add(external_secret("harbor-external-redis", p.namespace, lbls, p.secret_store, values=(
                 RemoteValue("REDIS_PASSWORD", p.external_redis.password_path, "password"),)))
         self.add(self.projects_config_map(lbls))
-        self.add({"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": metadata(TOKEN_CERT, p.namespace, lbls), "spec": {
+        self.add({"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+                  "metadata": metadata(TOKEN_CERT, p.namespace, lbls), "spec": {
             "secretName": TOKEN_CERT,
             "commonName": "harbor-token-service",
             "duration": "8760h",

@@ -65,7 +65,8 @@ class SecretStores(Component):
             store = store_ref(c.namespace, "").name
             role = f"{p.role_prefix}-{c.namespace}"
             self.add(service_account(store, p.namespace, lbls))
-            self.add({"apiVersion": "external-secrets.io/v1", "kind": "ClusterSecretStore", "metadata": metadata(store, None, lbls), "spec": {
+            self.add({"apiVersion": "external-secrets.io/v1", "kind": "ClusterSecretStore",
+                      "metadata": metadata(store, None, lbls), "spec": {
                 "conditions": [{"namespaces": [c.namespace]}],
                 "provider": {"vault": {
                     "server": p.server,
