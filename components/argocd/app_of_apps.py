@@ -10,6 +10,15 @@ from dataclasses import dataclass, field
 from constructs import Construct
 
 from components.core import PART_OF, ComponentInfo, Layer, ManifestChart
+from components.k8s.api import ObjectMeta
+from components.k8s.crds import (
+    Application,
+    ApplicationSpec,
+    ApplicationSpecSources,
+    ApplicationSpecSyncPolicy,
+    AppProject,
+    AppProjectSpec,
+)
 
 LAYER_WAVE: dict[Layer, int] = {"cluster-services": 0, "tools": 10, "apps": 20}
 PROJECT_WAVE = -1  # AppProjects exist before any Application that uses them
@@ -29,9 +38,9 @@ class AppOfAppsProps:
     revision: str  # required: the rendered branch
     argocd_namespace: str  # required
     path_prefix: str = "dist"  # Application paths are <prefix>/<folder>/<component> on the rendered branch
-    prune: dict[str, bool] = field(default_factory=dict)  # default: prune every component
+    prune: dict[str, bool] = field(default_factory=dict[str, bool])  # default: prune every component
     retry_limit: int = 5
-    annotations: dict[str, str] = field(default_factory=dict)  # on every component's Application (subscriptions)
+    annotations: dict[str, str] = field(default_factory=dict[str, str])  # on every component's Application (subscriptions)
     signature_keys: tuple[str, ...] = ()  # OpenPGP key IDs: every project syncs only commits they signed
 
 
@@ -53,7 +62,7 @@ def path(props: AppOfAppsProps, folder: str) -> str:
     return f"{props.path_prefix}/{props.folder}/{folder}"
 
 
-def _labels(props: AppOfAppsProps, layer: str | None = None) -> dict:
+def _labels(props: AppOfAppsProps, layer: str | None = None) -> dict[str, str]:
     scope = props.folder.split("/", 1)[0].removesuffix("s")
     out = {"app.kubernetes.io/part-of": PART_OF, f"plate.io/{scope}": props.owner}
     if layer:
@@ -79,12 +88,13 @@ def project_of(props: AppOfAppsProps, info: ComponentInfo) -> str:
 ARGO_CD_COMPONENT = "argo-cd"
 
 
-def component_project(props: AppOfAppsProps, info: ComponentInfo) -> dict:
+def component_project(props: AppOfAppsProps, info: ComponentInfo) -> AppProject:
     """The trust zone of one platform component: exactly its namespaces and the kinds it renders, cluster-
     scoped and namespaced (read from its objects and its chart's); no argoproj.io kind but for Argo CD's."""
-    spec: dict = {
+    charts = [info.helm.repo_url] if info.helm and argo_renders(info) else []
+    spec: AppProjectSpec = {
         "description": f"{props.owner}: {info.name} ({info.layer})",
-        "sourceRepos": [props.repo_url, *([info.helm.repo_url] if argo_renders(info) else [])],
+        "sourceRepos": [props.repo_url, *charts],
         "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in sorted({info.namespace, *info.destinations})],
         "clusterResourceWhitelist": [{"group": g, "kind": k} for g, k in info.cluster_kinds],
         "namespaceResourceWhitelist": [{"group": g, "kind": k} for g, k in info.namespaced_kinds],
@@ -100,8 +110,8 @@ def component_project(props: AppOfAppsProps, info: ComponentInfo) -> dict:
     }
 
 
-def _sync_policy(props: AppOfAppsProps, prune: bool, options: list[str]) -> dict:
-    policy: dict = {
+def _sync_policy(props: AppOfAppsProps, prune: bool, options: list[str]) -> ApplicationSpecSyncPolicy:
+    policy: ApplicationSpecSyncPolicy = {
         "automated": {"prune": prune, "selfHeal": True},
         "retry": {"limit": props.retry_limit,
                   "backoff": {"duration": "10s", "factor": 2, "maxDuration": "5m"}},
@@ -121,23 +131,25 @@ def rendered_chart(info: ComponentInfo) -> bool:
     return info.helm is not None and info.helm.archive is not None
 
 
-def sources(props: AppOfAppsProps, info: ComponentInfo) -> list[dict]:
+def sources(props: AppOfAppsProps, info: ComponentInfo) -> list[ApplicationSpecSources]:
     """The folder of the component's plain manifests (ours and its rendered chart's; CRDs in crds/ below),
     after the chart if Argo CD still renders it."""
-    out = []
-    if argo_renders(info):
-        helm = info.helm
+    out: list[ApplicationSpecSources] = []
+    helm = info.helm
+    if helm and argo_renders(info):
         out.append({"repoURL": helm.repo_url, "chart": helm.chart, "targetRevision": helm.version,
                     "helm": {"releaseName": info.name, "valuesObject": helm.values}})
     if info.has_manifests or info.helm is None or rendered_chart(info):
-        source: dict = {"repoURL": props.repo_url, "targetRevision": props.revision, "path": path(props, info.name)}
+        source: ApplicationSpecSources = {"repoURL": props.repo_url, "targetRevision": props.revision,
+                                          "path": path(props, info.name)}
         if info.provides_crds:  # its CRDs are in crds/ below the folder
             source["directory"] = {"recurse": True}
         out.append(source)
     return out
 
 
-def application(props: AppOfAppsProps, info: ComponentInfo, rendered_namespaces: frozenset[str] = frozenset()) -> dict:
+def application(props: AppOfAppsProps, info: ComponentInfo,
+                rendered_namespaces: frozenset[str] = frozenset()) -> Application:
     """The Application of ``info``: ``<owner>-<component>`` in the project of its layer."""
     options = [] if info.namespace in rendered_namespaces | EXISTING_NAMESPACES else ["CreateNamespace=true"]
     if info.server_side_apply:
@@ -151,29 +163,30 @@ def application(props: AppOfAppsProps, info: ComponentInfo, rendered_namespaces:
     # Deleting the Application of Argo CD itself must never take Argo CD down with it.
     policy = _sync_policy(props, props.prune.get(info.name, not info.keep_on_delete), options)
     srcs = sources(props, info)
-    return {
-        "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-        "metadata": {
-            "name": f"{props.owner}-{info.name}",
-            "namespace": props.argocd_namespace,
-            "labels": {**_labels(props, info.layer), "plate.io/component": info.name},
-            "annotations": annotations,
-            **({} if info.keep_on_delete else {"finalizers": [FINALIZER]}),
-        },
-        "spec": {
-            "project": project_of(props, info),
-            **({"source": srcs[0]} if len(srcs) == 1 else {"sources": srcs}),
-            "destination": {"server": IN_CLUSTER, "namespace": info.namespace},
-            "syncPolicy": policy,
-        },
+    meta: ObjectMeta = {
+        "name": f"{props.owner}-{info.name}",
+        "namespace": props.argocd_namespace,
+        "labels": {**_labels(props, info.layer), "plate.io/component": info.name},
+        "annotations": annotations,
     }
+    if not info.keep_on_delete:
+        meta["finalizers"] = [FINALIZER]
+    spec: ApplicationSpec = {
+        "project": project_of(props, info),
+        "source": srcs[0],
+        "sources": srcs,
+        "destination": {"server": IN_CLUSTER, "namespace": info.namespace},
+        "syncPolicy": policy,
+    }
+    del spec["sources" if len(srcs) == 1 else "source"]  # one source, or several
+    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": meta, "spec": spec}
 
 
 def app_project(props: AppOfAppsProps, layer: Layer, infos: list[ComponentInfo] | tuple[ComponentInfo, ...],
-                description: str | None = None) -> dict:
+                description: str | None = None) -> AppProject:
     """The project of one layer of an owner: exactly the namespaces its components deploy to."""
     namespaces = sorted({ns for i in infos if i.layer == layer for ns in (i.namespace, *i.destinations)})
-    charts = sorted({i.helm.repo_url for i in infos if i.layer == layer and argo_renders(i)})
+    charts = sorted({i.helm.repo_url for i in infos if i.layer == layer and i.helm and argo_renders(i)})
     return {
         "apiVersion": "argoproj.io/v1alpha1", "kind": "AppProject",
         "metadata": {
@@ -192,14 +205,14 @@ def app_project(props: AppOfAppsProps, layer: Layer, infos: list[ComponentInfo] 
     }
 
 
-def _signed(props: AppOfAppsProps, spec: dict) -> dict:
+def _signed(props: AppOfAppsProps, spec: AppProjectSpec) -> AppProjectSpec:
     """Argo CD syncs only commits signed by these keys (when the cluster signs its rendered branch)."""
     if props.signature_keys:
         spec["signatureKeys"] = [{"keyID": k} for k in props.signature_keys]
     return spec
 
 
-def _argo_project(props: AppOfAppsProps, name: str, description: str, kinds_: tuple[str, ...]) -> dict:
+def _argo_project(props: AppOfAppsProps, name: str, description: str, kinds_: tuple[str, ...]) -> AppProject:
     return {
         "apiVersion": "argoproj.io/v1alpha1", "kind": "AppProject",
         "metadata": {"name": name, "namespace": props.argocd_namespace, "labels": _labels(props),
@@ -214,30 +227,29 @@ def _argo_project(props: AppOfAppsProps, name: str, description: str, kinds_: tu
     }
 
 
-def root_project(props: AppOfAppsProps) -> dict:
+def root_project(props: AppOfAppsProps) -> AppProject:
     """The root may only manage Applications and AppProjects in Argo CD's namespace. It is rendered
     in the root's own path, so the root keeps it as rendered (no drift after bootstrap)."""
     return _argo_project(props, f"{props.owner}-root", f"{props.owner}: the App-of-Apps root",
                          ("Application", "AppProject"))
 
 
-def environments_project(props: AppOfAppsProps) -> dict:
+def environments_project(props: AppOfAppsProps) -> AppProject:
     """Where each environment's root Application lives: it may create Applications, never AppProjects."""
     return _argo_project(props, f"{props.owner}-environments", f"{props.owner}: the environments' roots",
                          ("Application",))
 
 
-def _root(owner: AppOfAppsProps, project: str, labels: dict, annotations: dict | None = None) -> dict:
+def _root(owner: AppOfAppsProps, project: str, labels: dict[str, str],
+          annotations: dict[str, str] | None = None) -> Application:
     """An Application syncing ``owner``'s apps/ folder (the Applications of its components)."""
+    meta: ObjectMeta = {"name": f"{owner.owner}-root", "namespace": owner.argocd_namespace, "labels": labels,
+                        "annotations": annotations or {}, "finalizers": [FINALIZER]}
+    if not annotations:
+        del meta["annotations"]
     return {
         "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-        "metadata": {
-            "name": f"{owner.owner}-root",
-            "namespace": owner.argocd_namespace,
-            "labels": labels,
-            **({"annotations": annotations} if annotations else {}),
-            "finalizers": [FINALIZER],
-        },
+        "metadata": meta,
         "spec": {
             "project": project,
             "source": {"repoURL": owner.repo_url, "targetRevision": owner.revision, "path": path(owner, "apps")},
@@ -247,18 +259,19 @@ def _root(owner: AppOfAppsProps, project: str, labels: dict, annotations: dict |
     }
 
 
-def root_application(props: AppOfAppsProps) -> dict:
+def root_application(props: AppOfAppsProps) -> Application:
     """The cluster's root: the one Application applied by hand."""
     return _root(props, f"{props.owner}-root", _labels(props))
 
 
-def environment_root(cluster: AppOfAppsProps, env: AppOfAppsProps) -> dict:
+def environment_root(cluster: AppOfAppsProps, env: AppOfAppsProps) -> Application:
     """The Application that syncs an environment's own apps/ folder, after the cluster's platform."""
     return _root(env, f"{cluster.owner}-environments", {**_labels(cluster), "plate.io/environment": env.owner},
                  {"argocd.argoproj.io/sync-wave": str(ENVIRONMENT_WAVE)})
 
 
-def _applications(chart: ManifestChart, props: AppOfAppsProps, infos, rendered_namespaces: frozenset[str]) -> None:
+def _applications(chart: ManifestChart, props: AppOfAppsProps, infos: list[ComponentInfo],
+                  rendered_namespaces: frozenset[str]) -> None:
     for info in sorted(infos, key=lambda i: (wave(i), i.name)):
         chart.add(application(props, info, rendered_namespaces))
 
