@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from components.k8s.api import (
+    Affinity,
     Capabilities,
     EnvFromSource,
     EnvVar,
@@ -182,6 +183,7 @@ class PodOptions:
     volumes: tuple[Volume, ...] = ()
     termination_grace: int = 30
     spread: dict[str, str] | None = None  # selector labels: spread the replicas over nodes (and zones)
+    affinity: Affinity | None = None
 
 
 def spread_constraints(selector_labels: dict[str, str]) -> list[TopologySpreadConstraint]:
@@ -228,6 +230,8 @@ def pod_template(lbls: dict[str, str], annotations: dict[str, str], containers: 
         del spec["topologySpreadConstraints"]
     if not spec["volumes"]:
         del spec["volumes"]
+    if opts.affinity:
+        spec["affinity"] = opts.affinity
     template_md: ObjectMeta = {"labels": dict(lbls)}
     if annotations:
         template_md["annotations"] = dict(annotations)

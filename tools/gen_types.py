@@ -16,6 +16,7 @@ committed files are what this command writes.
 """
 from __future__ import annotations
 
+import json
 import keyword
 import re
 import sys
@@ -197,7 +198,8 @@ def builtins(definitions: dict) -> str:
     def typ(schema: dict) -> str:
         if "$ref" in schema:
             ref = schema["$ref"].rsplit("/", 1)[1]
-            return SPECIAL.get(ref) or short[ref]
+            # a kind embedded in another object (a StatefulSet's claim templates) may omit apiVersion/kind
+            return SPECIAL.get(ref) or (f"{short[ref]}Template" if ref in wanted else short[ref])
         if "oneOf" in schema or "anyOf" in schema:
             parts = [typ(s) for s in schema.get("oneOf") or schema.get("anyOf")]
             return " | ".join(dict.fromkeys(parts))
@@ -218,9 +220,14 @@ def builtins(definitions: dict) -> str:
             t = typ(prop)
             if key in ("apiVersion", "kind") and prop.get("enum"):
                 t = "Literal[" + ", ".join(repr(v) for v in prop["enum"]) + "]"
-                required.add(key)  # we always write them
             fields.append((key, t, key in required, _doc(prop.get("description"))))
-        writer.emit(short[ref], fields, _doc(schema.get("description")))
+        doc = _doc(schema.get("description"))
+        if ref in wanted:  # the kind itself: we always write apiVersion and kind
+            writer.emit(short[ref], [(k, t, r or k in ("apiVersion", "kind"), d) for k, t, r, d in fields], doc)
+            if any(f"/{ref}\"" in json.dumps(definitions[r]) for r in reach if r != ref):
+                writer.emit(f"{short[ref]}Template", fields, doc)
+        else:
+            writer.emit(short[ref], fields, doc)
     return writer.source(f"Kubernetes {KUBERNETES_VERSION} built-in objects the platform authors, as TypedDicts.",
                          ("BuiltinObject", sorted(short[ref] for ref in wanted)))
 

@@ -1304,6 +1304,20 @@ class PersistentVolumeClaim(TypedDict, total=False):
     """status represents the current information/status of a persistent volume claim."""
 
 
+class PersistentVolumeClaimTemplate(TypedDict, total=False):
+    """PersistentVolumeClaim is a user's request for and claim to a persistent volume"""
+    apiVersion: NotRequired[Literal['v1']]
+    """APIVersion defines the versioned schema of this representation of an object."""
+    kind: NotRequired[Literal['PersistentVolumeClaim']]
+    """Kind is a string value representing the REST resource this object represents."""
+    metadata: NotRequired[ObjectMeta]
+    """Standard object's metadata."""
+    spec: NotRequired[PersistentVolumeClaimSpec]
+    """spec defines the desired characteristics of a volume requested by a pod author."""
+    status: NotRequired[PersistentVolumeClaimStatus]
+    """status represents the current information/status of a persistent volume claim."""
+
+
 class PersistentVolumeClaimCondition(TypedDict, total=False):
     """PersistentVolumeClaimCondition contains details about state of pvc"""
     lastProbeTime: NotRequired[str]
@@ -1360,14 +1374,6 @@ class PersistentVolumeClaimStatus(TypedDict, total=False):
     """ModifyVolumeStatus represents the status object of ControllerModifyVolume operation."""
     phase: NotRequired[str]
     """phase represents the current phase of PersistentVolumeClaim."""
-
-
-class PersistentVolumeClaimTemplate(TypedDict, total=False):
-    """PersistentVolumeClaimTemplate is used to produce PersistentVolumeClaim objects as part of an EphemeralVolumeSource."""
-    metadata: NotRequired[ObjectMeta]
-    """May contain labels and annotations that will be copied into the PVC when creating it."""
-    spec: Required[PersistentVolumeClaimSpec]
-    """The specification for the PersistentVolumeClaim."""
 
 
 class PersistentVolumeClaimVolumeSource(TypedDict, total=False):
@@ -2156,7 +2162,7 @@ class StatefulSetSpec(TypedDict, total=False):
     """template is the object that describes the pod that will be created if insufficient replicas are detected."""
     updateStrategy: NotRequired[StatefulSetUpdateStrategy]
     """updateStrategy indicates the StatefulSetUpdateStrategy that will be employed to update Pods in the StatefulSet when a revision is made to Template."""
-    volumeClaimTemplates: NotRequired[list[PersistentVolumeClaim]]
+    volumeClaimTemplates: NotRequired[list[PersistentVolumeClaimTemplate]]
     """volumeClaimTemplates is a list of claims that pods are allowed to reference."""
 
 

@@ -14,6 +14,22 @@ from pydantic import AfterValidator, Field, model_validator
 from components import hcl
 from components.core import HEADLESS_LABEL, Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.flows import NetworkNeeds
+from components.k8s.api import (
+    ClusterRoleBinding,
+    ConfigMap,
+    EnvVar,
+    NetworkPolicy,
+    ObjectMeta,
+    PersistentVolumeClaimTemplate,
+    Role,
+    RoleBinding,
+    Service,
+    ServiceAccount,
+    ServicePort,
+    ServiceSpec,
+    StatefulSet,
+)
+from components.k8s.crds import Certificate
 from components.network import AppPeer, Peer, workload_policy
 from components.rbac import cluster_role_binding, service_account
 from components.types import PROPS_CONFIG, Image, Resources, Size, Strict
@@ -117,7 +133,7 @@ class OpenBao(Component):
                       "metadata": metadata(p.name, p.namespace, self.common_labels),
                       "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector(p.name)}}})
 
-    def _md(self, name: str | None = None, annotations: dict | None = None) -> dict:
+    def _md(self, name: str | None = None, annotations: dict[str, str] | None = None) -> ObjectMeta:
         return metadata(name or self.props.name, self.props.namespace, self.common_labels, annotations)
 
     def config(self) -> str:
@@ -138,8 +154,9 @@ class OpenBao(Component):
             storage = hcl.Block("storage", ("raft",), {"path": "/openbao/data", "retry_join": joins})
         else:
             storage = hcl.Block("storage", ("file",), {"path": "/openbao/data"})
-        items: list = [("ui", p.ui), ("disable_mlock", True), ("cluster_name", p.name), listener, storage,
-                       hcl.Block("service_registration", ("kubernetes",), {})]
+        items: list[hcl.Block | tuple[str, hcl.HclValue]] = [
+            ("ui", p.ui), ("disable_mlock", True), ("cluster_name", p.name), listener, storage,
+            hcl.Block("service_registration", ("kubernetes",), {})]
         if p.seal.type != "shamir":
             options = {k: str(v) for k, v in p.seal.model_dump(exclude={"type"}).items()}
             items.append(hcl.Block("seal", (p.seal.type,), dict(sorted(options.items()))))
@@ -150,29 +167,28 @@ class OpenBao(Component):
         items.append(hcl.Block("telemetry", (), {"prometheus_retention_time": "30s", "disable_hostname": True}))
         return hcl.render(*items)
 
-    def service_account(self) -> dict:
+    def service_account(self) -> ServiceAccount:
         # The token is needed: service registration labels pods, and the Kubernetes auth method
         # reviews the tokens of External Secrets' service accounts.
         return service_account(self.props.name, self.props.namespace, self.common_labels, token=True)
 
-    def rbac(self) -> list[dict]:
+    def rbac(self) -> tuple[Role, RoleBinding, ClusterRoleBinding]:
         p = self.props
-        subject = [{"kind": "ServiceAccount", "name": p.name, "namespace": p.namespace}]
-        return [
+        return (
             {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": self._md(),
              "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "update", "patch"]}]},
             {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": self._md(),
              "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": p.name},
-             "subjects": subject},
+             "subjects": [{"kind": "ServiceAccount", "name": p.name, "namespace": p.namespace}]},
             cluster_role_binding(f"{p.name}-auth-delegator", self.common_labels, "system:auth-delegator", p.name,
                                  p.namespace),
-        ]
+        )
 
-    def config_map(self) -> dict:
+    def config_map(self) -> ConfigMap:
         return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": self._md(f"{self.props.name}-config"),
                 "data": {"config.hcl": self.config()}}
 
-    def certificate(self) -> dict:
+    def certificate(self) -> Certificate:
         p = self.props
         ns = p.namespace
         names = [p.name, f"{p.name}.{ns}.svc", f"{p.name}.{ns}.svc.cluster.local",
@@ -189,25 +205,27 @@ class OpenBao(Component):
             "usages": ["server auth", "client auth"],
         }}
 
-    def service(self, name: str, headless: bool) -> dict:
+    def service(self, name: str, headless: bool) -> Service:
         p = self.props
-        ports = [{"name": "https", "port": API_PORT, "targetPort": "https", "protocol": "TCP"}]
-        spec: dict = {"type": "ClusterIP"}
+        ports: list[ServicePort] = [{"name": "https", "port": API_PORT, "targetPort": "https", "protocol": "TCP"}]
+        spec: ServiceSpec = {"type": "ClusterIP"}
         sel = selector(p.name)
         lbls = self.common_labels
         if headless:
             lbls = {**lbls, HEADLESS_LABEL: "true"}
             ports.append({"name": "cluster", "port": CLUSTER_PORT, "targetPort": "cluster", "protocol": "TCP"})
-            spec.update({"clusterIP": "None", "publishNotReadyAddresses": True})
+            spec["clusterIP"] = "None"
+            spec["publishNotReadyAddresses"] = True
         elif p.replicas > 1:
             sel = {**sel, "openbao-active": "true"}  # set by service registration on the leader
-        spec.update({"selector": sel, "ports": ports})
+        spec["selector"] = sel
+        spec["ports"] = ports
         return {"apiVersion": "v1", "kind": "Service",
                 "metadata": metadata(name, p.namespace, lbls), "spec": spec}
 
-    def stateful_set(self) -> dict:
+    def stateful_set(self) -> StatefulSet:
         p = self.props
-        env = [
+        env: list[EnvVar] = [
             {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
             {"name": "HOSTNAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
             {"name": "BAO_K8S_POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
@@ -241,13 +259,14 @@ class OpenBao(Component):
             volumes=({"name": "config", "configMap": {"name": f"{p.name}-config"}},
                      {"name": "tls", "secret": {"secretName": self.tls_secret}}),
             termination_grace=30,
+            # one node per host: losing a host never takes two votes of the raft quorum
+            affinity={"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                {"labelSelector": {"matchLabels": selector(p.name)}, "topologyKey": "kubernetes.io/hostname"}]}}
+            if p.replicas > 1 else None,
         )
         annotations = {"checksum/config": content_hash(self.config())}
         template = pod_template(self.workload_labels, annotations, [container], opts, p.hardening)
-        if p.replicas > 1:
-            template["spec"]["affinity"] = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
-                {"labelSelector": {"matchLabels": selector(p.name)}, "topologyKey": "kubernetes.io/hostname"}]}}
-        claims = [{"metadata": {"name": n, "labels": selector(p.name)}, "spec": {
+        claims: list[PersistentVolumeClaimTemplate] = [{"metadata": {"name": n, "labels": selector(p.name)}, "spec": {
             "accessModes": ["ReadWriteOnce"], "storageClassName": p.storage_class,
             "resources": {"requests": {"storage": size}}}} for n, size in (("data", p.data_size), ("audit", p.audit_size))]
         return {"apiVersion": "apps/v1", "kind": "StatefulSet",
@@ -262,7 +281,7 @@ class OpenBao(Component):
             "volumeClaimTemplates": claims,
         }}
 
-    def network_policy(self) -> dict:
+    def network_policy(self) -> NetworkPolicy:
         p = self.props
         peers = (*p.ingress_from, AppPeer(app=p.name, port=API_PORT), AppPeer(app=p.name, port=CLUSTER_PORT))
         return workload_policy(p.name, p.namespace, self.common_labels, ingress=peers, egress=())
