@@ -11,6 +11,7 @@ from constructs import Construct
 from pydantic import Field, model_validator
 
 from components.core import HEADLESS_LABEL, Component, MetricsEndpoint, labels, metadata, selector
+from components.k8s.api import EnvVar, Service, ServicePort, ServiceSpec, StatefulSet
 from components.network import Peer, workload_policy
 from components.plate.service import SINGLE_REPLICA_REASON
 from components.rbac import service_account
@@ -87,11 +88,10 @@ class PlateCache(Component):
                                  ingress=(*p.ingress_from, *p.metrics_from), egress=()))
         self.scrape(MetricsEndpoint(port="metrics", metrics=METRICS), lbls=self.common_labels)
 
-    def _password_env(self, var: str) -> dict:
-        ref = {"name": self.props.password_secret, "key": "password"}
-        return {"name": var, "valueFrom": {"secretKeyRef": ref}}
+    def _password_env(self, var: str) -> EnvVar:
+        return {"name": var, "valueFrom": {"secretKeyRef": {"name": self.props.password_secret, "key": "password"}}}
 
-    def stateful_set(self) -> dict:
+    def stateful_set(self) -> StatefulSet:
         p = self.props
         cache = Container(
             name="valkey",
@@ -138,14 +138,13 @@ class PlateCache(Component):
             },
         }
 
-    def service(self, name: str, headless: bool) -> dict:
+    def service(self, name: str, headless: bool) -> Service:
         p = self.props
-        ports = [{"name": "redis", "port": PORT, "targetPort": "redis", "protocol": "TCP"}]
+        ports: list[ServicePort] = [{"name": "redis", "port": PORT, "targetPort": "redis", "protocol": "TCP"}]
         if not headless:
             ports.append({"name": "metrics", "port": METRICS_PORT, "targetPort": "metrics", "protocol": "TCP"})
-        spec: dict = {"type": "ClusterIP"}
-        if headless:
-            spec["clusterIP"] = "None"
-        spec.update({"selector": selector(p.name), "ports": ports})
+        spec: ServiceSpec = {"type": "ClusterIP", "clusterIP": "None", "selector": selector(p.name), "ports": ports}
+        if not headless:
+            del spec["clusterIP"]
         lbls = {**self.common_labels, HEADLESS_LABEL: "true"} if headless else self.common_labels
         return {"apiVersion": "v1", "kind": "Service", "metadata": metadata(name, p.namespace, lbls), "spec": spec}

@@ -3,10 +3,11 @@ size-limited emptyDir for the model cache."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated
+from typing import Annotated, cast
 
 from pydantic import Field
 
+from components.k8s.api import Toleration as TolerationSpec
 from components.plate.service import PlateService, PlateServiceProps, PlateServiceSettings
 from components.types import ExtendedResource, NodeSelector, Size, Toleration
 from components.workload import Container, PodOptions, Probe
@@ -38,7 +39,7 @@ class PlateLlm(PlateService):
     Props = PlateLlmProps
 
     def container(self) -> Container:
-        p = self.props
+        p = cast(PlateLlmProps, self.props)  # this class's Props
         base = super().container()
         extra = ((p.gpu_resource, str(p.gpu_count)),) if p.gpu_count else ()
         return dataclasses.replace(
@@ -51,8 +52,9 @@ class PlateLlm(PlateService):
         )
 
     def pod_options(self) -> PodOptions:
-        p = self.props
-        tolerations = tuple(t.model_dump(exclude_none=True) for t in p.tolerations)
+        p = cast(PlateLlmProps, self.props)
+        # the settings' Toleration has the Kubernetes field names (its own schema checked them)
+        tolerations = tuple(cast(TolerationSpec, t.model_dump(exclude_none=True)) for t in p.tolerations)
         return dataclasses.replace(
             super().pod_options(),
             node_selector=p.node_selector,

@@ -4,12 +4,24 @@ web, server, admin and llm are PlateServices with their own defaults (see their 
 """
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from constructs import Construct
 from pydantic import Field, model_validator
 
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
+from components.k8s.api import (
+    ConfigMap,
+    Deployment,
+    DeploymentSpec,
+    EnvFromSource,
+    EnvVar,
+    HorizontalPodAutoscaler,
+    PodDisruptionBudget,
+    PodDisruptionBudgetSpec,
+    Service,
+    ServiceAccount,
+)
 from components.network import CidrPeer, Peer, workload_policy
 from components.rbac import service_account
 from components.secrets import SecretStoreRef, external_secret
@@ -17,6 +29,11 @@ from components.types import PROPS_CONFIG, Autoscaling, Cidr, EnvVars, Image, Kv
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
 
 MAX_REPLICAS = 100
+if TYPE_CHECKING:
+    EnvEntries = tuple[EnvVar, ...]
+else:  # pydantic keeps them as given: their shape is the type checker's (a TypedDict it would re-validate)
+    EnvEntries = tuple[dict[str, Any], ...]
+
 SINGLE_REPLICA_REASON = "plate.io/single-replica-reason"  # on a workload that production runs once, and why
 
 
@@ -66,7 +83,7 @@ class PlateServiceProps(PlateServiceSettings):
     pull_secret: str | None = None  # default: the image is pulled anonymously
     ingress_from: tuple[Peer, ...] = ()  # default: nothing may connect
     egress_to: tuple[Peer, ...] = ()  # the services it uses; default: DNS only (namespace-wide policy)
-    env: tuple[dict, ...] = ()  # extra env entries, e.g. a key of another ExternalSecret's Secret
+    env: EnvEntries = ()  # extra env entries, e.g. a key of another ExternalSecret's Secret
     metrics: tuple[str, ...] = ()  # default: no metrics endpoint; else the metric names served on metrics_path
     metrics_path: str = "/metrics"
     metrics_from: tuple[Peer, ...] = ()  # who scrapes it (the monitoring namespace)
@@ -114,7 +131,7 @@ class PlateService(Component):
     # --- hooks for services that need more (see llm.py) ----------------------------------
     def container(self) -> Container:
         p = self.props
-        env_from = []
+        env_from: list[EnvFromSource] = []
         if p.config:
             env_from.append({"configMapRef": {"name": f"{p.name}-config"}})
         env_from.append({"secretRef": {"name": f"{p.name}-env"}})
@@ -139,41 +156,43 @@ class PlateService(Component):
                           spread=selector(p.name) if self.replicated else None)
 
     # --- objects ------------------------------------------------------------------------
-    def service_account(self) -> dict:
+    def service_account(self) -> ServiceAccount:
         p = self.props
         return service_account(p.name, p.namespace, self.common_labels)
 
-    def config_map(self) -> dict:
+    def config_map(self) -> ConfigMap:
         p = self.props
         return {"apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": metadata(f"{p.name}-config", p.namespace, self.common_labels),
                 "data": dict(sorted(p.config.items()))}
 
-    def deployment(self) -> dict:
+    def deployment(self) -> Deployment:
         p = self.props
         annotations = {"checksum/config": content_hash(p.config)} if p.config else {}
-        spec: dict = {}
-        if p.autoscaling is None:
-            spec["replicas"] = p.replicas
-        spec.update({
+        spec: DeploymentSpec = {
+            "replicas": p.replicas,  # left to the autoscaler when there is one
             "revisionHistoryLimit": 5,
             "selector": {"matchLabels": selector(p.name)},
             "strategy": {"type": "RollingUpdate",
                          "rollingUpdate": {"maxSurge": p.max_surge, "maxUnavailable": p.max_unavailable}},
-            "template": pod_template(self.workload_labels, annotations, [self.container()], self.pod_options(), p.hardening),
-        })
+            "template": pod_template(self.workload_labels, annotations, [self.container()], self.pod_options(),
+                                     p.hardening),
+        }
+        if p.autoscaling is not None:
+            del spec["replicas"]
         why = {SINGLE_REPLICA_REASON: p.single_replica_reason} if p.single_replica_reason else None
         return {"apiVersion": "apps/v1", "kind": "Deployment",
                 "metadata": metadata(p.name, p.namespace, self.workload_labels, why), "spec": spec}
 
-    def service(self) -> dict:
+    def service(self) -> Service:
         p = self.props
         return {"apiVersion": "v1", "kind": "Service", "metadata": metadata(p.name, p.namespace, self.common_labels),
                 "spec": {"type": "ClusterIP", "selector": selector(p.name),
                          "ports": [{"name": "http", "port": HTTP_PORT, "targetPort": "http", "protocol": "TCP"}]}}
 
-    def autoscaler(self) -> dict:
+    def autoscaler(self) -> HorizontalPodAutoscaler:
         p, a = self.props, self.props.autoscaling
+        assert a is not None
         return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
                 "metadata": metadata(p.name, p.namespace, self.common_labels),
                 "spec": {
@@ -184,10 +203,10 @@ class PlateService(Component):
                         "name": "cpu", "target": {"type": "Utilization", "averageUtilization": a.target_cpu_percent}}}],
                 }}
 
-    def disruption_budget(self) -> dict:
+    def disruption_budget(self) -> PodDisruptionBudget:
         p = self.props
+        spec: PodDisruptionBudgetSpec = {"minAvailable": p.disruption_budget_min_available or 0, "maxUnavailable": 1,
+                                         "selector": {"matchLabels": selector(p.name)}}
+        del spec["maxUnavailable" if p.disruption_budget_min_available is not None else "minAvailable"]
         return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
-                "metadata": metadata(p.name, p.namespace, self.common_labels),
-                "spec": {**({"minAvailable": p.disruption_budget_min_available}
-                            if p.disruption_budget_min_available is not None else {"maxUnavailable": 1}),
-                         "selector": {"matchLabels": selector(p.name)}}}
+                "metadata": metadata(p.name, p.namespace, self.common_labels), "spec": spec}
