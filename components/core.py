@@ -137,7 +137,8 @@ class Component(ManifestChart):
     # Secrets the component's own workloads create in the cluster at run time (name -> how): random
     # per installation, never in dist/. The checks accept references to them.
     runtime_secrets: ClassVar[dict[str, str]] = {}
-    network: ClassVar[NetworkNeeds] = NetworkNeeds()  # what its pods reach and what reaches them
+    # what its pods reach and what reaches them (a class's own, or one its settings decide: Fluentd's output)
+    network: NetworkNeeds = NetworkNeeds()
 
     def __init__(self, scope: Construct, name: str, namespace: str, *, pod_security: str | None = "restricted",
                  pod_security_reason: str = "", helm: HelmSource | None = None):

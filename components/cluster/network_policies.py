@@ -20,6 +20,13 @@ from pydantic import Field
 
 from components.core import Component, labels, metadata
 from components.flows import NetworkNeeds
+from components.k8s.api import (
+    NetworkPolicyEgressRule,
+    NetworkPolicyIngressRule,
+    NetworkPolicyPeer,
+    NetworkPolicyPort,
+    NetworkPolicySpec,
+)
 from components.network import NamespacePeer, allow_dns, default_deny
 from components.types import PROPS_CONFIG, Cidr, Strict
 
@@ -34,11 +41,11 @@ class NamespaceFlows:
     scraped: bool  # Prometheus scrapes a component
 
 
-def _ns(name: str) -> dict:
+def _ns(name: str) -> NetworkPolicyPeer:
     return NamespacePeer(namespace=name).render()
 
 
-def _ports(ports: tuple[int, ...]) -> list[dict]:
+def _ports(ports: tuple[int, ...]) -> list[NetworkPolicyPort]:
     return [{"protocol": "TCP", "port": p} for p in ports]
 
 
@@ -72,17 +79,15 @@ class NetworkPolicies(Component):
         for ns in p.namespaces:
             self.fence(ns)
 
-    def policy(self, namespace: str, name: str, *, ingress: list[dict] | None = None,
-               egress: list[dict] | None = None) -> None:
-        spec: dict = {"podSelector": {}}
-        types = []
-        if ingress is not None:
-            spec["ingress"] = ingress
-            types.append("Ingress")
-        if egress is not None:
-            spec["egress"] = egress
-            types.append("Egress")
-        spec["policyTypes"] = types
+    def policy(self, namespace: str, name: str, *, ingress: list[NetworkPolicyIngressRule] | None = None,
+               egress: list[NetworkPolicyEgressRule] | None = None) -> None:
+        spec: NetworkPolicySpec = {"podSelector": {}, "ingress": ingress or [], "egress": egress or [],
+                                   "policyTypes": [t for t, rules in (("Ingress", ingress), ("Egress", egress))
+                                                   if rules is not None]}
+        if ingress is None:
+            del spec["ingress"]
+        if egress is None:
+            del spec["egress"]
         self.add({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
                   "metadata": metadata(PREFIX + name, namespace, self.lbls),
                   "spec": spec})

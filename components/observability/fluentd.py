@@ -15,6 +15,7 @@ from pydantic import Field
 
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.flows import NetworkNeeds
+from components.k8s.api import DaemonSet, EnvVar, ObjectMeta
 from components.rbac import cluster_role_binding, service_account
 from components.secrets import RemoteValue, SecretStoreRef, external_secret
 from components.types import PROPS_CONFIG, DnsLabel, Hostname, Image, KvPath, Resources, Strict
@@ -28,7 +29,7 @@ METRICS = ("fluentd_output_status_num_errors", "fluentd_output_status_buffer_que
            "fluentd_output_status_buffer_total_bytes", "fluentd_output_status_retry_count")
 
 
-def output_flows(output) -> NetworkNeeds:
+def output_flows(output: ElasticOutput | LokiOutput | ForwardOutput) -> NetworkNeeds:
     """The API (pod metadata) and where the logs go: a Service in the cluster, or a host outside it."""
     import urllib.parse
 
@@ -108,14 +109,16 @@ def _buffer() -> str:
 
 
 def output_config(o: ElasticOutput | LokiOutput | ForwardOutput) -> str:
-    env = lambda name: f"\"#{{ENV['{name}']}}\""  # noqa: E731
-    if o.type in ("elasticsearch", "opensearch"):
+    def env(name: str) -> str:
+        return f"\"#{{ENV['{name}']}}\""
+
+    if isinstance(o, ElasticOutput):
         lines = [f"  @type {o.type}", f"  @id out_{o.type}", f"  host {o.host}", f"  port {o.port}",
                  f"  scheme {'https' if o.tls else 'http'}", "  ssl_verify true" if o.tls else "  ssl_verify false",
                  "  logstash_format true", f"  logstash_prefix {o.index_prefix}", "  include_tag_key true"]
         if o.credentials_path:
             lines += [f"  user {env('OUTPUT_USERNAME')}", f"  password {env('OUTPUT_PASSWORD')}"]
-    elif o.type == "loki":
+    elif isinstance(o, LokiOutput):
         lines = ["  @type loki", "  @id out_loki", f"  url {o.url}"]
         if o.tenant:
             lines.append(f"  tenant {o.tenant}")
@@ -205,7 +208,10 @@ class Fluentd(Component):
         self.network = output_flows(p.output)
         self.common_labels = labels("fluentd", "logging")
         self.workload_labels = labels("fluentd", "logging", p.image.tag)  # the version on the workload only
-        md = lambda name="fluentd", ns=p.namespace: metadata(name, ns, self.common_labels)  # noqa: E731
+
+        def md(name: str = "fluentd", ns: str | None = p.namespace) -> ObjectMeta:
+            return metadata(name, ns, self.common_labels)
+
         # the token is needed: the metadata filter reads pods and namespaces
         self.add(service_account("fluentd", p.namespace, self.common_labels, token=True))
         self.add({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": md(ns=None),
@@ -213,17 +219,18 @@ class Fluentd(Component):
         self.add(cluster_role_binding("fluentd", self.common_labels, "fluentd", "fluentd", p.namespace))
         conf = config(p.output)
         self.add({"apiVersion": "v1", "kind": "ConfigMap", "metadata": md("fluentd-config"), "data": {"fluent.conf": conf}})
-        env = [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}]
-        if credentials_path(p.output):
+        env: list[EnvVar] = [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}]
+        path = credentials_path(p.output)
+        if path:
             keys = {"OUTPUT_SHARED_KEY": "shared-key"} if p.output.type == "forward" else {
                 "OUTPUT_USERNAME": "username", "OUTPUT_PASSWORD": "password"}
             self.add(external_secret(OUTPUT_SECRET, p.namespace, self.common_labels, p.secret_store,
-                                     values=tuple(RemoteValue(k, credentials_path(p.output), v) for k, v in keys.items())))
-            env += [{"name": k, "valueFrom": {"secretKeyRef": {"name": OUTPUT_SECRET, "key": k}}} for k in keys]
+                                     values=tuple(RemoteValue(k, path, v) for k, v in keys.items())))
+            env.extend(EnvVar(name=k, valueFrom={"secretKeyRef": {"name": OUTPUT_SECRET, "key": k}}) for k in keys)
         self.add(self.daemon_set(tuple(env), content_hash(conf)))
         self.scrape(MetricsEndpoint(port="metrics", monitor="pod", metrics=METRICS), lbls=self.common_labels)
 
-    def daemon_set(self, env: tuple[dict, ...], checksum: str) -> dict:
+    def daemon_set(self, env: tuple[EnvVar, ...], checksum: str) -> DaemonSet:
         p = self.props
         container = Container(
             name="fluentd", image=p.image.ref, resources=p.resources, ports={"metrics": METRICS_PORT}, env=env,
