@@ -214,6 +214,8 @@ def builtins(definitions: dict) -> str:
 
     for ref in sorted(reach, key=lambda r: short[r]):
         schema = definitions[ref]
+        if ref not in wanted and schema.get("properties"):
+            EMBEDDED.setdefault(_doc(schema.get("description")), []).append((short[ref], set(schema["properties"])))
         required = set(schema.get("required", []))
         fields = []
         for key, prop in sorted(schema.get("properties", {}).items()):
@@ -238,9 +240,15 @@ def _camel(key: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", key) if part)
 
 
+# first sentence of a built-in type's description -> (its name, its fields): a CRD that embeds a
+# Kubernetes type (EnvoyProxy's pod and container settings) gets the built-in shape (``builtins`` fills it)
+EMBEDDED: dict[str, list[tuple[str, set[str]]]] = {}
+
+
 def crd_types(crds: dict[tuple[str, str], dict]) -> str:
     writer = Writer()
     used: set[str] = set()
+    reused: set[str] = set()
 
     def shape(name: str, schema: dict, depth: int) -> str:
         if schema.get("x-kubernetes-preserve-unknown-fields") and "properties" not in schema:
@@ -249,6 +257,13 @@ def crd_types(crds: dict[tuple[str, str], dict]) -> str:
         if types == "array":
             return f"list[{shape(name, schema.get('items', {}), depth)}]"
         if "properties" in schema:
+            doc, props = _doc(schema.get("description")), set(schema["properties"])
+            # the same description and no unknown field, or exactly the same fields (three or more)
+            candidates = [b for b, fields in EMBEDDED.get(doc, []) if props <= fields] or sorted(
+                b for entries in EMBEDDED.values() for b, fields in entries if len(props) >= 3 and props == fields)
+            if depth > 1 and candidates:
+                reused.add(candidates[0])
+                return candidates[0]
             if depth >= CRD_DEPTH:
                 return "dict[str, Any]"
             base, n = name, 2
@@ -278,8 +293,9 @@ def crd_types(crds: dict[tuple[str, str], dict]) -> str:
         shape(kind, schema, 0)
     source = writer.source("Custom resources the platform authors, from the CRDs it installs, as TypedDicts.",
                            ("CustomObject", sorted(CUSTOM_KINDS)))
-    # metadata is the built-in ObjectMeta
-    source = source.replace("TypedDict\n\n__all__", "TypedDict\n\nfrom components.k8s.api import ObjectMeta\n\n__all__", 1)
+    # metadata is the built-in ObjectMeta; embedded built-in types are imported
+    imports = "".join(f"    {name},\n" for name in sorted({"ObjectMeta", *reused}))
+    source = source.replace("TypedDict\n\n__all__", f"TypedDict\n\nfrom components.k8s.api import (\n{imports})\n\n__all__", 1)
     return re.sub(r"(    metadata: Required\[)dict\[str, Any\]\]", r"\1ObjectMeta]", source)
 
 
@@ -306,7 +322,8 @@ def generate() -> dict[Path, str]:
     version = f"{KUBERNETES_VERSION}.0"
     definitions = utils.schema_contents(f"kubernetes-json-schema/v{version}-local-strict/_definitions.json",
                                         version)["$defs"]
-    return {OUT / "api.py": builtins(definitions), OUT / "crds.py": crd_types(load_crds())}
+    api = builtins(definitions)  # first: it records the shapes CRDs may embed
+    return {OUT / "api.py": api, OUT / "crds.py": crd_types(load_crds())}
 
 
 def main() -> int:

@@ -18,6 +18,14 @@ from pydantic import Field
 
 from components.cluster.envoy_gateway import CONTROLLER_NAME, EdgeSettings
 from components.core import Component, MetricsEndpoint, labels, metadata
+from components.k8s.api import TopologySpreadConstraint
+from components.k8s.crds import (
+    ClientTrafficPolicy,
+    ClientTrafficPolicySpec,
+    EnvoyProxy,
+    EnvoyProxySpecProviderKubernetesEnvoyService,
+    GatewaySpecListeners,
+)
 from components.routing import GATEWAY_GROUP, GatewayRef, Served, listener_name
 from components.types import PROPS_CONFIG, Duration
 from components.workload import HARDENED, container_security, pod_security_context, resources
@@ -72,18 +80,18 @@ class Edge(Component):
             "controllerName": CONTROLLER_NAME,
             "parametersRef": {"group": "gateway.envoyproxy.io", "kind": "EnvoyProxy", "name": "edge",
                               "namespace": p.namespace}}})
-        listeners = [{"name": "http", "protocol": "HTTP", "port": 80, "allowedRoutes": {"namespaces": {"from": "Same"}}}]
+        listeners: list[GatewaySpecListeners] = [
+            {"name": "http", "protocol": "HTTP", "port": 80, "allowedRoutes": {"namespaces": {"from": "Same"}}}]
         for host in hosts:
             (namespace,) = owners[host]
-            listener: dict = {"name": listener_name(host), "hostname": host,
+            listener: GatewaySpecListeners = {"name": listener_name(host), "hostname": host,
                               "protocol": "HTTPS" if p.tls else "HTTP", "port": 443 if p.tls else 80,
                               "allowedRoutes": {"namespaces": {"from": "Selector", "selector": {"matchLabels": {
                                   "kubernetes.io/metadata.name": namespace}}}}}
             if p.tls:
                 listener["tls"] = {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": tls_secret(host)}]}
                 self.add({"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
-                          "metadata": metadata(tls_secret(host), p.namespace,
-                                                                                          lbls),
+                          "metadata": metadata(tls_secret(host), p.namespace, lbls),
                           "spec": {"secretName": tls_secret(host), "dnsNames": [host],
                                    "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer",
                                                  "name": issuers[host]}}})
@@ -104,13 +112,15 @@ class Edge(Component):
             "envoy_cluster_upstream_rq_xx", "envoy_cluster_upstream_rq_total",
             "envoy_cluster_upstream_rq_time_bucket")), lbls=lbls, selector_labels=proxy_labels(gateway))
 
-    def envoy_proxy(self, lbls: dict[str, str], gateway: GatewayRef) -> dict:
+    def envoy_proxy(self, lbls: dict[str, str], gateway: GatewayRef) -> EnvoyProxy:
         p = self.props
-        service: dict = {"type": "LoadBalancer", "externalTrafficPolicy": "Local"}
+        service: EnvoyProxySpecProviderKubernetesEnvoyService = {"type": "LoadBalancer",
+                                                                 "externalTrafficPolicy": "Local"}
         if p.load_balancer_ip:
             service["annotations"] = {"metallb.io/loadBalancerIPs": p.load_balancer_ip}
-        spread = [{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
-                   "labelSelector": {"matchLabels": proxy_labels(gateway)}}]
+        spread: list[TopologySpreadConstraint] = [
+            {"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
+             "labelSelector": {"matchLabels": proxy_labels(gateway)}}]
         return {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "EnvoyProxy",
                 "metadata": metadata("edge", p.namespace, lbls), "spec": {
             "provider": {"type": "Kubernetes", "kubernetes": {
@@ -126,9 +136,9 @@ class Edge(Component):
             "telemetry": {"metrics": {"prometheus": {}}},
         }}
 
-    def client_policy(self, lbls: dict[str, str]) -> dict:
+    def client_policy(self, lbls: dict[str, str]) -> ClientTrafficPolicy:
         p = self.props
-        spec: dict = {
+        spec: ClientTrafficPolicySpec = {
             "targetRefs": [{"group": GATEWAY_GROUP, "kind": "Gateway", "name": p.gateway}],
             "timeout": {"http": {"requestReceivedTimeout": p.request_timeout}},
             "connection": {"bufferLimit": p.client_buffer},
