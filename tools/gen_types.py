@@ -295,7 +295,8 @@ def crd_types(crds: dict[tuple[str, str], dict]) -> str:
                            ("CustomObject", sorted(CUSTOM_KINDS)))
     # metadata is the built-in ObjectMeta; embedded built-in types are imported
     imports = "".join(f"    {name},\n" for name in sorted({"ObjectMeta", *reused}))
-    source = source.replace("TypedDict\n\n__all__", f"TypedDict\n\nfrom components.k8s.api import (\n{imports})\n\n__all__", 1)
+    source = source.replace("TypedDict\n\n__all__",
+                            f"TypedDict\n\nfrom components.k8s.api import (\n{imports})\n\n__all__", 1)
     return re.sub(r"(    metadata: Required\[)dict\[str, Any\]\]", r"\1ObjectMeta]", source)
 
 

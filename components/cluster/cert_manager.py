@@ -7,7 +7,7 @@ from constructs import Construct
 from pydantic import Field
 
 from components import versions
-from components.core import HelmRelease, MetricsEndpoint
+from components.core import HelmRelease, MetricsEndpoint, Obj
 from components.flows import NetworkNeeds
 from components.types import PROPS_CONFIG, Resources, Strict
 from components.workload import HARDENED, resources
@@ -40,7 +40,7 @@ class CertManager(HelmRelease):
         p = props
         res = resources(p.resources, HARDENED)
         pdb = {"enabled": p.replicas > 1, "minAvailable": 1}
-        values = {
+        values: Obj = {
             "crds": {"enabled": True, "keep": True},
             "global": {"leaderElection": {"namespace": p.namespace}},
             "replicaCount": p.replicas,

@@ -9,7 +9,7 @@ from constructs import Construct
 from pydantic import Field
 
 from components import versions
-from components.core import HelmRelease
+from components.core import HelmRelease, Obj
 from components.flows import NetworkNeeds
 from components.types import PROPS_CONFIG, DnsLabel, IPv4, Resources, Strict
 from components.workload import HARDENED, resources
@@ -49,7 +49,7 @@ class EnvoyGateway(HelmRelease):
 
     def __init__(self, scope: Construct, props: EnvoyGatewayProps):
         p = props
-        values = {
+        values: Obj = {
             "deployment": {"envoyGateway": {"resources": resources(p.controller_resources, HARDENED)}},
             "certgen": {"job": {"resources": resources(p.hook_resources, HARDENED)}},
             "config": {"envoyGateway": {"gateway": {"controllerName": CONTROLLER_NAME},

@@ -11,7 +11,7 @@ from constructs import Construct
 from pydantic import Field
 
 from components import versions
-from components.core import HelmRelease, MetricsEndpoint
+from components.core import HelmRelease, MetricsEndpoint, Obj
 from components.flows import NetworkNeeds
 from components.types import PROPS_CONFIG, Resources, Strict
 from components.workload import HARDENED, pod_security_context, resources
@@ -45,7 +45,7 @@ class ExternalSecrets(HelmRelease):
         res = resources(p.operator_resources, HARDENED)
         replicas = p.operator_replicas
         pod_ctx = {"enabled": True, **pod_security_context()}
-        values = {
+        values: Obj = {
             "installCRDs": True,
             "replicaCount": replicas,
             "resources": res,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from constructs import Construct
 
 from components import versions
-from components.core import HelmRelease, MetricsEndpoint
+from components.core import HelmRelease, MetricsEndpoint, Obj
 from components.flows import NetworkNeeds
 from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
 from components.observability.kube_prometheus_stack import PROMETHEUS_SERVICE_ACCOUNT
@@ -38,7 +38,7 @@ class MetalLB(HelmRelease):
 
     def __init__(self, scope: Construct, props: MetalLBProps):
         p = props
-        values = {
+        values: Obj = {
             "crds": {"enabled": True},
             # the runtime's seccomp profile, merged into the chart's pod contexts (non-root for the controller)
             "controller": {"resources": resources(p.controller_resources, HARDENED), "securityContext": SECCOMP},

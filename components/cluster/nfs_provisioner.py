@@ -7,7 +7,7 @@ from constructs import Construct
 from pydantic import Field
 
 from components import versions
-from components.core import HelmRelease
+from components.core import HelmRelease, Obj
 from components.flows import NetworkNeeds
 from components.types import PROPS_CONFIG, DnsLabel, NfsServer, Resources, Strict
 from components.workload import HARDENED, resources
@@ -42,7 +42,7 @@ class NfsProvisioner(HelmRelease):
 
     def __init__(self, scope: Construct, props: NfsProvisionerProps):
         p = props
-        values = {
+        values: Obj = {
             "nfs": {"server": p.server, "path": p.path, "mountOptions": ["nfsvers=4.1"]},
             "storageClass": {
                 "create": True,

@@ -15,7 +15,7 @@ import yaml
 from constructs import Construct
 from pydantic import Field, model_validator
 
-from components.core import Component, labels
+from components.core import Component, Obj, labels
 from components.observability.alert_rules import Severity
 from components.secrets import RemoteValue, SecretStoreRef, external_secret, literal_template
 from components.types import PROPS_CONFIG, DnsLabel, Duration, Email, KvPath, Strict
@@ -110,7 +110,7 @@ class AlertRoutingProps(AlertRoutingSettings):
 
 
 def _matchers(route: AlertRoute) -> list[str]:
-    out = []
+    out: list[str] = []
     if route.environment is not None:
         out.append(f'environment="{route.environment}"')
     if route.severity:
@@ -122,7 +122,7 @@ def _file(receiver: str, kind: str) -> str:
     return f"{SECRET_DIR}/{receiver}-{_KEYS[kind][1]}"
 
 
-def _receiver(name: str, r: SlackReceiver | WebhookReceiver | EmailReceiver | PagerDutyReceiver) -> dict:
+def _receiver(name: str, r: SlackReceiver | WebhookReceiver | EmailReceiver | PagerDutyReceiver) -> Obj:
     if isinstance(r, SlackReceiver):
         return {"name": name, "slack_configs": [{"api_url_file": _file(name, "slack"), "channel": r.channel,
                                                  "send_resolved": True,
@@ -131,7 +131,7 @@ def _receiver(name: str, r: SlackReceiver | WebhookReceiver | EmailReceiver | Pa
                                                          "({{ .Labels.environment }}) {{ .Annotations.runbook_url }}\n"
                                                          "{{ end }}"}]}
     if isinstance(r, WebhookReceiver):
-        config: dict = {"url": r.url, "send_resolved": True}
+        config: Obj = {"url": r.url, "send_resolved": True}
         if r.credentials_path:
             config["http_config"] = {"authorization": {"credentials_file": _file(name, "webhook")}}
         return {"name": name, "webhook_configs": [config]}
@@ -143,9 +143,9 @@ def _receiver(name: str, r: SlackReceiver | WebhookReceiver | EmailReceiver | Pa
     return {"name": name, "pagerduty_configs": [{"routing_key_file": _file(name, "pagerduty"), "send_resolved": True}]}
 
 
-def alertmanager_config(s: AlertRoutingSettings) -> dict:
+def alertmanager_config(s: AlertRoutingSettings) -> Obj:
     """The whole Alertmanager configuration (kube-prometheus-stack's ``alertmanager.config``)."""
-    routes: list[dict] = []
+    routes: list[Obj] = []
     if s.heartbeat_receiver:
         routes.append({"matchers": [f'alertname="{HEARTBEAT_ALERT}"'], "receiver": s.heartbeat_receiver,
                        "group_wait": "0s", "group_interval": "1m", "repeat_interval": "5m"})

@@ -12,6 +12,7 @@ from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from components.core import Component, labels, metadata
+from components.k8s.crds import PrometheusRuleSpecGroupsRules as Rule
 from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
 from components.types import Strict
 
@@ -82,25 +83,28 @@ class AlertRules(Component):
         for name, rules in (self.platform_rules() if p.platform else {}).items():
             self._rule(name, rules)
 
-    def _rule(self, name: str, rules: list[dict]) -> None:
+    def _rule(self, name: str, rules: list[Rule]) -> None:
         self.add({"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
                   "metadata": metadata(name, self.props.namespace, self.common_labels),
                   "spec": {"groups": [{"name": name, "rules": rules}]}})
 
     def alert(self, name: str, expr: str, for_: str, severity: str, summary: str, description: str,
-              section: str, extra: dict | None = None) -> dict:
+              section: str, extra: dict[str, str] | None = None) -> Rule:
         assert section in RUNBOOK_SECTIONS, section
         return {
             "alert": name,
             "expr": expr,
             "for": for_,
-            "labels": {"severity": severity, **({"environment": self.props.environment} if self.props.environment else {}),
-                       **(extra or {})},
+            "labels": {"severity": severity, **self.environment_label, **(extra or {})},
             "annotations": {"summary": summary, "description": description,
                             "runbook_url": f"{self.props.runbook_base}#{section}"},
         }
 
-    def app_rules(self, app: AppTarget) -> list[dict]:
+    @property
+    def environment_label(self) -> dict[str, str]:
+        return {"environment": self.props.environment} if self.props.environment else {}
+
+    def app_rules(self, app: AppTarget) -> list[Rule]:
         t, ns, name = self.props.thresholds, app.namespace, app.name
         who = {"namespace": ns, "app": name}
         pods = f'namespace="{ns}",pod=~"{name}-.*"'
@@ -108,7 +112,7 @@ class AlertRules(Component):
             available = f'kube_deployment_status_replicas_available{{namespace="{ns}",deployment="{name}"}} == 0'
         else:
             available = f'kube_statefulset_status_replicas_ready{{namespace="{ns}",statefulset="{name}"}} == 0'
-        rules = [self.alert(
+        rules: list[Rule] = [self.alert(
             "PlateAppUnavailable", available, "5m", t.availability_severity,
             f"{name} has no ready replica",
             f"No pod of {ns}/{name} has been ready for 5 minutes: the service is down.", "pods", who)]
@@ -143,7 +147,7 @@ class AlertRules(Component):
             "the leak.", "pods", who))
         return rules
 
-    def workload_rules(self) -> list[dict]:
+    def workload_rules(self) -> list[Rule]:
         """Every platform workload (controllers, tools, agents): down, not scheduled, restarting."""
         t = self.props.thresholds
         sel = f'namespace=~"{"|".join(self.props.platform_namespaces)}"'
@@ -165,7 +169,7 @@ class AlertRules(Component):
                        f"A platform container restarted more than {t.restarts_per_hour} times in an hour.", "pods"),
         ]
 
-    def platform_rules(self) -> dict[str, list[dict]]:
+    def platform_rules(self) -> dict[str, list[Rule]]:
         t = self.props.thresholds
         sev = t.platform_severity
         days = t.certificate_expiry_days

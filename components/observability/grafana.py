@@ -6,6 +6,7 @@ import yaml
 from constructs import Construct
 
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
+from components.k8s.api import Deployment, EnvVar, EnvVarSource, ObjectMeta
 from components.observability.dashboards import DATASOURCE_UID, Dashboard
 from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
 from components.rbac import service_account
@@ -52,7 +53,10 @@ class Grafana(Component):
         self.props = p = props
         self.common_labels = labels("grafana", "dashboards")
         self.workload_labels = labels("grafana", "dashboards", p.image.tag)  # the version on the workload only
-        md = lambda name=None, ann=None: metadata(name or "grafana", p.namespace, self.common_labels, ann)  # noqa: E731
+
+        def md(name: str = "grafana") -> ObjectMeta:
+            return metadata(name, p.namespace, self.common_labels)
+
         self.add(service_account("grafana", p.namespace, self.common_labels))
         self.add(external_secret("grafana-admin", p.namespace, self.common_labels, p.secret_store,
                                  values=same_keys(p.admin_credentials_path)))
@@ -85,12 +89,15 @@ class Grafana(Component):
         return {"datasources.yaml": yaml.safe_dump(datasources, sort_keys=False),
                 "dashboards.yaml": yaml.safe_dump(providers, sort_keys=False)}
 
-    def deployment(self, checksum: str) -> dict:
+    def deployment(self, checksum: str) -> Deployment:
         p = self.props
-        secret = lambda key: {"valueFrom": {"secretKeyRef": {"name": "grafana-admin", "key": key}}}  # noqa: E731
-        env = (
-            {"name": "GF_SECURITY_ADMIN_USER", **secret("username")},
-            {"name": "GF_SECURITY_ADMIN_PASSWORD", **secret("password")},
+
+        def secret(key: str) -> EnvVarSource:
+            return {"secretKeyRef": {"name": "grafana-admin", "key": key}}
+
+        env: tuple[EnvVar, ...] = (
+            {"name": "GF_SECURITY_ADMIN_USER", "valueFrom": secret("username")},
+            {"name": "GF_SECURITY_ADMIN_PASSWORD", "valueFrom": secret("password")},
             {"name": "GF_SERVER_ROOT_URL", "value": f"{'https' if p.tls else 'http'}://{p.host}"},
             {"name": "GF_USERS_ALLOW_SIGN_UP", "value": "false"},
             {"name": "GF_ANALYTICS_REPORTING_ENABLED", "value": "false"},

@@ -9,7 +9,7 @@ from constructs import Construct
 from pydantic import Field
 
 from components import versions
-from components.core import HelmRelease, MetricsEndpoint
+from components.core import HelmRelease, MetricsEndpoint, Obj
 from components.flows import NetworkNeeds
 from components.types import PROPS_CONFIG, Resources, Size, Strict
 from components.workload import HARDENED, resources
@@ -70,7 +70,7 @@ class KubePrometheusStack(HelmRelease):
         p = props
         # Prometheus and Alertmanager are internal: no route at all (their UIs and query API serve anyone
         # who reaches them); operators use Grafana, or a port-forward.
-        values = {
+        values: Obj = {
             "crds": {"enabled": False},
             "grafana": {"enabled": False},
             "prometheus": {

@@ -14,7 +14,7 @@ from constructs import Construct
 from pydantic import Field
 
 from components import versions
-from components.core import HelmRelease, MetricsEndpoint, labels
+from components.core import HelmRelease, MetricsEndpoint, Obj, labels
 from components.flows import NetworkNeeds
 from components.routing import GatewayRef, Served, route_annotations
 from components.secrets import RemoteValue, SecretStoreRef, external_secret, same_keys
@@ -104,7 +104,7 @@ class ArgoCD(HelmRelease):
         rbac += "".join(f"g, {g}, role:readonly\n" for g in p.readonly_groups)
         exclusions = [{"apiGroups": list(e.api_groups), "kinds": list(e.kinds), "clusters": list(e.clusters)}
                       for e in p.resource_exclusions]
-        cm: dict = {
+        cm: Obj = {
             "admin.enabled": p.admin_user,
             "exec.enabled": False,
             "resource.customizations.health.argoproj.io_Application": APPLICATION_HEALTH_LUA,
@@ -119,7 +119,7 @@ class ArgoCD(HelmRelease):
         served = Served(p.domain, p.namespace, "operators", "native-oidc", ("/auth/callback",), SSO_CLIENT)
         route = {"enabled": True, "parentRefs": [p.gateway.parent(p.domain)], "hostnames": [p.domain],
                  "annotations": route_annotations(served)}
-        values = {
+        values: Obj = {
             # every pod non-root with the runtime's seccomp profile (the chart sets neither by default)
             "global": {"domain": p.domain, "securityContext": pod_security_context()},
             "crds": {"install": True, "keep": True},

@@ -13,11 +13,12 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import Field, model_validator
 
+from components.core import Obj
 from components.types import DnsLabel, Email, KvPath, Strict
 
 SECRET_NAME = "argocd-notifications-secret"
 Trigger = Literal["on-deployed", "on-sync-succeeded", "on-sync-failed", "on-health-degraded"]
-TRIGGERS: dict[str, dict] = {
+TRIGGERS: dict[str, Obj] = {
     "on-deployed": {"when": "app.status.operationState != nil and app.status.operationState.phase in ['Succeeded'] "
                             "and app.status.health.status == 'Healthy'",
                     "oncePer": "app.status.sync.revision", "send": ["plate-deployed"]},
@@ -109,7 +110,7 @@ class ArgoNotifications(Strict):
 
 def _notifier(name: str, s: SlackService | WebhookService | EmailService) -> str:
     if isinstance(s, SlackService):
-        config: dict = {"token": f"${name}-token"}
+        config: Obj = {"token": f"${name}-token"}
     elif isinstance(s, WebhookService):
         config = {"url": s.url}
         if s.credentials_path:
@@ -120,12 +121,12 @@ def _notifier(name: str, s: SlackService | WebhookService | EmailService) -> str
     return yaml.safe_dump(config, sort_keys=False)
 
 
-def values(settings: ArgoNotifications, argocd_url: str) -> dict:
+def values(settings: ArgoNotifications, argocd_url: str) -> Obj:
     """The argo-cd chart's ``notifications`` values (its Secret comes from OpenBao, not the chart)."""
     webhooks = [name for name, s in sorted(settings.services.items()) if s.type == "webhook"]
-    templates = {}
+    templates: dict[str, str] = {}
     for name, message in MESSAGES.items():
-        template: dict = {"message": message, "email": {"subject": message.split(":")[0][:120]}}
+        template: Obj = {"message": message, "email": {"subject": message.split(":")[0][:120]}}
         for hook in webhooks:  # a body of fields a receiving service can route on
             template[f"webhook.{hook}"] = {"method": "POST", "body": _WEBHOOK_BODY.replace("EVENT", name)}
         templates[f"template.{name}"] = yaml.safe_dump(template, sort_keys=False)

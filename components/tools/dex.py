@@ -18,7 +18,7 @@ from constructs import Construct
 from pydantic import Field
 
 from components import versions
-from components.core import HelmRelease, MetricsEndpoint, labels
+from components.core import HelmRelease, MetricsEndpoint, Obj, labels
 from components.flows import NetworkNeeds
 from components.routing import Backend, GatewayRef, Served, http_route
 from components.secrets import RemoteValue, SecretStoreRef, external_secret, literal_template
@@ -113,12 +113,13 @@ class Dex(HelmRelease):
     def __init__(self, scope: Construct, props: DexProps):
         p = props
         issuer = f"https://{p.host}"
-        connectors, fetched = [], []
+        connectors: list[Obj] = []
+        fetched: list[RemoteValue] = []
         for c in p.connectors:
             variable = f"CONNECTOR_{_env(c.id)}_SECRET"
             if isinstance(c, GitHubConnector):
-                org: dict = {"name": c.org, **({"teams": list(c.teams)} if c.teams else {})}
-                config = {"clientID": c.client_id, "clientSecret": f"${variable}", "redirectURI": f"{issuer}/callback",
+                org: Obj = {"name": c.org, **({"teams": list(c.teams)} if c.teams else {})}
+                config: Obj = {"clientID": c.client_id, "clientSecret": f"${variable}", "redirectURI": f"{issuer}/callback",
                           "orgs": [org], "teamNameField": "slug"}
                 fetched.append(RemoteValue(variable, c.credentials_path, "client-secret"))
             elif isinstance(c, OidcConnector):
@@ -135,13 +136,13 @@ class Dex(HelmRelease):
                                           "nameAttr": "cn"}}
                 fetched.append(RemoteValue(variable, c.credentials_path, "bind-password"))
             connectors.append({"type": c.type, "id": c.id, "name": c.name, "config": config})
-        clients = []
+        clients: list[Obj] = []
         for client in sorted(p.clients, key=lambda c: c.id):
             variable = f"CLIENT_{_env(client.id)}_SECRET"
             clients.append({"id": client.id, "name": client.name, "redirectURIs": list(client.redirect_uris),
                             "secretEnv": variable})
             fetched.append(RemoteValue(variable, client_secret_path(p.clients_path, client.id), "client-secret"))
-        config = {
+        config = {  # Dex's own configuration
             "issuer": issuer,
             # Dex keeps its state (keys, sessions) in its own custom resources, in its namespace
             "storage": {"type": "kubernetes", "config": {"inCluster": True}},
@@ -153,7 +154,7 @@ class Dex(HelmRelease):
             "connectors": connectors,
             "staticClients": clients,
         }
-        values = {
+        values: Obj = {
             "replicaCount": p.replicas,
             "configSecret": {"create": False, "name": CONFIG_SECRET},
             "envVars": [{"name": v.secret_key, "valueFrom": {"secretKeyRef": {"name": CONFIG_SECRET,

@@ -11,8 +11,9 @@ from constructs import Construct
 from pydantic import Field, model_validator
 
 from components import versions
-from components.core import HelmRelease, labels, metadata
+from components.core import HelmRelease, Obj, labels, metadata
 from components.flows import NetworkNeeds
+from components.k8s.api import ConfigMap
 from components.routing import GatewayRef, Served, route_annotations
 from components.secrets import RemoteValue, SecretStoreRef, external_secret
 from components.types import PROPS_CONFIG, KvPath, NfsServer, Resources, Size, Strict
@@ -127,7 +128,7 @@ class Harbor(HelmRelease):
         # machines (CI pushes, nodes' pulls) use robot accounts. Image layers stream: no body limit, and
         # no request buffering policy on this route. TLS ends at the Gateway.
         self.served_ui = Served(p.host, p.namespace, "operators", "native-oidc", (OIDC_CALLBACK_PATH,), "harbor")
-        values: dict = {
+        values: Obj = {
             "expose": {
                 "type": "route",
                 "tls": {"enabled": False},
@@ -201,7 +202,7 @@ class Harbor(HelmRelease):
             "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": p.internal_issuer},
         }})
 
-    def projects_config_map(self, lbls: dict[str, str]) -> dict:
+    def projects_config_map(self, lbls: dict[str, str]) -> ConfigMap:
         """The environments' projects, private, each with a pull-only robot account, and the script an
         operator runs once (and after adding an environment) to create them: the chart has no setting
         for projects. The robot's credentials go to OpenBao at the environment's pull path, never to Git."""

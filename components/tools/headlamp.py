@@ -11,7 +11,7 @@ from __future__ import annotations
 from constructs import Construct
 
 from components import versions
-from components.core import HelmRelease, labels
+from components.core import HelmRelease, Obj, labels
 from components.flows import NetworkNeeds
 from components.rbac import group_binding
 from components.routing import GatewayRef, Served, route_annotations
@@ -52,7 +52,7 @@ class Headlamp(HelmRelease):
     def __init__(self, scope: Construct, props: HeadlampProps):
         p = props
         served = Served(p.host, p.namespace, "operators", "native-oidc", (CALLBACK,), "headlamp")
-        values = {
+        values: Obj = {
             "config": {"oidc": {"secret": {"create": False},
                                 "externalSecret": {"enabled": True, "name": OIDC_SECRET, "hasScopes": True}}},
             "clusterRoleBinding": {"create": False},  # users act with their own RBAC, never Headlamp's

@@ -5,7 +5,7 @@ from __future__ import annotations
 from constructs import Construct
 
 from components import versions
-from components.core import HelmRelease, labels, metadata
+from components.core import HelmRelease, Obj, labels, metadata
 from components.flows import NetworkNeeds
 from components.routing import OIDC_CALLBACK, Backend, GatewayRef, Served, Sso, gateway_sso, http_route
 from components.secrets import SecretStoreRef, external_secret, same_keys
@@ -56,7 +56,7 @@ class Jenkins(HelmRelease):
         p = props
         unprivileged = {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID, "allowPrivilegeEscalation": False,
                         "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}}
-        values = {
+        values: Obj = {
             "controller": {
                 # createSecret true: the chart mounts the admin Secret only then; with existingSecret set it
                 # creates none of its own and mounts ours (templates/secret.yaml, the controller StatefulSet)
