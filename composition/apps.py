@@ -8,6 +8,8 @@ services; only the ingress controller may reach a routed service.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from constructs import Construct
 
 from components.network import AppPeer, NamespacePeer, Peer
@@ -29,6 +31,11 @@ from composition.tools import issuer
 from composition.wiring import props
 from envs.model import CacheService
 
+if TYPE_CHECKING:
+    from components.core import Component
+    from components.k8s.api import EnvVar
+    from composition import EnvContext
+
 SERVICE_PORT = 8080
 CLASSES: dict[str, type[PlateService]] = {"web": PlateWeb, "admin": PlateAdmin, "server": PlateServer,
                                           "llm": PlateLlm, "worker": PlateWorker}
@@ -42,7 +49,7 @@ def _variable(key: str) -> str:
     return key.upper().replace("-", "_")
 
 
-def build(scope: Construct, ctx) -> list:
+def build(scope: Construct, ctx: EnvContext) -> list[Component]:
     env, cluster = ctx.env, ctx.cluster
     controller = NamespacePeer(namespace=cluster.edge.namespace, port=SERVICE_PORT)  # the Gateway's Envoy proxies
     routed = {target for route in env.routes.values() for target in route.paths.values()}
@@ -57,7 +64,7 @@ def build(scope: Construct, ctx) -> list:
         name=env.namespace, registry=registry, registry_pull_path=env.secrets.registry_pull_path,
         secret_store=ctx.store(env.namespace)))
     pull = namespace.props.pull_secret
-    built: list = [namespace]
+    built: list[Component] = [namespace]
 
     for key, service in sorted(env.services.items(), key=lambda kv: (not isinstance(kv[1], CacheService), kv[0])):
         name = component_name(key)
@@ -69,7 +76,7 @@ def build(scope: Construct, ctx) -> list:
                 metrics_from=(NamespacePeer(namespace=MONITORING, port=CACHE_METRICS_PORT),))))
             continue
         config: dict[str, str] = {}
-        extra_env: list[dict] = []
+        extra_env: list[EnvVar] = []
         egress: list[Peer] = []
         for used in service.uses:
             target = env.services[used]

@@ -1,6 +1,8 @@
 """The cluster-services layer of one cluster (the edge's Gateway is derived at the end: composition.edge)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from constructs import Construct
 
 from components.cluster.cert_manager import CertManager, CertManagerProps
@@ -13,8 +15,12 @@ from components.cluster.nfs_provisioner import NfsProvisioner, NfsProvisionerPro
 from components.cluster.prometheus_crds import PrometheusOperatorCrds
 from composition.wiring import props
 
+if TYPE_CHECKING:
+    from components.core import Component
+    from composition import ClusterContext
 
-def build(scope: Construct, ctx) -> list:
+
+def build(scope: Construct, ctx: ClusterContext) -> list[Component]:
     c = ctx.cluster
     return [
         PrometheusOperatorCrds(scope),

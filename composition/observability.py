@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from constructs import Construct
 
@@ -29,6 +30,11 @@ from components.types import Image
 from composition.tools import issuer
 from composition.wiring import props
 
+if TYPE_CHECKING:
+    from components.core import Component
+    from composition import ClusterContext, EnvContext
+    from envs.model import Environment
+
 
 def runbook_base(repo_url: str) -> str:
     """The README's web address in the repository (https remotes; others fall back to the raw URL)."""
@@ -36,7 +42,7 @@ def runbook_base(repo_url: str) -> str:
     return f"{base}/blob/main/README.md" if base.startswith("https://") else f"{base}:README.md"
 
 
-def _targets(components: list) -> tuple[AppTarget, ...]:
+def _targets(components: list[Component]) -> tuple[AppTarget, ...]:
     return tuple(
         AppTarget(c.props.name, c.props.namespace, "StatefulSet" if isinstance(c, PlateCache) else "Deployment",
                   http=isinstance(c, PlateService) and c.serves_http)
@@ -50,7 +56,7 @@ class EnvironmentAlertRules(AlertRules):
     rank = 6
 
 
-def environment_rules(scope: Construct, ctx, components: list) -> AlertRules:
+def environment_rules(scope: Construct, ctx: EnvContext, components: list[Component]) -> AlertRules:
     env = ctx.env
     return EnvironmentAlertRules(scope, AlertRulesProps(
         apps=_targets(components), thresholds=env.alerts,
@@ -58,7 +64,8 @@ def environment_rules(scope: Construct, ctx, components: list) -> AlertRules:
         environment=env.name))
 
 
-def build(scope: Construct, ctx, built: list, app_components: list, environments) -> list:
+def build(scope: Construct, ctx: ClusterContext, built: list[Component], app_components: list[Component],
+          environments: tuple[Environment, ...]) -> list[Component]:
     """The cluster's monitoring: one Prometheus, the platform's alerts, Grafana with every dashboard, Fluentd."""
     c = ctx.cluster
     routing = AlertRouting(scope, props(AlertRoutingProps, c.alerting, secret_store=ctx.store(MONITORING),

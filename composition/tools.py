@@ -1,6 +1,8 @@
 """The development-tools layer of one cluster: OpenBao, the secret stores, Argo CD, Jenkins, Harbor, the dashboard."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from constructs import Construct
 
 from components.cluster.cluster_issuers import DNS01_SECRET, INTERNAL_ISSUER
@@ -19,10 +21,15 @@ from components.tools.secret_stores import Consumer, SecretStores, SecretStoresP
 from composition import public_key
 from composition.wiring import props
 
+if TYPE_CHECKING:
+    from components.core import Component
+    from composition import ClusterContext
+    from envs.model import Cluster
+
 ESO_NAMESPACE = "external-secrets"
 
 
-def build(scope: Construct, ctx) -> list:
+def build(scope: Construct, ctx: ClusterContext) -> list[Component]:
     c = ctx.cluster
     # internal: External Secrets and Prometheus reach it in-cluster; nothing routes to it from outside
     openbao = OpenBao(scope, props(
@@ -35,7 +42,7 @@ def build(scope: Construct, ctx) -> list:
         name="openbao-metrics-token", namespace=openbao.props.namespace, secret_name=METRICS_TOKEN,
         values=(RemoteValue("token", f"{c.secrets.path_prefix}/openbao/metrics", "token"),),
         secret_store=ctx.store(openbao.props.namespace)))
-    built: list = [openbao, metrics_token]
+    built: list[Component] = [openbao, metrics_token]
     if c.cert_manager.dns01:
         built.append(Credentials(scope, CredentialsProps(
             name="acme-dns01-credentials", namespace="cert-manager", secret_name=DNS01_SECRET,
@@ -44,7 +51,7 @@ def build(scope: Construct, ctx) -> list:
     return [*built, *delivery(scope, ctx)]
 
 
-def secret_stores(scope: Construct, ctx, built: list) -> SecretStores:
+def secret_stores(scope: Construct, ctx: ClusterContext, built: list[Component]) -> SecretStores:
     """One store per namespace that has ExternalSecrets, granting exactly the paths they read."""
     paths: dict[str, set[str]] = {}
     for component in built:
@@ -60,11 +67,11 @@ def secret_stores(scope: Construct, ctx, built: list) -> SecretStores:
         namespace=ESO_NAMESPACE))
 
 
-def issuer(cluster) -> str:
+def issuer(cluster: Cluster) -> str:
     return f"https://{cluster.hosts.dex}"
 
 
-def delivery(scope: Construct, ctx) -> list:
+def delivery(scope: Construct, ctx: ClusterContext) -> list[Component]:
     """Argo CD managing itself, Jenkins, Harbor and Headlamp."""
     c = ctx.cluster
     argo = ArgoCD(scope, props(ArgoCDProps, c.argocd, domain=c.hosts.argocd, repo_url=c.gitops.repo_url,
@@ -88,7 +95,7 @@ def delivery(scope: Construct, ctx) -> list:
     return [argo, jenkins, harbor, headlamp]
 
 
-def dex(scope: Construct, ctx, built: list) -> Dex:
+def dex(scope: Construct, ctx: ClusterContext, built: list[Component]) -> Dex:
     """The platform's Dex, with one client per consumer that logs in through it (derived from the
     hosts the components serve with single sign-on)."""
     c = ctx.cluster

@@ -24,6 +24,7 @@ from components.k8s.api import (
 )
 from components.network import CidrPeer, Peer, workload_policy
 from components.rbac import service_account
+from components.routing import Audience
 from components.secrets import SecretStoreRef, external_secret
 from components.types import PROPS_CONFIG, Autoscaling, Cidr, EnvVars, Image, KvPath, Resources, Strict
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
@@ -94,7 +95,7 @@ class PlateServiceProps(PlateServiceSettings):
 class PlateService(Component):
     layer = "apps"
     rank = 3
-    audience: ClassVar[str] = "public"  # to whom its routes answer (components.routing.Audience)
+    audience: ClassVar[Audience] = "public"  # to whom its routes answer
     Props = PlateServiceProps
     serves_http: ClassVar[bool] = True  # a Service, an HTTP port and HTTP probes
 
