@@ -14,6 +14,7 @@ dist/ mirrors the model: ``clusters/<cluster>/<component>/`` and
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from components.argocd.app_of_apps import (
 from components.cluster.edge import Edge, EdgeProps
 from components.cluster.namespaces import Namespaces, NamespacesProps, derive
 from components.cluster.network_policies import NamespaceFlows, NetworkPolicies, NetworkPoliciesProps
-from components.core import Component, ManifestChart
+from components.core import Component, ComponentInfo, HelmRelease, ManifestChart
 from components.flows import NetworkNeeds
 from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
 from components.routing import GatewayRef
@@ -89,8 +90,8 @@ class Unit:
 
     kind: str  # "cluster" | "environment"
     name: str
-    components: list[Component] = field(default_factory=list)
-    argo: list[ManifestChart] = field(default_factory=list)
+    components: list[Component] = field(default_factory=list[Component])
+    argo: list[ManifestChart] = field(default_factory=list[ManifestChart])
 
     @property
     def folder(self) -> str:
@@ -130,10 +131,12 @@ def _render_charts(cluster: Cluster, components: list[Component]) -> None:
     every chart (charts switch on their ServiceMonitors and the like by asking for them)."""
     from composition import helm
 
-    charted = [c for c in components if c.info.helm is not None and c.info.helm.archive is not None]
+    charted = [c for c in components
+               if isinstance(c, HelmRelease) and c.info.helm is not None and c.info.helm.archive is not None]
 
-    def release(component: Component, apis: frozenset[str]) -> helm.Release:
+    def release(component: HelmRelease, apis: frozenset[str]) -> helm.Release:
         info = component.info
+        assert info.helm is not None and info.helm.archive is not None
         return helm.Release(info.name, info.namespace, Path(info.helm.archive), info.helm.values,
                             cluster.kubernetes_version, tuple(sorted(apis)))
 
@@ -190,11 +193,11 @@ def edge(scope: Construct, ctx: ClusterContext, built: list[Component]) -> Edge:
 def network_policies(scope: Construct, ctx: ClusterContext, built: list[Component]) -> NetworkPolicies:
     """Every namespace fenced: default deny, then the flows its components declare or need."""
     c = ctx.cluster
-    by_namespace: dict[str, list] = {}
+    by_namespace: dict[str, list[ComponentInfo]] = {}
     for component in built:
         info = component.info
         by_namespace.setdefault(info.namespace, []).append(info)
-    flows = []
+    flows: list[NamespaceFlows] = []
     for ns, infos in sorted(by_namespace.items()):
         needs = NetworkNeeds()
         for info in infos:
@@ -206,7 +209,11 @@ def network_policies(scope: Construct, ctx: ClusterContext, built: list[Componen
                                         gateway_namespace=c.edge.namespace, monitoring_namespace=MONITORING))
 
 
-def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra=None) -> list[Unit]:
+# more application components for an environment (the scale benchmark's generator)
+Extra = Callable[[Construct, "EnvContext"], list[Component]]
+
+
+def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra: Extra | None = None) -> list[Unit]:
     """Every component of the cluster and of its environments, and the Argo CD charts derived from them."""
     from composition import apps, cluster, observability, tools
 
@@ -216,7 +223,7 @@ def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra
     platform_unit = Unit("cluster", cluster_name)
     scope = Construct(app, f"cluster-{cluster_name}")
     platform_unit.components = [*cluster.build(scope, ctx), *tools.build(scope, ctx)]
-    env_units = []
+    env_units: list[Unit] = []
     for env in environments:
         unit = Unit("environment", env.name)
         env_scope = Construct(app, f"environment-{env.name}")
@@ -247,7 +254,7 @@ def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra
                            revision=g.rendered_branch, argocd_namespace=g.argocd_namespace, prune=dict(g.prune),
                            retry_limit=g.retry_limit, signature_keys=signed)
     _check_prune("cluster", cluster_name, g.prune, platform_unit.components)
-    refs = []
+    refs: list[EnvironmentRef] = []
     for env, unit in zip(environments, env_units, strict=True):
         _check_prune("environment", env.name, env.gitops.prune, unit.components)
         subscriptions = c.argocd.notifications.annotations(env.name) if c.argocd.notifications else {}

@@ -26,19 +26,27 @@ import os
 import re
 import shutil
 import subprocess
+import tarfile
 import tempfile
 import threading
 import zipfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
+from components.core import Obj
 from components.versions import HELM
+from composition.chart_values import Json
 from platectl.cache import ROOT as CACHE_ROOT
 from platectl.cache import store as cache_store
 from platectl.objects import Loader
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = CACHE_ROOT
@@ -129,14 +137,14 @@ def archive_digest(path: Path) -> str:
     return _archive_digest(path, stat.st_size, stat.st_mtime)
 
 
-def _mentions(tar, needle: bytes) -> bool:
+def _mentions(tar: tarfile.TarFile, needle: bytes) -> bool:
     import io
-    import tarfile
 
     for member in tar.getmembers():
-        if not member.isfile():
+        handle = tar.extractfile(member)
+        if not member.isfile() or handle is None:
             continue
-        data = tar.extractfile(member).read()
+        data = handle.read()
         if member.name.endswith(".tgz"):
             with tarfile.open(fileobj=io.BytesIO(data)) as nested:
                 if _mentions(nested, needle):
@@ -148,8 +156,6 @@ def _mentions(tar, needle: bytes) -> bool:
 
 @cache
 def _reads_api_versions(path: Path, digest: str) -> bool:
-    import tarfile
-
     with tarfile.open(path) as tar:
         return _mentions(tar, b"Capabilities.APIVersions")
 
@@ -166,7 +172,7 @@ class Release:
     name: str  # the release name: the component's
     namespace: str
     archive: Path
-    values: dict
+    values: Obj
     kube_version: str  # the cluster's declared version, "1.33"
     api_versions: tuple[str, ...] = ()  # group/version (and group/version/Kind) the platform serves
 
@@ -179,7 +185,7 @@ class Release:
         return hashlib.sha256(json.dumps(inputs, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def _run(release: Release) -> list[dict]:
+def _run(release: Release) -> list[Obj]:
     cmd = [str(binary()), "template", release.name, str(release.archive), "--namespace", release.namespace,
            "--kube-version", release.kube_version, "--include-crds", "--skip-tests", "--values", "-"]
     for api in sorted(release.api_versions):
@@ -204,7 +210,7 @@ def _run(release: Release) -> list[dict]:
         raise HelmError(f"chart {release.archive.name}: Helm printed invalid YAML: {exc}") from None
 
 
-def template(release: Release, use_cache: bool = True) -> list[dict]:
+def template(release: Release, use_cache: bool = True) -> list[Obj]:
     """The chart's objects for ``release``, from the cache when every input is the same."""
     cached = CACHE / "helm" / f"{release.key()}.json"
     if use_cache and cached.is_file():
@@ -243,15 +249,15 @@ CLUSTER_SCOPED = frozenset({
 })
 
 
-def _describe(obj: dict) -> str:
+def _describe(obj: Obj) -> str:
     return f"{obj.get('kind')} {obj.get('metadata', {}).get('name')!r}"
 
 
-def argo_hooks(obj: dict) -> dict | None:
+def argo_hooks(obj: Obj) -> Obj | None:
     """``obj`` with its Helm hook annotations replaced by Argo CD's; None for a test hook (dropped).
 
     Raises ValueError for a hook phase Argo CD cannot run (pre-delete, pre/post-rollback)."""
-    annotations = obj.get("metadata", {}).get("annotations") or {}
+    annotations: dict[str, Any] = obj.get("metadata", {}).get("annotations") or {}
     if HOOK not in annotations:
         return obj
     phases = [p.strip() for p in str(annotations[HOOK]).split(",") if p.strip()]
@@ -275,7 +281,7 @@ def argo_hooks(obj: dict) -> dict | None:
     return {**obj, "metadata": {**obj["metadata"], "annotations": argo}}
 
 
-def _add_sync_options(obj: dict, options: list[str]) -> dict:
+def _add_sync_options(obj: Obj, options: list[str]) -> Obj:
     annotations = dict(obj["metadata"].get("annotations") or {})
     present = [o for o in str(annotations.get(ARGO_SYNC_OPTIONS, "")).split(",") if o]
     annotations[ARGO_SYNC_OPTIONS] = ",".join(dict.fromkeys([*present, *options]))
@@ -284,11 +290,11 @@ def _add_sync_options(obj: dict, options: list[str]) -> dict:
 
 @dataclass
 class Rendered:
-    objects: list[dict]  # the chart's objects but its CRDs
-    crds: list[dict]
+    objects: list[Obj]  # the chart's objects but its CRDs
+    crds: list[Obj]
 
 
-def _without_nulls(node):
+def _without_nulls(node: Json) -> Json:
     """A null map entry means "absent" to the API server (``annotations:`` left empty by a template)."""
     if isinstance(node, dict):
         return {k: _without_nulls(v) for k, v in node.items() if v is not None}
@@ -297,20 +303,20 @@ def _without_nulls(node):
     return node
 
 
-def prepare(objects: list[dict], namespace: str, cluster_scoped: frozenset[str]) -> Rendered:
+def prepare(objects: Sequence[Json], namespace: str, cluster_scoped: frozenset[str]) -> Rendered:
     """Make a chart's output what Argo CD syncs from a directory (see the module's docstring).
 
     ``cluster_scoped``: custom kinds whose CRD says ``scope: Cluster``."""
-    crds: list[dict] = []
-    out: list[dict] = []
-    for obj in objects:
-        if not isinstance(obj, dict) or "kind" not in obj or "metadata" not in obj:
-            raise ValueError(f"not a Kubernetes object: {str(obj)[:80]}")
-        hooked = argo_hooks(_without_nulls(obj))
+    crds: list[Obj] = []
+    out: list[Obj] = []
+    for doc in objects:
+        if not isinstance(doc, dict) or "kind" not in doc or "metadata" not in doc:
+            raise ValueError(f"not a Kubernetes object: {str(doc)[:80]}")
+        hooked = argo_hooks({k: _without_nulls(v) for k, v in doc.items() if v is not None})
         if hooked is None:
             continue
         obj = hooked
-        annotations = obj["metadata"].get("annotations") or {}
+        annotations: dict[str, Any] = obj["metadata"].get("annotations") or {}
         if annotations.get(RESOURCE_POLICY) == "keep":
             obj = _add_sync_options(obj, ["Prune=false", "Delete=false"])
         if obj["kind"] == "CustomResourceDefinition":
@@ -323,7 +329,7 @@ def prepare(objects: list[dict], namespace: str, cluster_scoped: frozenset[str])
     return Rendered(out, crds)
 
 
-def crd_kinds(crds: list[dict]) -> tuple[frozenset[str], frozenset[str]]:
+def crd_kinds(crds: list[Obj]) -> tuple[frozenset[str], frozenset[str]]:
     """(API versions they serve as group/version and group/version/Kind, kinds of cluster scope)."""
     apis: set[str] = set()
     cluster: set[str] = set()
@@ -347,7 +353,8 @@ def is_prepared(release: Release, cluster_scoped: frozenset[str]) -> bool:
     return _prepared_path(release, cluster_scoped).is_file()
 
 
-def prepared(release: Release, cluster_scoped: frozenset[str], stringify) -> tuple[Rendered, list[str]]:
+def prepared(release: Release, cluster_scoped: frozenset[str],
+             stringify: Callable[[list[Obj]], list[str]]) -> tuple[Rendered, list[str]]:
     """``prepare`` of the chart's output with the YAML of every object (``stringify``: the render's
     writer), cached: a warm render neither runs Helm nor serialises the chart's objects again."""
     cached = _prepared_path(release, cluster_scoped)
@@ -365,19 +372,29 @@ def prepared(release: Release, cluster_scoped: frozenset[str], stringify) -> tup
     return Rendered(rendered.objects, stubs), texts
 
 
-class _CrdDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+if TYPE_CHECKING:
+    _Dumper = yaml.SafeDumper
+else:
+    _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _CrdDumper(_Dumper):
     """libyaml, multi-line descriptions as literal blocks."""
 
 
-_CrdDumper.add_representer(str, lambda dumper, data: dumper.represent_scalar(
-    "tag:yaml.org,2002:str", data, style="|" if "\n" in data and not data.endswith((" ", "\t")) else None))
+def _literal_blocks(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in data and not data.endswith((" ", "\t")) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)  # pyright: ignore[reportUnknownMemberType]
 
 
-def crd_text(crd: dict) -> str:
+_CrdDumper.add_representer(str, _literal_blocks)
+
+
+def crd_text(crd: Obj) -> str:
     return yaml.dump(crd, Dumper=_CrdDumper, sort_keys=False, width=1 << 30, allow_unicode=True)
 
 
-def _crd_stub(crd: dict) -> dict:
+def _crd_stub(crd: Obj) -> Obj:
     spec = crd["spec"]
     return {"apiVersion": crd["apiVersion"], "kind": crd["kind"], "metadata": {"name": crd["metadata"]["name"]},
             "spec": {"group": spec["group"], "names": {"kind": spec["names"]["kind"]}, "scope": spec.get("scope")}}
@@ -397,7 +414,7 @@ def crd_index(releases: list[Release]) -> tuple[frozenset[str], frozenset[str]]:
     return apis, scoped
 
 
-def _parallel(function, items: list) -> list:
+def _parallel(function: Callable[[T], R], items: list[T]) -> list[R]:
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max(1, min(len(items), os.cpu_count() or 1))) as pool:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import cdk8s
 
@@ -36,7 +37,7 @@ def _cdk8s_version() -> str:
     return version("cdk8s")
 
 
-def cached_stringify(docs: list[dict]) -> list[str]:
+def cached_stringify(docs: list[dict[str, Any]]) -> list[str]:
     """``stringify`` with the texts of the previous render reused (keyed by each object's content and the
     writer's version): a warm render of unchanged objects does not cross into jsii. The cache keeps
     exactly this render's entries."""
@@ -55,7 +56,7 @@ def cached_stringify(docs: list[dict]) -> list[str]:
     return texts
 
 
-def stringify(docs: list[dict]) -> list[str]:
+def stringify(docs: list[dict[str, Any]]) -> list[str]:
     """One YAML text per doc, from a single jsii call."""
     if not docs:
         return []
