@@ -15,14 +15,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from envs import conventions
 from envs.loader import ConfigFileError, deep_merge, read_folder
 from envs.model import Cluster, Environment, ToolHosts
 from envs.rules import TierError, check_cluster, check_environment
+
+M = TypeVar("M", bound=BaseModel)
 
 __all__ = ["ConfigError", "ConfigFileError", "Platform", "deep_merge", "load", "load_cluster", "load_platform",
            "names", "cluster_names", "use_config"]
@@ -64,7 +67,7 @@ _ENV_SECTIONS = {
 }
 
 
-def locate(kind: str, loc: tuple) -> tuple[str, str]:
+def locate(kind: str, loc: tuple[str | int, ...]) -> tuple[str, str]:
     """Map a model field path to (component, field path within that component)."""
     parts = [str(p) for p in loc]
     if not parts:
@@ -78,7 +81,7 @@ def locate(kind: str, loc: tuple) -> tuple[str, str]:
     return _CLUSTER_SECTIONS.get(parts[0], "cluster"), ".".join(parts)
 
 
-def _problem(error: dict) -> str:
+def _problem(error: ErrorDetails) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         return "unknown key"
@@ -96,7 +99,7 @@ def _problem(error: dict) -> str:
 SERVICE_KINDS = ("web", "admin", "server", "llm", "worker", "cache")
 
 
-def _validate(model, kind: str, name: str, data: dict):
+def _validate(model: type[M], kind: str, name: str, data: dict[str, Any]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -121,10 +124,10 @@ class Platform:
 
 
 # The raw configuration, read once from the configuration folder; tests patch these dicts.
-CLUSTER_BASE: dict = {}
-ENVIRONMENT_BASE: dict = {}
-CLUSTERS: dict[str, dict] = {}
-OVERLAYS: dict[str, dict] = {}
+CLUSTER_BASE: dict[str, Any] = {}
+ENVIRONMENT_BASE: dict[str, Any] = {}
+CLUSTERS: dict[str, dict[str, Any]] = {}
+OVERLAYS: dict[str, dict[str, Any]] = {}
 
 
 def use_config(root: Path | str | None = None) -> None:
@@ -141,7 +144,7 @@ def use_config(root: Path | str | None = None) -> None:
 IDENTITY = ("namespace", "host", "registry_project")
 
 
-def _merged_environment(name: str, seen: tuple[str, ...] = ()) -> dict:
+def _merged_environment(name: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
     if name not in OVERLAYS:
         raise ConfigError(seen[-1] if seen else name, "environment", "extends" if seen else "name",
                           f"unknown environment {name!r}; known: {', '.join(sorted(OVERLAYS))}")
@@ -159,7 +162,7 @@ def _merged_environment(name: str, seen: tuple[str, ...] = ()) -> dict:
     return deep_merge(inherited, overlay)
 
 
-def raw(name: str) -> dict:
+def raw(name: str) -> dict[str, Any]:
     """The merged environment data, conventions applied, not validated."""
     data = _merged_environment(name)
     cluster = data.get("cluster")
@@ -167,7 +170,7 @@ def raw(name: str) -> dict:
     return conventions.environment(name, data, cluster_data)
 
 
-def raw_cluster(name: str) -> dict:
+def raw_cluster(name: str) -> dict[str, Any]:
     if name not in CLUSTERS:
         raise ConfigError(name, "cluster", "name", f"unknown cluster; known: {', '.join(sorted(CLUSTERS))}", "cluster")
     return conventions.cluster(name, deep_merge(CLUSTER_BASE, CLUSTERS[name]))
@@ -210,7 +213,7 @@ def load_platform() -> Platform:
         if data.get("cluster") not in CLUSTERS:
             raise ConfigError(name, "environment", "cluster", f"no cluster {data.get('cluster')!r}; "
                                                               f"known: {', '.join(sorted(CLUSTERS))}")
-    clusters = {}
+    clusters: dict[str, Cluster] = {}
     for name in sorted(CLUSTERS):
         production = any(d.get("tier") == "production" for d in raw_envs.values() if d.get("cluster") == name)
         clusters[name] = validate_cluster(name, raw_cluster(name), production)

@@ -17,14 +17,21 @@ Environment ``<e>`` on cluster ``<c>``:
 """
 from __future__ import annotations
 
+from typing import Any, cast
+
 TOOL_HOSTS = ("openbao", "argocd", "prometheus", "grafana", "jenkins", "harbor", "dashboard", "dex")
 
 
-def _dict(value) -> dict:
-    return value if isinstance(value, dict) else {}
+def _map(value: object) -> dict[str, Any] | None:
+    """A settings section, when it is one (a wrong type is the model's to report, not ours)."""
+    return cast(dict[str, Any], value) if isinstance(value, dict) else None
 
 
-def cluster(name: str, data: dict) -> dict:
+def _dict(value: object) -> dict[str, Any]:
+    return _map(value) or {}
+
+
+def cluster(name: str, data: dict[str, Any]) -> dict[str, Any]:
     data = {"name": name, **data}
     domain = data.get("domain")
     if isinstance(domain, str) and isinstance(data.setdefault("hosts", {}), dict):
@@ -33,33 +40,34 @@ def cluster(name: str, data: dict) -> dict:
     return data
 
 
-def environment(name: str, data: dict, cluster_data: dict) -> dict:
+def environment(name: str, data: dict[str, Any], cluster_data: dict[str, Any]) -> dict[str, Any]:
     data = {"name": name, **data}
     data.setdefault("namespace", f"plate-{name}")
     domain = cluster_data.get("domain")
     if isinstance(domain, str):
         data.setdefault("host", f"{name}.{domain}")
     project = data.setdefault("registry_project", name)
-    secrets = data.setdefault("secrets", {})
-    if isinstance(secrets, dict):
+    secrets = _map(data.setdefault("secrets", {}))
+    prefix: object = None
+    if secrets is not None:
         prefix = secrets.setdefault("path_prefix", f"plate/{name}")
         if isinstance(prefix, str):
             secrets.setdefault("registry_pull_path", f"{prefix}/registry")
-    else:
-        prefix = None
     registry = _dict(cluster_data.get("hosts")).get("harbor")
-    for key, service in _dict(data.get("services")).items():
-        if not isinstance(service, dict):
+    for key, value in _dict(data.get("services")).items():
+        service = _map(value)
+        if service is None:
             continue
         if isinstance(prefix, str):
             service.setdefault("secrets_path", f"{prefix}/{key}")
-        image = service.get("image")
-        if isinstance(image, dict) and "registry" not in image and isinstance(registry, str) \
+        image = _map(service.get("image"))
+        if image is not None and "registry" not in image and isinstance(registry, str) \
                 and isinstance(image.get("repository"), str) and isinstance(project, str):
             service["image"] = {**image, "registry": registry, "repository": f"{project}/{image['repository']}"}
     host = data.get("host")
-    for key, route in _dict(data.get("routes")).items():
-        if not isinstance(route, dict):
+    for key, value in _dict(data.get("routes")).items():
+        route = _map(value)
+        if route is None:
             continue
         if isinstance(host, str):
             route.setdefault("host", host if key == "app" else f"{key}.{host}")

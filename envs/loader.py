@@ -12,6 +12,7 @@ import ast
 import copy
 import traceback
 from pathlib import Path
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,7 +51,7 @@ def _duplicate_keys(tree: ast.AST, path: Path) -> None:
                 seen[key.value] = key.lineno
 
 
-def run_file(path: Path, names: tuple[str, ...]) -> dict[str, dict]:
+def run_file(path: Path, names: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     """Run a configuration file; return the dicts it must define (``names``)."""
     where = shown(path)
     try:
@@ -62,14 +63,14 @@ def run_file(path: Path, names: tuple[str, ...]) -> dict[str, dict]:
     except SyntaxError as exc:
         raise ConfigFileError(where, exc.lineno, f"syntax error: {exc.msg}") from None
     _duplicate_keys(tree, path)
-    namespace: dict = {"__file__": str(path), "__name__": f"plate_config.{path.stem}"}
+    namespace: dict[str, Any] = {"__file__": str(path), "__name__": f"plate_config.{path.stem}"}
     try:
         exec(compile(tree, str(path), "exec"), namespace)  # noqa: S102 - configuration is code, by design
     except Exception as exc:  # any error the file raises is the user's to fix: name its line
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename) == path]
         line = frames[-1].lineno if frames else None
         raise ConfigFileError(where, line, f"{type(exc).__name__}: {exc}") from None
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for name in names:
         if name not in namespace:
             raise ConfigFileError(where, None, f"defines no {name} (a dict of settings)")
@@ -79,20 +80,21 @@ def run_file(path: Path, names: tuple[str, ...]) -> dict[str, dict]:
     return out
 
 
-def deep_merge(base: dict, overlay: dict) -> dict:
+def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     """Overlay wins; dicts merge recursively; lists and scalars are replaced whole; None removes a key."""
     merged = copy.deepcopy(base)
     for key, value in overlay.items():
         if value is None:
             merged.pop(key, None)
         elif isinstance(value, dict):
-            merged[key] = deep_merge(merged[key] if isinstance(merged.get(key), dict) else {}, value)
+            below: dict[str, Any] = merged[key] if isinstance(merged.get(key), dict) else {}
+            merged[key] = deep_merge(below, cast(dict[str, Any], value))
         else:
             merged[key] = copy.deepcopy(value)
     return merged
 
 
-def read_folder(root: Path) -> tuple[dict, dict, dict[str, dict], dict[str, dict]]:
+def read_folder(root: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """(cluster base, environment base, cluster overlays, environment overlays) of a configuration folder.
 
     A folder without ``base.py`` uses the project's (``envs/base.py``).

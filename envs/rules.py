@@ -230,7 +230,7 @@ def address_ranges(metallb: MetalLB) -> list[tuple[str, str, int, int]]:
 
 def env_kv_paths(env: Environment) -> list[tuple[tuple[str, ...], str]]:
     """Every OpenBao KV path the environment names, with its field path."""
-    out = [(("secrets", "registry_pull_path"), env.secrets.registry_pull_path)]
+    out: list[tuple[tuple[str, ...], str]] = [(("secrets", "registry_pull_path"), env.secrets.registry_pull_path)]
     for name, service in env.services.items():
         out.append((("services", name, "secrets_path"), service.secrets_path))
     return out
@@ -238,7 +238,7 @@ def env_kv_paths(env: Environment) -> list[tuple[tuple[str, ...], str]]:
 
 def cluster_kv_paths(cluster: Cluster) -> list[tuple[tuple[str, ...], str]]:
     """Every OpenBao KV path the platform's tools name, with its field path."""
-    out = []
+    out: list[tuple[tuple[str, ...], str]] = []
     if cluster.cert_manager.dns01:
         out.append((("cert_manager", "dns01", "api_token_path"), cluster.cert_manager.dns01.api_token_path))
     for i, connector in enumerate(cluster.sso.connectors):
