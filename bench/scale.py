@@ -59,7 +59,7 @@ def platform(count: int, tag: str = "2.0.0"):
 
 def extra_services(scope, ctx):
     """The rest of the 50 applications: PlateServices with their own config, secret and policies."""
-    from components.network import Peer
+    from components.network import NamespacePeer
     from components.plate.server import PlateServer, PlateServerProps
 
     env, server = ctx.env, ctx.env.services["server"]
@@ -72,7 +72,7 @@ def extra_services(scope, ctx):
             resources=server.resources, secret_store=ctx.store(env.namespace),
             secrets_path=f"{env.secrets.path_prefix}/{name}", hardening=ctx.hardening,
             config={"SERVICE": name, "LOG_LEVEL": "info"},
-            ingress_from=(Peer(namespace=ctx.cluster.edge.namespace, port=8080),))))
+            ingress_from=(NamespacePeer(namespace=ctx.cluster.edge.namespace, port=8080),))))
     return built
 
 

@@ -19,7 +19,10 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-TOOL_HOSTS = ("openbao", "argocd", "prometheus", "grafana", "jenkins", "harbor", "dashboard", "dex")
+from envs.model import ToolHosts
+
+# every tool's host defaults to <tool>.<domain>: the tools are the model's ``hosts`` section, the one list
+TOOL_HOSTS = tuple(ToolHosts.model_fields)
 
 
 def _map(value: object) -> dict[str, Any] | None:

@@ -49,3 +49,14 @@ def test_pyright_rejects_a_misspelt_field_and_a_wrong_enum_value(tmp_path):
     assert "\"Literal['Owned']\" is not assignable" in messages[1][1]
     (tmp_path / "good.py").write_text(BAD.replace("policyType", "policyTypes").replace('"Owned"', '"Owner"'))
     assert pyright(tmp_path / "good.py") == []
+
+
+def test_pyright_strict_finds_nothing_in_the_components_the_configuration_and_the_composition():
+    """pyproject.toml's [tool.pyright]: components/, envs/ and composition/ in strict mode."""
+    run = subprocess.run([sys.executable, "-m", "pyright", "--outputjson"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=900)
+    report = json.loads(run.stdout)
+    errors = [f"{Path(d['file']).relative_to(ROOT)}:{d['range']['start']['line'] + 1}: {d['message'].splitlines()[0]}"
+              for d in report["generalDiagnostics"] if d["severity"] == "error"]
+    assert report["summary"]["filesAnalyzed"] >= 70
+    assert not errors, f"{len(errors)} pyright errors:\n" + "\n".join(errors[:50])

@@ -61,7 +61,7 @@ class PlateRoutes(Component):
 
     def __init__(self, scope: Construct, props: PlateRoutesProps):
         super().__init__(scope, "plate-routes", props.namespace, pod_security=None)
-        p = props
+        self.props = p = props
         lbls = labels("plate-routes", "routing")
         blocking = False
         for r in sorted(p.routes, key=lambda r: (r.host, r.path)):

@@ -56,7 +56,8 @@ def test_every_components_props_extend_its_settings():
     classes = []
     for info in pkgutil.walk_packages(components.__path__, "components."):
         module = importlib.import_module(info.name)
-        classes += [c for _, c in inspect.getmembers(module, inspect.isclass) if c.__module__ == module.__name__]
+        classes += [c for _, c in inspect.getmembers(module, inspect.isclass)
+                    if c.__module__ == module.__name__ and issubclass(c, BaseModel)]
     settings = [c for c in classes if c.__name__.endswith("Settings")]
     props = [c for c in classes if c.__name__.endswith("Props")]
     assert len(settings) >= 18

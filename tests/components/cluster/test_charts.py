@@ -27,11 +27,16 @@ def charts(resources):
     }
 
 
-def test_chart_applications_match_golden(golden, find, resources):
+@pytest.mark.parametrize("name", ["cert-manager", "envoy-gateway", "external-secrets", "metallb", "nfs-provisioner"])
+def test_each_chart_component_matches_its_golden(golden, resources, name):
+    golden(name, charts(resources)[name])
+
+
+def test_chart_applications(synth, find, resources):
     def build(app):
         infos = [make(app).info for make in charts(resources).values()]
         ClusterAppsChart(app, PROPS, infos, frozenset(), ())
-    objs = golden("cluster-charts", build)
+    objs = synth(build)
     for name in ("cert-manager", "metallb", "nfs-provisioner", "external-secrets", "envoy-gateway"):
         src = find(objs, "Application", f"test-{name}")["spec"]["source"]
         assert src["path"] == f"dist/clusters/test/{name}" and "chart" not in src, name

@@ -31,22 +31,26 @@ def argo_props(store, resources, **over):
         resource_exclusions=[ResourceExclusion(api_groups=[""], kinds=["Endpoints"])], **over)
 
 
+def tools(store, resources):
+    """Each delivery tool, built into a scope from test props."""
+    return {
+        "argo-cd": lambda app: ArgoCD(app, argo_props(store, resources, repo_credentials_path="plate/test/repo")),
+        "jenkins": lambda app: Jenkins(app, JenkinsProps(
+            host="jenkins.test.example", gateway=GATEWAY, sso=Sso(DEX, "platform/dex/clients/jenkins", store),
+            storage_class="nfs-client", storage_size="20Gi", resources=resources, agent_resources=resources,
+            sidecar_resources=resources, admin_credentials_path="plate/test/jenkins", secret_store=store)),
+        "harbor": lambda app: Harbor(app, HarborProps(
+            host="harbor.test.example", gateway=GATEWAY, sso_issuer=DEX, sso_secret_path="platform/dex/clients/harbor",
+            internal_issuer="platform-internal", storage_class="nfs-client", persistence=PERSISTENCE,
+            resources=HARBOR_RESOURCES, secrets_path="plate/test/harbor", secret_store=store)),
+        "headlamp": lambda app: Headlamp(app, HeadlampProps(
+            host="headlamp.test.example", gateway=GATEWAY, issuer=DEX, secret_store=store,
+            client_secret_path="platform/dex/clients/headlamp", resources=resources, viewer_groups=["developers"])),
+    }
+
+
 def build_all(app, store, resources):
-    comps = [
-        ArgoCD(app, argo_props(store, resources, repo_credentials_path="plate/test/repo")),
-        Jenkins(app, JenkinsProps(host="jenkins.test.example", gateway=GATEWAY,
-                                  sso=Sso(DEX, "platform/dex/clients/jenkins", store),
-                                  storage_class="nfs-client", storage_size="20Gi", resources=resources,
-                                  agent_resources=resources, sidecar_resources=resources, admin_credentials_path="plate/test/jenkins",
-                                  secret_store=store)),
-        Harbor(app, HarborProps(host="harbor.test.example", gateway=GATEWAY, sso_issuer=DEX,
-                                sso_secret_path="platform/dex/clients/harbor",
-                                internal_issuer="platform-internal", storage_class="nfs-client", persistence=PERSISTENCE, resources=HARBOR_RESOURCES,
-                                secrets_path="plate/test/harbor", secret_store=store)),
-        Headlamp(app, HeadlampProps(host="headlamp.test.example", gateway=GATEWAY, issuer=DEX, secret_store=store,
-                                    client_secret_path="platform/dex/clients/headlamp", resources=resources,
-                                    viewer_groups=["developers"])),
-    ]
+    comps = [make(app) for make in tools(store, resources).values()]
     ClusterAppsChart(app, AOA, [c.info for c in comps], frozenset(), ())
     return comps
 
@@ -56,9 +60,14 @@ def values(comps, name):
     return next(c for c in comps if c.info.name == name).info.helm.values
 
 
-def test_delivery_tools_match_golden(golden, find, store, resources):
+@pytest.mark.parametrize("name", ["argo-cd", "jenkins", "harbor", "headlamp"])
+def test_each_delivery_tool_matches_its_golden(golden, store, resources, name):
+    golden(name, tools(store, resources)[name])
+
+
+def test_delivery_tools_values_and_objects(synth, find, store, resources):
     comps: list = []
-    objs = golden("delivery-tools", lambda app: comps.extend(build_all(app, store, resources)))
+    objs = synth(lambda app: comps.extend(build_all(app, store, resources)))
     for o in objs.values():
         assert not policy.secret_literals(o), o["metadata"]["name"]
     # Argo CD
