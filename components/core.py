@@ -9,28 +9,28 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, cast
 
 import cdk8s
 from constructs import Construct
 
 from components.flows import NetworkNeeds
-from components.k8s.api import BuiltinObject, LabelSelector, ObjectMeta
-from components.k8s.crds import (
-    CustomObject,
-    PodMonitor,
-    PodMonitorSpecPodMetricsEndpoints,
-    ServiceMonitor,
-    ServiceMonitorSpecEndpoints,
-)
 
 if TYPE_CHECKING:
+    from components.k8s.api import BuiltinObject, LabelSelector, ObjectMeta
+    from components.k8s.crds import (
+        CustomObject,
+        PodMonitor,
+        PodMonitorSpecPodMetricsEndpoints,
+        ServiceMonitor,
+        ServiceMonitorSpecEndpoints,
+    )
     from components.routing import Served
     from components.versions import Chart
 
 # An object a component authors: one of the generated shapes, so pyright checks every literal passed
 # to ``add``. From there on (and for a chart's rendered objects) objects are JSON values.
-Manifest = BuiltinObject | CustomObject
+Manifest: TypeAlias = "BuiltinObject | CustomObject"
 Obj = dict[str, Any]  # a JSON object of free shape: chart values, a chart's rendered object
 
 Layer = Literal["cluster-services", "tools", "apps"]

@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from components.core import metadata, selector
 from components.flows import NetworkNeeds as NetworkNeeds  # re-exported
-from components.k8s.api import (
-    NetworkPolicy,
-    NetworkPolicyEgressRule,
-    NetworkPolicyIngressRule,
-    NetworkPolicyPeer,
-    NetworkPolicyPort,
-    NetworkPolicySpec,
-)
+
+if TYPE_CHECKING:
+    from components.k8s.api import (
+        NetworkPolicy,
+        NetworkPolicyEgressRule,
+        NetworkPolicyIngressRule,
+        NetworkPolicyPeer,
+        NetworkPolicyPort,
+        NetworkPolicySpec,
+    )
 
 
 @dataclass(frozen=True)

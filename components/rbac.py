@@ -1,8 +1,12 @@
 """ServiceAccounts and the bindings that give them a role: written once, used by every component."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from components.core import metadata
-from components.k8s.api import ClusterRoleBinding, ServiceAccount
+
+if TYPE_CHECKING:
+    from components.k8s.api import ClusterRoleBinding, ServiceAccount
 
 
 def service_account(name: str, namespace: str, lbls: dict[str, str], *, token: bool = False) -> ServiceAccount:

@@ -14,22 +14,24 @@ certificates and the audiences' checks are derived from those records.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
 from components.core import metadata
-from components.k8s.crds import (
-    BackendTrafficPolicy,
-    ExternalSecret,
-    HTTPRoute,
-    HTTPRouteFilter,
-    HTTPRouteSpecParentRefs,
-    HTTPRouteSpecRules,
-    SecurityPolicy,
-)
 from components.secrets import SecretStoreRef
 from components.types import DnsLabel, Duration, Strict
+
+if TYPE_CHECKING:
+    from components.k8s.crds import (
+        BackendTrafficPolicy,
+        ExternalSecret,
+        HTTPRoute,
+        HTTPRouteFilter,
+        HTTPRouteSpecParentRefs,
+        HTTPRouteSpecRules,
+        SecurityPolicy,
+    )
 
 Audience = Literal["public", "operators", "internal"]
 Auth = Literal["none", "gateway-oidc", "native-oidc"]

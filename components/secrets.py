@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from components.core import metadata
-from components.k8s.crds import (
-    ExternalSecret,
-    ExternalSecretSpec,
-    ExternalSecretSpecTarget,
-    ExternalSecretSpecTargetTemplate,
-)
+
+if TYPE_CHECKING:
+    from components.k8s.crds import (
+        ExternalSecret,
+        ExternalSecretSpec,
+        ExternalSecretSpecTarget,
+        ExternalSecretSpecTargetTemplate,
+    )
 
 
 @dataclass(frozen=True)

@@ -9,33 +9,35 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from components.k8s.api import (
-    Affinity,
-    Capabilities,
-    EnvFromSource,
-    EnvVar,
-    ObjectMeta,
-    PodSecurityContext,
-    PodSpec,
-    PodTemplateSpec,
-    ResourceRequirements,
-    SecurityContext,
-    Toleration,
-    TopologySpreadConstraint,
-    Volume,
-    VolumeMount,
-)
-from components.k8s.api import (
-    Container as ContainerSpec,
-)
-from components.k8s.api import (
-    Probe as ProbeSpec,
-)
 from components.types import Resources
+
+if TYPE_CHECKING:
+    from components.k8s.api import (
+        Affinity,
+        Capabilities,
+        EnvFromSource,
+        EnvVar,
+        ObjectMeta,
+        PodSecurityContext,
+        PodSpec,
+        PodTemplateSpec,
+        ResourceRequirements,
+        SecurityContext,
+        Toleration,
+        TopologySpreadConstraint,
+        Volume,
+        VolumeMount,
+    )
+    from components.k8s.api import (
+        Container as ContainerSpec,
+    )
+    from components.k8s.api import (
+        Probe as ProbeSpec,
+    )
 
 
 class Hardening(BaseModel):
@@ -109,6 +111,14 @@ def volume_name(path: str) -> str:
     return f"tmp-{slug}"[:63].rstrip("-")
 
 
+def _scratch_mount(path: str) -> VolumeMount:
+    return {"name": volume_name(path), "mountPath": path}
+
+
+def _scratch_volume(path: str) -> Volume:
+    return {"name": volume_name(path), "emptyDir": {}}
+
+
 def resources(res: Resources, hardening: Hardening,
               extra_limits: tuple[tuple[str, str], ...] = ()) -> ResourceRequirements:
     requests: dict[str, str | int | float] = {
@@ -164,7 +174,7 @@ def container(c: Container, hardening: Hardening) -> ContainerSpec:
     if c.readiness is not None:
         out["readinessProbe"] = c.readiness.render()
     out["securityContext"] = container_security(hardening, c.run_as_user)
-    mounts = [*(VolumeMount(name=volume_name(p), mountPath=p) for p in c.writable_paths), *c.mounts]
+    mounts = [*map(_scratch_mount, c.writable_paths), *c.mounts]
     if mounts:
         out["volumeMounts"] = mounts
     return out
@@ -217,7 +227,7 @@ def pod_template(lbls: dict[str, str], annotations: dict[str, str], containers: 
         "topologySpreadConstraints": spread_constraints(opts.spread) if opts.spread else [],
         "terminationGracePeriodSeconds": opts.termination_grace,
         "containers": [container(c, hardening) for c in containers],
-        "volumes": [*(Volume(name=volume_name(p), emptyDir={}) for p in writable), *opts.volumes],
+        "volumes": [*map(_scratch_volume, writable), *opts.volumes],
     }
     # the optional fields that are empty are left out (the order of the rest is the output's)
     if not opts.image_pull_secrets:

@@ -74,7 +74,7 @@ def issuer(cluster: Cluster) -> str:
 def delivery(scope: Construct, ctx: ClusterContext) -> list[Component]:
     """Argo CD managing itself, Jenkins, Harbor and Headlamp."""
     c = ctx.cluster
-    argo = ArgoCD(scope, props(ArgoCDProps, c.argocd, replicas=c.argocd.replicas + 1, domain=c.hosts.argocd, repo_url=c.gitops.repo_url,
+    argo = ArgoCD(scope, props(ArgoCDProps, c.argocd, domain=c.hosts.argocd, repo_url=c.gitops.repo_url,
                                namespace=c.gitops.argocd_namespace, secret_store=ctx.store(c.gitops.argocd_namespace),
                                gateway=ctx.gateway, tls=c.ingress.tls, sso_issuer=issuer(c),
                                sso_secret_path=client_secret_path(c.sso.clients_path, "argocd"),

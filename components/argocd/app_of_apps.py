@@ -6,19 +6,22 @@ development tools, then applications) and, inside a layer, each component's rank
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from constructs import Construct
 
 from components.core import PART_OF, ComponentInfo, Layer, ManifestChart
-from components.k8s.api import ObjectMeta
-from components.k8s.crds import (
-    Application,
-    ApplicationSpec,
-    ApplicationSpecSources,
-    ApplicationSpecSyncPolicy,
-    AppProject,
-    AppProjectSpec,
-)
+
+if TYPE_CHECKING:
+    from components.k8s.api import ObjectMeta
+    from components.k8s.crds import (
+        Application,
+        ApplicationSpec,
+        ApplicationSpecSources,
+        ApplicationSpecSyncPolicy,
+        AppProject,
+        AppProjectSpec,
+    )
 
 LAYER_WAVE: dict[Layer, int] = {"cluster-services": 0, "tools": 10, "apps": 20}
 PROJECT_WAVE = -1  # AppProjects exist before any Application that uses them

@@ -6,7 +6,7 @@ components/tools/credentials.py): OpenBao, its source, comes up after this layer
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from constructs import Construct
 from pydantic import Field
@@ -14,9 +14,11 @@ from pydantic import Field
 from components.cluster.acme import ISSUERS
 from components.cluster.acme import PRODUCTION_ISSUER as PRODUCTION_ISSUER  # re-exported
 from components.core import Component, labels, metadata
-from components.k8s.crds import ClusterIssuerSpecAcmeSolvers
 from components.routing import GATEWAY_GROUP, GatewayRef
 from components.types import PROPS_CONFIG, Email, Hostname, KvPath, Strict
+
+if TYPE_CHECKING:
+    from components.k8s.crds import ClusterIssuerSpecAcmeSolvers
 
 DNS01_SECRET = "acme-dns01-api-token"
 # Signs certificates for cluster-internal names (OpenBao's listener), which ACME cannot validate.

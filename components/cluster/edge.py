@@ -11,24 +11,26 @@ hosts the components serve (``Component.serve``).
 """
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from constructs import Construct
 from pydantic import Field
 
 from components.cluster.envoy_gateway import CONTROLLER_NAME, EdgeSettings
 from components.core import Component, MetricsEndpoint, labels, metadata
-from components.k8s.api import TopologySpreadConstraint
-from components.k8s.crds import (
-    ClientTrafficPolicy,
-    ClientTrafficPolicySpec,
-    EnvoyProxy,
-    EnvoyProxySpecProviderKubernetesEnvoyService,
-    GatewaySpecListeners,
-)
 from components.routing import GATEWAY_GROUP, GatewayRef, Served, listener_name
 from components.types import PROPS_CONFIG, Duration
 from components.workload import HARDENED, container_security, pod_security_context, resources
+
+if TYPE_CHECKING:
+    from components.k8s.api import TopologySpreadConstraint
+    from components.k8s.crds import (
+        ClientTrafficPolicy,
+        ClientTrafficPolicySpec,
+        EnvoyProxy,
+        EnvoyProxySpecProviderKubernetesEnvoyService,
+        GatewaySpecListeners,
+    )
 
 CLASS_NAME = "plate"
 PROXY_METRICS_PORT = 19001

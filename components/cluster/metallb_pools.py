@@ -1,14 +1,16 @@
 """MetalLB IPAddressPools and their L2Advertisement (ranges are validated in envs/model.py)."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from constructs import Construct
 from pydantic import Field
 
 from components.core import Component, labels, metadata
-from components.k8s.crds import L2AdvertisementSpec
 from components.types import PROPS_CONFIG, DnsLabel, Strict
+
+if TYPE_CHECKING:
+    from components.k8s.crds import L2AdvertisementSpec
 
 
 class AddressPool(Strict):

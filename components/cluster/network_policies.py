@@ -13,22 +13,24 @@ left to it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from constructs import Construct
 from pydantic import Field
 
 from components.core import Component, labels, metadata
 from components.flows import NetworkNeeds
-from components.k8s.api import (
-    NetworkPolicyEgressRule,
-    NetworkPolicyIngressRule,
-    NetworkPolicyPeer,
-    NetworkPolicyPort,
-    NetworkPolicySpec,
-)
 from components.network import NamespacePeer, allow_dns, default_deny
 from components.types import PROPS_CONFIG, Cidr, Strict
+
+if TYPE_CHECKING:
+    from components.k8s.api import (
+        NetworkPolicyEgressRule,
+        NetworkPolicyIngressRule,
+        NetworkPolicyPeer,
+        NetworkPolicyPort,
+        NetworkPolicySpec,
+    )
 
 PREFIX = "platform-"
 

@@ -6,15 +6,17 @@ README's troubleshooting guide.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from components.core import Component, labels, metadata
-from components.k8s.crds import PrometheusRuleSpecGroupsRules as Rule
 from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
 from components.types import Strict
+
+if TYPE_CHECKING:
+    from components.k8s.crds import PrometheusRuleSpecGroupsRules as Rule
 
 RUNBOOK_SECTIONS = ("certificates", "ingress", "pods", "rollback")
 

@@ -8,18 +8,20 @@ and buffer. Its namespace needs Pod Security "privileged": baseline forbids host
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from constructs import Construct
 from pydantic import Field
 
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.flows import NetworkNeeds
-from components.k8s.api import DaemonSet, EnvVar, ObjectMeta
 from components.rbac import cluster_role_binding, service_account
 from components.secrets import RemoteValue, SecretStoreRef, external_secret
 from components.types import PROPS_CONFIG, DnsLabel, Hostname, Image, KvPath, Resources, Strict
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
+
+if TYPE_CHECKING:
+    from components.k8s.api import DaemonSet, EnvVar, ObjectMeta
 
 METRICS_PORT = 24231
 STATE_DIR = "/var/lib/fluentd-plate"
@@ -196,6 +198,11 @@ def config(o: ElasticOutput | LokiOutput | ForwardOutput) -> str:
 """
 
 
+def _secret_env(key: str) -> EnvVar:
+    """An environment variable of the same name as its key in the output's Secret."""
+    return {"name": key, "valueFrom": {"secretKeyRef": {"name": OUTPUT_SECRET, "key": key}}}
+
+
 class Fluentd(Component):
     layer = "tools"
     rank = 4
@@ -226,7 +233,7 @@ class Fluentd(Component):
                 "OUTPUT_USERNAME": "username", "OUTPUT_PASSWORD": "password"}
             self.add(external_secret(OUTPUT_SECRET, p.namespace, self.common_labels, p.secret_store,
                                      values=tuple(RemoteValue(k, path, v) for k, v in keys.items())))
-            env.extend(EnvVar(name=k, valueFrom={"secretKeyRef": {"name": OUTPUT_SECRET, "key": k}}) for k in keys)
+            env.extend(_secret_env(k) for k in keys)
         self.add(self.daemon_set(tuple(env), content_hash(conf)))
         self.scrape(MetricsEndpoint(port="metrics", monitor="pod", metrics=METRICS), lbls=self.common_labels)
 

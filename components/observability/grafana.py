@@ -2,11 +2,12 @@
 ConfigMaps, admin credentials from OpenBao, persistent state on the environment's storage class."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import yaml
 from constructs import Construct
 
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
-from components.k8s.api import Deployment, EnvVar, EnvVarSource, ObjectMeta
 from components.observability.dashboards import DATASOURCE_UID, Dashboard
 from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
 from components.rbac import service_account
@@ -14,6 +15,9 @@ from components.routing import OIDC_CALLBACK, Backend, GatewayRef, Served, Sso, 
 from components.secrets import SecretStoreRef, external_secret, same_keys
 from components.types import PROPS_CONFIG, Image, KvPath, Resources, Size, Strict
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
+
+if TYPE_CHECKING:
+    from components.k8s.api import Deployment, EnvVar, EnvVarSource, ObjectMeta
 
 PORT = 3000
 UID = 472  # the grafana user of the upstream image

@@ -5,19 +5,21 @@ A single-replica StatefulSet with a PVC, its password from OpenBao through an Ex
 """
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from constructs import Construct
 from pydantic import Field, model_validator
 
 from components.core import HEADLESS_LABEL, Component, MetricsEndpoint, labels, metadata, selector
-from components.k8s.api import EnvVar, Service, ServicePort, ServiceSpec, StatefulSet
 from components.network import Peer, workload_policy
 from components.plate.service import SINGLE_REPLICA_REASON
 from components.rbac import service_account
 from components.secrets import RemoteValue, SecretStoreRef, external_secret
 from components.types import PROPS_CONFIG, Image, KvPath, Resources, Size, Strict, quantity_value
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
+
+if TYPE_CHECKING:
+    from components.k8s.api import EnvVar, Service, ServicePort, ServiceSpec, StatefulSet
 
 PORT = 6379
 # What the redis_exporter sidecar exposes that rules and dashboards use.

@@ -3,14 +3,16 @@ size-limited emptyDir for the model cache."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 from pydantic import Field
 
-from components.k8s.api import Toleration as TolerationSpec
 from components.plate.service import PlateService, PlateServiceProps, PlateServiceSettings
 from components.types import ExtendedResource, NodeSelector, Size, Toleration
 from components.workload import Container, PodOptions, Probe
+
+if TYPE_CHECKING:
+    from components.k8s.api import Toleration as TolerationSpec
 
 
 class PlateLlmSettings(PlateServiceSettings):
@@ -54,7 +56,7 @@ class PlateLlm(PlateService):
     def pod_options(self) -> PodOptions:
         p = cast(PlateLlmProps, self.props)
         # the settings' Toleration has the Kubernetes field names (its own schema checked them)
-        tolerations = tuple(cast(TolerationSpec, t.model_dump(exclude_none=True)) for t in p.tolerations)
+        tolerations = tuple(cast("TolerationSpec", t.model_dump(exclude_none=True)) for t in p.tolerations)
         return dataclasses.replace(
             super().pod_options(),
             node_selector=p.node_selector,

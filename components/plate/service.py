@@ -10,18 +10,6 @@ from constructs import Construct
 from pydantic import Field, model_validator
 
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
-from components.k8s.api import (
-    ConfigMap,
-    Deployment,
-    DeploymentSpec,
-    EnvFromSource,
-    EnvVar,
-    HorizontalPodAutoscaler,
-    PodDisruptionBudget,
-    PodDisruptionBudgetSpec,
-    Service,
-    ServiceAccount,
-)
 from components.network import CidrPeer, Peer, workload_policy
 from components.rbac import service_account
 from components.routing import Audience
@@ -31,6 +19,18 @@ from components.workload import HARDENED, Container, Hardening, PodOptions, Prob
 
 MAX_REPLICAS = 100
 if TYPE_CHECKING:
+    from components.k8s.api import (
+        ConfigMap,
+        Deployment,
+        DeploymentSpec,
+        EnvFromSource,
+        EnvVar,
+        HorizontalPodAutoscaler,
+        PodDisruptionBudget,
+        PodDisruptionBudgetSpec,
+        Service,
+        ServiceAccount,
+    )
     EnvEntries = tuple[EnvVar, ...]
 else:  # pydantic keeps them as given: their shape is the type checker's (a TypedDict it would re-validate)
     EnvEntries = tuple[dict[str, Any], ...]

@@ -5,7 +5,7 @@ from cert-manager."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from constructs import Construct
 from pydantic import Field, model_validator
@@ -13,11 +13,13 @@ from pydantic import Field, model_validator
 from components import versions
 from components.core import HelmRelease, Obj, labels, metadata
 from components.flows import NetworkNeeds
-from components.k8s.api import ConfigMap
 from components.routing import GatewayRef, Served, route_annotations
 from components.secrets import RemoteValue, SecretStoreRef, external_secret
 from components.types import PROPS_CONFIG, KvPath, NfsServer, Resources, Size, Strict
 from components.workload import HARDENED, resources
+
+if TYPE_CHECKING:
+    from components.k8s.api import ConfigMap
 
 # Secret name -> {key in the Secret: property of the KV entry}
 SECRETS: dict[str, dict[str, str]] = {

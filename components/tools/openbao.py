@@ -6,7 +6,7 @@ Kubernetes service registration, and probes that keep sealed or standby nodes al
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from constructs import Construct
 from pydantic import AfterValidator, Field, model_validator
@@ -14,26 +14,28 @@ from pydantic import AfterValidator, Field, model_validator
 from components import hcl
 from components.core import HEADLESS_LABEL, Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.flows import NetworkNeeds
-from components.k8s.api import (
-    ClusterRoleBinding,
-    ConfigMap,
-    EnvVar,
-    NetworkPolicy,
-    ObjectMeta,
-    PersistentVolumeClaimTemplate,
-    Role,
-    RoleBinding,
-    Service,
-    ServiceAccount,
-    ServicePort,
-    ServiceSpec,
-    StatefulSet,
-)
-from components.k8s.crds import Certificate
 from components.network import AppPeer, Peer, workload_policy
 from components.rbac import cluster_role_binding, service_account
 from components.types import PROPS_CONFIG, Image, Resources, Size, Strict
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
+
+if TYPE_CHECKING:
+    from components.k8s.api import (
+        ClusterRoleBinding,
+        ConfigMap,
+        EnvVar,
+        NetworkPolicy,
+        ObjectMeta,
+        PersistentVolumeClaimTemplate,
+        Role,
+        RoleBinding,
+        Service,
+        ServiceAccount,
+        ServicePort,
+        ServiceSpec,
+        StatefulSet,
+    )
+    from components.k8s.crds import Certificate
 
 API_PORT, CLUSTER_PORT = 8200, 8201
 METRICS_TOKEN = "openbao-metrics-token"  # Prometheus's token for sys/metrics
