@@ -232,7 +232,8 @@ def _service_endpoint(e: MetricsEndpoint) -> ServiceMonitorSpecEndpoints:
 
 
 def _pod_endpoint(e: MetricsEndpoint) -> PodMonitorSpecPodMetricsEndpoints:
-    """The same fields as ``_service_endpoint``, in the PodMonitor's shape."""
+    """The same fields as ``_service_endpoint``, in the PodMonitor's shape: the two CRDs' endpoint shapes
+    differ (and TypedDict fields are invariant), so one builder cannot serve both and stay checked."""
     ep: PodMonitorSpecPodMetricsEndpoints = {"port": e.port, "path": e.path, "scheme": e.scheme, "interval": "30s"}
     if e.params:
         ep["params"] = {k: [v] for k, v in e.params}
