@@ -136,10 +136,31 @@ def resources(res: Resources, hardening: Hardening,
     return {"requests": requests, "limits": limits}
 
 
+def seccomp() -> PodSecurityContext:
+    """The runtime's default seccomp profile alone: for a chart's pod context that the chart completes
+    (MetalLB's, node-exporter's), or a container's next to ``no_privileges``."""
+    return {"seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def no_privileges() -> SecurityContext:
+    """No privilege escalation, every capability dropped: the part of ``container_security`` a chart's
+    container takes when it must keep the rest of its context (a root or host-level agent)."""
+    return {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+
+
 def pod_security_context() -> PodSecurityContext:
     """The pod-level context of a pod we do not template ourselves (a chart's, Envoy Gateway's proxies):
     non-root, RuntimeDefault seccomp; the image keeps its own user."""
-    return {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+    return {"runAsNonRoot": True, **seccomp()}
+
+
+def run_as(user: int, group: int, fs_group: int | None = None) -> PodSecurityContext:
+    """The pod-level context of a pod with a fixed user: ours (``pod_template``), or a chart's that takes a
+    whole context (Jenkins')."""
+    ctx: PodSecurityContext = {"runAsNonRoot": user != 0, "runAsUser": user, "runAsGroup": group, **seccomp()}
+    if fs_group is not None:
+        ctx["fsGroup"] = fs_group
+    return ctx
 
 
 def container_security(hardening: Hardening, run_as_user: int | None = None) -> SecurityContext:
@@ -208,14 +229,7 @@ def spread_constraints(selector_labels: dict[str, str]) -> list[TopologySpreadCo
 def pod_template(lbls: dict[str, str], annotations: dict[str, str], containers: list[Container], opts: PodOptions,
                  hardening: Hardening) -> PodTemplateSpec:
     """A pod template with the hardened pod-level context and emptyDirs for writable paths."""
-    security: PodSecurityContext = {
-        "runAsNonRoot": opts.run_as_user != 0,
-        "runAsUser": opts.run_as_user,
-        "runAsGroup": opts.run_as_group,
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
-    if opts.fs_group is not None:
-        security["fsGroup"] = opts.fs_group
+    security = run_as(opts.run_as_user, opts.run_as_group, opts.fs_group)
     writable = sorted({p for c in containers for p in c.writable_paths})
     spec: PodSpec = {
         "serviceAccountName": opts.service_account,

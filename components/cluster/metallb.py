@@ -9,9 +9,7 @@ from components.flows import NetworkNeeds
 from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
 from components.observability.kube_prometheus_stack import PROMETHEUS_SERVICE_ACCOUNT
 from components.types import PROPS_CONFIG, Resources, Strict
-from components.workload import HARDENED, resources
-
-SECCOMP = {"seccompProfile": {"type": "RuntimeDefault"}}
+from components.workload import HARDENED, resources, seccomp
 
 
 class MetalLBSettings(Strict):
@@ -41,9 +39,9 @@ class MetalLB(HelmRelease):
         values: Obj = {
             "crds": {"enabled": True},
             # the runtime's seccomp profile, merged into the chart's pod contexts (non-root for the controller)
-            "controller": {"resources": resources(p.controller_resources, HARDENED), "securityContext": SECCOMP},
+            "controller": {"resources": resources(p.controller_resources, HARDENED), "securityContext": seccomp()},
             "speaker": {"frr": {"enabled": False}, "resources": resources(p.speaker_resources, HARDENED),
-                        "securityContext": SECCOMP},
+                        "securityContext": seccomp()},
             # L2 only: 0.16 turns the FRR-K8s backend on by default (a hostNetwork DaemonSet with NET_ADMIN
             # and SYS_ADMIN), which nothing here uses
             "frrk8s": {"enabled": False},

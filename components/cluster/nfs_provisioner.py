@@ -10,7 +10,7 @@ from components import versions
 from components.core import HelmRelease, Obj
 from components.flows import NetworkNeeds
 from components.types import PROPS_CONFIG, DnsLabel, NfsServer, Resources, Strict
-from components.workload import HARDENED, resources
+from components.workload import HARDENED, no_privileges, resources, seccomp
 
 
 class StorageClass(Strict):
@@ -53,8 +53,7 @@ class NfsProvisioner(HelmRelease):
                 "accessModes": "ReadWriteOnce",
             },
             "resources": resources(p.resources, HARDENED),
-            "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
-                                "seccompProfile": {"type": "RuntimeDefault"}},
+            "securityContext": {**no_privileges(), **seccomp()},
         }
         super().__init__(scope, "nfs-provisioner", p.namespace, versions.NFS_PROVISIONER, values,
                          pod_security="baseline", pod_security_reason="the provisioner mounts the export as an nfs volume")

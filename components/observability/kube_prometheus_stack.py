@@ -12,7 +12,7 @@ from components import versions
 from components.core import HelmRelease, MetricsEndpoint, Obj
 from components.flows import NetworkNeeds
 from components.types import PROPS_CONFIG, Resources, Size, Strict
-from components.workload import HARDENED, resources
+from components.workload import HARDENED, no_privileges, resources, seccomp
 
 NAMESPACE = "monitoring"  # where Prometheus runs and scrapes from
 PROMETHEUS_SERVICE = "kube-prometheus-stack-prometheus"
@@ -100,9 +100,8 @@ class KubePrometheusStack(HelmRelease):
             # host namespaces and read-only host paths, but no capability, no escalation, the runtime's seccomp
             "prometheus-node-exporter": {
                 "resources": resources(p.node_exporter_resources, HARDENED),
-                "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
-                "containerSecurityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
-                                             "readOnlyRootFilesystem": True}},
+                "securityContext": seccomp(),
+                "containerSecurityContext": {**no_privileges(), "readOnlyRootFilesystem": True}},
             # Control-plane exporters would add Services in kube-system, where the tools project may not
             # deploy (and on many distributions their endpoints are not reachable); switched off with
             # their alert rules, which would otherwise fire for targets never scraped.

@@ -10,7 +10,7 @@ from components.flows import NetworkNeeds
 from components.routing import OIDC_CALLBACK, Backend, GatewayRef, Served, Sso, gateway_sso, http_route
 from components.secrets import SecretStoreRef, external_secret, same_keys
 from components.types import PROPS_CONFIG, KvPath, Resources, Size, Strict
-from components.workload import HARDENED, resources
+from components.workload import HARDENED, container_security, resources, run_as
 
 ADMIN_SECRET = "jenkins-admin"
 CACHE_CLAIM = "jenkins-build-cache"
@@ -54,8 +54,7 @@ class Jenkins(HelmRelease):
 
     def __init__(self, scope: Construct, props: JenkinsProps):
         p = props
-        unprivileged = {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID, "allowPrivilegeEscalation": False,
-                        "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}}
+        unprivileged = {**container_security(HARDENED, UID), "runAsGroup": UID}
         values: Obj = {
             "controller": {
                 # createSecret true: the chart mounts the admin Secret only then; with existingSecret set it
@@ -67,8 +66,7 @@ class Jenkins(HelmRelease):
                 "installLatestSpecifiedPlugins": False,
                 "jenkinsUrl": f"{'https' if p.tls else 'http'}://{p.host}",
                 "resources": resources(p.resources, HARDENED),
-                "podSecurityContextOverride": {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID,
-                                               "fsGroup": UID, "seccompProfile": {"type": "RuntimeDefault"}},
+                "podSecurityContextOverride": run_as(UID, UID, UID),
                 "containerSecurityContext": unprivileged,
                 "sidecars": {"configAutoReload": {"resources": resources(p.sidecar_resources, HARDENED),
                                                   "containerSecurityContext": unprivileged}},
