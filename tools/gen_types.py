@@ -163,7 +163,14 @@ SPECIAL = {
 }
 
 
-def builtins(definitions: dict) -> str:
+# first sentence of a built-in type's description -> (its name, its fields): a CRD that embeds a
+# Kubernetes type (EnvoyProxy's pod and container settings) gets the built-in shape
+Embedded = dict[str, list[tuple[str, set[str]]]]
+
+
+def builtins(definitions: dict) -> tuple[str, Embedded]:
+    """The source of ``api.py``, and the shapes it defines that a CRD may embed."""
+    embedded: Embedded = {}
     wanted = set(BUILTIN_KINDS.values())
     reach: dict[str, None] = {}
 
@@ -215,7 +222,7 @@ def builtins(definitions: dict) -> str:
     for ref in sorted(reach, key=lambda r: short[r]):
         schema = definitions[ref]
         if ref not in wanted and schema.get("properties"):
-            EMBEDDED.setdefault(_doc(schema.get("description")), []).append((short[ref], set(schema["properties"])))
+            embedded.setdefault(_doc(schema.get("description")), []).append((short[ref], set(schema["properties"])))
         required = set(schema.get("required", []))
         fields = []
         for key, prop in sorted(schema.get("properties", {}).items()):
@@ -231,7 +238,7 @@ def builtins(definitions: dict) -> str:
         else:
             writer.emit(short[ref], fields, doc)
     return writer.source(f"Kubernetes {KUBERNETES_VERSION} built-in objects the platform authors, as TypedDicts.",
-                         ("BuiltinObject", sorted(short[ref] for ref in wanted)))
+                         ("BuiltinObject", sorted(short[ref] for ref in wanted))), embedded
 
 
 # ---- custom resources ----------------------------------------------------------------------------
@@ -240,12 +247,7 @@ def _camel(key: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", key) if part)
 
 
-# first sentence of a built-in type's description -> (its name, its fields): a CRD that embeds a
-# Kubernetes type (EnvoyProxy's pod and container settings) gets the built-in shape (``builtins`` fills it)
-EMBEDDED: dict[str, list[tuple[str, set[str]]]] = {}
-
-
-def crd_types(crds: dict[tuple[str, str], dict]) -> str:
+def crd_types(crds: dict[tuple[str, str], dict], embedded: Embedded) -> str:
     writer = Writer()
     used: set[str] = set()
     reused: set[str] = set()
@@ -259,8 +261,8 @@ def crd_types(crds: dict[tuple[str, str], dict]) -> str:
         if "properties" in schema:
             doc, props = _doc(schema.get("description")), set(schema["properties"])
             # the same description and no unknown field, or exactly the same fields (three or more)
-            candidates = [b for b, fields in EMBEDDED.get(doc, []) if props <= fields] or sorted(
-                b for entries in EMBEDDED.values() for b, fields in entries if len(props) >= 3 and props == fields)
+            candidates = [b for b, fields in embedded.get(doc, []) if props <= fields] or sorted(
+                b for entries in embedded.values() for b, fields in entries if len(props) >= 3 and props == fields)
             if depth > 1 and candidates:
                 reused.add(candidates[0])
                 return candidates[0]
@@ -323,8 +325,8 @@ def generate() -> dict[Path, str]:
     version = f"{KUBERNETES_VERSION}.0"
     definitions = utils.schema_contents(f"kubernetes-json-schema/v{version}-local-strict/_definitions.json",
                                         version)["$defs"]
-    api = builtins(definitions)  # first: it records the shapes CRDs may embed
-    return {OUT / "api.py": api, OUT / "crds.py": crd_types(load_crds())}
+    api, embedded = builtins(definitions)
+    return {OUT / "api.py": api, OUT / "crds.py": crd_types(load_crds(), embedded)}
 
 
 def main() -> int:
