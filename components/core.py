@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 # to ``add``. From there on (and for a chart's rendered objects) objects are JSON values.
 Manifest: TypeAlias = "BuiltinObject | CustomObject"
 Obj = dict[str, Any]  # a JSON object of free shape: chart values, a chart's rendered object
+Json = Obj | list[Any] | str | int | float | bool | None  # any YAML or JSON value
 
 Layer = Literal["cluster-services", "tools", "apps"]
 

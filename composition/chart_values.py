@@ -16,16 +16,13 @@ from typing import Any
 
 import yaml
 
+from components.core import Json
 from platectl.cache import ROOT as CACHE_ROOT
 from platectl.cache import store as cache_store
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _REF = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 _INDEX = re.compile(r"index\s+\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)*)\s+\"([^\"]+)\"")
-
-
-# a YAML or JSON value
-Json = dict[str, Any] | list[Any] | str | int | float | bool | None
 
 
 @dataclass(frozen=True)

@@ -38,9 +38,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
-from components.core import Obj
+from components.core import Json, Obj
 from components.versions import HELM
-from composition.chart_values import Json
 from platectl.cache import ROOT as CACHE_ROOT
 from platectl.cache import store as cache_store
 from platectl.objects import Loader
