@@ -97,6 +97,156 @@ def test_a_kill_at_a_moment_of_the_render_leaves_dist_before_or_after(before, fr
     assert read_tree(out) in (old, read_tree(fresh_render))
 
 
+# --- a kill between any two file-system operations of the swap ------------------------------------
+# The child process counts the file-system operations Python performs (audit events: rename, remove,
+# rmdir, mkdir, rmtree, a file opened for writing, and the lookup of renameat2 just before the
+# exchange call) from the moment the swap starts, and SIGKILLs itself before the N-th. N runs from 1
+# until the swap completes, so every gap between two operations is a kill point.
+
+KILLER = r"""
+import os, signal, sys
+sys.path.insert(0, os.environ["PLATE_ROOT"])
+from platectl import atomic
+N = int(os.environ["KILL_AT"])
+seen = [0]
+armed = [False]
+WRITES = {"os.rename", "os.remove", "os.rmdir", "os.mkdir", "shutil.rmtree", "os.symlink", "os.link",
+          "os.truncate", "os.chmod"}
+def hook(event, args):
+    if not armed[0]:
+        return
+    if event in WRITES or (event == "open" and isinstance(args[1], str) and set(args[1]) & set("wax+")) or (
+            event == "ctypes.dlsym" and args[1] == "renameat2"):
+        seen[0] += 1
+        if seen[0] == N:
+            os.kill(os.getpid(), signal.SIGKILL)
+sys.addaudithook(hook)
+original = atomic.replace
+def replace(new, target):
+    armed[0] = True
+    return original(new, target)
+atomic.replace = replace
+if sys.argv[1] == "direct":
+    from pathlib import Path
+    target = Path(sys.argv[2])
+    staged = atomic.staging_folder(target)
+    for rel, text in (("a/new.yaml", "new\n"), ("b/both.yaml", "after\n")):
+        (staged / rel).parent.mkdir(parents=True, exist_ok=True)
+        (staged / rel).write_text(text)
+    warning = atomic.replace(staged, target)
+    assert warning is None, warning
+else:
+    from platectl import render
+    raise SystemExit(render.main([]))
+print("done", seen[0])
+"""
+
+
+def _kill_at(n: int, mode: str, target: Path, exchange: bool) -> subprocess.CompletedProcess:
+    env = dict(os.environ, KILL_AT=str(n), PLATE_ROOT=str(ROOT), PLATE_DIST=str(target))
+    env.pop(atomic.NO_EXCHANGE_VARIABLE, None)
+    if not exchange:
+        env[atomic.NO_EXCHANGE_VARIABLE] = "1"
+    return subprocess.run([sys.executable, "-c", KILLER, mode, str(target)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def _small_tree(target: Path) -> dict[str, bytes]:
+    if target.parent.exists():
+        shutil.rmtree(target.parent)
+    for rel, text in (("a/old.yaml", "old\n"), ("b/both.yaml", "before\n"), ("c/gone.yaml", "gone\n")):
+        (target / rel).parent.mkdir(parents=True, exist_ok=True)
+        (target / rel).write_text(text)
+    return read_tree(target)
+
+
+AFTER = {"a/new.yaml": b"new\n", "b/both.yaml": b"after\n"}
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["exchange", "two-renames"])
+def test_a_kill_between_any_two_file_operations_of_the_swap(tmp_path, exchange):
+    target = tmp_path / "work" / "dist"
+    outcomes = set()
+    for n in range(1, 200):
+        old = _small_tree(target)
+        proc = _kill_at(n, "direct", target, exchange)
+        if proc.returncode == 0:
+            assert proc.stdout.split() == ["done", str(n - 1)], proc.stdout + proc.stderr
+            assert read_tree(target) == AFTER
+            break
+        assert proc.returncode == -signal.SIGKILL, proc.stderr
+        if target.exists():
+            now = read_tree(target)
+            assert now in (old, AFTER), f"killed before file operation {n}: dist/ is partial: {sorted(now)}"
+            outcomes.add("after" if now == AFTER else "before")
+        else:  # only the fallback has an instant without dist/, and the next run puts it back
+            assert not exchange, f"killed before file operation {n}: dist/ is missing"
+            outcomes.add("missing")
+        atomic.recover(target)
+        assert read_tree(target) in (old, AFTER), f"after a kill before operation {n}, recovery left a partial dist/"
+        assert _leftovers(target) == [], f"after a kill before operation {n}, recovery left {_leftovers(target)}"
+    else:
+        pytest.fail("the swap never completed")
+    assert n > 3 and {"before", "after"} <= outcomes, (n, outcomes)  # the kills did land inside the swap
+    if not exchange:
+        assert "missing" in outcomes
+
+
+def test_a_kill_between_file_operations_of_a_real_render_swap(before, fresh_render):
+    """The same on the render itself: killed before each of the swap's first operations."""
+    out, old = before
+    after = read_tree(fresh_render)
+    outcomes = []
+    for n in range(1, 5):
+        proc = _kill_at(n, "render", out, exchange=True)
+        assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+        now = read_tree(out)
+        assert now in (old, after), f"killed before the swap's file operation {n}: dist/ is partial"
+        outcomes.append(now == after)
+        atomic.recover(out)
+        if now == after:  # start again from the old content
+            shutil.rmtree(out)
+            shutil.copytree(fresh_render, out)
+            web = out / "environments" / "staging" / "plate-web" / "Deployment.plate-web.k8s.yaml"
+            web.write_text(web.read_text().replace("replicas: 1", "replicas: 9"))
+            (out / "environments" / "production" / "stale.k8s.yaml").write_text("kind: Stale\n")
+            assert read_tree(out) == old
+    assert outcomes[0] is False and True in outcomes, outcomes  # before the exchange, then after it
+
+
+def test_the_exchange_swaps_two_folders_in_one_system_call(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    (a / "x").mkdir(parents=True)
+    (a / "x" / "one").write_text("a\n")
+    b.mkdir()
+    (b / "two").write_text("b\n")
+    events: list[str] = []
+    calls = []
+    real = atomic._renameat2()
+    assert real is not None, "renameat2 is not available on this Linux"
+
+    def counting(*args):
+        calls.append(args)
+        return real(*args)
+
+    recording = [True]
+    sys.addaudithook(lambda event, _args: events.append(event) if recording[0] and event.startswith(
+        ("os.", "shutil.")) else None)  # a hook cannot be removed: it stops recording at the end
+    original = atomic._renameat2
+    atomic._renameat2 = lambda: counting
+    try:
+        assert atomic.exchange(a, b) is True
+    finally:
+        atomic._renameat2 = original
+        recording[0] = False
+    assert len(calls) == 1 and calls[0][4] == atomic.RENAME_EXCHANGE
+    assert [e for e in events if e in ("os.rename", "os.remove", "os.rmdir", "shutil.rmtree")] == []
+    assert read_tree(a) == {"two": b"b\n"} and read_tree(b) == {"x/one": b"a\n"}
+    with pytest.raises(FileNotFoundError):
+        atomic.exchange(a, tmp_path / "missing")
+    assert read_tree(a) == {"two": b"b\n"}
+
+
 def test_sigterm_cleans_up_on_the_way_out(before):
     out, old = before
     proc = _start(out, "rendered")

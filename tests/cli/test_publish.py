@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 from click.testing import CliRunner
 
@@ -202,11 +204,68 @@ def test_an_unmerged_commit_is_refused_unless_it_is_an_emergency(source, remote)
     assert "Emergency: INC-42: certificate outage" in run_git("log", "-1", "--format=%B", "rendered", cwd=remote)
 
 
-def test_publish_signs_the_rendered_commit_with_the_configured_key(source, remote, signing):
-    assert envs.load_platform().clusters["shared"].gitops.signing_key  # production requires it
-    assert publish("--env", "staging").exit_code == 0
+@pytest.fixture
+def configured_key(signing, monkeypatch, tmp_path):
+    """The throwaway key as the cluster's configured ``gitops.signing_key`` (its public key exported to
+    the keys folder, as the README asks of a new key), and no override: what a release manager's publish
+    does with the real key in their keyring."""
+    import shutil
+    import subprocess
+
+    import composition
+
+    keys = tmp_path / "keys"
+    shutil.copytree(composition.KEYS, keys)
+    (keys / f"{signing}.asc").write_bytes(subprocess.run(["gpg", "--armor", "--export", signing], check=True,
+                                                         capture_output=True).stdout)
+    monkeypatch.setattr(composition, "KEYS", keys)
+    monkeypatch.delenv("PLATE_SIGNING_KEY")
+    envs.load_platform()
+    shared = dict(envs.CLUSTERS["shared"])
+    shared["gitops"] = {**shared.get("gitops", {}), "signing_key": signing}
+    monkeypatch.setitem(envs.CLUSTERS, "shared", shared)
+    assert envs.load_cluster("shared").gitops.signing_key == signing
+    return signing
+
+
+def test_publish_signs_the_rendered_commit_with_the_configured_key(source, remote, configured_key):
+    assert "PLATE_SIGNING_KEY" not in os.environ
+    result = publish("--env", "staging")
+    assert result.exit_code == 0, result.output
     verified = run_git("log", "-1", "--format=%G?:%GF", "rendered", cwd=remote)
-    assert verified == f"G:{signing}"  # good signature, by the configured key
+    assert verified == f"G:{configured_key}"  # good signature, by the configured key
+    assert run_git("verify-commit", "rendered", cwd=remote) == ""
+
+
+def test_a_rollback_signs_with_the_configured_key(source, remote, configured_key, monkeypatch):
+    assert publishing.publish("staging", repo=source, branch="rendered").status == "published"
+    monkeypatch.setitem(envs.OVERLAYS, "staging",
+                        envs.deep_merge(envs.OVERLAYS["staging"], {"services": {"web": {"replicas": 3}}}))
+    render.synth(source / "dist", names=["staging"], warn=lambda _: None)
+    run_git("add", "-A", cwd=source)
+    run_git("commit", "--quiet", "-m", "web: 3 replicas", cwd=source)
+    run_git("push", "--quiet", "origin", "main", cwd=source)
+    assert publishing.publish("staging", repo=source, branch="rendered").status == "published"
+    result = CliRunner().invoke(cli, ["rollback", "--env", "staging"])
+    assert result.exit_code == 0, result.output
+    assert run_git("log", "-1", "--format=%s", "rendered", cwd=remote) == "rollback staging to publish/staging/1"
+    assert run_git("log", "-1", "--format=%G?:%GF", "rendered", cwd=remote) == f"G:{configured_key}"
+
+
+def test_the_override_signs_instead_and_without_it_the_configured_key_is_required(source, remote, signing,
+                                                                                    monkeypatch):
+    """``PLATE_SIGNING_KEY`` only overrides: unset, the publish signs with the configured key (not in
+    this keyring, so it refuses and pushes nothing); set, it signs with the override."""
+    configured = envs.load_cluster("shared").gitops.signing_key
+    assert configured and configured != signing
+    monkeypatch.delenv("PLATE_SIGNING_KEY")
+    refused = publish("--env", "staging")
+    assert refused.exit_code == 1
+    assert f"cannot sign with key {configured} (gitops.signing_key)" in refused.output
+    assert run_git("branch", "--list", "rendered", cwd=remote) == ""
+    monkeypatch.setenv("PLATE_SIGNING_KEY", signing)
+    assert publish("--env", "staging").exit_code == 0
+    assert run_git("log", "-1", "--format=%G?:%GF", "rendered", cwd=remote) == f"G:{signing}"
 
 
 def test_a_signing_key_missing_from_the_keyring_fails_the_publish_and_pushes_nothing(source, remote, monkeypatch,

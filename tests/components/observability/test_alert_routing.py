@@ -8,12 +8,27 @@ import yaml
 
 import envs
 from components.observability.alert_routing import SECRET_DIR, alertmanager_config
+from tests.gotemplate import execute
 
 
 @pytest.fixture(scope="module")
-def config_file(tmp_path_factory):
+def config_file(tmp_path_factory, fresh_render):
+    """The configuration Alertmanager loads, read back from the render: the Secret its ``configSecret``
+    names is written by our ExternalSecret, whose template holds ``alertmanager.yaml``."""
+    folder = fresh_render / "clusters" / "shared"
+    [manager] = [yaml.safe_load(p.read_text()) for p in folder.glob("*/Alertmanager.*.k8s.yaml")]
+    secret = manager["spec"]["configSecret"]
+    writers = [d for p in folder.glob("*/ExternalSecret.*.k8s.yaml") if (d := yaml.safe_load(p.read_text()))
+               and d["metadata"]["namespace"] == manager["metadata"]["namespace"]
+               and d["spec"]["target"]["name"] == secret]
+    assert len(writers) == 1, f"the Secret {secret!r} Alertmanager loads has {len(writers)} writers in dist/"
+    template = writers[0]["spec"]["target"]["template"]
+    assert template["engineVersion"] == "v2"
+    # External Secrets executes the template (Go text/template with sprig) to make the Secret's value
+    text = execute({"alertmanager.yaml": template["data"]["alertmanager.yaml"]}, {})["alertmanager.yaml"]
+    assert "{{ .Status | toUpper }}" in text  # Alertmanager's own template survives, unescaped
     path = tmp_path_factory.mktemp("alertmanager") / "alertmanager.yaml"
-    path.write_text(yaml.safe_dump(alertmanager_config(envs.load_cluster("shared").alerting), sort_keys=False))
+    path.write_text(text)
     return path
 
 
