@@ -175,7 +175,52 @@ def public_key(cluster: Cluster) -> dict[str, str]:
         raise ConfigError(cluster.name, "argo-cd", "gitops.signing_key",
                           f"no public key keys/{fingerprint}.asc (export it: gpg --armor --export {fingerprint})",
                           "cluster")
-    return {fingerprint[-16:]: path.read_text()}
+    text = path.read_text()
+    try:
+        held = openpgp_fingerprint(text)
+    except ValueError as exc:
+        raise ConfigError(cluster.name, "argo-cd", "gitops.signing_key", f"keys/{fingerprint}.asc: {exc}",
+                          "cluster") from None
+    if held != fingerprint:
+        raise ConfigError(cluster.name, "argo-cd", "gitops.signing_key",
+                          f"keys/{fingerprint}.asc holds the key {held}, not {fingerprint} (export it again: "
+                          f"gpg --armor --export {fingerprint})", "cluster")
+    return {fingerprint[-16:]: text}
+
+
+def openpgp_fingerprint(armored: str) -> str:
+    """The v4 fingerprint of the primary key of an ASCII-armored OpenPGP public key (RFC 4880 12.2:
+    SHA-1 of 0x99, the two-octet length and the public-key packet's body)."""
+    import base64
+    import hashlib
+
+    lines = armored.strip().splitlines()
+    if not lines or lines[0] != "-----BEGIN PGP PUBLIC KEY BLOCK-----":
+        raise ValueError("not an ASCII-armored OpenPGP public key")
+    body = lines[lines.index("") + 1:] if "" in lines else lines[1:]
+    data = base64.b64decode("".join(x for x in body if not x.startswith(("=", "-----"))))
+    if not data or not data[0] & 0x80:
+        raise ValueError("no OpenPGP packet")
+    if data[0] & 0x40:  # new packet format
+        tag, first = data[0] & 0x3F, data[1]
+        if first < 192:
+            length, start = first, 2
+        elif first < 224:
+            length, start = ((first - 192) << 8) + data[2] + 192, 3
+        else:
+            length, start = int.from_bytes(data[2:6], "big"), 6
+    else:  # old packet format
+        tag, kind = (data[0] >> 2) & 0x0F, data[0] & 0x03
+        size = {0: 1, 1: 2, 2: 4}.get(kind)
+        if size is None:
+            raise ValueError("a public key packet of indeterminate length")
+        length, start = int.from_bytes(data[1:1 + size], "big"), 1 + size
+    if tag != 6:
+        raise ValueError(f"the first packet is not a public key (tag {tag})")
+    packet = data[start:start + length]
+    if len(packet) != length or packet[0] != 4:
+        raise ValueError("not a version 4 public key")
+    return hashlib.sha1(b"\x99" + length.to_bytes(2, "big") + packet).hexdigest().upper()  # noqa: S324 - RFC 4880
 
 
 def edge(scope: Construct, ctx: ClusterContext, built: list[Component]) -> Edge:

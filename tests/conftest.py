@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import cdk8s
@@ -39,6 +40,22 @@ def private_tmpdir(tmp_path_factory):
     else:
         os.environ["TMPDIR"] = previous
     tempfile.tempdir = None
+
+
+@pytest.fixture(scope="session")
+def signing_home(tmp_path_factory):
+    """A signing key made for this test session in its own GnuPG home: (fingerprint, GNUPGHOME)."""
+    home = tmp_path_factory.mktemp("gnupg")
+    home.chmod(0o700)
+    env = {"GNUPGHOME": str(home), "PATH": "/usr/bin:/bin"}
+    subprocess.run(["gpg", "--batch", "--quiet", "--passphrase", "", "--quick-gen-key",
+                    "Test release <release@test.example>", "ed25519", "sign", "1d"], env=env, check=True,
+                   capture_output=True)
+    listing = subprocess.run(["gpg", "--list-keys", "--with-colons"], env=env, check=True, capture_output=True,
+                             text=True).stdout
+    fingerprint = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
+    yield fingerprint, home
+    subprocess.run(["gpgconf", "--kill", "all"], env=env, check=False, capture_output=True)  # its agent
 
 
 @pytest.fixture(scope="session")
@@ -91,6 +108,8 @@ def amtool() -> str:
 @pytest.fixture(scope="session")
 def crd_dir() -> Path:
     if not schemas.CRD_DIR.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"CRD schemas missing in CI at {schemas.CRD_DIR}: CI clones beside ../shared")
         pytest.skip(f"CRD schemas not found at {schemas.CRD_DIR} (../shared/crds); set PLATE_SHARED_CRDS")
     return schemas.CRD_DIR
 

@@ -47,19 +47,25 @@ def test_a_misspelt_values_key_is_found_with_its_path():
     assert unknown_keys(versions.METALLB.archive, {"frr-k8s": {"prometheus": {"serviceMonitor": {"enabled": True}}}}) == []
 
 
-def test_the_render_refuses_a_values_key_the_chart_does_not_read(tmp_path, monkeypatch):
-    from components.cluster import metallb
-    original = metallb.MetalLB.__init__
+@pytest.mark.parametrize("chart", PINNED, ids=lambda c: c.name)
+def test_the_render_refuses_a_values_key_the_chart_does_not_read(chart, infos, tmp_path, monkeypatch):
+    """A misspelt key given to any vendored chart stops the render, naming the component and the key."""
+    from components.core import HelmRelease
+    original = HelmRelease.__init__
+    [component] = {info.name for by in infos.values() for info in by.values()
+                   if info.helm is not None and info.helm.chart == chart.name}
 
-    def with_typo(self, scope, props):
-        original(self, scope, props)
-        self._info["helm"].values["speaker"]["replicaCont"] = 2
+    def with_typo(self, scope, name, namespace, pinned, values, **kw):
+        original(self, scope, name, namespace, pinned, values, **kw)
+        if pinned.name == chart.name:
+            self._info["helm"].values["replicaCont"] = 2
 
-    monkeypatch.setattr(metallb.MetalLB, "__init__", with_typo)
+    monkeypatch.setattr(HelmRelease, "__init__", with_typo)
     with pytest.raises(ConfigError) as caught:
         render.synth(tmp_path / "dist", warn=lambda _: None)
-    assert str(caught.value) == ("cluster 'shared', component 'metallb', field 'values.speaker.replicaCont': the chart "
-                                 "metallb 0.16.1 has no such value (not in its values.yaml, not read by its templates)")
+    assert str(caught.value) == (f"cluster 'shared', component '{component}', field 'values.replicaCont': the chart "
+                                 f"{chart.name} {chart.version} has no such value (not in its values.yaml, not read "
+                                 "by its templates)")
     assert not (tmp_path / "dist").exists()
 
 

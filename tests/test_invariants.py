@@ -273,15 +273,23 @@ def test_production_is_hardened_pinned_replicated_and_tls_everywhere(objects, pl
             assert not image.endswith(":latest"), f"{w.file}: latest image"
             assert c["securityContext"]["readOnlyRootFilesystem"] is True, w.file
             assert {"cpu", "memory"} <= c["resources"]["limits"].keys(), w.file
-    prod = [o for o in prod if o.env == "production" or o.kind != "Ingress"]
     for name in ("plate-web", "plate-server"):
         hpa = [o for o in prod if o.kind == "HorizontalPodAutoscaler" and o.name == name]
         deploy = next(o for o in prod if o.kind == "Deployment" and o.name == name)
         floor = hpa[0].data["spec"]["minReplicas"] if hpa else deploy.data["spec"]["replicas"]
         assert floor >= 2, name
-    for ing in (o for o in prod if o.kind == "Ingress"):
-        tls_hosts = {h for t in ing.data["spec"].get("tls", []) for h in t["hosts"]}
-        assert {r["host"] for r in ing.data["spec"]["rules"]} <= tls_hosts, ing.file
+    # TLS everywhere: every production route attaches to an HTTPS listener of its host that terminates
+    # TLS with a certificate (the plain-HTTP listener only redirects, and admits no namespace but its own)
+    gateways = {(o.namespace, o.name): o.data for o in objects if o.kind == "Gateway"}
+    routes = [o for o in prod if o.kind == "HTTPRoute" and o.env == "production"]
+    assert routes, "production has no HTTPRoute: nothing checked"
+    for route in routes:
+        for ref in route.data["spec"]["parentRefs"]:
+            gateway = gateways[(ref.get("namespace", route.namespace), ref["name"])]
+            listener = next(x for x in gateway["spec"]["listeners"] if x["name"] == ref["sectionName"])
+            assert listener["protocol"] == "HTTPS" and listener["tls"]["mode"] == "Terminate", route.file
+            assert listener["tls"]["certificateRefs"], route.file
+            assert set(route.data["spec"]["hostnames"]) == {listener["hostname"]}, route.file
 
 
 @pytest.mark.parametrize("cluster", CLUSTERS)
@@ -306,18 +314,20 @@ def test_no_application_creates_a_namespace(objects):
 
 
 @pytest.mark.parametrize("cluster", CLUSTERS)
-def test_ingress_backends_exist(per_cluster, cluster):
+def test_route_backends_exist(per_cluster, cluster):
+    """Every HTTPRoute backend is a Service of the route's namespace with that port."""
     objs = per_cluster(cluster)
     services = {(o.namespace, o.name): o.data for o in objs if o.kind == "Service"}
-    for ing in (o for o in objs if o.kind == "Ingress"):
-        for rule in ing.data["spec"]["rules"]:
-            for p in rule["http"]["paths"]:
-                backend = p["backend"]["service"]
-                svc = services.get((ing.namespace, backend["name"]))
-                assert svc, f"{ing.file}: no Service {backend['name']}"
-                port = backend["port"]
-                assert (port.get("name") in {p.get("name") for p in svc["spec"]["ports"]}
-                        or port.get("number") in {p["port"] for p in svc["spec"]["ports"]}), ing.file
+    backends = 0
+    for route in (o for o in objs if o.kind == "HTTPRoute"):
+        for rule in route.data["spec"]["rules"]:
+            for ref in rule.get("backendRefs", []):
+                assert ref.get("kind", "Service") == "Service", route.file
+                svc = services.get((ref.get("namespace", route.namespace), ref["name"]))
+                assert svc, f"{route.file}: no Service {ref['name']}"
+                assert ref["port"] in {p["port"] for p in svc["spec"]["ports"]}, f"{route.file}: port {ref['port']}"
+                backends += 1
+    assert backends, f"cluster {cluster}: no HTTPRoute backend found: nothing checked"
 
 
 @pytest.mark.parametrize("cluster", CLUSTERS)

@@ -2,6 +2,8 @@
 cluster-scoped kinds it renders; only Argo CD's own project may manage argoproj.io kinds."""
 from __future__ import annotations
 
+import pytest
+
 import envs
 from platectl.checks import check_delivery
 from tests.helpers import Obj, on_cluster
@@ -75,3 +77,54 @@ def test_only_the_platforms_base_binds_roles_to_people(objects, platform):
     assert [f.message for f in check_delivery([*objs, admin]) if f.file == admin.file] == [
         "Application shared-headlamp: binds cluster-admin to Group ops: only the platform's base may bind roles "
         "to people (others: view)"]
+
+
+def _gpg_fingerprints(path, home) -> list[str]:
+    """What GnuPG itself reads in a key file: the primary keys' fingerprints (nothing imported)."""
+    import subprocess
+
+    listing = subprocess.run(["gpg", "--batch", "--show-keys", "--with-colons", str(path)], check=True,
+                             capture_output=True, text=True, env={"GNUPGHOME": str(home), "PATH": "/usr/bin:/bin"}).stdout
+    lines = listing.splitlines()
+    return [lines[i + 1].split(":")[9] for i, line in enumerate(lines) if line.startswith("pub:")]
+
+
+def test_every_key_file_holds_the_key_its_name_says(tmp_path, platform):
+    from composition import KEYS, openpgp_fingerprint
+
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    files = sorted(KEYS.glob("*.asc"))
+    assert {c.gitops.signing_key for c in platform.clusters.values() if c.gitops.signing_key} <= {p.stem for p in files}
+    for path in files:
+        assert _gpg_fingerprints(path, home) == [path.stem], path.name
+        assert openpgp_fingerprint(path.read_text()) == path.stem, path.name
+
+
+def test_a_key_file_holding_another_key_stops_the_render(tmp_path, monkeypatch, signing_home):
+    """The throwaway key saved under the configured key's name: Argo CD's keyring would hold a key that
+    signs nothing, and no production commit would ever sync."""
+    import shutil
+    import subprocess
+
+    import composition
+    from envs import ConfigError
+    from platectl import render
+
+    fingerprint, home = signing_home
+    configured = envs.load_cluster("shared").gitops.signing_key
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    exported = subprocess.run(["gpg", "--armor", "--export", fingerprint], check=True, capture_output=True,
+                              env={"GNUPGHOME": str(home), "PATH": "/usr/bin:/bin"}).stdout
+    (keys / f"{configured}.asc").write_bytes(exported)
+    assert composition.openpgp_fingerprint(exported.decode()) == fingerprint == _gpg_fingerprints(
+        keys / f"{configured}.asc", home)[0]
+    monkeypatch.setattr(composition, "KEYS", keys)
+    with pytest.raises(ConfigError) as caught:
+        render.synth(tmp_path / "dist", warn=lambda _: None)
+    assert str(caught.value) == (f"cluster 'shared', component 'argo-cd', field 'gitops.signing_key': keys/{configured}.asc "
+                                 f"holds the key {fingerprint}, not {configured} (export it again: gpg --armor "
+                                 f"--export {configured})")
+    assert not (tmp_path / "dist").exists()
+    shutil.rmtree(keys)

@@ -80,6 +80,78 @@ MUTANTS += (
            ("tests/cli/test_status.py::test_publish_wait_reconnects_after_a_lost_connection",)),
 )
 
+MUTANTS += (
+    Mutant("route-wrong-port", "every route reaches a Service port",
+           "components/routing.py",
+           '"backendRefs": [{"name": b.service, "port": b.port}]}',
+           '"backendRefs": [{"name": b.service, "port": b.port + 1}]}',
+           ("tests/test_invariants.py::test_route_backends_exist",)),
+    Mutant("route-on-plain-http", "TLS everywhere in production",
+           "components/routing.py",
+           '"spec": {"parentRefs": [gateway.parent(served.host)], "hostnames"',
+           '"spec": {"parentRefs": [{**gateway.parent(served.host), "sectionName": "http"}], "hostnames"',
+           ("tests/test_invariants.py::test_production_is_hardened_pinned_replicated_and_tls_everywhere",)),
+)
+
+MUTANTS += (
+    Mutant("loader-drops-a-key", "the configuration loaded is what the files say",
+           "envs/loader.py",
+           "    return base[\"CLUSTER\"], base[\"ENVIRONMENT\"], clusters, environments\n",
+           "    environments = {k: {kk: vv for kk, vv in v.items() if kk != 'alerts'} for k, v in environments.items()}\n"
+           "    return base[\"CLUSTER\"], base[\"ENVIRONMENT\"], clusters, environments\n",
+           ("tests/envs/test_model.py::test_the_shipped_folder_reads_back_as_the_loaded_configuration",)),
+    Mutant("crds-chart-mislabelled", "the monitoring CRDs come from the pinned chart's own archive",
+           "components/cluster/prometheus_crds.py",
+           "versions.PROMETHEUS_OPERATOR_CRDS, {},",
+           "__import__('dataclasses').replace(versions.PROMETHEUS_OPERATOR_CRDS, version='24.0.1'), {},",
+           ("tests/components/cluster/test_prometheus_crds.py::test_monitoring_crds_come_first_from_their_own_chart",)),
+)
+
+MUTANTS += (
+    Mutant("values-check-one-chart", "a values key a chart does not read stops the render, for every chart",
+           "composition/__init__.py",
+           "        if helm is None or helm.archive is None:\n            continue\n        unknown = unknown_keys(",
+           "        if helm is None or helm.archive is None or helm.chart != 'metallb':\n            continue\n"
+           "        unknown = unknown_keys(",
+           ("tests/test_charts.py::test_the_render_refuses_a_values_key_the_chart_does_not_read",)),
+)
+
+MUTANTS += (
+    Mutant("key-file-unchecked", "Argo CD's keyring holds the key the rendered branch is signed with",
+           "composition/__init__.py",
+           "    if held != fingerprint:\n",
+           "    if False:\n",
+           ("tests/test_trust_zones.py::test_a_key_file_holding_another_key_stops_the_render",)),
+)
+
+MUTANTS += (
+    Mutant("push-not-atomic", "branch and tag move together or not at all",
+           "platectl/publishing.py",
+           'proc = run("push", "--atomic", "--porcelain"',
+           'proc = run("push", "--porcelain"',
+           ("tests/cli/test_publish_faults.py::test_a_push_whose_tag_alone_is_refused_moves_nothing",)),
+    Mutant("refused-push-ignored", "a refused push exits 1 with the remote's reason",
+           "platectl/publishing.py",
+           "    if proc.returncode == 0:\n        return\n    refused =",
+           "    if True:\n        return\n    refused =",
+           ("tests/cli/test_publish_faults.py::test_a_push_refused_by_a_hook_fails_with_the_remote_reason_and_leaves_no_tag",)),
+    Mutant("no-redaction", "credential-like values never show in a diff",
+           "platectl/diffing.py",
+           "    return (not isinstance(value, bool) and isinstance(value, (str, int, float))",
+           "    return False and (not isinstance(value, bool) and isinstance(value, (str, int, float))",
+           ("tests/cli/test_commands.py::test_diff_redacts_secret_like_values",)),
+    Mutant("no-default-deny", "every namespace denies by default",
+           "components/network.py",
+           '"spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},\n    }\n\n\ndef allow_dns',
+           '"spec": {"podSelector": {}, "policyTypes": ["Ingress"]},\n    }\n\n\ndef allow_dns',
+           ("tests/test_network_policies.py::test_every_namespace_denies_by_default",)),
+    Mutant("version-label-everywhere", "an image bump changes exactly one file",
+           "components/plate/service.py",
+           "        self.common_labels = labels(p.name, p.role)\n",
+           "        self.common_labels = labels(p.name, p.role, p.image.tag)\n",
+           ("tests/cli/test_commands.py::test_an_image_bump_changes_one_file_and_the_diff_names_the_field",)),
+)
+
 
 def _copy(into: Path) -> Path:
     repo = into / "repo"

@@ -21,19 +21,8 @@ def init_repo(path: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def throwaway_key(tmp_path_factory):
-    """A signing key made for this test session in its own GnuPG home: (fingerprint, GNUPGHOME)."""
-    home = tmp_path_factory.mktemp("gnupg")
-    home.chmod(0o700)
-    env = {"GNUPGHOME": str(home), "PATH": "/usr/bin:/bin"}
-    subprocess.run(["gpg", "--batch", "--quiet", "--passphrase", "", "--quick-gen-key",
-                    "Test release <release@test.example>", "ed25519", "sign", "1d"], env=env, check=True,
-                   capture_output=True)
-    listing = subprocess.run(["gpg", "--list-keys", "--with-colons"], env=env, check=True, capture_output=True,
-                             text=True).stdout
-    fingerprint = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
-    yield fingerprint, home
-    subprocess.run(["gpgconf", "--kill", "all"], env=env, check=False, capture_output=True)  # its agent
+def throwaway_key(signing_home):
+    return signing_home
 
 
 @pytest.fixture(autouse=True)

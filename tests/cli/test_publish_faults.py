@@ -47,6 +47,19 @@ def test_a_push_refused_by_a_hook_fails_with_the_remote_reason_and_leaves_no_tag
     assert run_git("for-each-ref", "refs/remotes/origin/rendered", cwd=source) == ""
 
 
+def test_a_push_whose_tag_alone_is_refused_moves_nothing(source, remote):
+    """The remote refuses only the tag (an ``update`` hook judges each ref): branch and tag go in one
+    atomic push, so the branch does not move either."""
+    hook = remote / "hooks" / "update"
+    hook.write_text('#!/bin/sh\ncase "$1" in refs/tags/*) echo "tags are frozen" >&2; exit 1;; esac\nexit 0\n')
+    hook.chmod(0o755)
+    result = publish("--env", "staging")
+    assert result.exit_code == 1
+    assert "was refused" in result.output and "tags are frozen" in result.output
+    assert _refs(remote) == ""
+    assert run_git("tag", "--list", cwd=source) == ""
+
+
 def test_a_remote_that_moves_during_the_push_is_retried_on_the_new_tip(source, remote, tmp_path):
     assert publish("--env", "production", "--yes").exit_code == 0
     tip = run_git("rev-parse", "rendered", cwd=remote)
@@ -111,10 +124,12 @@ def _our_temp_folders() -> list[Path]:
 
 
 def test_a_publish_killed_before_the_push_changes_nothing_and_the_next_run_cleans_up(source, remote):
-    proc = _platectl(source, "publish", "--env", "staging", pause="publish-committed")
     scratch_before = set(_our_temp_folders())
+    proc = _platectl(source, "publish", "--env", "staging", pause="publish-committed")
     _kill_at(proc, "publish-committed")
     left = set(_our_temp_folders()) - scratch_before
+    assert left and all(p.name.startswith(f"{publishing.TEMP_PREFIX}{proc.pid}-") for p in left), \
+        "the killed publish left no scratch folder: the test did not interrupt it mid-way"
     assert _refs(remote) == ""
     assert run_git("tag", "--list", cwd=source) == ""
     assert run_git("status", "--porcelain", cwd=source) == ""
@@ -124,7 +139,8 @@ def test_a_publish_killed_before_the_push_changes_nothing_and_the_next_run_clean
     assert out.startswith("published staging from ") and "as publish/staging/1 " in out
     killed = [p for p in _our_temp_folders() if p.name.startswith(f"{publishing.TEMP_PREFIX}{proc.pid}-")]
     assert killed == [], "the interrupted publish's temporary folder is still there"
-    assert any(f"note: removed {p}, left by an interrupted run" in err for p in left) or not left
+    assert all(f"note: removed {p}, left by an interrupted run" in err for p in left), err
+    assert not any(p.exists() for p in left)
 
 
 def test_a_publish_killed_after_the_push_leaves_the_remote_after_and_no_local_only_tag(source, remote):

@@ -191,9 +191,21 @@ def test_the_entry_point_reports_a_broken_file_without_a_traceback(config, tmp_p
 
 
 def test_the_shipped_folder_reads_back_as_the_loaded_configuration():
-    cluster_base, env_base, clusters, environments = read_folder(ROOT / "envs")
-    assert (clusters, environments) == (envs.CLUSTERS, envs.OVERLAYS)
-    assert (cluster_base, env_base) == (envs.CLUSTER_BASE, envs.ENVIRONMENT_BASE)
+    """What the loader reads equals what Python itself makes of each file (runpy, not the loader), for
+    every file of the folder, and the loaded configuration is that."""
+    import runpy
+
+    folder = ROOT / "envs"
+    base = runpy.run_path(str(folder / "base.py"))
+    clusters = {p.stem: runpy.run_path(str(p))["OVERLAY"] for p in sorted((folder / "clusters").glob("*.py"))}
+    environments = {p.stem: runpy.run_path(str(p))["OVERLAY"]
+                    for p in sorted((folder / "environments").glob("*.py"))}
+    assert set(clusters) == {"shared"} and set(environments) == {"staging", "production"}
+    assert read_folder(folder) == (base["CLUSTER"], base["ENVIRONMENT"], clusters, environments)
+    envs.use_config()
+    assert (envs.CLUSTER_BASE, envs.ENVIRONMENT_BASE, envs.CLUSTERS, envs.OVERLAYS) == (
+        base["CLUSTER"], base["ENVIRONMENT"], clusters, environments)
+    assert envs.load("production").namespace == environments["production"]["namespace"] == "plate-prod"
 
 
 def test_the_readme_shows_these_examples_exactly():
