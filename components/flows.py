@@ -22,6 +22,9 @@ class NetworkNeeds:
     # It calls the platform's own public hosts (Dex's issuer, Harbor's registry, an ACME self-check):
     # kube-proxy turns the Gateway's address into its proxies' pods, which the policy must then allow.
     gateway: bool = False
+    # Ports of its host-network pods that Prometheus scrapes: those pods answer on the nodes' addresses,
+    # which no namespace rule reaches, so the monitoring namespace's egress to the nodes gets them.
+    host_metrics: tuple[int, ...] = ()
 
     def __or__(self, other: NetworkNeeds) -> NetworkNeeds:
         return NetworkNeeds(
@@ -29,4 +32,4 @@ class NetworkNeeds:
             tuple(sorted({*self.world, *other.world})), tuple(sorted({*self.to, *other.to})),
             self.all_namespaces or other.all_namespaces, tuple(sorted({*self.nodes, *other.nodes})),
             tuple(sorted({*self.internet, *other.internet})), self.own_policies or other.own_policies,
-            self.gateway or other.gateway)
+            self.gateway or other.gateway, tuple(sorted({*self.host_metrics, *other.host_metrics})))

@@ -243,8 +243,10 @@ def network_policies(scope: Construct, ctx: ClusterContext, built: list[Componen
         info = component.info
         by_namespace.setdefault(info.namespace, []).append(info)
     flows: list[NamespaceFlows] = []
+    # host-network pods that are scraped answer on the nodes: Prometheus' egress to the nodes has their ports
+    host_metrics = tuple(sorted({port for c in built for port in c.info.network.host_metrics}))
     for ns, infos in sorted(by_namespace.items()):
-        needs = NetworkNeeds()
+        needs = NetworkNeeds(nodes=host_metrics) if ns == MONITORING else NetworkNeeds()
         for info in infos:
             needs = needs | info.network
         if ns in EXISTING_NAMESPACES or needs.own_policies:

@@ -53,3 +53,29 @@ def test_declared_flows_become_policies(objects):
     # Plate's namespaces keep their own per-workload policies
     assert not [n for n in _policies(objects, "plate-prod") if n.startswith("platform-")]
     assert "default-deny" in _policies(objects, "plate-prod")
+
+
+def test_prometheus_reaches_every_host_network_pod_it_scrapes(objects, platform):
+    """Host-network pods (MetalLB's speakers) answer on the nodes' addresses: Prometheus' namespace
+    must be allowed to the nodes on the port its monitors scrape there."""
+    from platectl import podsecurity
+    from tests.helpers import on_cluster
+
+    objs = on_cluster(objects, platform, "shared")
+    monitored = {(o.namespace, ep.get("port")) for o in objs if o.kind == "ServiceMonitor"
+                 for ep in o.data["spec"]["endpoints"]}
+    targets = {(o.namespace, p.get("targetPort", p["port"])) for o in objs if o.kind == "Service"
+               for p in o.data["spec"].get("ports", []) if (o.namespace, p.get("name")) in monitored}
+    ports = set()
+    for o in objs:
+        if o.kind in ("DaemonSet", "Deployment", "StatefulSet"):
+            spec = podsecurity.pod_template(o.data)["spec"]
+            if spec.get("hostNetwork"):
+                ports |= {p["containerPort"] for c in spec["containers"] for p in c.get("ports", [])
+                          if (o.namespace, p["containerPort"]) in targets or (o.namespace, p.get("name")) in targets}
+    assert ports, "no scraped host-network pod found: nothing checked"
+    egress = [rule for o in objs if o.kind == "NetworkPolicy" and o.namespace == "monitoring"
+              for rule in o.data["spec"].get("egress", [])]
+    to_nodes = {p["port"] for rule in egress if all("ipBlock" in peer for peer in rule["to"])
+                and not any("except" in peer["ipBlock"] for peer in rule["to"]) for p in rule.get("ports", [])}
+    assert ports <= to_nodes, f"Prometheus cannot reach host-network metrics ports {sorted(ports - to_nodes)}"

@@ -152,6 +152,25 @@ MUTANTS += (
            ("tests/cli/test_commands.py::test_an_image_bump_changes_one_file_and_the_diff_names_the_field",)),
 )
 
+MUTANTS += (
+    Mutant("subject-cut-in-source", "Argo CD's notifications load: a length limit cuts rendered text, not templates",
+           "components/tools/argo_notifications.py",
+           '        subject = _SUBJECT.replace("WHAT", SUBJECTS[name]).replace("LIMIT", str(SUBJECT_LIMIT))\n',
+           '        subject = message.split(":")[0][:SUBJECT_LIMIT]\n',
+           ("tests/components/tools/test_notification_templates.py::"
+            "test_every_rendered_template_parses_and_executes_for_every_environment",)),
+    Mutant("headlamp-no-callback", "Headlamp sends the callback Dex allows",
+           "components/tools/headlamp.py",
+           '"callbackURL": f"https://{p.host}{CALLBACK}",',
+           "",
+           ("tests/components/tools/test_dex_config.py::test_headlamp_is_told_its_callback_url",)),
+    Mutant("no-host-metrics", "Prometheus reaches every pod it scrapes, host-network ones included",
+           "components/cluster/metallb.py",
+           "webhooks=(9443,), host_metrics=(METRICS_PORT,))",
+           "webhooks=(9443,))",
+           ("tests/test_network_policies.py::test_prometheus_reaches_every_host_network_pod_it_scrapes",)),
+)
+
 
 def _copy(into: Path) -> Path:
     repo = into / "repo"

@@ -25,6 +25,9 @@ class MetalLBProps(MetalLBSettings):
     namespace: str = "metallb-system"
 
 
+METRICS_PORT = 9120  # controller and speakers serve metrics here (the chart's default, set explicitly)
+
+
 class MetalLB(HelmRelease):
     free_form_values = ("controller.securityContext", "speaker.securityContext")
     layer = "cluster-services"
@@ -32,7 +35,8 @@ class MetalLB(HelmRelease):
     server_side_apply = True
     runtime_secrets = {"metallb-memberlist": "the controller generates the speakers' memberlist key"}
     provides_crds = ("metallb.io",)
-    network = NetworkNeeds(api_server=True, webhooks=(9443,))  # the speakers run on the host network
+    # the speakers run on the host network: Prometheus scrapes them on the nodes' addresses
+    network = NetworkNeeds(api_server=True, webhooks=(9443,), host_metrics=(METRICS_PORT,))
 
     def __init__(self, scope: Construct, props: MetalLBProps):
         p = props
@@ -46,6 +50,7 @@ class MetalLB(HelmRelease):
             # and SYS_ADMIN), which nothing here uses
             "frrk8s": {"enabled": False},
             "prometheus": {"serviceMonitor": {"enabled": True}, "serviceAccount": PROMETHEUS_SERVICE_ACCOUNT,
+                           "metricsPort": METRICS_PORT,
                            "namespace": MONITORING},
         }
         super().__init__(scope, "metallb", p.namespace, versions.METALLB, values, pod_security="privileged",

@@ -35,6 +35,17 @@ _LINK = "{{.context.argocdUrl}}/applications/{{.app.metadata.namespace}}/{{.app.
 _WEBHOOK_BODY = ('{"event": "EVENT", "environment": "{{index .app.metadata.labels "plate.io/environment"}}", '
                  '"component": "{{index .app.metadata.labels "plate.io/component"}}", '
                  '"revision": "{{.app.status.sync.revision}}", "application": "{{.app.metadata.name}}"}')
+# E-mail subjects: short by construction, and cut at 120 characters of the rendered text (sprig's
+# trunc), never of the template's source, which a cut would leave unparseable.
+_SUBJECT = ('{{ printf "%s: %s/%s revision %s" "WHAT" (index .app.metadata.labels "plate.io/environment") '
+            '(index .app.metadata.labels "plate.io/component") (.app.status.sync.revision | trunc 12) | trunc LIMIT }}')
+SUBJECTS = {
+    "plate-deployed": "Deployed",
+    "plate-sync-succeeded": "Synced",
+    "plate-sync-failed": "Sync FAILED",
+    "plate-health-degraded": "DEGRADED",
+}
+SUBJECT_LIMIT = 120
 MESSAGES = {
     "plate-deployed": f"Deployed {_WHAT}: synced and healthy. {_LINK}",
     "plate-sync-succeeded": f"Synced {_WHAT}. {_LINK}",
@@ -126,7 +137,8 @@ def values(settings: ArgoNotifications, argocd_url: str) -> Obj:
     webhooks = [name for name, s in sorted(settings.services.items()) if s.type == "webhook"]
     templates: dict[str, str] = {}
     for name, message in MESSAGES.items():
-        template: Obj = {"message": message, "email": {"subject": message.split(":")[0][:120]}}
+        subject = _SUBJECT.replace("WHAT", SUBJECTS[name]).replace("LIMIT", str(SUBJECT_LIMIT))
+        template: Obj = {"message": message, "email": {"subject": subject}}
         for hook in webhooks:  # a body of fields a receiving service can route on
             template[f"webhook.{hook}"] = {"method": "POST", "body": _WEBHOOK_BODY.replace("EVENT", name)}
         templates[f"template.{name}"] = yaml.safe_dump(template, sort_keys=False)

@@ -53,7 +53,9 @@ class Headlamp(HelmRelease):
         p = props
         served = Served(p.host, p.namespace, "operators", "native-oidc", (CALLBACK,), "headlamp")
         values: Obj = {
-            "config": {"oidc": {"secret": {"create": False},
+            # the chart passes -oidc-callback-url=$(OIDC_CALLBACK_URL) only when a callback URL is set here;
+            # its value reaches the pod from the ExternalSecret, like the other OIDC settings
+            "config": {"oidc": {"secret": {"create": False}, "callbackURL": f"https://{p.host}{CALLBACK}",
                                 "externalSecret": {"enabled": True, "name": OIDC_SECRET, "hasScopes": True}}},
             "clusterRoleBinding": {"create": False},  # users act with their own RBAC, never Headlamp's
             "podSecurityContext": pod_security_context(),

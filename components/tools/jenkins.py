@@ -16,7 +16,6 @@ ADMIN_SECRET = "jenkins-admin"
 CACHE_CLAIM = "jenkins-build-cache"
 UID = 1000
 PORT = 8080  # the chart's controller Service
-WEBHOOK = "/github-webhook/"
 
 
 class JenkinsSettings(Strict):
@@ -89,14 +88,12 @@ class Jenkins(HelmRelease):
         lbls = labels("jenkins", "ci")
         self.add(external_secret(ADMIN_SECRET, p.namespace, lbls, p.secret_store,
                                  values=same_keys(p.admin_credentials_path)))
-        # The UI for operators, behind single sign-on at the Gateway; GitHub's webhook (Jenkins checks its
-        # signature) is the one public path.
+        # The UI for operators, behind single sign-on at the Gateway. No public path: nothing in this Jenkins
+        # serves GitHub's webhook (no GitHub plugin, no webhook secret), so a route to it would only answer
+        # 404 to the internet; builds start from the UI or from polling the repository.
         ui = Served(p.host, p.namespace, "operators", "gateway-oidc", (OIDC_CALLBACK,), "jenkins")
         self.serve(ui)
         self.add(http_route("jenkins", p.namespace, lbls, ui, p.gateway, (Backend("/", "jenkins", PORT),)))
-        webhook = Served(p.host, p.namespace, "public", "none")
-        self.serve(webhook)
-        self.add(http_route("jenkins-webhook", p.namespace, lbls, webhook, p.gateway, (Backend(WEBHOOK, "jenkins", PORT),)))
         for obj in gateway_sso("jenkins", p.namespace, lbls, ui, p.sso):
             self.add(obj)
         self.add({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": metadata(CACHE_CLAIM, p.namespace, lbls),

@@ -108,9 +108,11 @@ def test_delivery_tools_values_and_objects(synth, find, store, resources):
     assert binding["roleRef"]["name"] == "view" and binding["subjects"][0]["name"] == "developers"
     assert values(comps, "headlamp")["clusterRoleBinding"] == {"create": False}
     assert not [o for o in objs.values() if o["kind"] == "ClusterRoleBinding" and o["roleRef"]["name"] == "cluster-admin"]
-    # Jenkins' UI behind the Gateway's login; its webhook public
+    # Jenkins' UI behind the Gateway's login, and no public path (nothing in it serves GitHub's webhook)
     assert find(objs, "SecurityPolicy", "jenkins")["spec"]["oidc"]["clientID"] == "jenkins"
-    assert find(objs, "HTTPRoute", "jenkins-webhook")["metadata"]["annotations"]["plate.io/audience"] == "public"
+    routes = [o for o in objs.values() if o["kind"] == "HTTPRoute" and o["metadata"]["namespace"] == "jenkins"]
+    assert [r["metadata"]["name"] for r in routes] == ["jenkins"]
+    assert routes[0]["metadata"]["annotations"]["plate.io/audience"] == "operators"
 
 
 def test_harbor_external_database_reads_its_password_from_openbao(synth, find, store, resources):
