@@ -79,3 +79,35 @@ def test_prometheus_reaches_every_host_network_pod_it_scrapes(objects, platform)
     to_nodes = {p["port"] for rule in egress if all("ipBlock" in peer for peer in rule["to"])
                 and not any("except" in peer["ipBlock"] for peer in rule["to"]) for p in rule.get("ports", [])}
     assert ports <= to_nodes, f"Prometheus cannot reach host-network metrics ports {sorted(ports - to_nodes)}"
+
+
+@pytest.mark.parametrize("sources, tunnel, expected", [
+    ("any", [], None),
+    ("api-server", [], ["10.0.0.1/32"]),
+    ("nodes", ["10.42.0.0/16"], ["10.0.0.0/24", "10.42.0.0/16"]),
+])
+def test_webhooks_admit_the_api_server_from_where_the_cni_sends_it(tmp_path, sources, tunnel, expected):
+    """The source of the API server's webhook calls is a typed cluster setting; "any" (the default)
+    opens the webhook ports only, to any source."""
+    from cdk8s import App
+
+    from components.cluster.network_policies import NamespaceFlows, NetworkPolicies, NetworkPoliciesProps
+    from components.flows import NetworkNeeds
+
+    app = App(outdir=str(tmp_path))
+    chart = NetworkPolicies(app, NetworkPoliciesProps(
+        api_server_cidrs=["10.0.0.1/32"], node_cidrs=["10.0.0.0/24"], cluster_cidrs=["10.42.0.0/16"],
+        webhook_sources=sources, tunnel_cidrs=tunnel, gateway_namespace="gw", monitoring_namespace="monitoring",
+        namespaces=(NamespaceFlows("tools", NetworkNeeds(webhooks=(9443,)), False, False),)))
+    [policy] = [m for m in chart.manifests if m["metadata"]["name"].endswith("from-api-server")]
+    [rule] = policy["spec"]["ingress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 9443}]
+    assert ([p["ipBlock"]["cidr"] for p in rule["from"]] if "from" in rule else None) == expected
+
+
+def test_the_shipped_cluster_admits_webhook_calls_from_any_source_on_the_webhook_ports_only(objects):
+    policies = [o for o in objects if o.kind == "NetworkPolicy" and o.name.endswith("from-api-server")]
+    assert {o.namespace for o in policies} >= {"cert-manager", "external-secrets", "metallb-system"}
+    for o in policies:
+        [rule] = o.data["spec"]["ingress"]
+        assert "from" not in rule and rule["ports"]  # the webhook ports, from any source

@@ -13,7 +13,7 @@ left to it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from constructs import Construct
 from pydantic import Field
@@ -58,6 +58,15 @@ class NetworkSettings(Strict):
     api_server_port: Annotated[int, Field(ge=1, le=65535)] = 6443
     node_cidrs: Annotated[list[Cidr], Field(min_length=1)]  # kubelet, node-exporter (host network)
     cluster_cidrs: Annotated[list[Cidr], Field(min_length=1)]  # pods and services: never "outside"
+    # Where the API server's calls to admission webhooks come from, which depends on the CNI:
+    # "api-server": its own addresses (api_server_cidrs; routed CNIs without encapsulation, e.g. Calico
+    #   BGP without IPIP, Cilium native routing);
+    # "nodes": the nodes' addresses and the tunnel interfaces' (node_cidrs and tunnel_cidrs; flannel
+    #   VXLAN and Calico IPIP/VXLAN send from the tunnel address, inside the pod CIDR);
+    # "any": any source, on the webhook ports only (the default: works with every CNI; the API server
+    #   still authenticates the webhook by its CA bundle, and the webhook serves nothing else there).
+    webhook_sources: Literal["api-server", "nodes", "any"] = "any"
+    tunnel_cidrs: list[Cidr] = []  # with webhook_sources "nodes": the CNI's tunnel addresses
 
 
 class NetworkPoliciesProps(NetworkSettings):
@@ -104,8 +113,11 @@ class NetworkPolicies(Component):
         if ns.scraped and n != p.monitoring_namespace:
             self.policy(n, "from-monitoring", ingress=[{"from": [_ns(p.monitoring_namespace)]}])
         if needs.webhooks:
-            self.policy(n, "from-api-server", ingress=[{"from": [{"ipBlock": {"cidr": c}} for c in p.api_server_cidrs],
-                                                        "ports": _ports(needs.webhooks)}])
+            sources = {"api-server": p.api_server_cidrs, "nodes": [*p.node_cidrs, *p.tunnel_cidrs], "any": []}
+            rule: NetworkPolicyIngressRule = {"ports": _ports(needs.webhooks)}
+            if p.webhook_sources != "any":
+                rule["from"] = [{"ipBlock": {"cidr": c}} for c in sources[p.webhook_sources]]
+            self.policy(n, "from-api-server", ingress=[rule])
         if needs.world:
             # clients outside the cluster, and pods inside it (which some CNIs never match by ipBlock)
             self.policy(n, "from-anywhere", ingress=[{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}},
