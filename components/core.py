@@ -156,6 +156,10 @@ class Component(ManifestChart):
         self.secret_reads: list[tuple[str, str, str]] = []
         self.issuers: set[str] = set()
         self.served: list[Served] = []
+        # Pods an operator or controller makes at run time from what this component renders (Prometheus
+        # from its custom resource, the Gateway's proxies, build agents): not rendered, but the network
+        # fence derives flows to and from them, and its analysis needs them as endpoints.
+        self.runtime_pods: list[Obj] = []
 
     @property
     def info(self) -> ComponentInfo:
@@ -187,6 +191,13 @@ class Component(ManifestChart):
             self.secret_reads += [(namespace, d["extract"]["key"], "*") for d in spec.get("dataFrom", [])
                                   if "extract" in d]
         self.manifests.append(manifest)
+
+    def runtime_pod(self, name: str, namespace: str, pod_labels: dict[str, str], ports: dict[str, int]) -> None:
+        """Declare pods made at run time (see ``runtime_pods``): their labels and named ports."""
+        self.runtime_pods.append({"apiVersion": "v1", "kind": "Pod",
+                                  "metadata": {"name": name, "namespace": namespace, "labels": dict(pod_labels)},
+                                  "spec": {"containers": [{"name": name, "ports": [
+                                      {"name": port_name, "containerPort": port} for port_name, port in ports.items()]}]}})
 
     def serve(self, served: Served) -> None:
         """Declare a host this component serves through the cluster's Gateway (components.routing.Served):

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from components.core import metadata, selector
 from components.flows import NetworkNeeds as NetworkNeeds  # re-exported
+from components.flows import Pods
 
 if TYPE_CHECKING:
     from components.k8s.api import (
@@ -31,13 +32,17 @@ class AppPeer:
 
 @dataclass(frozen=True)
 class NamespacePeer:
-    """Every pod of a namespace."""
+    """The pods of a namespace: all of them, or those ``pods`` selects."""
 
     namespace: str
     port: int | None = None
+    pods: Pods = ()
 
     def render(self) -> NetworkPolicyPeer:
-        return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": self.namespace}}}
+        peer: NetworkPolicyPeer = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": self.namespace}}}
+        if self.pods:
+            peer["podSelector"] = {"matchLabels": dict(self.pods)}
+        return peer
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from components.cluster.edge import Edge, EdgeProps
 from components.cluster.namespaces import Namespaces, NamespacesProps, derive
 from components.cluster.network_policies import NamespaceFlows, NetworkPolicies, NetworkPoliciesProps
 from components.core import Component, ComponentInfo, HelmRelease, ManifestChart
-from components.flows import NetworkNeeds
+from components.flows import NetworkNeeds, pods
 from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
 from components.routing import GatewayRef
 from components.secrets import SecretStoreRef
@@ -236,24 +236,51 @@ def edge(scope: Construct, ctx: ClusterContext, built: list[Component]) -> Edge:
 
 
 def network_policies(scope: Construct, ctx: ClusterContext, built: list[Component]) -> NetworkPolicies:
-    """Every namespace fenced: default deny, then the flows its components declare or need."""
+    """Every namespace fenced: default deny, then the flows its components declare, and pod to pod the
+    flows the render implies (composition/flows.py: routes and monitors)."""
+    from components.cluster.envoy_gateway import PROXY_LABELS
+    from components.observability.kube_prometheus_stack import PROMETHEUS_PODS
+    from composition import flows as derive_flows
+
     c = ctx.cluster
     by_namespace: dict[str, list[ComponentInfo]] = {}
     for component in built:
         info = component.info
         by_namespace.setdefault(info.namespace, []).append(info)
-    flows: list[NamespaceFlows] = []
+    namespaces: list[NamespaceFlows] = []
+    own: list[str] = []
     # host-network pods that are scraped answer on the nodes: Prometheus' egress to the nodes has their ports
-    host_metrics = tuple(sorted({port for c in built for port in c.info.network.host_metrics}))
+    host_metrics = tuple(sorted({port for comp in built for port in comp.info.network.host_metrics}))
     for ns, infos in sorted(by_namespace.items()):
-        needs = NetworkNeeds(nodes=host_metrics) if ns == MONITORING else NetworkNeeds()
+        needs = NetworkNeeds(nodes=host_metrics, nodes_pods=pods(PROMETHEUS_PODS)) if ns == MONITORING \
+            else NetworkNeeds()
         for info in infos:
             needs = needs | info.network
         if ns in EXISTING_NAMESPACES or needs.own_policies:
+            own.append(ns)
             continue  # default, kube-system: not ours; Plate environments: fenced per workload by their own
-        flows.append(NamespaceFlows(ns, needs, any(i.served for i in infos), any(i.metrics for i in infos)))
-    return NetworkPolicies(scope, props(NetworkPoliciesProps, c.network, namespaces=tuple(flows),
-                                        gateway_namespace=c.edge.namespace, monitoring_namespace=MONITORING))
+        namespaces.append(NamespaceFlows(ns, needs))
+    objects = [m for comp in built for m in (*comp.manifests, *comp.runtime_pods)]
+    proxies = pods(dict(PROXY_LABELS))
+    try:
+        derived = (*derive_flows.gateway_flows(objects, c.edge.namespace, proxies),
+                   *derive_flows.prometheus_flows(objects, MONITORING, pods(PROMETHEUS_PODS)))
+    except derive_flows.FlowError as exc:
+        raise ConfigError(c.name, "network-policies", "flows", str(exc), "cluster") from None
+    storage = tuple(f"{c.nfs.server}/32" for _ in (0,) if _is_ip(c.nfs.server))
+    return NetworkPolicies(scope, props(NetworkPoliciesProps, c.network, namespaces=tuple(namespaces),
+                                        gateway_namespace=c.edge.namespace, gateway_pods=proxies, flows=derived,
+                                        own_policies=tuple(own), storage_cidrs=storage))
+
+
+def _is_ip(address: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
 
 
 # more application components for an environment (the scale benchmark's generator)

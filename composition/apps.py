@@ -12,8 +12,11 @@ from typing import TYPE_CHECKING
 
 from constructs import Construct
 
+from components.cluster.envoy_gateway import PROXY_LABELS
+from components.flows import pods
 from components.network import AppPeer, NamespacePeer, Peer
 from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING  # Prometheus scrapes from there
+from components.observability.kube_prometheus_stack import PROMETHEUS_PODS
 from components.plate.admin import PlateAdmin
 from components.plate.cache import METRICS_PORT as CACHE_METRICS_PORT
 from components.plate.cache import PORT as CACHE_PORT
@@ -51,7 +54,8 @@ def _variable(key: str) -> str:
 
 def build(scope: Construct, ctx: EnvContext) -> list[Component]:
     env, cluster = ctx.env, ctx.cluster
-    controller = NamespacePeer(namespace=cluster.edge.namespace, port=SERVICE_PORT)  # the Gateway's Envoy proxies
+    controller = NamespacePeer(namespace=cluster.edge.namespace, port=SERVICE_PORT,
+                               pods=pods(dict(PROXY_LABELS)))  # the Gateway's Envoy proxies
     routed = {target for route in env.routes.values() for target in route.paths.values()}
     callers: dict[str, list[str]] = {}
     for key, service in env.services.items():
@@ -73,7 +77,7 @@ def build(scope: Construct, ctx: EnvContext) -> list[Component]:
                 PlateCacheProps, service, name=name, namespace=env.namespace, storage_class=cluster.storage_class,
                 secret_store=ctx.store(env.namespace), hardening=ctx.hardening,
                 ingress_from=tuple(AppPeer(app=component_name(c), port=CACHE_PORT) for c in sorted(callers.get(key, []))),
-                metrics_from=(NamespacePeer(namespace=MONITORING, port=CACHE_METRICS_PORT),))))
+                metrics_from=(NamespacePeer(namespace=MONITORING, port=CACHE_METRICS_PORT, pods=pods(PROMETHEUS_PODS)),))))
             continue
         config: dict[str, str] = {}
         extra_env: list[EnvVar] = []
@@ -94,7 +98,8 @@ def build(scope: Construct, ctx: EnvContext) -> list[Component]:
         built.append(cls(scope, props(
             cls.Props, service, name=name, namespace=env.namespace, secret_store=ctx.store(env.namespace),
             hardening=ctx.hardening, pull_secret=pull, port=SERVICE_PORT,
-            metrics_from=(NamespacePeer(namespace=MONITORING, port=SERVICE_PORT),), config={**config, **service.config},
+            metrics_from=(NamespacePeer(namespace=MONITORING, port=SERVICE_PORT, pods=pods(PROMETHEUS_PODS)),),
+            config={**config, **service.config},
             env=tuple(extra_env), ingress_from=ingress_from, egress_to=tuple(egress))))
 
     if env.routes:

@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING
 from constructs import Construct
 
 from components.cluster.cluster_issuers import DNS01_SECRET, INTERNAL_ISSUER
+from components.flows import pods
 from components.network import NamespacePeer
 from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
+from components.observability.kube_prometheus_stack import PROMETHEUS_PODS
 from components.routing import Sso
 from components.secrets import RemoteValue
 from components.tools.argo_cd import ArgoCD, ArgoCDProps
@@ -36,7 +38,7 @@ def build(scope: Construct, ctx: ClusterContext) -> list[Component]:
         OpenBaoProps, c.openbao, storage_class=c.storage_class, internal_issuer=INTERNAL_ISSUER,
         hardening=ctx.hardening,
         ingress_from=(NamespacePeer(namespace=ESO_NAMESPACE, port=API_PORT),
-                      NamespacePeer(namespace=MONITORING, port=API_PORT))))
+                      NamespacePeer(namespace=MONITORING, port=API_PORT, pods=pods(PROMETHEUS_PODS)))))
     # Prometheus's token for OpenBao's sys/metrics (made by an operator with a policy that may read it)
     metrics_token = Credentials(scope, CredentialsProps(
         name="openbao-metrics-token", namespace=openbao.props.namespace, secret_name=METRICS_TOKEN,

@@ -32,24 +32,34 @@ def test_declared_flows_become_policies(objects):
     edge = _policies(objects, "envoy-gateway-system")
     assert edge["platform-from-anywhere"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 10080},
                                                                       {"protocol": "TCP", "port": 10443}]
+    proxies = {"app.kubernetes.io/component": "proxy", "app.kubernetes.io/name": "envoy"}
+    assert edge["platform-from-anywhere"]["podSelector"] == {"matchLabels": proxies}  # the proxies only
     jenkins = _policies(objects, "jenkins")
-    assert "platform-from-gateway" in jenkins and "platform-to-api-server" in jenkins
+    # the proxies reach the controller's UI port only; only the controller reaches the API server
+    assert jenkins["platform-from-gateway-jenkins"]["ingress"] == [{"from": [{"namespaceSelector": {"matchLabels": {
+        "kubernetes.io/metadata.name": "envoy-gateway-system"}}, "podSelector": {"matchLabels": proxies}}],
+        "ports": [{"protocol": "TCP", "port": 8080}]}]
+    assert jenkins["platform-to-api-server"]["podSelector"] == {"matchLabels": {
+        "app.kubernetes.io/component": "jenkins-controller", "app.kubernetes.io/instance": "jenkins"}}
     outside = jenkins["platform-to-outside"]["egress"][0]
     assert [p["port"] for p in outside["ports"]] == [22, 80, 443]
-    assert outside["to"][0]["ipBlock"]["except"] == ["10.42.0.0/16", "10.43.0.0/16"]
+    # outside: not the pods and services, not the nodes (the NFS server among them), not the control plane
+    assert outside["to"][0]["ipBlock"]["except"] == ["10.20.0.0/26", "10.20.0.10/32", "10.20.0.2/32", "10.20.0.3/32",
+                                                     "10.20.0.4/32", "10.42.0.0/16", "10.43.0.0/16"]
     # the build agents reach nothing else of the cluster (not Harbor's database, not Argo CD, not OpenBao)
     # but the Gateway: Harbor's registry and Dex through their public hosts, which kube-proxy turns into
     # the Gateway's proxies
     assert "platform-to-namespaces" not in jenkins and "platform-to-every-namespace" not in jenkins
     assert jenkins["platform-to-gateway"]["egress"] == [{"to": [{"namespaceSelector": {"matchLabels": {
-        "kubernetes.io/metadata.name": "envoy-gateway-system"}}}], "ports": [{"protocol": "TCP", "port": 10080},
+        "kubernetes.io/metadata.name": "envoy-gateway-system"}}, "podSelector": {"matchLabels": proxies}}],
+        "ports": [{"protocol": "TCP", "port": 10080},
                                                                         {"protocol": "TCP", "port": 10443}]}]
     eso = _policies(objects, "external-secrets")
     assert eso["platform-to-namespaces"]["egress"] == [{"to": [{"namespaceSelector": {"matchLabels": {
         "kubernetes.io/metadata.name": "openbao"}}}], "ports": [{"protocol": "TCP", "port": 8200}]}]
     assert eso["platform-from-api-server"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 10250}]
     # OpenBao is reached by External Secrets and Prometheus only, never through the Gateway
-    assert "platform-from-gateway" not in _policies(objects, "openbao")
+    assert not [n for n in _policies(objects, "openbao") if n.startswith("platform-from-gateway")]
     # Plate's namespaces keep their own per-workload policies
     assert not [n for n in _policies(objects, "plate-prod") if n.startswith("platform-")]
     assert "default-deny" in _policies(objects, "plate-prod")
@@ -97,8 +107,8 @@ def test_webhooks_admit_the_api_server_from_where_the_cni_sends_it(tmp_path, sou
     app = App(outdir=str(tmp_path))
     chart = NetworkPolicies(app, NetworkPoliciesProps(
         api_server_cidrs=["10.0.0.1/32"], node_cidrs=["10.0.0.0/24"], cluster_cidrs=["10.42.0.0/16"],
-        webhook_sources=sources, tunnel_cidrs=tunnel, gateway_namespace="gw", monitoring_namespace="monitoring",
-        namespaces=(NamespaceFlows("tools", NetworkNeeds(webhooks=(9443,)), False, False),)))
+        webhook_sources=sources, tunnel_cidrs=tunnel, gateway_namespace="gw",
+        namespaces=(NamespaceFlows("tools", NetworkNeeds(webhooks=(9443,))),)))
     [policy] = [m for m in chart.manifests if m["metadata"]["name"].endswith("from-api-server")]
     [rule] = policy["spec"]["ingress"]
     assert rule["ports"] == [{"protocol": "TCP", "port": 9443}]

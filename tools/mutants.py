@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = (".venv", ".venv-checkov", "node_modules", ".cache")
+SHARED = (".venv", ".venv-checkov", ".venv-nca", "node_modules", ".cache")
 SKIPPED = {".git", "__pycache__", ".pytest_cache", *SHARED}
 
 
@@ -171,6 +171,29 @@ MUTANTS += (
            ("tests/test_network_policies.py::test_prometheus_reaches_every_host_network_pod_it_scrapes",)),
 )
 
+MUTANTS += (
+    Mutant("no-gateway-ingress", "the Gateway's proxies reach every route's backend, and nothing else",
+           "components/cluster/network_policies.py",
+           "            if f.dst_namespace in fenced and f.dst_namespace not in p.own_policies:\n",
+           "            if f.source != 'gateway' and f.dst_namespace in fenced and f.dst_namespace not in p.own_policies:\n",
+           ("tests/test_network_analysis.py::test_the_fence_allows_exactly_the_needed_and_declared_flows",)),
+    Mutant("agents-reach-the-api-server", "build agents reach neither the API server nor the nodes",
+           "components/tools/jenkins.py",
+           "    network = NetworkNeeds(api_server=True, api_server_pods=pods(CONTROLLER_PODS), internet=(22, 80, 443),",
+           "    network = NetworkNeeds(api_server=True, internet=(22, 80, 443),",
+           ("tests/test_network_analysis.py::test_build_agents_reach_neither_the_api_server_nor_the_nodes",)),
+    Mutant("outside-includes-nodes", "\"outside\" is not the cluster's nodes or storage",
+           "components/cluster/network_policies.py",
+           "            inside = [*p.cluster_cidrs, *p.node_cidrs, *p.api_server_cidrs, *p.storage_cidrs]\n",
+           "            inside = [*p.cluster_cidrs]\n",
+           ("tests/test_network_analysis.py::test_build_agents_reach_neither_the_api_server_nor_the_nodes",)),
+    Mutant("prometheus-everywhere", "Prometheus reaches only what its monitors scrape",
+           "components/cluster/network_policies.py",
+           '                    {"to": [_ns(f.dst_namespace, f.dst_pods)], "ports": _ports(f.ports)} for f in flows])',
+           '                    {"to": [{"namespaceSelector": {}}]} for f in flows])',
+           ("tests/test_network_analysis.py::test_the_fence_allows_exactly_the_needed_and_declared_flows",)),
+)
+
 
 def _copy(into: Path) -> Path:
     repo = into / "repo"
@@ -188,6 +211,7 @@ def _copy(into: Path) -> Path:
 
 def _pytest(repo: Path, tests: tuple[str, ...]) -> tuple[int, str]:
     env = dict(os.environ, PLATE_CACHE=str(ROOT / ".cache"))
+    env.setdefault("PLATE_SHARED_CRDS", str((ROOT.parent / "shared" / "crds").resolve()))  # beside this checkout
     env["PATH"] = f"{ROOT / '.venv' / 'bin'}:{ROOT / 'node_modules' / '.bin'}:{env.get('PATH', '')}"
     proc = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "pytest", "-q", "-x", "-p",
                            "no:cacheprovider", *tests], cwd=repo, env=env, capture_output=True, text=True)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 from constructs import Construct
 from pydantic import Field
 
-from components.cluster.envoy_gateway import CONTROLLER_NAME, EdgeSettings
+from components.cluster.envoy_gateway import CONTROLLER_NAME, PROXY_LABELS, PROXY_PORTS, EdgeSettings
 from components.core import Component, MetricsEndpoint, labels, metadata
 from components.routing import GATEWAY_GROUP, GatewayRef, Served, listener_name
 from components.types import PROPS_CONFIG, Duration
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 CLASS_NAME = "plate"
 PROXY_METRICS_PORT = 19001
 # What Envoy Gateway labels the proxy pods of a Gateway with (its contract; the checks know it too).
-PROXY_LABELS = ("app.kubernetes.io/name", "envoy"), ("app.kubernetes.io/component", "proxy")
 
 
 def proxy_labels(gateway: GatewayRef) -> dict[str, str]:
@@ -110,6 +109,7 @@ class Edge(Component):
                                "rules": [{"filters": [{"type": "RequestRedirect", "requestRedirect": {
                                    "scheme": "https", "statusCode": 301}}]}]}})
         self.add(self.client_policy(lbls))
+        self.runtime_pod(f"envoy-{p.gateway}", p.namespace, proxy_labels(gateway), PROXY_PORTS)
         self.scrape(MetricsEndpoint(port="metrics", path="/stats/prometheus", monitor="pod", metrics=(
             "envoy_cluster_upstream_rq_xx", "envoy_cluster_upstream_rq_total",
             "envoy_cluster_upstream_rq_time_bucket")), lbls=lbls, selector_labels=proxy_labels(gateway))

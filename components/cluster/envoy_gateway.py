@@ -10,7 +10,7 @@ from pydantic import Field
 
 from components import versions
 from components.core import HelmRelease, Obj
-from components.flows import NetworkNeeds
+from components.flows import NetworkNeeds, pods
 from components.types import PROPS_CONFIG, DnsLabel, IPv4, Resources, Strict
 from components.workload import HARDENED, resources
 
@@ -29,6 +29,12 @@ class EdgeSettings(Strict):
     load_balancer_ip: IPv4 | None = None  # default: MetalLB assigns one; must lie in a pool (envs/rules.py)
 
 
+# the Gateway's proxies, as Envoy Gateway labels the pods it makes (whichever Gateway they serve)
+PROXY_LABELS = ("app.kubernetes.io/name", "envoy"), ("app.kubernetes.io/component", "proxy")
+# their container's ports: the listeners 80 and 443 as Envoy Gateway maps them, the stats endpoint
+PROXY_PORTS = {"http": 10080, "https": 10443, "metrics": 19001}
+
+
 class EnvoyGatewayProps(EdgeSettings):
     model_config = PROPS_CONFIG
 
@@ -38,9 +44,10 @@ class EnvoyGateway(HelmRelease):
     layer = "cluster-services"
     rank = 3  # after cert-manager (whose CRDs nothing here needs) and MetalLB; before the edge
     provides_crds = ("gateway.envoyproxy.io", "gateway.networking.k8s.io", "gateway.networking.x-k8s.io")
-    # the proxies: clients from anywhere (the LoadBalancer keeps their address), every backend's namespace,
-    # and Dex's public address for OIDC; the controller: the API server, its topology webhook
-    network = NetworkNeeds(api_server=True, webhooks=(9443,), world=(10080, 10443), all_namespaces=True,
+    # the proxies: clients from anywhere (the LoadBalancer keeps their address) and Dex's public address
+    # for OIDC (their flows to each route's backend are derived from the routes); the controller: the API
+    # server, its topology webhook
+    network = NetworkNeeds(api_server=True, webhooks=(9443,), world=(10080, 10443), world_pods=pods(dict(PROXY_LABELS)),
                            internet=(443,))
     runtime_secrets = {"envoy-gateway": "the chart's certgen Job (a PreSync hook) makes the control plane's TLS",
                        "envoy": "certgen: the proxies' client certificate for the control plane",

@@ -1,14 +1,18 @@
 """Network policy in every namespace of the platform: deny everything, then open exactly the flows its
-components declare (``Component.network``), derived here into NetworkPolicies.
+components declare (``Component.network``) and the flows the render implies (``composition.flows``),
+derived here into NetworkPolicies.
 
 Every namespace gets: default deny (ingress and egress), DNS, traffic between its own pods. Then,
-from what its components declare or do: ingress from the Gateway's proxies (a component that serves
-a host), from Prometheus (one that is scraped), from the API server (admission webhooks), from
-anywhere (the Gateway's proxies themselves); egress to the API server, to named namespaces and
-ports, to every namespace (Prometheus), to the nodes (kubelet, node-exporter), and outside the
-cluster on the ports declared (ACME, Git, registries, identity providers, alert receivers).
-Namespaces whose component renders its own policies (the Plate environments: per workload) are
-left to it.
+from what its components declare: ingress from the API server (admission webhooks, on their ports)
+and from anywhere (the Gateway's proxies, on the listeners' ports); egress to the API server, to named
+namespaces and ports, to the nodes (kubelet, node-exporter, host-network metrics), and outside the
+cluster on the ports declared (ACME, Git, registries, identity providers, alert receivers), where
+"outside" excludes the cluster's pods and services, its nodes, its control plane and its storage.
+A declaration may name the pods it is for (the Jenkins controller, not its build agents, reaches the
+API server). And from what the render implies, pod to pod and port by port: the Gateway's proxies to
+each route's backend, Prometheus to each monitor's targets (an egress rule of the caller's, an
+ingress policy of the callee's). Namespaces whose component renders its own policies (the Plate
+environments: per workload) are left to it.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from constructs import Construct
 from pydantic import Field
 
 from components.core import Component, labels, metadata
-from components.flows import NetworkNeeds
+from components.flows import NetworkNeeds, PodFlow, Pods
 from components.network import NamespacePeer, allow_dns, default_deny
 from components.types import PROPS_CONFIG, Cidr, Strict
 
@@ -39,12 +43,10 @@ PREFIX = "platform-"
 class NamespaceFlows:
     name: str
     needs: NetworkNeeds  # the union of its components' declarations
-    served: bool  # a component serves a host through the Gateway
-    scraped: bool  # Prometheus scrapes a component
 
 
-def _ns(name: str) -> NetworkPolicyPeer:
-    return NamespacePeer(namespace=name).render()
+def _ns(name: str, pods: Pods = ()) -> NetworkPolicyPeer:
+    return NamespacePeer(namespace=name, pods=pods).render()
 
 
 def _ports(ports: tuple[int, ...]) -> list[NetworkPolicyPort]:
@@ -74,7 +76,10 @@ class NetworkPoliciesProps(NetworkSettings):
 
     namespaces: tuple[NamespaceFlows, ...]  # required
     gateway_namespace: str  # required: the Gateway's proxies
-    monitoring_namespace: str  # required: Prometheus
+    gateway_pods: Pods = ()  # ... which pods of it are the proxies
+    flows: tuple[PodFlow, ...] = ()  # pod to pod across namespaces (composition.flows)
+    own_policies: tuple[str, ...] = ()  # namespaces that fence themselves (no ingress side rendered there)
+    storage_cidrs: tuple[Cidr, ...] = ()  # the storage servers' addresses: never "outside"
     application_namespace: str = "default"
 
 
@@ -89,10 +94,12 @@ class NetworkPolicies(Component):
         self.lbls = labels("network-policies", "network-policy")
         for ns in p.namespaces:
             self.fence(ns)
+        self.pod_flows()
 
     def policy(self, namespace: str, name: str, *, ingress: list[NetworkPolicyIngressRule] | None = None,
-               egress: list[NetworkPolicyEgressRule] | None = None) -> None:
-        spec: NetworkPolicySpec = {"podSelector": {}, "ingress": ingress or [], "egress": egress or [],
+               egress: list[NetworkPolicyEgressRule] | None = None, pods: Pods = ()) -> None:
+        spec: NetworkPolicySpec = {"podSelector": {"matchLabels": dict(pods)} if pods else {},
+                                   "ingress": ingress or [], "egress": egress or [],
                                    "policyTypes": [t for t, rules in (("Ingress", ingress), ("Egress", egress))
                                                    if rules is not None]}
         if ingress is None:
@@ -108,10 +115,6 @@ class NetworkPolicies(Component):
         self.add(default_deny(n, self.lbls, PREFIX + "default-deny"))
         self.add(allow_dns(n, self.lbls, PREFIX + "dns"))
         self.policy(n, "same-namespace", ingress=[{"from": [{"podSelector": {}}]}], egress=[{"to": [{"podSelector": {}}]}])
-        if ns.served and n != p.gateway_namespace:
-            self.policy(n, "from-gateway", ingress=[{"from": [_ns(p.gateway_namespace)]}])
-        if ns.scraped and n != p.monitoring_namespace:
-            self.policy(n, "from-monitoring", ingress=[{"from": [_ns(p.monitoring_namespace)]}])
         if needs.webhooks:
             sources = {"api-server": p.api_server_cidrs, "nodes": [*p.node_cidrs, *p.tunnel_cidrs], "any": []}
             rule: NetworkPolicyIngressRule = {"ports": _ports(needs.webhooks)}
@@ -122,22 +125,39 @@ class NetworkPolicies(Component):
             # clients outside the cluster, and pods inside it (which some CNIs never match by ipBlock)
             self.policy(n, "from-anywhere", ingress=[{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}},
                                                                {"namespaceSelector": {}}],
-                                                      "ports": _ports(needs.world)}])
+                                                      "ports": _ports(needs.world)}], pods=needs.world_pods)
         if needs.api_server:
             self.policy(n, "to-api-server", egress=[{"to": [{"ipBlock": {"cidr": c}} for c in p.api_server_cidrs],
-                                                     "ports": _ports((p.api_server_port, 443))}])
+                                                     "ports": _ports((p.api_server_port, 443))}],
+                        pods=needs.api_server_pods)
         if needs.gateway and n != p.gateway_namespace:
             # the Gateway's listeners 80/443, as its proxies' pods serve them (Envoy Gateway's mapping)
-            self.policy(n, "to-gateway", egress=[{"to": [_ns(p.gateway_namespace)], "ports": _ports((10080, 10443))}])
+            self.policy(n, "to-gateway", egress=[{"to": [_ns(p.gateway_namespace, p.gateway_pods)],
+                                                  "ports": _ports((10080, 10443))}])
         if needs.to:
             self.policy(n, "to-namespaces", egress=[{"to": [_ns(target)], "ports": _ports((port,))}
                                                     for target, port in needs.to])
-        if needs.all_namespaces:
-            self.policy(n, "to-every-namespace", egress=[{"to": [{"namespaceSelector": {}}]}])
         if needs.nodes:
             self.policy(n, "to-nodes", egress=[{"to": [{"ipBlock": {"cidr": c}} for c in p.node_cidrs],
-                                                "ports": _ports(needs.nodes)}])
+                                                "ports": _ports(needs.nodes)}], pods=needs.nodes_pods)
         if needs.internet:
+            inside = [*p.cluster_cidrs, *p.node_cidrs, *p.api_server_cidrs, *p.storage_cidrs]
             self.policy(n, "to-outside", egress=[{"to": [{"ipBlock": {"cidr": "0.0.0.0/0",
-                                                                      "except": list(p.cluster_cidrs)}}],
+                                                                      "except": sorted(set(inside))}}],
                                                   "ports": _ports(needs.internet)}])
+
+    def pod_flows(self) -> None:
+        """Each derived flow: an egress rule of the source's (one policy per source), an ingress policy of
+        the destination's."""
+        p = self.props
+        fenced = {ns.name for ns in p.namespaces}
+        by_source: dict[tuple[str, str, Pods], list[PodFlow]] = {}
+        for f in p.flows:
+            by_source.setdefault((f.source, f.src_namespace, f.src_pods), []).append(f)
+            if f.dst_namespace in fenced and f.dst_namespace not in p.own_policies:
+                self.policy(f.dst_namespace, f"from-{f.source}-{f.name}", pods=f.dst_pods, ingress=[
+                    {"from": [_ns(f.src_namespace, f.src_pods)], "ports": _ports(f.ports)}])
+        for (source, namespace, pods), flows in sorted(by_source.items()):
+            if namespace in fenced:
+                self.policy(namespace, f"{source}-to-targets", pods=pods, egress=[
+                    {"to": [_ns(f.dst_namespace, f.dst_pods)], "ports": _ports(f.ports)} for f in flows])

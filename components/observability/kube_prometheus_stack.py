@@ -10,7 +10,7 @@ from pydantic import Field
 
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint, Obj
-from components.flows import NetworkNeeds
+from components.flows import NetworkNeeds, pods
 from components.types import PROPS_CONFIG, Resources, Size, Strict
 from components.workload import HARDENED, no_privileges, resources, seccomp
 
@@ -56,12 +56,21 @@ class KubePrometheusStackProps(KubePrometheusStackSettings):
 KUBE_SYSTEM_EXPORTERS = ("coreDns", "kubeControllerManager", "kubeEtcd", "kubeProxy", "kubeScheduler")
 
 
+# the pods the Prometheus operator makes from the chart's Prometheus and Alertmanager (their labels,
+# their containers' ports): Prometheus is who scrapes, as the network fence knows it
+PROMETHEUS_PODS = {"app.kubernetes.io/name": "prometheus"}
+PROMETHEUS_PORTS = {"web": 9090, "reloader-web": 8080}
+ALERTMANAGER_PODS = {"app.kubernetes.io/name": "alertmanager"}
+ALERTMANAGER_PORTS = {"web": 9093, "mesh-tcp": 9094, "reloader-web": 8080}
+
+
 class KubePrometheusStack(HelmRelease):
     free_form_values = ("prometheus-node-exporter.securityContext", "prometheus-node-exporter.containerSecurityContext")
     layer = "tools"
     rank = 2  # before the rules, dashboards and log shipping that use it
-    # Prometheus scrapes every namespace and the nodes (kubelet, node-exporter); Alertmanager's receivers
-    network = NetworkNeeds(api_server=True, webhooks=(10250,), all_namespaces=True, nodes=(9100, 10250),
+    # Prometheus scrapes the nodes (kubelet, node-exporter; what it scrapes in the namespaces is derived
+    # from the monitors); Alertmanager's receivers
+    network = NetworkNeeds(api_server=True, webhooks=(10250,), nodes=(9100, 10250), nodes_pods=pods(PROMETHEUS_PODS),
                            internet=(443,))
     runtime_secrets = {"kube-prometheus-stack-admission": "the chart's admission-create Job (a PreSync hook) "
                                                           "generates the webhook's certificate"}
@@ -112,4 +121,10 @@ class KubePrometheusStack(HelmRelease):
                          pod_security_reason="node-exporter reads the host's /proc and /sys through hostPath "
                                              "volumes with the host network and PID namespaces")
         self.props = props
+        self.runtime_pod("prometheus", p.namespace, {**PROMETHEUS_PODS, "prometheus": "kube-prometheus-stack-prometheus",
+                                                     "operator.prometheus.io/name": "kube-prometheus-stack-prometheus"},
+                         PROMETHEUS_PORTS)
+        self.runtime_pod("alertmanager", p.namespace, {**ALERTMANAGER_PODS,
+                                                       "alertmanager": "kube-prometheus-stack-alertmanager"},
+                         ALERTMANAGER_PORTS)
         self.scrape(MetricsEndpoint(port="http", monitor="chart", metrics=METRICS))

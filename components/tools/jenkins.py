@@ -6,7 +6,7 @@ from constructs import Construct
 
 from components import versions
 from components.core import HelmRelease, Obj, labels, metadata
-from components.flows import NetworkNeeds
+from components.flows import NetworkNeeds, pods
 from components.routing import OIDC_CALLBACK, Backend, GatewayRef, Served, Sso, gateway_sso, http_route
 from components.secrets import SecretStoreRef, external_secret, same_keys
 from components.types import PROPS_CONFIG, KvPath, Resources, Size, Strict
@@ -43,13 +43,20 @@ class JenkinsProps(JenkinsSettings):
     namespace: str = "jenkins"
 
 
+# the chart's controller pod, and the agents its Kubernetes cloud starts (the pod template's label)
+CONTROLLER_PODS = {"app.kubernetes.io/component": "jenkins-controller", "app.kubernetes.io/instance": "jenkins"}
+AGENT_PODS = {"jenkins/jenkins-jenkins-agent": "true"}
+
+
 class Jenkins(HelmRelease):
     free_form_values = ("controller.containerSecurityContext", "controller.podSecurityContextOverride",
                         "controller.sidecars.configAutoReload.containerSecurityContext")
     layer = "tools"
     rank = 4
-    # agents: Git, package registries, Harbor (its public address); the controller starts agents
-    network = NetworkNeeds(api_server=True, internet=(22, 80, 443), gateway=True)
+    # agents: Git, package registries, Harbor (its public address); the controller alone reaches the API
+    # server (it starts the agents), so build agents, which run pull requests' code, cannot
+    network = NetworkNeeds(api_server=True, api_server_pods=pods(CONTROLLER_PODS), internet=(22, 80, 443),
+                           gateway=True)
 
     def __init__(self, scope: Construct, props: JenkinsProps):
         p = props
@@ -85,6 +92,7 @@ class Jenkins(HelmRelease):
                          pod_security_reason="the chart's init and reload sidecars do not set the seccomp profile "
                                              "and dropped capabilities that restricted requires")
         self.props = props
+        self.runtime_pod("jenkins-agent", p.namespace, AGENT_PODS, {})
         lbls = labels("jenkins", "ci")
         self.add(external_secret(ADMIN_SECRET, p.namespace, lbls, p.secret_store,
                                  values=same_keys(p.admin_credentials_path)))

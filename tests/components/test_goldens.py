@@ -8,7 +8,7 @@ import pytest
 from components.cluster.edge import Edge, EdgeProps
 from components.cluster.network_policies import NamespaceFlows, NetworkPolicies, NetworkPoliciesProps
 from components.cluster.prometheus_crds import PrometheusOperatorCrds
-from components.flows import NetworkNeeds
+from components.flows import NetworkNeeds, PodFlow
 from components.observability.alert_routing import AlertRouting, AlertRoutingProps
 from components.observability.kube_prometheus_stack import KubePrometheusStack, KubePrometheusStackProps
 from components.routing import GatewayRef, Served
@@ -39,9 +39,19 @@ def builders(store, resources):
                               ("/oauth2/callback",), "grafana"))})),
         "network-policies": lambda app: NetworkPolicies(app, NetworkPoliciesProps(
             api_server_cidrs=["10.0.0.1/32"], node_cidrs=["10.0.0.0/24"], cluster_cidrs=["10.42.0.0/16"],
-            gateway_namespace="envoy-gateway-system", monitoring_namespace="monitoring", namespaces=(
-                NamespaceFlows("tools", NetworkNeeds(api_server=True, internet=(443,), webhooks=(9443,)), True, True),
-                NamespaceFlows("monitoring", NetworkNeeds(all_namespaces=True, nodes=(9100,)), True, False)))),
+            gateway_namespace="envoy-gateway-system", gateway_pods=(("app", "proxy"),),
+            namespaces=(
+                NamespaceFlows("tools", NetworkNeeds(api_server=True, api_server_pods=(("app", "controller"),),
+                                                     internet=(443,), webhooks=(9443,), gateway=True)),
+                NamespaceFlows("monitoring", NetworkNeeds(nodes=(9100,), nodes_pods=(("app", "prometheus"),))),
+            ),
+            flows=(
+                PodFlow("prometheus", "tool", "monitoring", (("app", "prometheus"),), "tools", (("app", "tool"),),
+                        (8080,)),
+                PodFlow("gateway", "tool", "envoy-gateway-system", (("app", "proxy"),), "tools", (("app", "tool"),),
+                        (8080, 8443)),
+            ),
+        )),
         "kube-prometheus-stack": lambda app: KubePrometheusStack(app, KubePrometheusStackProps(
             storage_class="nfs-client", storage_size="50Gi", retention="15d", prometheus_resources=resources,
             alertmanager_resources=resources, operator_resources=resources, kube_state_metrics_resources=resources,
