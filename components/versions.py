@@ -67,6 +67,10 @@ JENKINS_PLUGINS = {
     "git": "5.5.2",
     "configuration-as-code": "1850.va_a_8c31d3158b_",
     "credentials-binding": "681.vf91669a_32e45",
+    # people log in through Dex (the OpenID Connect realm) and are authorized by group (matrix); both
+    # need Jenkins 2.479.3 or later (their pom.xml at these releases), the chart's controller is 2.528.2
+    "oic-auth": "4.609.v9de140f63d01",
+    "matrix-auth": "3.2.8",
 }
 
 PROMETHEUS_OPERATOR_CRDS = _PINNED["prometheus-operator-crds"]

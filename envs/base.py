@@ -88,6 +88,7 @@ CLUSTER: dict[str, Any] = {
     },
     "jenkins": {
         "admin_credentials_path": "platform/jenkins",
+        "admin_groups": ["platform-admins"],
         "storage_size": "20Gi",
         "build_cache_size": "50Gi",
         "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}},
@@ -136,6 +137,7 @@ CLUSTER: dict[str, Any] = {
         "image": versions.GRAFANA,
         "storage_size": "5Gi",
         "admin_credentials_path": "platform/grafana",
+        "admin_groups": ["platform-admins"],
         "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
     },
     "logging": {

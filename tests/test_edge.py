@@ -89,7 +89,7 @@ def test_an_internal_service_behind_a_route_is_refused(objects, platform):
 
 def test_an_operators_route_without_single_sign_on_is_refused(objects, platform):
     def drop_policy(objs):
-        objs[:] = [o for o in objs if not (o.kind == "SecurityPolicy" and o.name == "grafana")]
+        objs[:] = [o for o in objs if not (o.kind == "SecurityPolicy" and o.name == "plate-admin" and o.env == "staging")]
     assert "an operators' route without the SecurityPolicy (OIDC) that should guard it" in _mutated(
         objects, platform, drop_policy)
 

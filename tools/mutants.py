@@ -194,6 +194,19 @@ MUTANTS += (
            ("tests/test_network_analysis.py::test_the_fence_allows_exactly_the_needed_and_declared_flows",)),
 )
 
+MUTANTS += (
+    Mutant("grafana-anyone-viewer", "a person in none of the groups cannot log in to Grafana",
+           "components/observability/grafana.py",
+           '        return " || ".join(parts)\n',
+           '        return " || ".join([*parts, "\'Viewer\'"])\n',
+           ("tests/components/tools/test_logins.py::test_grafana_maps_dex_groups_to_roles",)),
+    Mutant("jenkins-everyone-admin", "only the configured Dex groups act in Jenkins",
+           "components/tools/jenkins.py",
+           "                              for g in [*p.admin_groups, BREAK_GLASS]]\n",
+           "                              for g in [*p.admin_groups, BREAK_GLASS, 'authenticated']]\n",
+           ("tests/components/tools/test_logins.py::test_jenkins_authorizes_dex_groups_only",)),
+)
+
 
 def _copy(into: Path) -> Path:
     repo = into / "repo"

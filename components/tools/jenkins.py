@@ -2,13 +2,17 @@
 the container-build cache volume every agent mounts."""
 from __future__ import annotations
 
+from typing import Annotated
+
+import yaml
 from constructs import Construct
+from pydantic import Field
 
 from components import versions
 from components.core import HelmRelease, Obj, labels, metadata
 from components.flows import NetworkNeeds, pods
-from components.routing import OIDC_CALLBACK, Backend, GatewayRef, Served, Sso, gateway_sso, http_route
-from components.secrets import SecretStoreRef, external_secret, same_keys
+from components.routing import Backend, GatewayRef, Served, Sso, http_route
+from components.secrets import RemoteValue, SecretStoreRef, external_secret, same_keys
 from components.types import PROPS_CONFIG, KvPath, Resources, Size, Strict
 from components.workload import HARDENED, container_security, resources, run_as
 
@@ -16,12 +20,22 @@ ADMIN_SECRET = "jenkins-admin"
 CACHE_CLAIM = "jenkins-build-cache"
 UID = 1000
 PORT = 8080  # the chart's controller Service
+OIDC_CALLBACK = "/securityRealm/finishLogin"  # the OpenID Connect realm's redirect path
+OIDC_SECRET = "jenkins-oidc"
+OIDC_KEY = "client-secret"
+BREAK_GLASS = "break-glass"  # the escape hatch's group
+# what developers may do: see, build and stop jobs and read their results; never configure
+DEVELOPER_PERMISSIONS = ("Overall/Read", "Job/Read", "Job/Build", "Job/Cancel", "Job/Workspace",
+                         "View/Read")  # core permissions only
 
 
 class JenkinsSettings(Strict):
     """What a cluster may change."""
 
-    admin_credentials_path: KvPath  # KV entry with ``username`` and ``password``
+    admin_credentials_path: KvPath  # KV entry with ``username`` and ``password``: the escape hatch only
+    # Jenkins' matrix authorization by Dex group: administrators, and developers (read, build, cancel)
+    admin_groups: Annotated[list[Annotated[str, Field(pattern=r"^[^\s'\"$]+$")]], Field(min_length=1)]
+    developer_groups: list[Annotated[str, Field(pattern=r"^[^\s'\"$]+$")]] = []
     storage_size: Size  # the controller's home
     build_cache_size: Size = "50Gi"
     resources: Resources
@@ -34,7 +48,7 @@ class JenkinsProps(JenkinsSettings):
 
     host: str  # required
     gateway: GatewayRef  # required
-    sso: Sso  # required: operators log in through Dex at the Gateway before Jenkins' own login
+    sso: Sso  # required: operators log in through Dex (Jenkins' own OpenID Connect realm)
     storage_class: str  # required: from the cluster
     secret_store: SecretStoreRef  # required
     plugins: tuple[tuple[str, str], ...] = tuple(versions.JENKINS_PLUGINS.items())
@@ -58,6 +72,32 @@ class Jenkins(HelmRelease):
     network = NetworkNeeds(api_server=True, api_server_pods=pods(CONTROLLER_PODS), internet=(22, 80, 443),
                            gateway=True)
 
+    @staticmethod
+    def security_realm(p: JenkinsProps) -> Obj:
+        """The oic-auth plugin's realm: Dex's discovery document, groups from the token; the admin account
+        from OpenBao is the escape hatch (break-glass, a group of its own) for when Dex is down."""
+        return {"oic": {
+            "clientId": "jenkins",
+            "clientSecret": f"${{{OIDC_SECRET}-{OIDC_KEY}}}",
+            "serverConfiguration": {"wellKnown": {
+                "wellKnownOpenIDConfigurationUrl": f"{p.sso.issuer}/.well-known/openid-configuration",
+                "scopesOverride": "openid profile email groups"}},
+            "userNameField": "email",
+            "fullNameFieldName": "name",
+            "emailFieldName": "email",
+            "groupsFieldName": "groups",
+            "properties": ["pkce", {"escapeHatch": {"username": "${chart-admin-username}",
+                                                    "secret": "${chart-admin-password}", "group": BREAK_GLASS}}],
+        }}
+
+    @staticmethod
+    def authorization(p: JenkinsProps) -> Obj:
+        """Matrix authorization by group: nobody but these groups (and the escape hatch) may do anything."""
+        entries: list[Obj] = [{"group": {"name": g, "permissions": ["Overall/Administer"]}}
+                              for g in [*p.admin_groups, BREAK_GLASS]]
+        entries += [{"group": {"name": g, "permissions": list(DEVELOPER_PERMISSIONS)}} for g in p.developer_groups]
+        return {"globalMatrix": {"entries": entries}}
+
     def __init__(self, scope: Construct, props: JenkinsProps):
         p = props
         unprivileged = {**container_security(HARDENED, UID), "runAsGroup": UID}
@@ -71,6 +111,10 @@ class Jenkins(HelmRelease):
                 "installLatestPlugins": False,
                 "installLatestSpecifiedPlugins": False,
                 "jenkinsUrl": f"{'https' if p.tls else 'http'}://{p.host}",
+                # the client secret reaches JCasC as ${jenkins-oidc-client-secret} (a file the chart mounts)
+                "additionalExistingSecrets": [{"name": OIDC_SECRET, "keyName": OIDC_KEY}],
+                "JCasC": {"securityRealm": yaml.safe_dump(self.security_realm(p), sort_keys=False),
+                          "authorizationStrategy": yaml.safe_dump(self.authorization(p), sort_keys=False)},
                 "resources": resources(p.resources, HARDENED),
                 "podSecurityContextOverride": run_as(UID, UID, UID),
                 "containerSecurityContext": unprivileged,
@@ -78,6 +122,7 @@ class Jenkins(HelmRelease):
                                                   "containerSecurityContext": unprivileged}},
             },
             "persistence": {"enabled": True, "storageClass": p.storage_class, "size": p.storage_size},
+
             "agent": {
                 "enabled": True,
                 "privileged": False,
@@ -96,14 +141,15 @@ class Jenkins(HelmRelease):
         lbls = labels("jenkins", "ci")
         self.add(external_secret(ADMIN_SECRET, p.namespace, lbls, p.secret_store,
                                  values=same_keys(p.admin_credentials_path)))
-        # The UI for operators, behind single sign-on at the Gateway. No public path: nothing in this Jenkins
-        # serves GitHub's webhook (no GitHub plugin, no webhook secret), so a route to it would only answer
-        # 404 to the internet; builds start from the UI or from polling the repository.
-        ui = Served(p.host, p.namespace, "operators", "gateway-oidc", (OIDC_CALLBACK,), "jenkins")
+        self.add(external_secret(OIDC_SECRET, p.namespace, lbls, p.sso.store,
+                                 values=(RemoteValue(OIDC_KEY, p.sso.secret_path, "client-secret"),)))
+        # The UI for operators, who log in through Dex as themselves (Jenkins' OpenID Connect realm). No
+        # public path: nothing in this Jenkins serves GitHub's webhook (no GitHub plugin, no webhook
+        # secret), so a route to it would only answer 404 to the internet; builds start from the UI or
+        # from polling the repository.
+        ui = Served(p.host, p.namespace, "operators", "native-oidc", (OIDC_CALLBACK,), "jenkins")
         self.serve(ui)
         self.add(http_route("jenkins", p.namespace, lbls, ui, p.gateway, (Backend("/", "jenkins", PORT),)))
-        for obj in gateway_sso("jenkins", p.namespace, lbls, ui, p.sso):
-            self.add(obj)
         self.add({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": metadata(CACHE_CLAIM, p.namespace, lbls),
                   "spec": {"accessModes": ["ReadWriteMany"], "storageClassName": p.storage_class,
                            "resources": {"requests": {"storage": p.build_cache_size}}}})

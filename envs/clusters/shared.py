@@ -30,6 +30,8 @@ OVERLAY = {
     },
     # the release manager's key: publish signs the rendered branch, Argo CD syncs only what it signed
     "gitops": {"signing_key": "7CFC395E3783D9362E708AE834CB34E4B6D539E7"},
+    # who logs in to Grafana as what (Dex groups; anyone else is refused)
+    "grafana": {"admin_groups": ["plate-platform:platform-admins"], "viewer_groups": ["plate-platform:plate-developers"]},
     "argocd": {
         "admin_user": False, "replicas": 2,
         "admin_groups": ["plate-platform:platform-admins"],
@@ -44,7 +46,8 @@ OVERLAY = {
             ],
         },
     },
-    "jenkins": {"storage_size": "50Gi"},
+    "jenkins": {"storage_size": "50Gi", "admin_groups": ["plate-platform:platform-admins"],
+                "developer_groups": ["plate-platform:plate-developers"]},
     # Operators log in through GitHub (Dex): the org's teams are the groups every tool maps to its roles.
     "sso": {
         "replicas": 2,

@@ -14,6 +14,7 @@ def props(store, image, resources):
                         sso=Sso("https://dex.test.example", "platform/dex/clients/grafana", store),
                         storage_size="5Gi", prometheus_url="http://prometheus.monitoring.svc:9090",
                         admin_credentials_path="plate/test/grafana", secret_store=store,
+                        admin_groups=["test:admins"], viewer_groups=["test:developers"],
                         dashboards=dashboards.for_apps(APPS))
 
 
@@ -37,8 +38,10 @@ def test_grafana_matches_golden(golden, find, store, image, resources):
     assert find(objs, "PersistentVolumeClaim", "grafana")["spec"]["storageClassName"] == "nfs-client"
     route = find(objs, "HTTPRoute", "grafana")
     assert route["spec"]["hostnames"] == ["grafana.test.example"]
-    assert route["metadata"]["annotations"] == {"plate.io/audience": "operators", "plate.io/auth": "gateway-oidc"}
-    assert find(objs, "SecurityPolicy", "grafana")["spec"]["oidc"]["clientID"] == "grafana"
+    assert route["metadata"]["annotations"] == {"plate.io/audience": "operators", "plate.io/auth": "native-oidc"}
+    assert not [o for o in objs.values() if o["kind"] == "SecurityPolicy"]  # Grafana logs people in itself
+    assert find(objs, "ExternalSecret", "grafana-oidc")["spec"]["data"][0]["remoteRef"] == {
+        "key": "platform/dex/clients/grafana", "property": "client-secret"}
 
 
 def test_dashboards_are_deterministic_with_stable_uids():

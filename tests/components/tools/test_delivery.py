@@ -38,7 +38,8 @@ def tools(store, resources):
         "jenkins": lambda app: Jenkins(app, JenkinsProps(
             host="jenkins.test.example", gateway=GATEWAY, sso=Sso(DEX, "platform/dex/clients/jenkins", store),
             storage_class="nfs-client", storage_size="20Gi", resources=resources, agent_resources=resources,
-            sidecar_resources=resources, admin_credentials_path="plate/test/jenkins", secret_store=store)),
+            sidecar_resources=resources, admin_credentials_path="plate/test/jenkins", secret_store=store,
+            admin_groups=["test:admins"], developer_groups=["test:developers"])),
         "harbor": lambda app: Harbor(app, HarborProps(
             host="harbor.test.example", gateway=GATEWAY, sso_issuer=DEX, sso_secret_path="platform/dex/clients/harbor",
             internal_issuer="platform-internal", storage_class="nfs-client", persistence=PERSISTENCE,
@@ -108,11 +109,14 @@ def test_delivery_tools_values_and_objects(synth, find, store, resources):
     assert binding["roleRef"]["name"] == "view" and binding["subjects"][0]["name"] == "developers"
     assert values(comps, "headlamp")["clusterRoleBinding"] == {"create": False}
     assert not [o for o in objs.values() if o["kind"] == "ClusterRoleBinding" and o["roleRef"]["name"] == "cluster-admin"]
-    # Jenkins' UI behind the Gateway's login, and no public path (nothing in it serves GitHub's webhook)
-    assert find(objs, "SecurityPolicy", "jenkins")["spec"]["oidc"]["clientID"] == "jenkins"
+    # Jenkins' own login through Dex (no Gateway filter in front), and no public path (nothing in it
+    # serves GitHub's webhook)
+    assert not [o for o in objs.values() if o["kind"] == "SecurityPolicy" and o["metadata"]["namespace"] == "jenkins"]
+    assert find(objs, "ExternalSecret", "jenkins-oidc")["spec"]["data"][0]["remoteRef"] == {
+        "key": "platform/dex/clients/jenkins", "property": "client-secret"}
     routes = [o for o in objs.values() if o["kind"] == "HTTPRoute" and o["metadata"]["namespace"] == "jenkins"]
     assert [r["metadata"]["name"] for r in routes] == ["jenkins"]
-    assert routes[0]["metadata"]["annotations"]["plate.io/audience"] == "operators"
+    assert routes[0]["metadata"]["annotations"] == {"plate.io/audience": "operators", "plate.io/auth": "native-oidc"}
 
 
 def test_harbor_external_database_reads_its_password_from_openbao(synth, find, store, resources):
