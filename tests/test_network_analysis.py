@@ -135,10 +135,35 @@ def connectivity(nca: str, folder: Path, policies: list[dict], endpoints: Endpoi
     return conns
 
 
+ESO_CONTROLLER = (("app.kubernetes.io/instance", "external-secrets"), ("app.kubernetes.io/name", "external-secrets"))
+
+
+def secret_store_flows(objects: list[dict]) -> list[PodFlow]:
+    """External Secrets' controller reaches the server each secret store names (a Service URL)."""
+    from urllib.parse import urlsplit
+    services = {(o["metadata"]["name"], o["metadata"]["namespace"]): o for o in objects if o.get("kind") == "Service"}
+    out = []
+    for store in (o for o in objects if o.get("kind") in ("ClusterSecretStore", "SecretStore")):
+        url = urlsplit(store["spec"]["provider"]["vault"]["server"])
+        name, _, rest = (url.hostname or "").partition(".")
+        svc = services[(name, rest.split(".")[0])]
+        ns = svc["metadata"]["namespace"]
+        # labels no pod of the render carries are set at run time (OpenBao's service registration marks
+        # the active pod openbao-active): the flow goes to every pod that can become it
+        rendered = {k for o in objects if o.get("kind") in WORKLOADS and o["metadata"].get("namespace") == ns
+                    for k in o["spec"]["template"]["metadata"].get("labels", {})}
+        selector = {k: v for k, v in svc["spec"]["selector"].items() if k in rendered}
+        out.append(PodFlow("secrets", name, "external-secrets", ESO_CONTROLLER, ns, pods(selector),
+                           (url.port or 443,)))
+    return sorted(set(out), key=lambda f: (f.dst_namespace, f.name))
+
+
 def needed(objects: list[dict], runtime: list[dict]) -> list[PodFlow]:
+    """The flows the render's own objects say must work: routes, monitors, secret stores."""
     everything = [*objects, *runtime]
     return [*gateway_flows(everything, "envoy-gateway-system", pods(dict(PROXY_LABELS))),
-            *prometheus_flows(everything, MONITORING, pods(PROMETHEUS_PODS))]
+            *prometheus_flows(everything, MONITORING, pods(PROMETHEUS_PODS)),
+            *secret_store_flows(objects)]
 
 
 def problems(conns, endpoints: Endpoints, flows: list[PodFlow], declared) -> tuple[list[str], dict[str, int]]:
@@ -226,10 +251,15 @@ def test_a_missing_policy_and_a_wide_one_are_caught(nca, rendered, runtime_pods,
                "metadata": {"name": "too-wide", "namespace": "harbor"},
                "spec": {"podSelector": {}, "policyTypes": ["Ingress"],
                         "ingress": [{"from": [{"namespaceSelector": {}}]}]}}
+    # ... and External Secrets' declared way to OpenBao (NetworkNeeds.to) gone
+    narrowed = [p for p in narrowed if (p["metadata"]["namespace"], p["metadata"]["name"]) !=
+                ("external-secrets", "platform-to-namespaces")]
     found, _ = problems(connectivity(nca, tmp_path / "narrow", narrowed, endpoints, namespaces), endpoints, flows,
                         declared)
     assert found == ["needed but denied: envoy-gateway-system/envoy-edge[Pod] -> harbor/harbor-portal[Deployment] "
-                     "on [8080]"], found
+                     "on [8080]",
+                     "needed but denied: external-secrets/external-secrets[Deployment] -> openbao/openbao[StatefulSet] "
+                     "on [8200]"], found
     found, _ = problems(connectivity(nca, tmp_path / "wide", [*policies, wide, wide_in], endpoints, namespaces),
                         endpoints, flows, declared)
     assert found and all(f.startswith(("every port open across namespaces: ", "allowed but neither needed"))
