@@ -1,13 +1,11 @@
 """The base every component builds on: one cdk8s chart per component, its objects as dicts.
 
 Each Kubernetes object is built as a plain dict typed by its generated TypedDict (``components.k8s``,
-checked by pyright) and written by ``platectl.writer`` with cdk8s's own YAML writer; the render's
+checked by pyright) and written by ``output.writer`` with cdk8s's own YAML writer; the render's
 checks validate the result against the declared Kubernetes version's schemas and the CRDs.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, cast
 
@@ -15,9 +13,17 @@ import cdk8s
 from constructs import Construct
 
 from components.flows import NetworkNeeds
+from components.meta import MANAGED_BY as MANAGED_BY
+from components.meta import PART_OF as PART_OF
+from components.meta import Json as Json
+from components.meta import Obj as Obj
+from components.meta import content_hash as content_hash
+from components.meta import labels as labels
+from components.meta import metadata as metadata
+from components.meta import selector as selector
 
 if TYPE_CHECKING:
-    from components.k8s.api import BuiltinObject, LabelSelector, ObjectMeta
+    from components.k8s.api import BuiltinObject, LabelSelector
     from components.k8s.crds import (
         CustomObject,
         PodMonitor,
@@ -31,13 +37,9 @@ if TYPE_CHECKING:
 # An object a component authors: one of the generated shapes, so pyright checks every literal passed
 # to ``add``. From there on (and for a chart's rendered objects) objects are JSON values.
 Manifest: TypeAlias = "BuiltinObject | CustomObject"
-Obj = dict[str, Any]  # a JSON object of free shape: chart values, a chart's rendered object
-Json = Obj | list[Any] | str | int | float | bool | None  # any YAML or JSON value
 
 Layer = Literal["cluster-services", "tools", "apps"]
 
-PART_OF = "plate"
-MANAGED_BY = "cdk8s"
 # On headless Services, so that ServiceMonitors (which select Services by label) skip them.
 HEADLESS_LABEL = "plate.io/headless"
 ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"  # an Ingress's certificate, from this ClusterIssuer
@@ -105,7 +107,7 @@ class ComponentInfo:
 
 
 class ManifestChart(cdk8s.Chart):
-    """A chart whose objects are plain dicts, written to one file each by ``platectl.writer``.
+    """A chart whose objects are plain dicts, written to one file each by ``output.writer``.
 
     Objects never cross into the jsii runtime one by one: the writer serialises a whole
     environment with one call to cdk8s's own YAML writer (same library, same options as
@@ -329,41 +331,6 @@ def _annotated_issuers(values: object) -> set[str]:
     if isinstance(values, list):
         return set[str]().union(*(_annotated_issuers(v) for v in cast(list[object], values)))
     return set()
-
-
-def labels(name: str, role: str, version: str | None = None) -> dict[str, str]:
-    """The recommended ``app.kubernetes.io/*`` labels, in a fixed order."""
-    out = {
-        "app.kubernetes.io/name": name,
-        "app.kubernetes.io/instance": name,
-        "app.kubernetes.io/component": role,
-        "app.kubernetes.io/part-of": PART_OF,
-        "app.kubernetes.io/managed-by": MANAGED_BY,
-    }
-    if version:
-        out["app.kubernetes.io/version"] = version
-    return out
-
-
-def selector(name: str) -> dict[str, str]:
-    """Selector labels: stable across releases, so never the version."""
-    return {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": name}
-
-
-def metadata(name: str, namespace: str | None, lbls: dict[str, str],
-             annotations: dict[str, str] | None = None) -> ObjectMeta:
-    md: ObjectMeta = {"name": name}
-    if namespace is not None:
-        md["namespace"] = namespace
-    md["labels"] = dict(lbls)
-    if annotations:
-        md["annotations"] = dict(annotations)
-    return md
-
-
-def content_hash(value: object) -> str:
-    """A stable checksum of a JSON-able value (used to roll pods when their config changes)."""
-    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def pod_security(level: str) -> dict[str, str]:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
-from components.core import metadata
+from components.meta import metadata
 from components.secrets import SecretStoreRef
 from components.types import DnsLabel, Duration, Strict
 

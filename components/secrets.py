@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from components.core import metadata
+from components.meta import metadata
 
 if TYPE_CHECKING:
     from components.k8s.crds import (

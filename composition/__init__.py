@@ -140,7 +140,7 @@ def _render_charts(cluster: Cluster, components: list[Component]) -> None:
         return helm.Release(info.name, info.namespace, Path(info.helm.archive), info.helm.values,
                             cluster.kubernetes_version, tuple(sorted(apis)))
 
-    from platectl import writer
+    from output import writer
 
     stringify = writer.stringify
 

@@ -17,8 +17,8 @@ from typing import Any
 import yaml
 
 from components.core import Json
-from platectl.cache import ROOT as CACHE_ROOT
-from platectl.cache import store as cache_store
+from output.cache import ROOT as CACHE_ROOT
+from output.cache import store as cache_store
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _REF = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")

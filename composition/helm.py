@@ -40,9 +40,9 @@ import yaml
 
 from components.core import Json, Obj
 from components.versions import HELM
-from platectl.cache import ROOT as CACHE_ROOT
-from platectl.cache import store as cache_store
-from platectl.objects import Loader
+from output.cache import ROOT as CACHE_ROOT
+from output.cache import store as cache_store
+from output.objects import Loader
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -17,8 +17,9 @@ from pathlib import Path
 import yaml
 
 import envs
-from platectl import cache, podsecurity, policy, schemas
-from platectl.objects import Rendered, StrictLoader
+from output import cache
+from output.objects import Rendered, StrictLoader
+from platectl import podsecurity, policy, schemas
 
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
 OURS = ("app.kubernetes.io/managed-by", "cdk8s")  # our objects (the charts' say Helm)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from platectl.objects import Rendered
+from output.objects import Rendered
 from platectl.policy import SECRET_KEY
 
 REDACTED = "<redacted>"

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import envs
-from platectl import atomic, diffing, render
+from output import atomic
+from platectl import diffing, render
 from platectl.gitutil import GitError, current_branch, git, is_dirty, resolve, run, toplevel
 
 TAG = "publish/{env}/{n}"

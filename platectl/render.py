@@ -16,7 +16,7 @@ from pathlib import Path
 
 import envs
 from envs import ConfigError, ConfigFileError, Platform
-from platectl import atomic
+from output import atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "dist"
@@ -40,7 +40,7 @@ def render_cluster(platform: Platform, cluster: str, outdir: Path, extra: str | 
     import cdk8s  # here, not at module level: a parent that only orchestrates workers never loads jsii
 
     from composition import compose_cluster
-    from platectl import writer
+    from output import writer
 
     hook = None
     if extra:

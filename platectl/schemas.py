@@ -15,7 +15,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from platectl.objects import Loader as _LOADER  # the C parser: the CRDs are tens of megabytes
+from output.objects import Loader as _LOADER  # the C parser: the CRDs are tens of megabytes
 
 ROOT = Path(__file__).resolve().parent.parent
 CRD_DIR = Path(os.environ.get("PLATE_SHARED_CRDS", ROOT.parent / "shared" / "crds"))

@@ -8,8 +8,8 @@ import cdk8s
 import yaml
 
 from components.core import ManifestChart
-from platectl import writer
-from platectl.objects import Loader
+from output import writer
+from output.objects import Loader
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from platectl import atomic, render, writer
+from output import atomic, writer
+from platectl import render
 from platectl.cli import cli
 from tests.helpers import read_tree
 
@@ -106,7 +107,7 @@ def test_a_kill_at_a_moment_of_the_render_leaves_dist_before_or_after(before, fr
 KILLER = r"""
 import os, signal, sys
 sys.path.insert(0, os.environ["PLATE_ROOT"])
-from platectl import atomic
+from output import atomic
 N = int(os.environ["KILL_AT"])
 seen = [0]
 armed = [False]

@@ -158,7 +158,7 @@ def test_a_chart_installing_crds_it_does_not_declare_is_an_error(tmp_path, monke
 def test_a_warm_render_reuses_the_writers_texts_and_writes_the_same_bytes(tmp_path, monkeypatch):
     """Our objects' YAML is cached by content: an unchanged object does not cross into jsii again, and
     what the cache gives is byte for byte what the writer gives."""
-    from platectl import writer
+    from output import writer
     from tests.helpers import read_tree
 
     monkeypatch.setattr(writer, "CACHE", tmp_path / "cache" / "texts.json")

@@ -303,7 +303,7 @@ def crd_types(crds: dict[tuple[str, str], dict], embedded: Embedded) -> str:
 
 
 def load_crds() -> dict[tuple[str, str], dict]:
-    from platectl.objects import Loader
+    from output.objects import Loader
 
     out: dict[tuple[str, str], dict] = {}
     files = sorted(ROOT.glob("dist/**/crds/*.yaml"))

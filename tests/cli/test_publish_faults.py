@@ -11,7 +11,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from platectl import atomic, publishing
+from output import atomic
+from platectl import publishing
 from platectl.cli import cli
 from tests.cli.conftest import run_git
 

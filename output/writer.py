@@ -15,7 +15,7 @@ from typing import Any
 
 import cdk8s
 
-from platectl import cache
+from output import cache
 
 SEPARATOR = "\n---\n"
 # The writer leaves the string "=" unquoted, which YAML 1.1 readers (PyYAML, so checkov too) take for
