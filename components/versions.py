@@ -5,15 +5,26 @@ Everything here is upstream software whose version moves only with a reviewed ch
 """
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 import yaml
+
+
+class ImageRef(TypedDict):
+    """An image pin: what a setting's ``image`` takes (``components.types.Image``)."""
+
+    registry: str
+    repository: str
+    tag: str
+    digest: NotRequired[str]  # sha256:..., resolved when the tag is bumped
+
 
 CHARTS = Path(__file__).resolve().parent.parent / "charts"  # the vendored archives and charts/chartfile.yaml
 
 # Redis-compatible cache for plate-server (BSD-3, drop-in for Redis 7.2).
-VALKEY = {"registry": "docker.io", "repository": "valkey/valkey", "tag": "8.1.4-alpine3.22"}
+VALKEY: ImageRef = {"registry": "docker.io", "repository": "valkey/valkey", "tag": "8.1.4-alpine3.22"}
 # Prometheus exporter for the cache.
-REDIS_EXPORTER = {"registry": "docker.io", "repository": "oliver006/redis_exporter", "tag": "v1.80.1-alpine"}
+REDIS_EXPORTER: ImageRef = {"registry": "docker.io", "repository": "oliver006/redis_exporter", "tag": "v1.80.1-alpine"}
 
 
 @dataclass(frozen=True)
@@ -51,7 +62,7 @@ ENVOY_GATEWAY = _PINNED["gateway-helm"]
 EXTERNAL_SECRETS = _PINNED["external-secrets"]
 
 # OpenBao (MPL-2.0 fork of Vault); 2.4+ for declarative audit devices.
-OPENBAO = {"registry": "quay.io", "repository": "openbao/openbao", "tag": "2.5.0"}
+OPENBAO: ImageRef = {"registry": "quay.io", "repository": "openbao/openbao", "tag": "2.5.0"}
 
 ARGO_CD = _PINNED["argo-cd"]
 JENKINS = _PINNED["jenkins"]
@@ -75,10 +86,10 @@ JENKINS_PLUGINS = {
 
 PROMETHEUS_OPERATOR_CRDS = _PINNED["prometheus-operator-crds"]
 KUBE_PROMETHEUS_STACK = _PINNED["kube-prometheus-stack"]
-GRAFANA = {"registry": "docker.io", "repository": "grafana/grafana", "tag": "12.2.1"}
+GRAFANA: ImageRef = {"registry": "docker.io", "repository": "grafana/grafana", "tag": "12.2.1"}
 # fluentd-kubernetes-daemonset images carry tail, CRI/JSON parsers, kubernetes_metadata and prometheus
 # plugins; the output plugin differs per image.
-FLUENTD = {
+FLUENTD: dict[str, ImageRef] = {
     "elasticsearch": {"registry": "docker.io", "repository": "fluent/fluentd-kubernetes-daemonset",
                       "tag": "v1.18.0-debian-elasticsearch8-amd64-1.0"},
     "opensearch": {"registry": "docker.io", "repository": "fluent/fluentd-kubernetes-daemonset",

@@ -3,13 +3,18 @@
 Clusters and environments overlay only what differs (``envs/clusters/``, ``envs/environments/``);
 ``envs/conventions.py`` derives hosts, namespaces, secret paths and image locations from names.
 """
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from components import versions
 
+if TYPE_CHECKING:
+    from envs.types import ClusterConfig, EnvironmentConfig, ThresholdsConfig
+
 # Alert thresholds and severities: the platform's own alerts (a cluster's) and the applications' (an
 # environment's) start from the same values; overlays change what differs.
-ALERTS: dict[str, Any] = {
+ALERTS: ThresholdsConfig = {
     "error_ratio": 0.05,
     "latency_p99_seconds": 1.0,
     "restarts_per_hour": 3,
@@ -23,7 +28,7 @@ ALERTS: dict[str, Any] = {
     "platform_severity": "critical",
 }
 
-CLUSTER: dict[str, Any] = {
+CLUSTER: ClusterConfig = {
     "kubernetes_version": "1.33",
     "security_profile": "hardened",
     "storage_class": "nfs-client",
@@ -145,7 +150,7 @@ CLUSTER: dict[str, Any] = {
     },
 }
 
-ENVIRONMENT: dict[str, Any] = {
+ENVIRONMENT: EnvironmentConfig = {
     "tier": "staging",
     "security_profile": "hardened",
     "ingress": {"tls": True, "cluster_issuer": "letsencrypt-prod", "max_body_size": "8m"},

@@ -69,3 +69,34 @@ def test_the_render_never_imports_the_generated_types():
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"
+
+
+def test_the_committed_configuration_types_are_what_the_generator_writes():
+    from tools import gen_config_types
+    assert (ROOT / "envs" / "types.py").read_text() == gen_config_types.generate(), \
+        "envs/types.py is stale: run python -m tools.gen_config_types and read the diff"
+
+
+def test_every_configuration_file_is_annotated_with_its_shape():
+    files = [ROOT / "envs" / "base.py", *(ROOT / "envs").glob("*/*.py"), *(ROOT / "examples").rglob("*.py")]
+    for path in files:
+        text = path.read_text()
+        names = ("CLUSTER", "ENVIRONMENT") if path.name == "base.py" else ("OVERLAY",)
+        for name in names:
+            assert f"\n{name}: " in text, f"{path.relative_to(ROOT)}: {name} is not annotated (envs/types.py)"
+
+
+def test_pyright_rejects_a_misspelt_setting_and_a_wrong_service_kind_in_a_configuration_file(tmp_path):
+    staging = (ROOT / "envs" / "environments" / "staging.py").read_text()
+    assert '"security_profile": "standard"' in staging and '"kind": "llm"' in staging
+    (tmp_path / "misspelt.py").write_text(staging.replace('"security_profile"', '"security_profil"', 1))
+    (tmp_path / "kind.py").write_text(staging.replace('"kind": "llm"', '"kind": "lml"', 1))
+    (tmp_path / "good.py").write_text(staging)
+    errors = pyright(tmp_path / "misspelt.py", tmp_path / "kind.py", tmp_path / "good.py")
+    by_file = {Path(e["file"]).name: e for e in errors}
+    assert sorted(by_file) == ["kind.py", "misspelt.py"], errors
+    assert '"security_profil" is an undefined item in type "EnvironmentConfig"' in by_file["misspelt.py"]["message"]
+    # the services' literal matches none of the service shapes (each has its own kind literals)
+    services_line = staging.splitlines().index('    "services": {')
+    assert by_file["kind.py"]["range"]["start"]["line"] == services_line
+    assert "WebServiceConfig | ApiServiceConfig | LlmServiceConfig" in by_file["kind.py"]["message"]

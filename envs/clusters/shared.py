@@ -1,7 +1,13 @@
 """The one cluster of the Plate platform: cluster services and development tools, shared by staging
 and production. It hosts production, so it is held to the production rules (envs/rules.py)."""
+from __future__ import annotations
 
-OVERLAY = {
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from envs.types import ClusterConfig
+
+OVERLAY: ClusterConfig = {
     "domain": "cocdev.co.kr",
     "cert_manager": {"acme_email": "platform@cocdev.co.kr", "replicas": 2},
     "network": {"api_server_cidrs": ["10.20.0.2/32", "10.20.0.3/32", "10.20.0.4/32"],

@@ -1,6 +1,12 @@
 """Production: the Plate applications in plate-prod on the shared cluster. Tier rules apply."""
+from __future__ import annotations
 
-OVERLAY = {
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from envs.types import EnvironmentConfig
+
+OVERLAY: EnvironmentConfig = {
     "cluster": "shared",
     "tier": "production",
     "namespace": "plate-prod",

@@ -1,6 +1,12 @@
 """Staging: the Plate applications in plate-stg on the shared cluster, with the LLM service."""
+from __future__ import annotations
 
-OVERLAY = {
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from envs.types import EnvironmentConfig
+
+OVERLAY: EnvironmentConfig = {
     "cluster": "shared",
     "namespace": "plate-stg",
     "host": "stg.cocdev.co.kr",

@@ -1,6 +1,12 @@
 """The production cluster: held to the production rules (it hosts production)."""
+from __future__ import annotations
 
-OVERLAY = {
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from envs.types import ClusterConfig
+
+OVERLAY: ClusterConfig = {
     "domain": "cocdev.co.kr",
     "cert_manager": {"acme_email": "platform@cocdev.co.kr", "replicas": 2},
     "network": {"api_server_cidrs": ["10.20.0.2/32", "10.20.0.3/32", "10.20.0.4/32"],

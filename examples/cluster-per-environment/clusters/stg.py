@@ -1,6 +1,12 @@
 """The staging cluster: cheaper, single replicas, the staging ACME issuer for its tools."""
+from __future__ import annotations
 
-OVERLAY = {
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from envs.types import ClusterConfig
+
+OVERLAY: ClusterConfig = {
     "domain": "stg.cocdev.co.kr",
     "security_profile": "standard",
     "ingress": {"cluster_issuer": "letsencrypt-staging"},

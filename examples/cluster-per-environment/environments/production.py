@@ -1,6 +1,12 @@
 """Production on its own cluster."""
+from __future__ import annotations
 
-OVERLAY = {
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from envs.types import EnvironmentConfig
+
+OVERLAY: EnvironmentConfig = {
     "cluster": "prod",
     "tier": "production",
     "namespace": "plate-prod",

@@ -1,6 +1,12 @@
 """Staging on its own cluster: images come from that cluster's Harbor."""
+from __future__ import annotations
 
-OVERLAY = {
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from envs.types import EnvironmentConfig
+
+OVERLAY: EnvironmentConfig = {
     "cluster": "stg",
     "namespace": "plate-stg",
     "host": "stg.cocdev.co.kr",
