@@ -37,9 +37,13 @@ if TYPE_CHECKING:
 
 
 def runbook_base(repo_url: str) -> str:
-    """The README's web address in the repository (https remotes; others fall back to the raw URL)."""
+    """The operations guide's web address in the repository, whose troubleshooting sections are the
+    alerts' runbooks (https remotes; others fall back to the raw URL)."""
     base = re.sub(r"\.git$", "", repo_url)
-    return f"{base}/blob/main/README.md" if base.startswith("https://") else f"{base}:README.md"
+    return f"{base}/blob/main/{RUNBOOK}" if base.startswith("https://") else f"{base}:{RUNBOOK}"
+
+
+RUNBOOK = "docs/operations.md"
 
 
 def _targets(components: list[Component]) -> tuple[AppTarget, ...]:

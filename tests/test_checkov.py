@@ -1,4 +1,4 @@
-"""checkov on the committed dist/ (fresh: tests/test_render.py) reports nothing outside the README's
+"""checkov on the committed dist/ (fresh: tests/test_render.py) reports nothing outside docs/security.md's
 list of exceptions, and every exception still matches something (a fixed finding leaves the list)."""
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ SECTION = "## Security scan (checkov)"
 
 
 def exceptions(readme: str) -> list[tuple[frozenset[str], tuple[str, ...], str]]:
-    """The README's table: (check IDs, resource patterns, reason) per row."""
+    """docs/security.md's table: (check IDs, resource patterns, reason) per row."""
     body = readme.split(SECTION, 1)[1].split("\n## ", 1)[0]
     rows = []
     for line in body.splitlines():
@@ -26,13 +26,13 @@ def exceptions(readme: str) -> list[tuple[frozenset[str], tuple[str, ...], str]]
         checks, where, why = (cell.strip() for cell in line.strip().strip("|").split("|", 2))
         ids = frozenset(re.findall(r"CKV2?_K8S_\d+", checks))
         patterns = tuple(re.findall(r"`([^`]+)`", where))
-        assert ids and patterns and len(why) > 40, f"README exception row is incomplete: {line}"
+        assert ids and patterns and len(why) > 40, f"docs/security.md exception row is incomplete: {line}"
         rows.append((ids, patterns, why))
     return rows
 
 
 def test_the_readme_table_is_parsed():
-    rows = exceptions((ROOT / "README.md").read_text())
+    rows = exceptions((ROOT / "docs" / "security.md").read_text())
     assert 0 < len(rows) <= 12
     staging = next(r for r in rows if "CKV_K8S_11" in r[0])
     assert staging[1] == ("*.plate-stg.*",)
@@ -61,7 +61,7 @@ def test_checkov_reports_nothing_outside_the_readme_exceptions(findings):
     summary = findings["summary"]
     assert summary["parsing_errors"] == 0
     assert summary["resource_count"] > 700 and summary["passed"] > 4000  # it scanned the whole render
-    rows = exceptions((ROOT / "README.md").read_text())
+    rows = exceptions((ROOT / "docs" / "security.md").read_text())
     unexplained, used = [], set()
     for failure in findings["results"]["failed_checks"]:
         check, resource = failure["check_id"], failure["resource"]
@@ -70,14 +70,14 @@ def test_checkov_reports_nothing_outside_the_readme_exceptions(findings):
         used.update(hits)
         if not hits:
             unexplained.append(f"{check} {failure['check_name']}: {resource} ({failure['file_path']})")
-    assert not unexplained, "checkov findings the README does not justify:\n" + "\n".join(sorted(set(unexplained)))
+    assert not unexplained, "checkov findings docs/security.md does not justify:\n" + "\n".join(sorted(set(unexplained)))
     stale = [sorted(rows[i][0]) for i in range(len(rows)) if i not in used]
-    assert not stale, f"README exceptions that no longer match any finding (remove them): {stale}"
+    assert not stale, f"docs/security.md exceptions that no longer match any finding (remove them): {stale}"
 
 
 def test_every_pattern_of_an_exception_is_needed(findings):
     """A pattern that matches no finding of its row's checks widens the list for nothing."""
-    rows = exceptions((ROOT / "README.md").read_text())
+    rows = exceptions((ROOT / "docs" / "security.md").read_text())
     failed = [(f["check_id"], f["resource"]) for f in findings["results"]["failed_checks"]]
     idle = [(sorted(ids), p) for ids, patterns, _ in rows for p in patterns
             if not any(c in ids and fnmatchcase(r, p) for c, r in failed)]

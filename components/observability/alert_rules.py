@@ -1,7 +1,7 @@
 """PrometheusRules for every application and for the platform, from typed thresholds.
 
 Every alert carries ``summary``, ``description`` and a ``runbook_url`` pointing at a section of the
-README's troubleshooting guide.
+troubleshooting guide (docs/operations.md).
 """
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ class AlertRulesProps(BaseModel):
 
     apps: tuple[AppTarget, ...]  # required
     thresholds: AlertThresholds  # required
-    runbook_base: str  # required: the README's URL; sections are appended as #anchors
+    runbook_base: str  # required: docs/operations.md's URL; sections are appended as #anchors
     platform_namespaces: tuple[str, ...] = ()  # where the platform's own workloads run
     namespace: str = MONITORING
     platform: bool = True  # the platform's own rules (certificates, OpenBao, Argo CD, Fluentd, workloads)

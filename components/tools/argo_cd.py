@@ -1,6 +1,6 @@
 """Argo CD, managing itself from its upstream chart.
 
-Argo CD is installed once by hand (see the README's bootstrap); from then on this Application
+Argo CD is installed once by hand (see docs/operations.md, bootstrap); from then on this Application
 keeps it in the state rendered here: domain and TLS Ingress, RBAC (read-only by default, admin
 only for named groups), resource exclusions, repository credentials from OpenBao, and the Lua
 health check for Applications without which sync waves between child Applications are ignored.

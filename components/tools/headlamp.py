@@ -2,7 +2,7 @@
 
 Operators log in through Dex (OIDC) and act with their own identity: Headlamp passes their token to
 the API server, which must trust Dex as an OIDC issuer (the cluster's API server flags or
-structured authentication configuration; see the README). Headlamp's own ServiceAccount gets no
+structured authentication configuration; see docs/security.md). Headlamp's own ServiceAccount gets no
 role at all (the chart's default binds it to cluster-admin: switched off), and the groups it knows
 are read-only unless a cluster names admin groups.
 """

@@ -147,9 +147,9 @@ def test_diff_redacts_secret_like_values():
 
 
 def test_readme_shows_the_current_production_graph():
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "configuration.md").read_text()
     graph = invoke("graph", "--cluster", "shared").output
-    assert f"```mermaid\n{graph}```" in readme, "README's graph is stale: paste `platectl graph --cluster shared`"
+    assert f"```mermaid\n{graph}```" in readme, "docs/configuration.md's graph is stale: paste `platectl graph --cluster shared`"
 
 
 def test_validate_target_versions_are_options(fresh_render, crd_dir):

@@ -210,7 +210,7 @@ def test_the_shipped_folder_reads_back_as_the_loaded_configuration():
 
 def test_the_readme_shows_these_examples_exactly():
     import re
-    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "configuration.md").read_text(), re.S)
     namespace: dict = {}
     exec(next(b for b in blocks if b.startswith("OVERLAY = {\n    \"extends\"")), namespace)  # noqa: S102
     assert namespace["OVERLAY"] == QA

@@ -15,7 +15,7 @@ THRESHOLDS = Thresholds(error_ratio=0.05, latency_p99_seconds=1.0, restarts_per_
                              error_severity="warning", latency_severity="warning", restart_severity="warning",
                              platform_severity="critical")
 APPS = (AppTarget("plate-web", "plate-test", "Deployment", True), AppTarget("plate-cache", "plate-test", "StatefulSet", False))
-RUNBOOK = "https://git.test.example/plate/blob/main/README.md"
+RUNBOOK = "https://git.test.example/plate/blob/main/docs/operations.md"
 
 
 def build(app):
@@ -39,7 +39,7 @@ def test_rules_match_golden_and_every_rule_is_documented(golden):
         "FluentdOutputErrors", "FluentdBufferGrowing", "PlatformDeploymentUnavailable", "PlatformPodRestarting"}
     platform = next(o for o in objs.values() if o["metadata"]["name"] == "platform-workloads")
     assert 'namespace=~"cert-manager|openbao"' in platform["spec"]["groups"][0]["rules"][0]["expr"]
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "operations.md").read_text()
     anchors = {re.sub(r"[^a-z0-9 -]", "", h.lower()).strip().replace(" ", "-")
                for h in re.findall(r"^#+ (.+)$", readme, re.M)}
     for r in rules:
