@@ -24,15 +24,15 @@ from constructs import Construct
 from components.argocd.app_of_apps import (
     EXISTING_NAMESPACES,
     AppOfAppsProps,
-    BootstrapChart,
     ClusterAppsChart,
     EnvironmentAppsChart,
     EnvironmentRef,
+    bootstrap,
 )
 from components.cluster.edge import Edge, EdgeProps
 from components.cluster.namespaces import Namespaces, NamespacesProps, derive
 from components.cluster.network_policies import NamespaceFlows, NetworkPolicies, NetworkPoliciesProps
-from components.core import Component, ComponentInfo, HelmRelease, ManifestChart
+from components.core import Component, ComponentInfo, HelmRelease, ManifestChart, Obj
 from components.flows import NetworkNeeds, pods
 from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
 from components.routing import GatewayRef
@@ -165,24 +165,26 @@ def _render_charts(cluster: Cluster, components: list[Component]) -> None:
 KEYS = Path(__file__).resolve().parent.parent / "keys"  # public OpenPGP keys: keys/<fingerprint>.asc
 
 
-def public_key(cluster: Cluster) -> dict[str, str]:
-    """The rendered branch's signing key for Argo CD's keyring (key ID -> armored public key)."""
-    fingerprint = cluster.gitops.signing_key
-    if not fingerprint:
-        return {}
+def public_keys(cluster: Cluster) -> dict[str, str]:
+    """The rendered branch's signing keys for Argo CD's keyring (key ID -> armored public key)."""
+    return {k: v for fingerprint in cluster.gitops.signing_keys for k, v in public_key(cluster, fingerprint).items()}
+
+
+def public_key(cluster: Cluster, fingerprint: str) -> dict[str, str]:
+    """One signing key for Argo CD's keyring (its key ID -> armored public key), checked."""
     path = KEYS / f"{fingerprint}.asc"
     if not path.is_file():
-        raise ConfigError(cluster.name, "argo-cd", "gitops.signing_key",
+        raise ConfigError(cluster.name, "argo-cd", "gitops.signing_keys",
                           f"no public key keys/{fingerprint}.asc (export it: gpg --armor --export {fingerprint})",
                           "cluster")
     text = path.read_text()
     try:
         held = openpgp_fingerprint(text)
     except ValueError as exc:
-        raise ConfigError(cluster.name, "argo-cd", "gitops.signing_key", f"keys/{fingerprint}.asc: {exc}",
+        raise ConfigError(cluster.name, "argo-cd", "gitops.signing_keys", f"keys/{fingerprint}.asc: {exc}",
                           "cluster") from None
     if held != fingerprint:
-        raise ConfigError(cluster.name, "argo-cd", "gitops.signing_key",
+        raise ConfigError(cluster.name, "argo-cd", "gitops.signing_keys",
                           f"keys/{fingerprint}.asc holds the key {held}, not {fingerprint} (export it again: "
                           f"gpg --armor --export {fingerprint})", "cluster")
     return {fingerprint[-16:]: text}
@@ -323,7 +325,7 @@ def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra
     rendered = frozenset(namespaces.names)
 
     g = c.gitops
-    signed = (g.signing_key[-16:],) if g.signing_key else ()
+    signed = tuple(k[-16:] for k in g.signing_keys)
     props = AppOfAppsProps(owner=cluster_name, folder=platform_unit.folder, repo_url=g.repo_url,
                            revision=g.rendered_branch, argocd_namespace=g.argocd_namespace, prune=dict(g.prune),
                            retry_limit=g.retry_limit, signature_keys=signed)
@@ -341,8 +343,17 @@ def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra
     argo_scope = Construct(app, f"argo-cluster-{cluster_name}")
     platform_unit.argo = [ClusterAppsChart(argo_scope, props, [comp.info for comp in platform_unit.components],
                                            rendered, tuple(refs)),
-                          BootstrapChart(argo_scope, props)]
+                          *bootstrap(argo_scope, props, _namespace(namespaces, g.argocd_namespace),
+                                     _component(platform_unit.components, "argo-cd"))]
     return [platform_unit, *env_units]
+
+
+def _namespace(namespaces: Namespaces, name: str) -> Obj:
+    return next(m for m in namespaces.manifests if m["metadata"]["name"] == name)
+
+
+def _component(components: list[Component], name: str) -> Component:
+    return next(c for c in components if c.info.name == name)
 
 
 def compose(app: cdk8s.App, platform: Platform, cluster_name: str) -> list[Component]:

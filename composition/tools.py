@@ -20,7 +20,7 @@ from components.tools.headlamp import Headlamp, HeadlampProps
 from components.tools.jenkins import Jenkins, JenkinsProps
 from components.tools.openbao import API_PORT, METRICS_TOKEN, OpenBao, OpenBaoProps
 from components.tools.secret_stores import Consumer, SecretStores, SecretStoresProps
-from composition import public_key
+from composition import public_keys
 from composition.wiring import props
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def delivery(scope: Construct, ctx: ClusterContext) -> list[Component]:
                                namespace=c.gitops.argocd_namespace, secret_store=ctx.store(c.gitops.argocd_namespace),
                                gateway=ctx.gateway, tls=c.ingress.tls, sso_issuer=issuer(c),
                                sso_secret_path=client_secret_path(c.sso.clients_path, "argocd"),
-                               gpg_keys=public_key(c)))
+                               gpg_keys=public_keys(c)))
     jenkins = Jenkins(scope, props(JenkinsProps, c.jenkins, host=c.hosts.jenkins, storage_class=c.storage_class,
                                    secret_store=ctx.store("jenkins"), gateway=ctx.gateway, tls=c.ingress.tls,
                                    sso=Sso(issuer(c), client_secret_path(c.sso.clients_path, "jenkins"),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from components.cluster.envoy_gateway import EdgeSettings
 from components.cluster.network_policies import NetworkSettings
@@ -126,9 +126,18 @@ class ClusterGitOps(Strict):
     argocd_namespace: DnsLabel
     prune: dict[str, bool] = {}
     retry_limit: Annotated[int, Field(ge=0, le=20)] = 5
-    # The OpenPGP fingerprint the rendered branch is signed with: publish signs every commit with it and
-    # every AppProject of the cluster accepts only commits it signed (the public key: keys/<fingerprint>.asc)
-    signing_key: Annotated[str, Field(pattern=r"^[0-9A-F]{40}$")] | None = None
+    # The OpenPGP fingerprints the rendered branch may be signed with: every AppProject of the cluster
+    # accepts commits signed by any of them, Argo CD's keyring holds them all (keys/<fingerprint>.asc), and
+    # publish signs with one the deployed cluster already trusts. Rotation: add the new key, publish;
+    # publish again (now signed with the new key); remove the old key, publish.
+    signing_keys: list[Annotated[str, Field(pattern=r"^[0-9A-F]{40}$")]] = []
+
+    @field_validator("signing_keys")
+    @classmethod
+    def _unique_keys(cls, keys: list[str]) -> list[str]:
+        if len(set(keys)) != len(keys):
+            raise ValueError("a key is listed twice")
+        return keys
 
 
 class ToolHosts(Strict):

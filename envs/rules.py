@@ -93,9 +93,9 @@ def production_cluster(cluster: Cluster) -> None:
                                                f"(got {cluster.security_profile!r})")
     if not cluster.ingress.tls:
         raise TierError(("ingress", "tls"), f"{why}: every tool host must be served over TLS")
-    if not cluster.gitops.signing_key:
-        raise TierError(("gitops", "signing_key"), f"{why}: the rendered branch is signed (Argo CD syncs only "
-                                                   "commits signed by this key)")
+    if not cluster.gitops.signing_keys:
+        raise TierError(("gitops", "signing_keys"), f"{why}: the rendered branch is signed (Argo CD syncs only "
+                                                    "commits signed by these keys)")
     if cluster.ingress.cluster_issuer != PRODUCTION_ISSUER:
         raise TierError(("ingress", "cluster_issuer"), f"{why}: certificates come from {PRODUCTION_ISSUER!r} "
                                                        f"(got {cluster.ingress.cluster_issuer!r})")

@@ -115,7 +115,7 @@ class ClusterGitOpsConfig(TypedDict, total=False):
     argocd_namespace: ReadOnly[str | None]
     prune: ReadOnly[dict[str, bool] | None]
     retry_limit: ReadOnly[int | None]
-    signing_key: ReadOnly[str | None]
+    signing_keys: ReadOnly[list[str] | None]
 
 
 class SecretsConfig(TypedDict, total=False):

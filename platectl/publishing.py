@@ -200,20 +200,58 @@ class _Index:
             return tree, git("commit-tree", tree, *parents, *sign, cwd=self.repo, input=message)
         except GitError as exc:
             if signing_key:
-                raise GitError(f"cannot sign with key {signing_key} (gitops.signing_key): is its secret key in "
+                raise GitError(f"cannot sign with key {signing_key} (gitops.signing_keys): is its secret key in "
                                f"this GnuPG keyring (GNUPGHOME)? git said: {exc}") from None
             raise
 
 
-def signing_key(env: str) -> str | None:
-    """The key the rendered branch of ``env``'s cluster is signed with (None: not signed).
+KEYRING = "argo-cd/ConfigMap.argocd-gpg-keys-cm.k8s.yaml"  # Argo CD's keyring, in a cluster's folder
+
+
+def deployed_keys(repo: Path, tip: str | None, cluster: str) -> set[str] | None:
+    """The key IDs Argo CD's keyring holds in what ``tip`` of the rendered branch deploys to ``cluster``
+    (None: the cluster was never published there, so nothing constrains the first signature)."""
+    if tip is None:
+        return None
+    proc = run("show", f"{tip}:dist/clusters/{cluster}/{KEYRING}", cwd=repo)
+    if proc.returncode != 0:
+        return None
+    import yaml
+
+    return set((yaml.safe_load(proc.stdout).get("data") or {}).keys())
+
+
+def _has_secret_key(fingerprint: str) -> bool:
+    proc = subprocess.run(["gpg", "--batch", "--list-secret-keys", "--with-colons", fingerprint],
+                          capture_output=True, text=True, check=False)
+    return proc.returncode == 0
+
+
+def signing_key(env: str, repo: Path | None = None, tip: str | None = None) -> str | None:
+    """The key to sign the rendered branch of ``env``'s cluster with (None: not signed).
+
+    One of ``gitops.signing_keys`` that the cluster already trusts, as deployed from ``tip`` (its Argo
+    CD's keyring there): a commit signed with a key Argo CD does not know yet would never sync, and
+    neither would the commit that teaches it the key. Among those, the first whose secret key is in
+    this GnuPG keyring (else the first, and the commit says which key is missing).
 
     ``PLATE_SIGNING_KEY`` signs with another key of the keyring instead (a test's throwaway key): Argo CD
-    still syncs only what the configured key signed, so another key cannot get anything deployed."""
+    still syncs only what a configured key signed, so another key cannot get anything deployed."""
     override = os.environ.get("PLATE_SIGNING_KEY")
     if override:
         return override
-    return envs.load_platform().clusters[envs.cluster_of(env)].gitops.signing_key
+    cluster = envs.cluster_of(env)
+    keys = envs.load_platform().clusters[cluster].gitops.signing_keys
+    if not keys:
+        return None
+    trusted = deployed_keys(repo, tip, cluster) if repo is not None else None
+    candidates = [k for k in keys if trusted is None or k[-16:] in trusted]
+    if not candidates:
+        raise GitError(f"none of gitops.signing_keys ({', '.join(keys)}) is in the keyring cluster {cluster!r} runs "
+                       f"now ({', '.join(sorted(trusted or ())) or 'empty'}): a commit signed with it would never "
+                       f"sync. Rotate in three publishes of {cluster}: add the new key to the list, publish (signed "
+                       f"with the old one); publish again; then remove the old key and publish.")
+    return next((k for k in candidates if _has_secret_key(k)), candidates[0])
 
 
 def _tag_object(repo: Path, tag: str, commit: str, message: str) -> str:
@@ -312,7 +350,7 @@ def _publish_attempts(env: str, repo: Path, branch: str, remote: str, head: str,
         message = (f"publish {env} from {head[:12]}: {subject}\n\n"
                    f"Source-Commit: {head}\nSource-Branch: {source_branch}\nEnvironment: {env}\n"
                    + (f"Emergency: {emergency.strip()}\n" if emergency else ""))
-        _, commit = index.commit(tip, message, signing_key(env))
+        _, commit = index.commit(tip, message, signing_key(env, repo, tip))
         tag_object = _tag_object(repo, tag, commit, f"publish {env} #{n} from {head}")
         atomic.checkpoint("publish-committed")
         if before_push and attempt == 0:
@@ -412,7 +450,7 @@ def rollback(env: str, *, repo: Path, branch: str, remote: str = "origin", to: s
                 n = max((t[0] for t in remote_tags(repo, remote, env)), default=0) + 1
                 tag = TAG.format(env=env, n=n)
                 _, commit = index.commit(tip, f"rollback {env} to {label}\n\nRollback-To: {target_commit}\n"
-                                              f"Rollback-Label: {label}\nEnvironment: {env}\n", signing_key(env))
+                                              f"Rollback-Label: {label}\nEnvironment: {env}\n", signing_key(env, repo, tip))
                 tag_object = _tag_object(repo, tag, commit, f"rollback {env} #{n} to {label}")
                 try:
                     _push(repo, remote, branch, commit, (tag, tag_object))

@@ -278,11 +278,11 @@ CLUSTER_CASES = [
     ({"alerting.default_receiver": "nobody"},
      C("shared", "alert-routing", "alerting", "default_receiver: no receiver 'nobody' (receivers: deadman, oncall, "
                                               "platform, production, staging)")),
-    ({"gitops.signing_key": None},
-     C("shared", "app-of-apps", "gitops.signing_key", f"{PROD}: the rendered branch is signed (Argo CD syncs only "
-                                                      "commits signed by this key)")),
-    ({"gitops.signing_key": "0123456789ABCDEF0123456789ABCDEF01234567"},
-     C("shared", "argo-cd", "gitops.signing_key", "no public key keys/0123456789ABCDEF0123456789ABCDEF01234567.asc "
+    ({"gitops.signing_keys": []},
+     C("shared", "app-of-apps", "gitops.signing_keys", f"{PROD}: the rendered branch is signed (Argo CD syncs only "
+                                                      "commits signed by these keys)")),
+    ({"gitops.signing_keys": ["0123456789ABCDEF0123456789ABCDEF01234567"]},
+     C("shared", "argo-cd", "gitops.signing_keys", "no public key keys/0123456789ABCDEF0123456789ABCDEF01234567.asc "
                                                   "(export it: gpg --armor --export "
                                                   "0123456789ABCDEF0123456789ABCDEF01234567)")),
     ({"security_profile": "standard"},

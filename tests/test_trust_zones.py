@@ -56,8 +56,7 @@ def test_a_chart_change_reaching_outside_its_zone_is_refused(objects, platform):
 
 
 def test_production_syncs_only_commits_signed_by_the_release_key(objects, platform):
-    fingerprint = platform.clusters["shared"].gitops.signing_key
-    assert fingerprint
+    [fingerprint] = platform.clusters["shared"].gitops.signing_keys
     projects = [o for o in objects if o.kind == "AppProject"]
     assert projects and all(p.data["spec"]["signatureKeys"] == [{"keyID": fingerprint[-16:]}] for p in projects)
     keyring = next(o for o in objects if o.kind == "ConfigMap" and o.name == "argocd-gpg-keys-cm").data["data"]
@@ -95,7 +94,7 @@ def test_every_key_file_holds_the_key_its_name_says(tmp_path, platform):
     home = tmp_path / "gnupg"
     home.mkdir(mode=0o700)
     files = sorted(KEYS.glob("*.asc"))
-    assert {c.gitops.signing_key for c in platform.clusters.values() if c.gitops.signing_key} <= {p.stem for p in files}
+    assert {k for c in platform.clusters.values() for k in c.gitops.signing_keys} <= {p.stem for p in files}
     for path in files:
         assert _gpg_fingerprints(path, home) == [path.stem], path.name
         assert openpgp_fingerprint(path.read_text()) == path.stem, path.name
@@ -112,7 +111,7 @@ def test_a_key_file_holding_another_key_stops_the_render(tmp_path, monkeypatch, 
     from platectl import render
 
     fingerprint, home = signing_home
-    configured = envs.load_cluster("shared").gitops.signing_key
+    [configured] = envs.load_cluster("shared").gitops.signing_keys
     keys = tmp_path / "keys"
     keys.mkdir()
     exported = subprocess.run(["gpg", "--armor", "--export", fingerprint], check=True, capture_output=True,
@@ -123,7 +122,7 @@ def test_a_key_file_holding_another_key_stops_the_render(tmp_path, monkeypatch, 
     monkeypatch.setattr(composition, "KEYS", keys)
     with pytest.raises(ConfigError) as caught:
         render.synth(tmp_path / "dist", warn=lambda _: None)
-    assert str(caught.value) == (f"cluster 'shared', component 'argo-cd', field 'gitops.signing_key': keys/{configured}.asc "
+    assert str(caught.value) == (f"cluster 'shared', component 'argo-cd', field 'gitops.signing_keys': keys/{configured}.asc "
                                  f"holds the key {fingerprint}, not {configured} (export it again: gpg --armor "
                                  f"--export {configured})")
     assert not (tmp_path / "dist").exists()

@@ -40,8 +40,8 @@ class Mutant:
 MUTANTS: tuple[Mutant, ...] = (
     Mutant("unsigned-publish", "production syncs only commits signed with the configured key",
            "platectl/publishing.py",
-           "    return envs.load_platform().clusters[envs.cluster_of(env)].gitops.signing_key\n",
-           "    return None\n",
+           "    keys = envs.load_platform().clusters[cluster].gitops.signing_keys\n",
+           "    keys: list[str] = []\n",
            ("tests/cli/test_publish.py::test_publish_signs_the_rendered_commit_with_the_configured_key",
             "tests/cli/test_publish.py::test_a_rollback_signs_with_the_configured_key")),
     Mutant("override-ignored", "PLATE_SIGNING_KEY overrides the configured key",
@@ -205,6 +205,19 @@ MUTANTS += (
            "                              for g in [*p.admin_groups, BREAK_GLASS]]\n",
            "                              for g in [*p.admin_groups, BREAK_GLASS, 'authenticated']]\n",
            ("tests/components/tools/test_logins.py::test_jenkins_authorizes_dex_groups_only",)),
+)
+
+MUTANTS += (
+    Mutant("bootstrap-without-keyring", "an empty cluster reaches a self-managing Argo CD (no keyring deadlock)",
+           "components/argocd/app_of_apps.py",
+           "    own = [m for m in argo_cd.manifests if built_in(m)]\n",
+           "    own = [m for m in argo_cd.manifests if built_in(m) and m['metadata']['name'] != 'argocd-gpg-keys-cm']\n",
+           ("tests/test_bootstrap.py::test_an_empty_cluster_reaches_a_self_managing_argo_cd",)),
+    Mutant("sign-with-an-untrusted-key", "rotating the signing key never blocks a sync",
+           "platectl/publishing.py",
+           "    candidates = [k for k in keys if trusted is None or k[-16:] in trusted]\n",
+           "    candidates = list(keys)\n",
+           ("tests/cli/test_publish.py::test_rotating_the_signing_key_in_three_publishes_never_blocks_a_sync",)),
 )
 
 

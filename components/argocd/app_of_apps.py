@@ -6,11 +6,11 @@ development tools, then applications) and, inside a layer, each component's rank
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from constructs import Construct
 
-from components.core import PART_OF, ComponentInfo, Layer, ManifestChart
+from components.core import PART_OF, ComponentInfo, Layer, ManifestChart, Obj
 
 if TYPE_CHECKING:
     from components.k8s.api import ObjectMeta
@@ -307,10 +307,45 @@ class EnvironmentAppsChart(ManifestChart):
         _applications(self, props, infos, rendered_namespaces)
 
 
-class BootstrapChart(ManifestChart):
-    """clusters/<c>/bootstrap: the one thing a person applies by hand (kubectl apply -f), once."""
+# Kinds a cluster without anything installed already serves: the API groups of Kubernetes itself.
+BUILT_IN_GROUPS = frozenset({"", "apps", "batch", "rbac.authorization.k8s.io", "networking.k8s.io", "policy",
+                             "autoscaling", "apiextensions.k8s.io", "admissionregistration.k8s.io",
+                             "scheduling.k8s.io", "storage.k8s.io", "coordination.k8s.io"})
+BOOTSTRAP_STEPS = ("1-foundation", "2-argo-cd", "3-root")
 
-    def __init__(self, scope: Construct, props: AppOfAppsProps):
-        super().__init__(scope, "bootstrap")
-        self.add(root_project(props))
-        self.add(root_application(props))
+
+def built_in(obj: Obj) -> bool:
+    group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+    return group in BUILT_IN_GROUPS
+
+
+class BootstrapChart(ManifestChart):
+    """One step of clusters/<c>/bootstrap/: what a person applies by hand on an empty cluster, once, in
+    order (``kubectl apply --server-side -f`` each folder):
+
+    1. ``1-foundation``: Argo CD's namespace and its CRDs;
+    2. ``2-argo-cd``: Argo CD itself, the same objects its own Application then manages (those of
+       built-in kinds: its ExternalSecrets, monitors and route follow with that Application, once their
+       CRDs are installed), its GnuPG keyring with the signing keys among them;
+    3. ``3-root``: the root Application and its project, which then install everything else, Argo CD
+       included, from the rendered branch.
+    """
+
+    def __init__(self, scope: Construct, step: str, objects: list[Obj], crds: list[Obj] | None = None,
+                 texts: dict[int, str] | None = None):
+        super().__init__(scope, f"bootstrap-{step}")
+        self.folder = f"bootstrap/{step}"
+        self.manifests.extend(objects)
+        if crds:
+            self.manifests.extend(crds)  # in the step's folder itself: applied with it
+        self.texts.update(texts or {})
+
+
+def bootstrap(scope: Construct, props: AppOfAppsProps, namespace: Obj, argo_cd: ManifestChart) -> list[BootstrapChart]:
+    """The three steps of a cluster's bootstrap (see ``BootstrapChart``)."""
+    crds = list(argo_cd.crds)
+    own = [m for m in argo_cd.manifests if built_in(m)]
+    root = [cast(Obj, root_project(props)), cast(Obj, root_application(props))]
+    return [BootstrapChart(scope, BOOTSTRAP_STEPS[0], [namespace], crds, argo_cd.texts),
+            BootstrapChart(scope, BOOTSTRAP_STEPS[1], own, None, argo_cd.texts),
+            BootstrapChart(scope, BOOTSTRAP_STEPS[2], root)]

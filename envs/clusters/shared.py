@@ -35,7 +35,7 @@ OVERLAY: ClusterConfig = {
         "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}},
     },
     # the release manager's key: publish signs the rendered branch, Argo CD syncs only what it signed
-    "gitops": {"signing_key": "7CFC395E3783D9362E708AE834CB34E4B6D539E7"},
+    "gitops": {"signing_keys": ["7CFC395E3783D9362E708AE834CB34E4B6D539E7"]},
     # who logs in to Grafana as what (Dex groups; anyone else is refused)
     "grafana": {"admin_groups": ["plate-platform:platform-admins"], "viewer_groups": ["plate-platform:plate-developers"]},
     "argocd": {

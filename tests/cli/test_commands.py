@@ -50,15 +50,23 @@ def test_validate_reports_every_broken_rule_and_exits_1(fresh_render, tmp_path, 
     assert lines[-1].endswith("errors, 0 warnings") and not lines[-1].split(": ")[1].startswith("0 errors")
 
 
-def test_bootstrap_prints_the_root_project_and_application(fresh_render):
+def test_bootstrap_prints_the_commands_and_each_steps_objects(fresh_render):
     result = invoke("bootstrap", "--cluster", "shared")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "kubectl apply --server-side -f dist/clusters/shared/bootstrap/1-foundation/",
+        "kubectl wait --for=condition=Established --timeout=120s crd/applications.argoproj.io "
+        "crd/applicationsets.argoproj.io crd/appprojects.argoproj.io",
+        "kubectl apply --server-side -f dist/clusters/shared/bootstrap/2-argo-cd/",
+        "kubectl -n argocd rollout status --timeout=600s statefulset,deployment",
+        "kubectl apply --server-side -f dist/clusters/shared/bootstrap/3-root/"]
+    result = invoke("bootstrap", "--cluster", "shared", "--step", "3")
     assert result.exit_code == 0, result.output
     docs = list(yaml.safe_load_all(result.output))
     assert [(d["kind"], d["metadata"]["name"]) for d in docs] == [("AppProject", "shared-root"),
                                                                    ("Application", "shared-root")]
-    bootstrap = fresh_render / "clusters" / "shared" / "bootstrap"
-    expected = "---\n".join(p.read_text() for p in sorted(bootstrap.glob("*.yaml")))
-    assert result.output == expected
+    root = fresh_render / "clusters" / "shared" / "bootstrap" / "3-root"
+    assert result.output == "---\n".join(p.read_text() for p in sorted(root.glob("*.yaml")))
 
 
 def test_graph_mermaid_shows_layers_waves_and_providers():

@@ -222,9 +222,9 @@ def configured_key(signing, monkeypatch, tmp_path):
     monkeypatch.delenv("PLATE_SIGNING_KEY")
     envs.load_platform()
     shared = dict(envs.CLUSTERS["shared"])
-    shared["gitops"] = {**shared.get("gitops", {}), "signing_key": signing}
+    shared["gitops"] = {**shared.get("gitops", {}), "signing_keys": [signing]}
     monkeypatch.setitem(envs.CLUSTERS, "shared", shared)
-    assert envs.load_cluster("shared").gitops.signing_key == signing
+    assert envs.load_cluster("shared").gitops.signing_keys == [signing]
     return signing
 
 
@@ -256,12 +256,12 @@ def test_the_override_signs_instead_and_without_it_the_configured_key_is_require
                                                                                     monkeypatch):
     """``PLATE_SIGNING_KEY`` only overrides: unset, the publish signs with the configured key (not in
     this keyring, so it refuses and pushes nothing); set, it signs with the override."""
-    configured = envs.load_cluster("shared").gitops.signing_key
-    assert configured and configured != signing
+    [configured] = envs.load_cluster("shared").gitops.signing_keys
+    assert configured != signing
     monkeypatch.delenv("PLATE_SIGNING_KEY")
     refused = publish("--env", "staging")
     assert refused.exit_code == 1
-    assert f"cannot sign with key {configured} (gitops.signing_key)" in refused.output
+    assert f"cannot sign with key {configured} (gitops.signing_keys)" in refused.output
     assert run_git("branch", "--list", "rendered", cwd=remote) == ""
     monkeypatch.setenv("PLATE_SIGNING_KEY", signing)
     assert publish("--env", "staging").exit_code == 0
@@ -277,3 +277,80 @@ def test_a_signing_key_missing_from_the_keyring_fails_the_publish_and_pushes_not
     assert result.exit_code == 1
     assert "cannot sign with key" in result.output and "GNUPGHOME" in result.output
     assert run_git("branch", "--list", "rendered", cwd=remote) == ""
+
+
+@pytest.fixture(scope="session")
+def second_key(signing_home):
+    """Another key in the throwaway keyring: the key a rotation moves to."""
+    import subprocess
+    _, home = signing_home
+    env = {"GNUPGHOME": str(home), "PATH": "/usr/bin:/bin"}
+    subprocess.run(["gpg", "--batch", "--quiet", "--passphrase", "", "--quick-gen-key",
+                    "Next release <next@test.example>", "ed25519", "sign", "1d"], env=env, check=True, capture_output=True)
+    listing = subprocess.run(["gpg", "--list-keys", "--with-colons"], env=env, check=True, capture_output=True,
+                             text=True).stdout
+    return [line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:")][-1]
+
+
+def _configure_keys(monkeypatch, keys):
+    shared = dict(envs.CLUSTERS["shared"])
+    shared["gitops"] = {**shared.get("gitops", {}), "signing_keys": list(keys)}
+    monkeypatch.setitem(envs.CLUSTERS, "shared", shared)
+
+
+def _render_and_merge(source, message):
+    render.synth(source / "dist", warn=lambda _: None)
+    run_git("add", "-A", cwd=source)
+    run_git("commit", "--quiet", "--allow-empty", "-m", message, cwd=source)
+    run_git("push", "--quiet", "origin", "main", cwd=source)
+
+
+def _keyring_at(remote, ref):
+    import yaml
+    text = run_git("show", f"{ref}:dist/clusters/shared/{publishing.KEYRING}", cwd=remote)
+    return set(yaml.safe_load(text)["data"])
+
+
+def test_rotating_the_signing_key_in_three_publishes_never_blocks_a_sync(source, remote, configured_key,
+                                                                          second_key, monkeypatch):
+    """Every publish is signed with a key the keyring Argo CD runs at that moment (the previous tip's)
+    holds, and the AppProjects it publishes trust: the sync never waits for a key it cannot get."""
+    old, new = configured_key, second_key
+    import subprocess
+
+    import composition
+    (composition.KEYS / f"{new}.asc").write_bytes(subprocess.run(["gpg", "--armor", "--export", new], check=True,
+                                                                 capture_output=True).stdout)
+    signers, keyrings = [], []
+    for step, keys in enumerate(([old], [new, old], [new]), 1):
+        _configure_keys(monkeypatch, keys)
+        _render_and_merge(source, f"rotation step {step}")
+        before = _keyring_at(remote, "rendered") if step > 1 else None
+        result = publish("--env", "shared", "--yes")
+        assert result.exit_code == 0, result.output
+        signer = run_git("log", "-1", "--format=%G?:%GF", "rendered", cwd=remote)
+        assert signer.startswith("G:"), signer
+        signers.append(signer[2:])
+        keyrings.append(_keyring_at(remote, "rendered"))
+        if before is not None:  # what Argo CD runs while it verifies this commit
+            assert signer[2:][-16:] in before, f"step {step}: signed with a key the running keyring lacks"
+    assert signers == [old, old, new]  # step 2 lists the new key first, but the cluster does not trust it yet
+    assert keyrings == [{old[-16:]}, {old[-16:], new[-16:]}, {new[-16:]}]
+
+
+def test_skipping_the_middle_publish_of_a_rotation_is_refused(source, remote, configured_key, second_key,
+                                                               monkeypatch):
+    import subprocess
+
+    import composition
+    (composition.KEYS / f"{second_key}.asc").write_bytes(subprocess.run(
+        ["gpg", "--armor", "--export", second_key], check=True, capture_output=True).stdout)
+    _render_and_merge(source, "the old key only")
+    assert publish("--env", "shared", "--yes").exit_code == 0  # signed with the old key
+    before = run_git("rev-parse", "rendered", cwd=remote)
+    _configure_keys(monkeypatch, [second_key])
+    _render_and_merge(source, "drop the old key at once")
+    result = publish("--env", "shared", "--yes")
+    assert result.exit_code == 1
+    assert f"none of gitops.signing_keys ({second_key}) is in the keyring cluster 'shared' runs now" in result.output
+    assert run_git("rev-parse", "rendered", cwd=remote) == before

@@ -12,7 +12,7 @@ OVERLAY: ClusterConfig = {
     "network": {"api_server_cidrs": ["10.20.0.2/32", "10.20.0.3/32", "10.20.0.4/32"],
                 "node_cidrs": ["10.20.0.0/26"]},
     "edge": {"proxy_replicas": 3, "load_balancer_ip": "10.20.0.100"},
-    "gitops": {"signing_key": "7CFC395E3783D9362E708AE834CB34E4B6D539E7"},
+    "gitops": {"signing_keys": ["7CFC395E3783D9362E708AE834CB34E4B6D539E7"]},
     "metallb": {"pools": [{"name": "public", "addresses": ["10.20.0.100-10.20.0.140"]}]},
     "nfs": {"server": "10.20.0.10", "path": "/export/plate-prod", "storage_class": {"reclaim_policy": "Retain"}},
     "openbao": {"replicas": 3},
