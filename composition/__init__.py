@@ -30,7 +30,7 @@ from components.argocd.app_of_apps import (
     bootstrap,
 )
 from components.cluster.edge import Edge, EdgeProps
-from components.cluster.namespaces import Namespaces, NamespacesProps, derive
+from components.cluster.namespaces import Namespaces, NamespaceSpec, NamespacesProps, derive
 from components.cluster.network_policies import NamespaceFlows, NetworkPolicies, NetworkPoliciesProps
 from components.core import Component, ComponentInfo, HelmRelease, ManifestChart, Obj
 from components.flows import NetworkNeeds, pods
@@ -51,6 +51,12 @@ HARDENING = {
 }
 
 
+def apps_namespace(cluster: Cluster, env: Environment) -> str:
+    """Where an environment's Applications live: a namespace of their own, which only its project
+    admits (Argo CD's applications in any namespace)."""
+    return f"{cluster.gitops.argocd_namespace}-{env.name}"
+
+
 @dataclass(frozen=True)
 class ClusterContext:
     """What the platform components of one cluster are built from."""
@@ -58,6 +64,9 @@ class ClusterContext:
     cluster: Cluster
     hardening: Hardening
     environments: tuple[Environment, ...]
+
+    def apps_namespace(self, env: Environment) -> str:
+        return apps_namespace(self.cluster, env)
 
     def store(self, namespace: str) -> SecretStoreRef:
         """The secret store ExternalSecrets in ``namespace`` use (one per namespace, see secret_stores)."""
@@ -262,6 +271,9 @@ def network_policies(scope: Construct, ctx: ClusterContext, built: list[Componen
             own.append(ns)
             continue  # default, kube-system: not ours; Plate environments: fenced per workload by their own
         namespaces.append(NamespaceFlows(ns, needs))
+    # the environments' Applications' own namespaces hold no pods: denied like every other
+    namespaces += [NamespaceFlows(ctx.apps_namespace(env), NetworkNeeds()) for env in ctx.environments]
+    namespaces.sort(key=lambda n: n.name)
     objects = [m for comp in built for m in (*comp.manifests, *comp.runtime_pods)]
     proxies = pods(dict(PROXY_LABELS))
     try:
@@ -318,8 +330,10 @@ def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra
     _render_charts(c, platform_unit.components)
     built = [*platform_unit.components, *every_app]
     platform_unit.components.append(tools.secret_stores(scope, ctx, built))
-    namespaces = Namespaces(scope, NamespacesProps(namespaces=derive([comp.info for comp in
-                                                                       [*platform_unit.components, *every_app]])))
+    apps_namespaces = tuple(NamespaceSpec(ctx.apps_namespace(env), "restricted") for env in environments)
+    namespaces = Namespaces(scope, NamespacesProps(namespaces=tuple(sorted(
+        (*derive([comp.info for comp in [*platform_unit.components, *every_app]]), *apps_namespaces),
+        key=lambda n: n.name))))
     platform_unit.components.append(namespaces)
     platform_unit.components.append(network_policies(scope, ctx, [*platform_unit.components, *every_app]))
     rendered = frozenset(namespaces.names)
@@ -336,7 +350,8 @@ def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra
         subscriptions = c.argocd.notifications.annotations(env.name) if c.argocd.notifications else {}
         env_props = AppOfAppsProps(owner=env.name, folder=unit.folder, repo_url=g.repo_url, revision=g.rendered_branch,
                                    argocd_namespace=g.argocd_namespace, prune=dict(env.gitops.prune),
-                                   retry_limit=g.retry_limit, annotations=subscriptions, signature_keys=signed)
+                                   retry_limit=g.retry_limit, annotations=subscriptions, signature_keys=signed,
+                                   apps_namespace=ctx.apps_namespace(env))
         infos = [comp.info for comp in unit.components]
         unit.argo = [EnvironmentAppsChart(Construct(app, f"argo-{env.name}"), env_props, infos, rendered)]
         refs.append(EnvironmentRef(env_props, tuple(infos)))

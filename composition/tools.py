@@ -80,7 +80,8 @@ def delivery(scope: Construct, ctx: ClusterContext) -> list[Component]:
                                namespace=c.gitops.argocd_namespace, secret_store=ctx.store(c.gitops.argocd_namespace),
                                gateway=ctx.gateway, tls=c.ingress.tls, sso_issuer=issuer(c),
                                sso_secret_path=client_secret_path(c.sso.clients_path, "argocd"),
-                               gpg_keys=public_keys(c)))
+                               gpg_keys=public_keys(c),
+                               application_namespaces=tuple(ctx.apps_namespace(e) for e in ctx.environments)))
     jenkins = Jenkins(scope, props(JenkinsProps, c.jenkins, host=c.hosts.jenkins, storage_class=c.storage_class,
                                    secret_store=ctx.store("jenkins"), gateway=ctx.gateway, tls=c.ingress.tls,
                                    sso=Sso(issuer(c), client_secret_path(c.sso.clients_path, "jenkins"),

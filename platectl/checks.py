@@ -416,6 +416,22 @@ def identity(o: Rendered) -> tuple[str, str, str, str]:
     return (o.data.get("apiVersion", "").rpartition("/")[0], o.kind, o.namespace or "", o.name)
 
 
+def _source_namespace(app: Rendered, argocd_namespace: str, project: dict | None) -> str | None:
+    """Argo CD lets an Application outside its own namespace use a project only if the project admits
+    that namespace (``sourceNamespaces``): rights go with where an Application lives."""
+    import fnmatch
+
+    namespace = app.namespace or argocd_namespace
+    if namespace == argocd_namespace or project is None:
+        return None
+    admitted = project["spec"].get("sourceNamespaces") or []
+    if not any(fnmatch.fnmatchcase(namespace, pattern) for pattern in admitted):
+        return (f"Application {app.name} lives in namespace {namespace}, which project "
+                f"{app.data['spec'].get('project')!r} does not admit (sourceNamespaces: "
+                f"{', '.join(admitted) or 'none'}): Argo CD refuses it")
+    return None
+
+
 def check_delivery(objs: list[Rendered], path_prefix: str = "dist") -> list[Finding]:
     """What Argo CD will do with the render: every cluster has one root (in its bootstrap folder),
     every object is reached from a root through Applications, no object is claimed by two
@@ -444,6 +460,9 @@ def check_delivery(objs: list[Rendered], path_prefix: str = "dist") -> list[Find
             if app.file in seen_apps:
                 continue
             seen_apps.add(app.file)
+            problem = _source_namespace(app, root.namespace or "", projects.get((cluster, app.data["spec"].get("project"))))
+            if problem:
+                out.append(Finding("error", app.env, app.file, "project", problem))
             for source in _sources(app.data):
                 if "path" not in source:
                     continue

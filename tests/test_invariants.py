@@ -102,7 +102,7 @@ def test_an_environment_change_touches_only_that_environments_files(objects):
             if env:
                 assert o.name in (f"{env}-root", f"{env}-apps"), o.file
         if o.scope == "environment":
-            assert o.namespace in (None, envs.load(o.env).namespace, "argocd"), o.file
+            assert o.namespace in (None, envs.load(o.env).namespace, f"argocd-{o.env}"), o.file
 
 
 @pytest.mark.parametrize("cluster", CLUSTERS)

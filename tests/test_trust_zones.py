@@ -23,11 +23,14 @@ def test_every_platform_component_is_its_own_trust_zone(objects, infos):
             assert [(k["group"], k["kind"]) for k in spec["namespaceResourceWhitelist"]] == list(info.namespaced_kinds)
             managed = "namespaceResourceBlacklist" not in spec
             assert managed is (name == "argo-cd"), f"{name}: only Argo CD's project may manage argoproj.io kinds"
-        # into Argo CD's namespace: Argo CD's own project, the roots', and the fence around it (NetworkPolicies)
+        # into Argo CD's namespace: Argo CD's own project, the root's, and the fence around it (NetworkPolicies);
+        # the environments' roots create Applications in the environments' own namespaces only
         into_argocd = sorted(n for n, spec in projects.items()
                              if any(d["namespace"] == "argocd" for d in spec["destinations"]))
-        assert into_argocd == [f"{cluster}-argo-cd", f"{cluster}-environments", f"{cluster}-network-policies",
-                               f"{cluster}-root"]
+        assert into_argocd == [f"{cluster}-argo-cd", f"{cluster}-network-policies", f"{cluster}-root"]
+        if f"{cluster}-environments" in projects:
+            assert {d["namespace"] for d in projects[f"{cluster}-environments"]["destinations"]} == {
+                f"argocd-{e}" for (owner, _), _info in infos[cluster].items() if owner != cluster for e in [owner]}
         assert projects[f"{cluster}-network-policies"]["namespaceResourceWhitelist"] == [
             {"group": "networking.k8s.io", "kind": "NetworkPolicy"}]
     jenkins = next(o for o in objects if o.kind == "AppProject" and o.name == "shared-jenkins").data["spec"]
@@ -127,3 +130,41 @@ def test_a_key_file_holding_another_key_stops_the_render(tmp_path, monkeypatch, 
                                  f"--export {configured})")
     assert not (tmp_path / "dist").exists()
     shutil.rmtree(keys)
+
+
+def test_an_environments_application_naming_another_project_is_refused(objects, platform):
+    """Committed under environments/staging/apps/, an Application lives in staging's own namespace:
+    naming the cluster root's project (or production's) would borrow their rights, and Argo CD refuses
+    it (the projects admit Applications from their own namespace only); so do the render's checks. Put
+    in Argo CD's own namespace instead, the environments' root may not create it there."""
+    objs = on_cluster(objects, platform, "shared")
+    web = next(o for o in objs if o.kind == "Application" and o.name == "staging-plate-web")
+    assert web.namespace == "argocd-staging" and web.data["spec"]["project"] == "staging-apps"
+    projects = {o.name: o.data for o in objs if o.kind == "AppProject"}
+    assert projects["staging-apps"]["spec"]["sourceNamespaces"] == ["argocd-staging"]
+    assert "sourceNamespaces" not in projects["shared-root"]["spec"]
+    import copy
+    for project in ("shared-root", "production-apps", "shared-argo-cd"):
+        borrowed = copy.deepcopy(web)
+        borrowed.data["spec"]["project"] = project
+        found = [f.message for f in check_delivery([o for o in objs if o.file != web.file] + [borrowed])
+                 if f.check == "project" and f.file == web.file]
+        assert f"Application staging-plate-web lives in namespace argocd-staging, which project {project!r} does " \
+               "not admit" in "\n".join(found), (project, found)
+    moved = copy.deepcopy(web)
+    moved.data["metadata"]["namespace"] = "argocd"
+    moved.data["spec"]["project"] = "shared-root"
+    found = [f.message for f in check_delivery([o for o in objs if o.file != web.file] + [moved]) if f.file == web.file]
+    assert "Application staging-root: project shared-environments does not permit namespace argocd" in found, found
+    assert not [f for f in check_delivery(objs) if f.check == "project"]
+
+
+def test_plate_projects_allow_only_the_kinds_plate_components_render(objects, platform):
+    objs = on_cluster(objects, platform, "shared")
+    for env in ("staging", "production"):
+        project = next(o for o in objs if o.kind == "AppProject" and o.name == f"{env}-apps").data["spec"]
+        allowed = {(k["group"], k["kind"]) for k in project["namespaceResourceWhitelist"]}
+        rendered = {(o.data["apiVersion"].rpartition("/")[0], o.kind) for o in objects if o.env == env
+                    and o.component != "apps"}
+        assert rendered <= allowed and allowed == rendered, (env, sorted(allowed ^ rendered))
+        assert ("", "Secret") not in allowed and ("rbac.authorization.k8s.io", "RoleBinding") not in allowed

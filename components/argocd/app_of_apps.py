@@ -45,6 +45,14 @@ class AppOfAppsProps:
     retry_limit: int = 5
     annotations: dict[str, str] = field(default_factory=dict[str, str])  # on every component's Application (subscriptions)
     signature_keys: tuple[str, ...] = ()  # OpenPGP key IDs: every project syncs only commits they signed
+    # Where this owner's component Applications live: an environment's in a namespace of its own, which
+    # only its project admits (Argo CD's applications in any namespace), so an Application committed
+    # there cannot borrow another project's rights; the cluster's in Argo CD's namespace.
+    apps_namespace: str = ""
+
+    @property
+    def app_namespace(self) -> str:
+        return self.apps_namespace or self.argocd_namespace
 
 
 @dataclass(frozen=True)
@@ -168,7 +176,7 @@ def application(props: AppOfAppsProps, info: ComponentInfo,
     srcs = sources(props, info)
     meta: ObjectMeta = {
         "name": f"{props.owner}-{info.name}",
-        "namespace": props.argocd_namespace,
+        "namespace": props.app_namespace,
         "labels": {**_labels(props, info.layer), "plate.io/component": info.name},
         "annotations": annotations,
     }
@@ -187,9 +195,11 @@ def application(props: AppOfAppsProps, info: ComponentInfo,
 
 def app_project(props: AppOfAppsProps, layer: Layer, infos: list[ComponentInfo] | tuple[ComponentInfo, ...],
                 description: str | None = None) -> AppProject:
-    """The project of one layer of an owner: exactly the namespaces its components deploy to."""
+    """The project of one layer of an owner: exactly the namespaces its components deploy to and the
+    kinds they render, used only by Applications in the owner's own namespace."""
     namespaces = sorted({ns for i in infos if i.layer == layer for ns in (i.namespace, *i.destinations)})
     charts = sorted({i.helm.repo_url for i in infos if i.layer == layer and i.helm and argo_renders(i)})
+    kinds = sorted({k for i in infos if i.layer == layer for k in i.namespaced_kinds})
     return {
         "apiVersion": "argoproj.io/v1alpha1", "kind": "AppProject",
         "metadata": {
@@ -203,7 +213,9 @@ def app_project(props: AppOfAppsProps, layer: Layer, infos: list[ComponentInfo] 
             "sourceRepos": [props.repo_url, *charts],
             "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in namespaces],
             "clusterResourceWhitelist": [],  # an environment's applications create nothing cluster-scoped
+            "namespaceResourceWhitelist": [{"group": g, "kind": k} for g, k in kinds],
             "namespaceResourceBlacklist": [{"group": "argoproj.io", "kind": "*"}],
+            "sourceNamespaces": [props.app_namespace],
         }),
     }
 
@@ -215,7 +227,8 @@ def _signed(props: AppOfAppsProps, spec: AppProjectSpec) -> AppProjectSpec:
     return spec
 
 
-def _argo_project(props: AppOfAppsProps, name: str, description: str, kinds_: tuple[str, ...]) -> AppProject:
+def _argo_project(props: AppOfAppsProps, name: str, description: str, kinds_: tuple[str, ...],
+                  destinations: tuple[str, ...] = ()) -> AppProject:
     return {
         "apiVersion": "argoproj.io/v1alpha1", "kind": "AppProject",
         "metadata": {"name": name, "namespace": props.argocd_namespace, "labels": _labels(props),
@@ -223,7 +236,7 @@ def _argo_project(props: AppOfAppsProps, name: str, description: str, kinds_: tu
         "spec": _signed(props, {
             "description": description,
             "sourceRepos": [props.repo_url],
-            "destinations": [{"server": IN_CLUSTER, "namespace": props.argocd_namespace}],
+            "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in destinations or (props.argocd_namespace,)],
             "clusterResourceWhitelist": [],
             "namespaceResourceWhitelist": [{"group": "argoproj.io", "kind": k} for k in kinds_],
         }),
@@ -237,10 +250,12 @@ def root_project(props: AppOfAppsProps) -> AppProject:
                          ("Application", "AppProject"))
 
 
-def environments_project(props: AppOfAppsProps) -> AppProject:
-    """Where each environment's root Application lives: it may create Applications, never AppProjects."""
+def environments_project(props: AppOfAppsProps, namespaces: tuple[str, ...]) -> AppProject:
+    """The project of the environments' roots: each creates Applications in its environment's own
+    namespace (``namespaces``), never in Argo CD's (where an Application may name any project), and
+    never AppProjects."""
     return _argo_project(props, f"{props.owner}-environments", f"{props.owner}: the environments' roots",
-                         ("Application",))
+                         ("Application",), namespaces)
 
 
 def _root(owner: AppOfAppsProps, project: str, labels: dict[str, str],
@@ -256,7 +271,7 @@ def _root(owner: AppOfAppsProps, project: str, labels: dict[str, str],
         "spec": {
             "project": project,
             "source": {"repoURL": owner.repo_url, "targetRevision": owner.revision, "path": path(owner, "apps")},
-            "destination": {"server": IN_CLUSTER, "namespace": owner.argocd_namespace},
+            "destination": {"server": IN_CLUSTER, "namespace": owner.app_namespace},
             "syncPolicy": _sync_policy(owner, True, []),
         },
     }
@@ -290,7 +305,7 @@ class ClusterAppsChart(ManifestChart):
         for info in sorted(infos, key=lambda i: i.name):
             self.add(component_project(props, info))
         if environments:
-            self.add(environments_project(props))
+            self.add(environments_project(props, tuple(sorted(e.props.app_namespace for e in environments))))
         for env in environments:
             self.add(app_project(env.props, "apps", env.infos, f"{env.props.owner}: its applications"))
         _applications(self, props, infos, rendered_namespaces)

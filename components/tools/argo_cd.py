@@ -80,6 +80,8 @@ class ArgoCDProps(ArgoCDSettings):
     sso_issuer: str  # required: the platform's Dex; operators log in through it
     sso_secret_path: KvPath  # required: the Dex client's secret (property client-secret)
     gpg_keys: dict[str, str] = {}  # key ID (16 hex) -> armored public key: commits Argo CD verifies
+    # the namespaces besides its own whose Applications it reconciles (each environment's)
+    application_namespaces: tuple[str, ...] = ()
     repo_url: str  # required: the rendered repository
     secret_store: SecretStoreRef  # required
     tls: bool = True
@@ -125,7 +127,9 @@ class ArgoCD(HelmRelease):
             "crds": {"install": True, "keep": True},
             "configs": {
                 # TLS terminates at the Gateway; the server speaks plain HTTP behind it.
-                "params": {"server.insecure": True},
+                "params": {"server.insecure": True,
+                           **({"application.namespaces": ",".join(p.application_namespaces)}
+                              if p.application_namespaces else {})},
                 "cm": cm,
                 "rbac": {"policy.default": "role:readonly", "policy.csv": rbac, "scopes": "[groups]"},
                 "gpg": {"keys": dict(sorted(p.gpg_keys.items()))},

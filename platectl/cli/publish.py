@@ -9,7 +9,7 @@ import envs
 from envs import ConfigError, ConfigFileError
 from platectl import diffing, publishing, render, watching
 from platectl.cli.common import cluster_or_env
-from platectl.cli.status import kube_options, progress
+from platectl.cli.status import applications_namespace, kube_options, progress
 from platectl.gitutil import GitError, git, run
 
 
@@ -38,7 +38,7 @@ def confirmer(env_name: str, yes: bool):
 @kube_options
 def publish(env_name: str, branch: str | None, remote: str, dry_run: bool, yes: bool, source: str,
             emergency: str | None, wait_: bool, timeout: int, interval: float, kubeconfig: str | None,
-            context: str | None, argocd_namespace: str) -> None:
+            context: str | None, argocd_namespace: str | None) -> None:
     """Commit ENV's render to the rendered branch (through a worktree), tag it, push it."""
     try:
         branch = branch or envs.load_cluster(envs.cluster_of(env_name)).gitops.rendered_branch
@@ -53,7 +53,8 @@ def publish(env_name: str, branch: str | None, remote: str, dry_run: bool, yes: 
         click.echo(diffing.format_text(list(result.changes)), nl=False)
     click.echo(result.message)
     if wait_ and result.status in ("published", "unchanged"):
-        _wait(env_name, branch, remote, timeout, interval, kubeconfig, context, argocd_namespace)
+        _wait(env_name, branch, remote, timeout, interval, kubeconfig, context,
+              applications_namespace(env_name, argocd_namespace))
 
 
 def _wait(env_name: str, branch: str, remote: str, timeout: int, interval: float, kubeconfig: str | None,

@@ -35,15 +35,32 @@ def progress(out=None):
 def kube_options(f):
     f = click.option("--kubeconfig", default=None, help="Default: KUBECONFIG or ~/.kube/config.")(f)
     f = click.option("--context", default=None, help="Default: the kubeconfig's current context.")(f)
-    f = click.option("--argocd-namespace", default="argocd", show_default=True)(f)
+    f = click.option("--argocd-namespace", default=None,
+                     help="Where the Applications live. Default: an environment's own namespace "
+                          "(argocd-<env>), a cluster's Argo CD namespace.")(f)
     return f
+
+
+def applications_namespace(name: str, given: str | None) -> str:
+    """Where ``name``'s Applications live (an environment's own namespace; a cluster's Argo CD's)."""
+    if given:
+        return given
+    import envs
+    from composition import apps_namespace
+
+    platform = envs.load_platform()
+    if name in platform.clusters:
+        return platform.clusters[name].gitops.argocd_namespace
+    env = platform.environments[name]
+    return apps_namespace(platform.clusters[env.cluster], env)
 
 
 @click.command()
 @click.option("--env", "env_name", required=True, type=cluster_or_env(), help="The environment (or cluster).")
 @kube_options
-def status(env_name: str, kubeconfig: str | None, context: str | None, argocd_namespace: str) -> None:
+def status(env_name: str, kubeconfig: str | None, context: str | None, argocd_namespace: str | None) -> None:
     """Show ENV's Applications: sync, health and revision. Exit 1 when one is degraded."""
+    argocd_namespace = applications_namespace(env_name, argocd_namespace)
     try:
         states = watching.list_states(watching.api(kubeconfig, context), argocd_namespace, watching.selector(env_name))
     except Exception as exc:  # noqa: BLE001 - the API's or the kubeconfig's error, as one line

@@ -16,14 +16,14 @@ from platectl import watching
 from platectl.cli import cli
 from tests.cli.conftest import run_git
 
-PATH = "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications"
+PATH = "/apis/argoproj.io/v1alpha1/namespaces/argocd-staging/applications"  # staging's own namespace
 
 
 def app(name: str, sync: str, health: str, revision: str, degraded: dict | None = None) -> dict:
     resources = [{"kind": "Deployment", "namespace": "plate-stg", "name": "plate-web",
                   "health": {"status": "Degraded", **degraded}}] if degraded else []
     return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-            "metadata": {"name": name, "namespace": "argocd", "labels": {"plate.io/environment": "staging"}},
+            "metadata": {"name": name, "namespace": "argocd-staging", "labels": {"plate.io/environment": "staging"}},
             "status": {"sync": {"status": sync, "revision": revision}, "health": {"status": health},
                        "resources": resources}}
 
@@ -108,7 +108,7 @@ def fake(tmp_path):
 def _wait(kubeconfig: Path, script_revision: str, **kw):
     client = watching.api(str(kubeconfig))
     lines: list[str] = []
-    states = watching.wait(client, "argocd", "plate.io/environment=staging", current=lambda r: r == script_revision,
+    states = watching.wait(client, "argocd-staging", "plate.io/environment=staging", current=lambda r: r == script_revision,
                            interval=0.02, say=lines.append, **kw)
     return states, lines
 

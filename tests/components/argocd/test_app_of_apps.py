@@ -9,6 +9,8 @@ from components.argocd.app_of_apps import (
     EnvironmentAppsChart,
     EnvironmentRef,
     application,
+    root_application,
+    root_project,
     wave,
 )
 from components.core import ComponentInfo, HelmSource
@@ -17,7 +19,7 @@ REPO = "https://git.test.example/plate.git"
 CLUSTER = AppOfAppsProps(owner="edge", folder="clusters/edge", repo_url=REPO, revision="rendered",
                          argocd_namespace="argocd")
 ENV = AppOfAppsProps(owner="test", folder="environments/test", repo_url=REPO, revision="rendered",
-                     argocd_namespace="argocd", prune={"plate-cache": False})
+                     argocd_namespace="argocd", prune={"plate-cache": False}, apps_namespace="argocd-test")
 PLATFORM = [
     ComponentInfo("cert-manager", "cluster-services", 1, "cert-manager",
                   helm=HelmSource("https://charts.test.example", "cert-manager", "v1.0.0", {"a": 1}), has_manifests=False),
@@ -34,7 +36,7 @@ RENDERED = frozenset({"plate-test", "jenkins"})
 
 def build(app):
     ClusterAppsChart(app, CLUSTER, PLATFORM, RENDERED, (EnvironmentRef(ENV, tuple(APPS)),))
-    BootstrapChart(app, CLUSTER)
+    BootstrapChart(app, "3-root", [root_project(CLUSTER), root_application(CLUSTER)])
     chart = EnvironmentAppsChart(Construct(app, "environment"), ENV, APPS, RENDERED)
     chart.folder = "test-apps"
 
@@ -52,7 +54,7 @@ def test_app_of_apps_matches_golden(golden, find):
     root = find(objs, "Application", "edge-root")
     assert root["spec"]["source"]["path"] == "dist/clusters/edge/apps"
     # the root's project: applied once with the root (bootstrap/), then kept by the root itself (apps/)
-    assert objs["bootstrap/AppProject.edge-root.k8s.yaml"] == objs["apps/AppProject.edge-root.k8s.yaml"]
+    assert objs["bootstrap/3-root/AppProject.edge-root.k8s.yaml"] == objs["apps/AppProject.edge-root.k8s.yaml"]
     assert objs["apps/AppProject.edge-root.k8s.yaml"]["spec"]["namespaceResourceWhitelist"] == [
         {"group": "argoproj.io", "kind": "Application"}, {"group": "argoproj.io", "kind": "AppProject"}]
     # the environment's root: after the platform, may create Applications only
