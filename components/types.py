@@ -204,9 +204,20 @@ class Image(Strict):
         return ref
 
 
+MIN_MEMORY = 4 * 2**20  # below this no container runtime starts a container (runc refuses under ~6 MiB)
+
+
+def _memory(value: str) -> str:
+    _quantity(value)
+    if value.endswith("m") or quantity_value(value) < MIN_MEMORY:
+        raise ValueError(f"{value!r} of memory cannot run a container ('m' is thousandths of a byte; "
+                         "write '128Mi', not '128m')")
+    return value
+
+
 class ResourceList(Strict):
     cpu: Quantity | None = None
-    memory: Quantity | None = None
+    memory: Annotated[str, AfterValidator(_memory)] | None = None
 
 
 class Resources(Strict):

@@ -223,7 +223,65 @@ def load_platform() -> Platform:
     return platform
 
 
+def _secret_prefixes(platform: Platform) -> None:
+    """One environment's secrets are never readable by another: on one cluster (one OpenBao), no
+    environment's secret path prefix equals or lies inside another's."""
+    for cname in platform.clusters:
+        on = platform.environments_on(cname)
+        for env in on:
+            mine = env.secrets.path_prefix.rstrip("/") + "/"
+            for other in on:
+                theirs = other.secrets.path_prefix.rstrip("/") + "/"
+                if other.name != env.name and mine.startswith(theirs):
+                    raise ConfigError(env.name, "secrets", "secrets.path_prefix",
+                                      f"{env.secrets.path_prefix!r} lies inside the prefix {other.secrets.path_prefix!r} "
+                                      f"of environment {other.name!r} on cluster {cname!r}: its policy would read "
+                                      "that environment's secrets")
+
+
+def _names_resolve(platform: Platform) -> None:
+    """Names that refer to an environment must name one of the cluster's: an alert route or a
+    notification subscription for an environment that does not exist would be silently dead."""
+    for cname, cluster in platform.clusters.items():
+        known = sorted(e.name for e in platform.environments_on(cname))
+        for i, route in enumerate(cluster.alerting.routes):
+            if route.environment and route.environment not in known:
+                raise ConfigError(cname, "alert-routing", f"alerting.routes.{i}.environment",
+                                  f"no environment {route.environment!r} on this cluster (known: "
+                                  f"{', '.join(known) or 'none'}): the route would never match", "cluster")
+        notifications = cluster.argocd.notifications
+        for i, sub in enumerate(notifications.subscriptions if notifications else []):
+            if sub.environment not in known:
+                raise ConfigError(cname, "argo-cd", f"argocd.notifications.subscriptions.{i}.environment",
+                                  f"no environment {sub.environment!r} on this cluster (known: "
+                                  f"{', '.join(known) or 'none'}): nobody would ever be notified", "cluster")
+
+
+def _across_clusters(platform: Platform) -> None:
+    """Identities unique across the platform, not per cluster: a cluster file copied from another must
+    not claim the same hosts or address."""
+    owners: dict[str, str] = {}
+    addresses: dict[str, str] = {}
+    for cname, cluster in sorted(platform.clusters.items()):
+        hosts = [getattr(cluster.hosts, t) for t in ToolHosts.model_fields]
+        hosts += [r.host for e in platform.environments_on(cname) for r in e.routes.values()]
+        for host in dict.fromkeys(hosts):
+            if host in owners:
+                raise ConfigError(cname, "edge", "hosts", f"host {host!r} is already claimed by cluster "
+                                  f"{owners[host]!r}", "cluster")
+            owners[host] = cname
+        address = cluster.edge.load_balancer_ip
+        if address:
+            if address in addresses:
+                raise ConfigError(cname, "edge", "edge.load_balancer_ip", f"{address} is already the Gateway "
+                                  f"address of cluster {addresses[address]!r}", "cluster")
+            addresses[address] = cname
+
+
 def _platform_rules(platform: Platform) -> None:
+    _secret_prefixes(platform)
+    _names_resolve(platform)
+    _across_clusters(platform)
     for cname, cluster in platform.clusters.items():
         owners: dict[str, str] = {}
         for tool in ToolHosts.model_fields:

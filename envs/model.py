@@ -153,7 +153,8 @@ class ToolHosts(Strict):
 
 class Cluster(Strict):
     name: DnsLabel
-    domain: Hostname  # the tools' hosts lie under it
+    domain: Hostname  # the tools' hosts lie under it, and every environment's host
+    extra_domains: list[Hostname] = []  # other domains the environments on this cluster may serve
     kubernetes_version: Annotated[str, Field(pattern=r"^1\.[0-9]{2}$")]
     hosts: ToolHosts
     security_profile: SecurityProfile  # of the platform's own workloads

@@ -118,10 +118,30 @@ def _pinned(loc: tuple[str, ...], image: Image) -> None:
         raise TierError((*loc, "tag"), f"production images must be pinned to an explicit tag or digest (got {got})")
 
 
+MAX_SERVICE_KEY = 40  # plate-<key> and the suffixes derived from it (-env, -headless, -metrics) fit in 63
+
+
+def under(host: str, domains: list[str]) -> bool:
+    return any(host == d or host.endswith("." + d) for d in domains)
+
+
 def check_environment(env: Environment, cluster: Cluster) -> None:
     if env.namespace in SYSTEM_NAMESPACES | platform_namespaces(cluster):
         raise TierError(("namespace",), f"{env.namespace!r} is a namespace of the platform; "
                                         "an environment needs its own")
+    if env.namespace.startswith("kube-"):
+        raise TierError(("namespace",), f"{env.namespace!r}: namespaces starting with 'kube-' are Kubernetes' own")
+    domains = [cluster.domain, *cluster.extra_domains]
+    hosts = [(("host",), env.host), *((("routes", n, "host"), r.host) for n, r in env.routes.items())]
+    for loc, host in hosts:
+        if not under(host, domains):
+            raise TierError(loc, f"host {host!r} is not under the cluster's domain {cluster.domain!r} "
+                                 f"(nor its extra_domains: {', '.join(cluster.extra_domains) or 'none'})")
+    for key in env.services:
+        if len(key) > MAX_SERVICE_KEY:
+            raise TierError(("services", key), f"the key is {len(key)} characters: the names made from it "
+                                               f"(plate-{key[:8]}...-headless) would pass Kubernetes' 63; use at most "
+                                               f"{MAX_SERVICE_KEY}")
     if env.ingress.cluster_issuer not in ISSUERS:
         raise TierError(("ingress", "cluster_issuer"),
                         f"unknown ClusterIssuer {env.ingress.cluster_issuer!r}; rendered: {', '.join(ISSUERS)}")
@@ -152,6 +172,11 @@ def check_environment(env: Environment, cluster: Cluster) -> None:
             if service.kind not in HTTP_KINDS:
                 raise TierError(("routes", route_name, "paths", path),
                                 f"service {target!r} is a {service.kind} and serves no HTTP")
+            metrics = getattr(service, "metrics_path", "/metrics")
+            if path.rstrip("/") == metrics or path.startswith(metrics.rstrip("/") + "/"):
+                raise TierError(("routes", route_name, "paths", path),
+                                f"publishes the metrics endpoint of service {target!r} ({metrics}): Prometheus "
+                                "scrapes it in-cluster, nobody outside should reach it")
     if env.tier == "production":
         production_environment(env)
 

@@ -444,6 +444,7 @@ class FluentdSettingsConfig(TypedDict, total=False):
 class ClusterConfig(TypedDict, total=False):
     name: ReadOnly[str | None]
     domain: ReadOnly[str | None]
+    extra_domains: ReadOnly[list[str] | None]
     kubernetes_version: ReadOnly[str | None]
     hosts: ReadOnly[ToolHostsConfig | None]
     security_profile: ReadOnly[Literal['hardened', 'standard'] | None]

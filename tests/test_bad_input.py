@@ -160,6 +160,24 @@ ENV_CASES = [
     ("staging", {"alerts.availability_severity": "page"},
      E("staging", "alert-rules", "alerts.availability_severity", "Input should be 'critical', 'warning' or 'info' (got "
                                                                  "'page')")),
+    # configuration mistakes that would reach the cluster (issue 22's classes)
+    ("staging", {"secrets.path_prefix": "plate/production/stg"},
+     E("staging", "secrets", "secrets.path_prefix", "'plate/production/stg' lies inside the prefix 'plate/production' "
+       "of environment 'production' on cluster 'shared': its policy would read that environment's secrets")),
+    ("staging", {"routes.app.paths./metrics": "server"},
+     E("staging", "plate-routes", "routes.app.paths./metrics", "publishes the metrics endpoint of service 'server' "
+       "(/metrics): Prometheus scrapes it in-cluster, nobody outside should reach it")),
+    ("staging", {"services.web.resources.requests.memory": "128m"},
+     E("staging", "plate-web", "resources.requests.memory", "'128m' of memory cannot run a container ('m' is "
+       "thousandths of a byte; write '128Mi', not '128m')")),
+    ("staging", {"namespace": "kube-plate"},
+     E("staging", "plate-namespace", "namespace", "'kube-plate': namespaces starting with 'kube-' are Kubernetes' own")),
+    ("staging", {"host": "stg.example.org"},
+     E("staging", "plate-routes", "host", "host 'stg.example.org' is not under the cluster's domain 'cocdev.co.kr' "
+       "(nor its extra_domains: none)")),
+    ("staging", {"services.a-service-key-long-enough-to-overflow-names": "copy of web"},
+     E("staging", "plate-a-service-key-long-enough-to-overflow-names", "(all)", "the key is 43 characters: the names "
+       "made from it (plate-a-servic...-headless) would pass Kubernetes' 63; use at most 40")),
 ]
 
 CLUSTER_CASES = [
@@ -291,6 +309,12 @@ CLUSTER_CASES = [
     ({"ingress.cluster_issuer": "letsencrypt-staging"},
      C("shared", "edge", "ingress.cluster_issuer", f"{PROD}: certificates come from 'letsencrypt-prod' (got "
                                                             "'letsencrypt-staging')")),
+    ({"alerting.routes": [{"environment": "qa", "receiver": "staging"}]},
+     C("shared", "alert-routing", "alerting.routes.0.environment", "no environment 'qa' on this cluster (known: "
+       "production, staging): the route would never match")),
+    ({"argocd.notifications.subscriptions": [{"environment": "stagign", "service": "slack", "recipients": ["x"]}]},
+     C("shared", "argo-cd", "argocd.notifications.subscriptions.0.environment", "no environment 'stagign' on this "
+       "cluster (known: production, staging): nobody would ever be notified")),
 ]
 
 
@@ -313,6 +337,8 @@ def _refused(previous, message):
 
 @pytest.mark.parametrize("env,changes,message", ENV_CASES, ids=[f"{c[0]}:{','.join(c[1])}" for c in ENV_CASES])
 def test_bad_environment_is_one_message_and_dist_untouched(previous, monkeypatch, env, changes, message):
+    changes = {k: (copy.deepcopy(envs.raw(env)["services"]["web"]) if v == "copy of web" else v)
+               for k, v in changes.items()}
     monkeypatch.setitem(envs.OVERLAYS, env, patched(envs.OVERLAYS[env], changes))
     _refused(previous, message)
 
@@ -346,6 +372,22 @@ def test_valid_look_alikes_are_accepted(monkeypatch):
         "cert_manager.acme_email": "Platform@COCDEV.CO.KR"}))
     platform = envs.load_platform()
     assert platform.environments["staging"].services["web"].image.ref == "registry.example.org:5000/plate/web:1.5.0"
+    # one service reached under two paths and two hosts (a host of one of the cluster's extra domains)
+    monkeypatch.setitem(envs.OVERLAYS, "staging", patched(envs.OVERLAYS["staging"], {
+        "routes.app.paths./v2": "server",
+        "routes.other": {"host": "plate-stg.example.org", "paths": {"/": "web"}}}))
+    monkeypatch.setitem(envs.CLUSTERS, "shared", patched(envs.CLUSTERS["shared"], {"extra_domains": ["example.org"]}))
+    import tempfile
+    from pathlib import Path
+
+    from platectl import render
+    out = Path(tempfile.mkdtemp()) / "dist"
+    render.synth(out, names=["staging"], warn=lambda _: None)
+    routes = sorted(p.name for p in (out / "environments" / "staging" / "plate-routes").glob("HTTPRoute.*"))
+    assert routes == ["HTTPRoute.plate-admin.k8s.yaml", "HTTPRoute.plate-llm.k8s.yaml",
+                      "HTTPRoute.plate-server-1.k8s.yaml", "HTTPRoute.plate-server-2.k8s.yaml",
+                      "HTTPRoute.plate-web-1.k8s.yaml", "HTTPRoute.plate-web-2.k8s.yaml"]
+    monkeypatch.setitem(envs.CLUSTERS, "shared", patched(envs.CLUSTERS["shared"], {"extra_domains": []}))
     assert platform.environments["staging"].ingress.max_body_size == "10M"
     assert platform.clusters["shared"].cert_manager.acme_email == "Platform@COCDEV.CO.KR"
 

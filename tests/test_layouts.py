@@ -72,3 +72,24 @@ def test_harbor_internal_database_password_comes_from_openbao(per_environment, l
     core = next(o for o in harbor if o.kind == "Deployment" and o.name == "harbor-core")
     env = {e["name"]: e for e in core.data["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["POSTGRESQL_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "harbor-database-password"
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"domain": "cocdev.co.kr"},
+     "cluster 'stg', component 'edge', field 'hosts': host 'openbao.cocdev.co.kr' is already claimed by cluster 'prod'"),
+    ({"edge": {"load_balancer_ip": "10.20.0.100"},  # and the pool it comes from: a copied file
+      "metallb": {"pools": [{"name": "public", "addresses": ["10.20.0.100-10.20.0.140"]}]}},
+     "cluster 'stg', component 'edge', field 'edge.load_balancer_ip': 10.20.0.100 is already the Gateway address of "
+     "cluster 'prod'"),
+])
+def test_a_cluster_copied_from_another_cannot_claim_its_hosts_or_address(monkeypatch, changes, message):
+    """Identities are unique across the platform, not per cluster."""
+    from envs import ConfigError
+    envs.use_config(LAYOUT)
+    try:
+        monkeypatch.setitem(envs.CLUSTERS, "stg", envs.deep_merge(envs.CLUSTERS["stg"], changes))
+        with pytest.raises(ConfigError) as caught:
+            envs.load_platform()
+        assert str(caught.value) == message
+    finally:
+        envs.use_config()

@@ -49,6 +49,9 @@ class PlateRoutesProps(IngressSettings):
     sso: Sso  # required
 
 
+METRICS_PATH = "/metrics"  # where every Plate service serves its metrics (components/plate/service.py)
+
+
 def callback(path: str) -> str:
     """The OIDC callback under the route's own prefix, where its filter sees it."""
     return path.rstrip("/") + OIDC_CALLBACK
@@ -64,19 +67,29 @@ class PlateRoutes(Component):
         self.props = p = props
         lbls = labels("plate-routes", "routing")
         blocking = False
-        for r in sorted(p.routes, key=lambda r: (r.host, r.path)):
+        ordered = sorted(p.routes, key=lambda r: (r.host, r.path))
+        counts: dict[str, int] = {}
+        for r in ordered:
+            counts[r.service] = counts.get(r.service, 0) + 1
+        seen: dict[str, int] = {}
+        for r in ordered:
+            # one route per (host, path): a service reached under two paths or hosts gets one each
+            seen[r.service] = seen.get(r.service, 0) + 1
+            name = r.service if counts[r.service] == 1 else f"{r.service}-{seen[r.service]}"
             protected = r.audience == "operators"
             served = Served(r.host, p.namespace, r.audience, "gateway-oidc" if protected else "none",
                             (callback(r.path),) if protected else (), p.client if protected else None,
                             p.cluster_issuer)
             self.serve(served)
-            blocked = ("/metrics",) if r.path == "/" else ()
+            # the service's metrics endpoint is for Prometheus in-cluster: answered 404 at the edge when the
+            # route's prefix would reach it
+            blocked = (METRICS_PATH,) if METRICS_PATH.startswith(r.path.rstrip("/") + "/") else ()
             blocking = blocking or bool(blocked)
-            self.add(http_route(r.service, p.namespace, lbls, served, p.gateway, (Backend(r.path, r.service, r.port),),
+            self.add(http_route(name, p.namespace, lbls, served, p.gateway, (Backend(r.path, r.service, r.port),),
                                 blocked))
-            self.add(body_limit_policy(r.service, p.namespace, lbls, r.service, p.max_body_size, p.request_timeout))
+            self.add(body_limit_policy(name, p.namespace, lbls, name, p.max_body_size, p.request_timeout))
             if protected:
-                for obj in gateway_sso(r.service, p.namespace, lbls, served, p.sso, r.path.rstrip("/")):
+                for obj in gateway_sso(name, p.namespace, lbls, served, p.sso, r.path.rstrip("/")):
                     self.add(obj)
         if blocking:
             self.add(not_found_filter(p.namespace, lbls))
