@@ -173,6 +173,15 @@ def _extended_resource(value: str) -> str:
     return value
 
 
+def _reason(value: str) -> str:
+    words = re.findall(r"[A-Za-z]{2,}", value)
+    if len(value.strip()) < 10 or len(words) < 2:
+        raise ValueError(f"{value!r} does not say why (a sentence a reviewer can judge, at least two words)")
+    return value
+
+
+# A why that a reviewer reads: not blank, not padded to a length, words
+Reason = Annotated[str, AfterValidator(_reason)]
 EnvVars = Annotated[dict[str, str], AfterValidator(_env_names)]
 NodeSelector = Annotated[dict[str, str], AfterValidator(_label_keys)]
 ExtendedResource = Annotated[str, AfterValidator(_extended_resource)]
@@ -250,3 +259,16 @@ class Toleration(Strict):
     operator: Literal["Equal", "Exists"] = "Exists"
     value: str | None = None
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
+
+    @model_validator(mode="after")
+    def _as_the_api_server_accepts(self) -> Toleration:
+        """The API server's rules for a toleration: a qualified name as key, no value with Exists."""
+        prefix, _, name = self.key.rpartition("/")
+        if not _QUALIFIED.match(self.key) or len(prefix) > 253 or len(name) > 63:
+            raise ValueError(f"key {self.key!r} is not a qualified name ([prefix/]name, name at most 63 characters)")
+        if self.operator == "Exists" and self.value:
+            raise ValueError(f"operator Exists takes no value (got {self.value!r}); use Equal to match a value")
+        if self.operator == "Equal" and self.value is not None and self.value and not re.fullmatch(
+                r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?", self.value):
+            raise ValueError(f"value {self.value!r} is not a valid label value")
+        return self

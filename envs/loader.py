@@ -66,6 +66,11 @@ def run_file(path: Path, names: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     namespace: dict[str, Any] = {"__file__": str(path), "__name__": f"plate_config.{path.stem}"}
     try:
         exec(compile(tree, str(path), "exec"), namespace)  # noqa: S102 - configuration is code, by design
+    except SystemExit as exc:  # a configuration file only defines data: it does not end the render
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename) == path]
+        line = frames[-1].lineno if frames else None
+        raise ConfigFileError(where, line, f"calls sys.exit({exc.code!r}): a configuration file defines settings, "
+                                           "it does not end the render") from None
     except Exception as exc:  # any error the file raises is the user's to fix: name its line
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename) == path]
         line = frames[-1].lineno if frames else None

@@ -178,6 +178,18 @@ ENV_CASES = [
     ("staging", {"services.a-service-key-long-enough-to-overflow-names": "copy of web"},
      E("staging", "plate-a-service-key-long-enough-to-overflow-names", "(all)", "the key is 43 characters: the names "
        "made from it (plate-a-servic...-headless) would pass Kubernetes' 63; use at most 40")),
+    ("production", {"services.cache.single_replica_reason": "          "},
+     E("production", "plate-cache", "single_replica_reason", "'          ' does not say why (a sentence a reviewer can "
+       "judge, at least two words)")),
+    ("staging", {"services.llm.tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "value": "true"}]},
+     E("staging", "plate-llm", "tolerations.0", "operator Exists takes no value (got 'true'); use Equal to match a "
+       "value")),
+    ("staging", {"services.llm.tolerations": [{"key": "gpu node", "operator": "Exists"}]},
+     E("staging", "plate-llm", "tolerations.0", "key 'gpu node' is not a qualified name ([prefix/]name, name at most "
+       "63 characters)")),
+    ("staging", {"services.web.config": {"BIG": "x" * (1024 * 1024)}},
+     E("staging", "plate-web", "(all)", "config is 1048579 bytes: the API server refuses a ConfigMap over 1 MiB "
+       "(1048576 bytes); mount large files from a volume instead")),
 ]
 
 CLUSTER_CASES = [
@@ -315,6 +327,10 @@ CLUSTER_CASES = [
     ({"argocd.notifications.subscriptions": [{"environment": "stagign", "service": "slack", "recipients": ["x"]}]},
      C("shared", "argo-cd", "argocd.notifications.subscriptions.0.environment", "no environment 'stagign' on this "
        "cluster (known: production, staging): nobody would ever be notified")),
+    ({"sso.connectors": [{"type": "github", "client_id": "a", "org": "o", "credentials_path": "platform/dex/a"},
+                         {"type": "github", "client_id": "b", "org": "p", "credentials_path": "platform/dex/b"}]},
+     C("shared", "dex", "sso", "connectors: the id 'github' is given twice (Dex needs each connector's id unique: set "
+       "id on one of them)")),
 ]
 
 

@@ -15,7 +15,7 @@ from components.network import Peer, workload_policy
 from components.plate.service import SINGLE_REPLICA_REASON
 from components.rbac import service_account
 from components.secrets import RemoteValue, SecretStoreRef, external_secret
-from components.types import PROPS_CONFIG, Image, KvPath, Resources, Size, Strict, quantity_value
+from components.types import PROPS_CONFIG, Image, KvPath, Reason, Resources, Size, Strict, quantity_value
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ class PlateCacheSettings(Strict):
     storage_size: Size
     secrets_path: KvPath  # KV entry holding the ``password`` property
     max_memory: Annotated[str, Field(pattern=r"^[0-9]+(mb|gb)$")]  # e.g. "384mb"; within the memory limit
-    single_replica_reason: Annotated[str, Field(min_length=10)] | None = None  # why production may run one
+    single_replica_reason: Reason | None = None  # why production may run one
 
     @model_validator(mode="after")
     def _fits(self) -> PlateCacheSettings:

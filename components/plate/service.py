@@ -14,7 +14,7 @@ from components.network import CidrPeer, Peer, workload_policy
 from components.rbac import service_account
 from components.routing import Audience
 from components.secrets import SecretStoreRef, external_secret
-from components.types import PROPS_CONFIG, Autoscaling, Cidr, EnvVars, Image, KvPath, Resources, Strict
+from components.types import PROPS_CONFIG, Autoscaling, Cidr, EnvVars, Image, KvPath, Reason, Resources, Strict
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
 
 MAX_REPLICAS = 100
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 else:  # pydantic keeps them as given: their shape is the type checker's (a TypedDict it would re-validate)
     EnvEntries = tuple[dict[str, Any], ...]
 
+CONFIG_MAP_LIMIT = 1024 * 1024  # the API server's limit on a ConfigMap's data
 SINGLE_REPLICA_REASON = "plate.io/single-replica-reason"  # on a workload that production runs once, and why
 
 
@@ -54,7 +55,7 @@ class PlateServiceSettings(Strict):
     egress_cidrs: list[Cidr] = []  # outside the cluster, besides what the service uses
     command: list[str] = []  # default: the image's entrypoint
     args: list[str] = []
-    single_replica_reason: Annotated[str, Field(min_length=10)] | None = None  # why production may run one
+    single_replica_reason: Reason | None = None  # why production may run one
 
     @model_validator(mode="after")
     def _budget(self) -> PlateServiceSettings:
@@ -66,6 +67,10 @@ class PlateServiceSettings(Strict):
             )
         if self.autoscaling and self.autoscaling.max_replicas > MAX_REPLICAS:
             raise ValueError(f"autoscaling.max_replicas ({self.autoscaling.max_replicas}) is above {MAX_REPLICAS}")
+        size = sum(len(k.encode()) + len(v.encode()) for k, v in self.config.items())
+        if size > CONFIG_MAP_LIMIT:
+            raise ValueError(f"config is {size} bytes: the API server refuses a ConfigMap over 1 MiB "
+                             f"({CONFIG_MAP_LIMIT} bytes); mount large files from a volume instead")
         return self
 
 

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 import yaml
 from constructs import Construct
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from components import versions
 from components.core import HelmRelease, MetricsEndpoint, Obj, labels
@@ -74,6 +74,15 @@ class DexSettings(Strict):
 
     connectors: Annotated[list[Connector], Field(min_length=1)]
     clients_path: KvPath  # each client's secret at <clients_path>/<client>, property client-secret
+
+    @model_validator(mode="after")
+    def _unique_connectors(self) -> DexSettings:
+        ids = [c.id for c in self.connectors]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"connectors: the id {twice[0]!r} is given twice (Dex needs each connector's id unique: "
+                             "set id on one of them)")
+        return self
     replicas: Annotated[int, Field(ge=1, le=100)] = 1
     resources: Resources
 

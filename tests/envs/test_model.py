@@ -167,6 +167,8 @@ def config(tmp_path):
     ('SETTINGS = {"cluster": "shared"}\n', None, "defines no OVERLAY (a dict of settings)"),
     ('OVERLAY = {\n    "cluster": "shared",\n    "tier": "staging",\n    "cluster": "other",\n}\n', 4,
      "key 'cluster' is given twice in one dict (first on line 2); Python would keep the last one silently"),
+    ('import sys\nOVERLAY = {"cluster": "shared"}\nsys.exit(3)\n', 3,
+     "calls sys.exit(3): a configuration file defines settings, it does not end the render"),
 ])
 def test_a_python_error_in_a_configuration_file_names_the_file_and_line(config, source, line, problem):
     (config / "environments" / "staging.py").write_text(source)
