@@ -40,6 +40,7 @@ import yaml
 
 from components.core import Json, Obj
 from components.versions import HELM
+from output import atomic
 from output.cache import ROOT as CACHE_ROOT
 from output.cache import store as cache_store
 from output.objects import Loader
@@ -189,6 +190,7 @@ def _run(release: Release) -> list[Obj]:
            "--kube-version", release.kube_version, "--include-crds", "--skip-tests", "--values", "-"]
     for api in sorted(release.api_versions):
         cmd += ["--api-versions", api]
+    atomic.checkpoint("helm")  # test-only: a run paused while it renders charts
     with tempfile.TemporaryDirectory(prefix="plate-helm-home-") as home:
         # Nothing of the user's Helm set-up (repositories, plugins, registry logins) reaches the render.
         env = {"PATH": os.environ.get("PATH", ""), "HOME": home, "HELM_CACHE_HOME": f"{home}/cache",
@@ -416,8 +418,14 @@ def crd_index(releases: list[Release]) -> tuple[frozenset[str], frozenset[str]]:
 def _parallel(function: Callable[[T], R], items: list[T]) -> list[R]:
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max(1, min(len(items), os.cpu_count() or 1))) as pool:
-        return list(pool.map(function, items))
+    pool = ThreadPoolExecutor(max(1, min(len(items), os.cpu_count() or 1)))
+    try:
+        results = list(pool.map(function, items))
+    except BaseException:  # an interrupt (Ctrl-C) or an error: do not wait for the other Helm runs
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return results
 
 
 def render_all(releases: list[Release]) -> None:

@@ -147,6 +147,10 @@ def staging_folder(target: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".{target.name}.render-{os.getpid()}-", dir=target.parent))
 
 
+# Targets this process has replaced (what an interrupted run reports as changed).
+REPLACED: list[Path] = []
+
+
 def replace(new: Path, target: Path) -> str | None:
     """Put ``new`` in place of ``target``; ``new`` must be a folder beside ``target``.
 
@@ -156,9 +160,11 @@ def replace(new: Path, target: Path) -> str | None:
     if not target.exists() and not target.is_symlink():
         checkpoint("before-swap")
         new.rename(target)
+        REPLACED.append(target)
         return None
     checkpoint("before-swap")
     if exchange(new, target):
+        REPLACED.append(target)
         checkpoint("after-swap")
         leftover = new
     else:
@@ -170,6 +176,7 @@ def replace(new: Path, target: Path) -> str | None:
         except OSError:
             leftover.rename(target)
             raise
+        REPLACED.append(target)
         checkpoint("after-swap")
     try:
         _remove(leftover)

@@ -220,6 +220,14 @@ MUTANTS += (
            ("tests/cli/test_publish.py::test_rotating_the_signing_key_in_three_publishes_never_blocks_a_sync",)),
 )
 
+MUTANTS += (
+    Mutant("interrupt-traceback", "Ctrl-C prints one line and exits 130",
+           "platectl/interrupts.py",
+           "    except KeyboardInterrupt:\n",
+           "    except ZeroDivisionError:\n",
+           ("tests/test_interrupts.py::test_an_interrupt_says_one_line_and_leaves_dist_whole_and_no_scratch",)),
+)
+
 
 def _copy(into: Path) -> Path:
     repo = into / "repo"
