@@ -113,14 +113,20 @@ def write_units(units: list[tuple[Path, list]]) -> int:
     made = cached_stringify([m for _, m in fresh])
     by_path = {p: t for (p, _), t in zip(fresh, made, strict=True)}
     for folder in sorted({p.parent for p, _, _ in plan}):
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(folder)) from None
     # Creating a file costs about a millisecond here (most of a warm render's writing): in threads,
     # which release the GIL while the kernel works.
     from concurrent.futures import ThreadPoolExecutor
 
     def put(item: tuple[Path, dict, str | None]) -> None:
         path, _, text = item
-        path.write_text(text if text is not None else by_path[path], encoding="utf-8")
+        try:
+            path.write_text(text if text is not None else by_path[path], encoding="utf-8")
+        except OSError as exc:  # a full disk names no file by itself: say which
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(put, plan))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -256,6 +257,28 @@ def test_sigterm_cleans_up_on_the_way_out(before):
         line = proc.stderr.readline()
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+    assert read_tree(out) == old
+    assert _leftovers(out) == []
+
+
+def test_a_full_disk_names_the_file_it_could_not_write(before, monkeypatch):
+    """A write that fails as a full disk does (OSError without a file name) is reported with the path."""
+    out, old = before
+    real = Path.write_text
+
+    def full(self, data, *args, **kwargs):
+        if self.name == "Deployment.plate-web.k8s.yaml":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # what write() raises: no filename
+        return real(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full)
+    result = CliRunner().invoke(cli, ["synth", "--out", str(out)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[-2].startswith("error: ") and re.search(
+        r"/dist/environments/(staging|production)/plate-web/Deployment.plate-web.k8s.yaml: No space left on device$",
+        lines[-2]), lines
+    assert lines[-1] == f"nothing written: {out} is unchanged"
     assert read_tree(out) == old
     assert _leftovers(out) == []
 
