@@ -87,8 +87,10 @@ def delivery(scope: Construct, ctx: ClusterContext) -> list[Component]:
                                    sso=Sso(issuer(c), client_secret_path(c.sso.clients_path, "jenkins"),
                                            ctx.store("jenkins"))))
     projects = tuple(sorted({(e.registry_project, e.secrets.registry_pull_path) for e in ctx.environments}))
+    immutable = tuple(sorted({e.registry_project for e in ctx.environments if e.tier == "production"}))
     harbor = Harbor(scope, props(HarborProps, c.harbor, host=c.hosts.harbor, internal_issuer=INTERNAL_ISSUER,
                                  storage_class=c.storage_class, secret_store=ctx.store("harbor"), projects=projects,
+                                 immutable_projects=immutable,
                                  secret_store_kv_mount=c.secrets.kv_mount, gateway=ctx.gateway, tls=c.ingress.tls,
                                  sso_issuer=issuer(c), admin_groups=tuple(c.argocd.admin_groups),
                                  sso_secret_path=client_secret_path(c.sso.clients_path, "harbor")))

@@ -190,6 +190,9 @@ def check_policy(objs: list[Rendered]) -> list[Finding]:
     def err(o: Rendered, check: str, message: str) -> None:
         out.append(Finding("error", o.env, o.file, check, message))
 
+    def warn(o: Rendered, check: str, message: str) -> None:
+        out.append(Finding("warning", o.env, o.file, check, message))
+
     platform = envs.load_platform()
     tiers = {name: e.tier for name, e in platform.environments.items()}
     tiers.update({name: "production" if platform.hosts_production(name) else "staging" for name in platform.clusters})
@@ -244,6 +247,9 @@ def check_policy(objs: list[Rendered]) -> list[Finding]:
             if production:
                 if image.endswith(":latest") or not re.search(r"(:[^/:]+|@sha256:[a-f0-9]{64})$", image):
                     err(w, "pinned-images", f"container {c['name']}: image {image!r} is not pinned")
+                elif "@sha256:" not in image:  # a tag can be pushed again; a digest names one image
+                    warn(w, "image-digests", f"container {c['name']}: image {image!r} is pinned by tag only "
+                                             "(platectl images pin)")
                 if ctx.get("readOnlyRootFilesystem") is not True:
                     err(w, "hardened", f"container {c['name']}: root filesystem is writable")
                 if "cpu" not in limits:

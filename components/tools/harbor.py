@@ -105,6 +105,8 @@ class HarborProps(HarborSettings):
     storage_class: str  # required: from the cluster
     secret_store: SecretStoreRef  # required
     projects: tuple[tuple[str, str], ...] = ()  # (project, KV path of its pull robot): one per environment
+    # projects whose tags can never be pushed again (production's): a tag deployed is the image deployed
+    immutable_projects: tuple[str, ...] = ()
     secret_store_kv_mount: str = "kv"  # where the robots' credentials are written
     tls: bool = True
     namespace: str = "harbor"
@@ -241,7 +243,20 @@ class Harbor(HelmRelease):
                 f"  echo \"$robot\" | jq '{{username: .name, password: .secret}}' | bao kv put {kv} -",
                 "fi",
             ]
-        data = {"projects.json": json.dumps([{"name": n, "public": False, "pull_secret_path": path}
+            if project in p.immutable_projects:  # every tag of every repository, once pushed, stays as it is
+                rule = {"disabled": False, "action": "immutable", "template": "immutable_template",
+                        "tag_selectors": [{"kind": "doublestar", "decoration": "matches", "pattern": "**"}],
+                        "scope_selectors": {"repository": [{"kind": "doublestar", "decoration": "repoMatches",
+                                                            "pattern": "**"}]}}
+                rules = f"{api}/projects/{project}/immutabletagrules"
+                lines += [
+                    f"if [ \"$(curl -fsS -u \"$auth\" {rules} | jq length)\" = 0 ]; then",
+                    f"  curl -fsS -u \"$auth\" -H 'Content-Type: application/json' -X POST {rules} "
+                    f"-d '{json.dumps(rule, sort_keys=True, separators=(',', ':'))}'",
+                    "fi",
+                ]
+        data = {"projects.json": json.dumps([{"name": n, "public": False, "pull_secret_path": path,
+                                              "immutable_tags": n in p.immutable_projects}
                                              for n, path in p.projects], indent=2, sort_keys=True) + "\n",
                 "apply.sh": "\n".join(lines) + "\n"}
         return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata("harbor-projects", p.namespace, lbls),

@@ -8,6 +8,7 @@ from platectl.cli.charts import charts
 from platectl.cli.diff import diff
 from platectl.cli.graph import graph
 from platectl.cli.history import history
+from platectl.cli.images import images
 from platectl.cli.publish import publish
 from platectl.cli.rollback import rollback
 from platectl.cli.secrets import secrets
@@ -21,7 +22,7 @@ def cli() -> None:
     """Render, check and publish the Plate GitOps platform."""
 
 
-for command in (synth, validate, diff, publish, status, rollback, history, secrets, bootstrap, graph, charts):
+for command in (synth, validate, diff, publish, status, rollback, history, secrets, bootstrap, graph, charts, images):
     cli.add_command(command)
 
 

@@ -22,7 +22,13 @@ def test_validate_a_clean_render(fresh_render, crd_dir):
     result = invoke("validate", "--dist", str(fresh_render))
     assert result.exit_code == 0, result.output
     count = len(list(fresh_render.rglob("*.yaml")))
-    assert result.output == f"{count} objects checked in production, shared, staging: 0 errors, 0 warnings\n"
+    lines = result.output.splitlines()
+    # the one warning: production's images (ours and the platform's own) pinned by tag, not digest
+    warnings = [line for line in lines if line.startswith("warning ")]
+    assert warnings and all("image-digests" in w and "is pinned by tag only (platectl images pin)" in w
+                            for w in warnings)
+    assert {w.split()[1] for w in warnings} == {"production", "shared"}
+    assert lines[-1] == f"{count} objects checked in production, shared, staging: 0 errors, {len(warnings)} warnings"
 
 
 def test_validate_reports_every_broken_rule_and_exits_1(fresh_render, tmp_path, crd_dir):
@@ -47,7 +53,8 @@ def test_validate_reports_every_broken_rule_and_exits_1(fresh_render, tmp_path, 
     assert "no-secret-values  Secret with data" in " ".join(text.split("  ")) or "Secret with data" in text
     assert "pinned-images" in text and "image 'harbor.cocdev.co.kr/production/web:latest' is not pinned" in text
     assert "Service selects no pod" in text
-    assert lines[-1].endswith("errors, 0 warnings") and not lines[-1].split(": ")[1].startswith("0 errors")
+    # 7 warnings: the production images pinned by tag only, the one made :latest now an error instead
+    assert lines[-1].endswith("errors, 7 warnings") and not lines[-1].split(": ")[1].startswith("0 errors")
 
 
 def test_bootstrap_prints_the_commands_and_each_steps_objects(fresh_render):
