@@ -113,7 +113,8 @@ def setup(tmp_path, monkeypatch):
     monkeypatch.setenv("PLATE_CONFIG", str(config))
     envs.use_config(config)
     yield registry, production, docker
-    envs.use_config()
+    monkeypatch.delenv("PLATE_CONFIG")  # before reading the shipped configuration back
+    envs.use_config(envs.HERE)
 
 
 def test_pin_writes_each_digest_next_to_its_tag(setup):
