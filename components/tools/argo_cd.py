@@ -136,7 +136,9 @@ class ArgoCD(HelmRelease):
             },
             "server": {"replicas": p.replicas, "httproute": route,
                        "resources": resources(p.server_resources, HARDENED)},
-            "repoServer": {"replicas": p.replicas, "resources": resources(p.repo_server_resources, HARDENED)},
+            # the repo server renders plain directories and never calls the Kubernetes API: no token
+            "repoServer": {"replicas": p.replicas, "resources": resources(p.repo_server_resources, HARDENED),
+                           "automountServiceAccountToken": False},
             "controller": {"resources": resources(p.controller_resources, HARDENED),
                            "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}}},
             "applicationSet": {"resources": resources(p.applicationset_resources, HARDENED), **PROBES},
