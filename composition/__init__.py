@@ -14,9 +14,11 @@ dist/ mirrors the model: ``clusters/<cluster>/<component>/`` and
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cdk8s
 from constructs import Construct
@@ -118,6 +120,32 @@ def _check_prune(kind: str, name: str, prune: dict[str, bool], components: list[
         guess = difflib.get_close_matches(unknown[0], names, n=1)
         hint = f" (did you mean {guess[0]!r}?)" if guess else f"; rendered: {', '.join(names)}"
         raise ConfigError(name, "app-of-apps", f"gitops.prune.{unknown[0]}", f"no such component{hint}", kind)
+
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+# kinds whose names must be DNS labels (63 characters); the others DNS subdomains (253)
+LABEL_NAMED = frozenset({"Namespace", "Service", "StatefulSet", "Deployment", "DaemonSet", "CronJob", "Job"})
+
+
+def _check_names(owner: str, kind_of_owner: str, components: list[Component]) -> None:
+    """Every name and label value a component made is one Kubernetes accepts (63 characters where a DNS
+    label is asked for): the general rule behind a long service key."""
+    for component in components:
+        for m in component.manifests:
+            md: dict[str, Any] = m.get("metadata") or {}
+            name, kind = str(md.get("name", "")), str(m.get("kind", ""))
+            limit = 63 if kind in LABEL_NAMED else 253
+            if len(name) > limit or (kind in LABEL_NAMED and not DNS_LABEL.match(name)):
+                raise ConfigError(owner, component.info.name, "name",
+                                  f"{kind} name {name!r} is {len(name)} characters: Kubernetes accepts at most "
+                                  f"{limit}{' (a DNS label)' if limit == 63 else ''}", kind_of_owner)
+            lbls: dict[str, Any] = md.get("labels") or {}
+            for key, value in lbls.items():
+                if not LABEL_VALUE.match(str(value)):
+                    raise ConfigError(owner, component.info.name, f"labels.{key}",
+                                      f"label value {value!r} of {kind} {name!r} is not one Kubernetes accepts "
+                                      "(at most 63 letters, digits, '-', '_', '.')", kind_of_owner)
 
 
 def _check_chart_values(cluster: str, components: list[Component]) -> None:
@@ -327,6 +355,9 @@ def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra
     platform_unit.components.append(tools.dex(scope, ctx, [*platform_unit.components, *every_app]))
     platform_unit.components.append(edge(scope, ctx, [*platform_unit.components, *every_app]))
     _check_chart_values(cluster_name, platform_unit.components)
+    _check_names(cluster_name, "cluster", platform_unit.components)
+    for env, unit in zip(environments, env_units, strict=True):
+        _check_names(env.name, "environment", unit.components)
     _render_charts(c, platform_unit.components)
     built = [*platform_unit.components, *every_app]
     platform_unit.components.append(tools.secret_stores(scope, ctx, built))

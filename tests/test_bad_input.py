@@ -190,6 +190,12 @@ ENV_CASES = [
     ("staging", {"services.web.config": {"BIG": "x" * (1024 * 1024)}},
      E("staging", "plate-web", "(all)", "config is 1048579 bytes: the API server refuses a ConfigMap over 1 MiB "
        "(1048576 bytes); mount large files from a volume instead")),
+    # the general rule: every name and label value made from the configuration is one Kubernetes accepts
+    ("staging", {"services.web.image.tag": "1.5.0-" + "x" * 70},
+     E("staging", "plate-web", "labels.app.kubernetes.io/version", "label value '1.5.0-" + "x" * 70 + "' of "
+       "Deployment 'plate-web' is not one Kubernetes accepts (at most 63 letters, digits, '-', '_', '.')")),
+    ("staging", {"services.web.image.tag": "bad tag!"},
+     E("staging", "plate-web", "image", "tag 'bad tag!' is not a valid image tag")),
 ]
 
 CLUSTER_CASES = [
