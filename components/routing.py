@@ -172,17 +172,22 @@ class Sso:
     store: SecretStoreRef  # of the route's namespace
 
 
+def client_secret(name: str, namespace: str, lbls: dict[str, str], sso: Sso, key: str = "client-secret") -> ExternalSecret:
+    """A Dex client's secret, from the OpenBao entry Dex reads for the same client, as Secret ``name``
+    (under ``key``): for a tool's own OIDC login or the Gateway's filter in front of a route."""
+    from components.secrets import RemoteValue, external_secret
+
+    return external_secret(name, namespace, lbls, sso.store, values=(RemoteValue(key, sso.secret_path, "client-secret"),))
+
+
 def gateway_sso(route: str, namespace: str, lbls: dict[str, str], served: Served, sso: Sso,
                 path_prefix: str = "") -> tuple[ExternalSecret, SecurityPolicy]:
     """The client secret (from OpenBao) and the SecurityPolicy that logs operators in before the route.
     The callback lies under the route's own ``path_prefix`` so the filter sees it."""
-    from components.secrets import RemoteValue, external_secret
-
     secret = f"{route}-sso"
     assert served.client and served.redirect_paths
     return (
-        external_secret(secret, namespace, lbls, sso.store,
-                        values=(RemoteValue("client-secret", sso.secret_path, "client-secret"),)),
+        client_secret(secret, namespace, lbls, sso),
         oidc_policy(route, namespace, lbls, route, served.host,
                     Oidc(sso.issuer, served.client, secret, path_prefix + OIDC_CALLBACK)),
     )

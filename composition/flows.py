@@ -15,10 +15,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from components.flows import PodFlow, Pods, pods
+from output.objects import pod_template
 
 Obj = dict[str, Any]
-WORKLOADS = {"Deployment": ("spec", "template"), "StatefulSet": ("spec", "template"),
-             "DaemonSet": ("spec", "template")}
 
 
 class FlowError(ValueError):
@@ -46,18 +45,6 @@ def matches(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
     return True
 
 
-def _template(obj: Obj) -> Obj | None:
-    if obj.get("kind") == "Pod":
-        return obj
-    path = WORKLOADS.get(obj.get("kind", ""))
-    if path is None:
-        return None
-    node: Any = obj
-    for key in path:
-        node = node.get(key) or {}
-    return node or None
-
-
 class Index:
     """Services and pod templates of the render, by namespace."""
 
@@ -68,7 +55,7 @@ class Index:
             ns = o.get("metadata", {}).get("namespace", "")
             if o.get("kind") == "Service":
                 self.services[(ns, o["metadata"]["name"])] = o
-            template = _template(o)
+            template = pod_template(o)
             if template is not None:
                 self.pods.setdefault(ns, []).append(template)
 

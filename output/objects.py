@@ -3,6 +3,7 @@ refuses duplicate keys (PyYAML silently keeps the last one)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import yaml
 
@@ -58,3 +59,22 @@ class Rendered:
     @property
     def key(self) -> tuple[str, str, str, str, str]:
         return (self.env, self.component, self.kind, self.namespace or "", self.name)
+
+
+# Where each workload kind keeps its pod template (a Pod is its own).
+POD_TEMPLATES = {"Deployment": ("spec", "template"), "StatefulSet": ("spec", "template"),
+                 "DaemonSet": ("spec", "template"), "ReplicaSet": ("spec", "template"), "Job": ("spec", "template"),
+                 "CronJob": ("spec", "jobTemplate", "spec", "template")}
+
+
+def pod_template(obj: dict[str, Any]) -> dict[str, Any] | None:
+    """The pod template of a workload (the Pod itself for a Pod), or None."""
+    if obj.get("kind") == "Pod":
+        return obj
+    path = POD_TEMPLATES.get(obj.get("kind", ""))
+    if path is None:
+        return None
+    node: dict[str, Any] = obj
+    for key in path:
+        node = node.get(key) or {}
+    return node or None

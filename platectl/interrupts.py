@@ -19,7 +19,8 @@ ROOT = Path(os.environ.get("PLATE_CACHE", Path(__file__).resolve().parent.parent
 EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a folder or lock it left is then not stale)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -35,7 +36,7 @@ def private_tmp() -> Path:
     ROOT.mkdir(parents=True, exist_ok=True)
     for folder in ROOT.iterdir():
         pid = folder.name.split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
     mine = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=ROOT))
     os.environ["TMPDIR"] = str(mine)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from output.objects import POD_TEMPLATES as POD_TEMPLATES
+from output.objects import pod_template as pod_template
+
 LEVELS = ("privileged", "baseline", "restricted")
 ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
 
@@ -21,22 +24,6 @@ SAFE_SYSCTLS = frozenset({"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_rang
 SELINUX_TYPES = frozenset({"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"})
 RESTRICTED_VOLUMES = frozenset({"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
                                 "projected", "secret"})
-POD_TEMPLATES = {"Deployment": ("spec", "template"), "StatefulSet": ("spec", "template"),
-                 "DaemonSet": ("spec", "template"), "ReplicaSet": ("spec", "template"), "Job": ("spec", "template"),
-                 "CronJob": ("spec", "jobTemplate", "spec", "template")}
-
-
-def pod_template(obj: dict) -> dict | None:
-    """The pod template of a workload (the Pod itself for a Pod), or None."""
-    if obj.get("kind") == "Pod":
-        return obj
-    path = POD_TEMPLATES.get(obj.get("kind", ""))
-    if path is None:
-        return None
-    node = obj
-    for key in path:
-        node = node.get(key) or {}
-    return node or None
 
 
 def _containers(spec: dict) -> Iterator[dict]:

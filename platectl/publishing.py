@@ -26,6 +26,7 @@ import envs
 from output import atomic
 from platectl import diffing, render
 from platectl.gitutil import GitError, current_branch, git, is_dirty, resolve, run, toplevel
+from platectl.interrupts import alive
 
 TAG = "publish/{env}/{n}"
 TEMP_PREFIX = "platectl-publish-"
@@ -48,23 +49,13 @@ class PushRefused(GitError):
         self.retryable = retryable
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def clean_interrupted(repo: Path) -> list[str]:
     """Remove what interrupted runs left: temporary folders and worktrees of dead processes."""
     notes = []
     tmp = Path(tempfile.gettempdir())
     for folder in sorted(tmp.glob(f"{TEMP_PREFIX}*")):
         match = re.match(rf"{TEMP_PREFIX}(\d+)-", folder.name)
-        if match and not _alive(int(match.group(1))):
+        if match and not alive(int(match.group(1))):
             shutil.rmtree(folder, ignore_errors=True)
             notes.append(f"removed {folder}, left by an interrupted run")
     before = git("worktree", "list", "--porcelain", cwd=repo, check=False)

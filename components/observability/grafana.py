@@ -16,8 +16,8 @@ from components.flows import NetworkNeeds
 from components.observability.dashboards import DATASOURCE_UID, Dashboard
 from components.observability.kube_prometheus_stack import NAMESPACE as MONITORING
 from components.rbac import service_account
-from components.routing import Backend, GatewayRef, Served, Sso, http_route
-from components.secrets import RemoteValue, SecretStoreRef, external_secret, same_keys
+from components.routing import Backend, GatewayRef, Served, Sso, client_secret, http_route
+from components.secrets import SecretStoreRef, external_secret, same_keys
 from components.types import PROPS_CONFIG, Image, KvPath, Resources, Size, Strict
 from components.workload import HARDENED, Container, Hardening, PodOptions, Probe, pod_template
 
@@ -88,8 +88,7 @@ class Grafana(Component):
         self.add({"apiVersion": "v1", "kind": "Service", "metadata": md(), "spec": {
             "type": "ClusterIP", "selector": selector("grafana"),
             "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]}})
-        self.add(external_secret(OAUTH_SECRET, p.namespace, self.common_labels, p.sso.store,
-                                 values=(RemoteValue("client-secret", p.sso.secret_path, "client-secret"),)))
+        self.add(client_secret(OAUTH_SECRET, p.namespace, self.common_labels, p.sso))
         served = Served(p.host, p.namespace, "operators", "native-oidc", (OAUTH_CALLBACK,), "grafana")
         self.serve(served)
         self.add(http_route("grafana", p.namespace, self.common_labels, served, p.gateway, (Backend("/", "grafana", 80),)))

@@ -11,8 +11,8 @@ from pydantic import Field
 from components import versions
 from components.core import HelmRelease, Obj, labels, metadata
 from components.flows import NetworkNeeds, pods
-from components.routing import Backend, GatewayRef, Served, Sso, http_route
-from components.secrets import RemoteValue, SecretStoreRef, external_secret, same_keys
+from components.routing import Backend, GatewayRef, Served, Sso, client_secret, http_route
+from components.secrets import SecretStoreRef, external_secret, same_keys
 from components.types import PROPS_CONFIG, KvPath, Resources, Size, Strict
 from components.workload import HARDENED, container_security, resources, run_as
 
@@ -141,8 +141,7 @@ class Jenkins(HelmRelease):
         lbls = labels("jenkins", "ci")
         self.add(external_secret(ADMIN_SECRET, p.namespace, lbls, p.secret_store,
                                  values=same_keys(p.admin_credentials_path)))
-        self.add(external_secret(OIDC_SECRET, p.namespace, lbls, p.sso.store,
-                                 values=(RemoteValue(OIDC_KEY, p.sso.secret_path, "client-secret"),)))
+        self.add(client_secret(OIDC_SECRET, p.namespace, lbls, p.sso, OIDC_KEY))
         # The UI for operators, who log in through Dex as themselves (Jenkins' OpenID Connect realm). No
         # public path: nothing in this Jenkins serves GitHub's webhook (no GitHub plugin, no webhook
         # secret), so a route to it would only answer 404 to the internet; builds start from the UI or

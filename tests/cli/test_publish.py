@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -204,20 +205,25 @@ def test_an_unmerged_commit_is_refused_unless_it_is_an_emergency(source, remote)
     assert "Emergency: INC-42: certificate outage" in run_git("log", "-1", "--format=%B", "rendered", cwd=remote)
 
 
+def export_key(fingerprint: str, keys: Path, name: str | None = None) -> None:
+    """The public key as the README asks of a new key: ``keys/<fingerprint>.asc`` (GNUPGHOME's keyring)."""
+    import subprocess
+    (keys / f"{name or fingerprint}.asc").write_bytes(subprocess.run(["gpg", "--armor", "--export", fingerprint],
+                                                                    check=True, capture_output=True).stdout)
+
+
 @pytest.fixture
 def configured_key(signing, monkeypatch, tmp_path):
     """The throwaway key as the cluster's configured ``gitops.signing_key`` (its public key exported to
     the keys folder, as the README asks of a new key), and no override: what a release manager's publish
     does with the real key in their keyring."""
     import shutil
-    import subprocess
 
     import composition
 
     keys = tmp_path / "keys"
     shutil.copytree(composition.KEYS, keys)
-    (keys / f"{signing}.asc").write_bytes(subprocess.run(["gpg", "--armor", "--export", signing], check=True,
-                                                         capture_output=True).stdout)
+    export_key(signing, keys)
     monkeypatch.setattr(composition, "KEYS", keys)
     monkeypatch.delenv("PLATE_SIGNING_KEY")
     envs.load_platform()
@@ -316,11 +322,9 @@ def test_rotating_the_signing_key_in_three_publishes_never_blocks_a_sync(source,
     """Every publish is signed with a key the keyring Argo CD runs at that moment (the previous tip's)
     holds, and the AppProjects it publishes trust: the sync never waits for a key it cannot get."""
     old, new = configured_key, second_key
-    import subprocess
 
     import composition
-    (composition.KEYS / f"{new}.asc").write_bytes(subprocess.run(["gpg", "--armor", "--export", new], check=True,
-                                                                 capture_output=True).stdout)
+    export_key(new, composition.KEYS)
     signers, keyrings = [], []
     for step, keys in enumerate(([old], [new, old], [new]), 1):
         _configure_keys(monkeypatch, keys)
@@ -340,11 +344,9 @@ def test_rotating_the_signing_key_in_three_publishes_never_blocks_a_sync(source,
 
 def test_skipping_the_middle_publish_of_a_rotation_is_refused(source, remote, configured_key, second_key,
                                                                monkeypatch):
-    import subprocess
 
     import composition
-    (composition.KEYS / f"{second_key}.asc").write_bytes(subprocess.run(
-        ["gpg", "--armor", "--export", second_key], check=True, capture_output=True).stdout)
+    export_key(second_key, composition.KEYS)
     _render_and_merge(source, "the old key only")
     assert publish("--env", "shared", "--yes").exit_code == 0  # signed with the old key
     before = run_git("rev-parse", "rendered", cwd=remote)
