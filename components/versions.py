@@ -61,8 +61,9 @@ NFS_PROVISIONER = _PINNED["nfs-subdir-external-provisioner"]
 ENVOY_GATEWAY = _PINNED["gateway-helm"]
 EXTERNAL_SECRETS = _PINNED["external-secrets"]
 
-# OpenBao (MPL-2.0 fork of Vault); 2.4+ for declarative audit devices.
-OPENBAO: ImageRef = {"registry": "quay.io", "repository": "openbao/openbao", "tag": "2.5.0"}
+# OpenBao (MPL-2.0 fork of Vault); 2.4+ for declarative audit devices; 2.7 has no file storage and ships
+# the cloud auto-unseals as KMS plugins (components/tools/openbao.py).
+OPENBAO: ImageRef = {"registry": "quay.io", "repository": "openbao/openbao", "tag": "2.7.0"}
 
 ARGO_CD = _PINNED["argo-cd"]
 JENKINS = _PINNED["jenkins"]

@@ -71,9 +71,6 @@ def check_cluster(cluster: Cluster, production: bool) -> None:
     if _RESERVED_MAIL.search(email.rpartition("@")[2].lower()):
         raise TierError(("cert_manager", "acme_email"), f"{email!r} is in a reserved domain (RFC 2606/6761); "
                                                         "Let's Encrypt refuses it: use a real mailbox")
-    if cluster.openbao.storage == "file" and cluster.openbao.replicas != 1:
-        raise TierError(("openbao", "replicas"),
-                        f"file storage runs a single node (got {cluster.openbao.replicas}); use raft")
     prefix = cluster.secrets.path_prefix + "/"
     for loc, path in cluster_kv_paths(cluster):
         if not path.startswith(prefix):

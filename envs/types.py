@@ -140,9 +140,17 @@ class ShamirSealConfig(TypedDict, total=False):
     type: ReadOnly[Literal['shamir'] | None]
 
 
+class KmsPluginConfig(TypedDict, total=False):
+    """The external KMS plugin an auto-unseal needs: OpenBao 2.7 ships the cloud seals as plugins only"""
+    image: ReadOnly[str | None]
+    version: ReadOnly[str | None]
+    sha256sum: ReadOnly[str | None]
+
+
 class AwsKmsSealConfig(TypedDict, total=False):
     """Auto-unseal with AWS KMS; credentials come from the pod's cloud identity, never from Git."""
     type: ReadOnly[Literal['awskms'] | None]
+    plugin: ReadOnly[KmsPluginConfig | None]
     region: ReadOnly[str | None]
     kms_key_id: ReadOnly[str | None]
 
@@ -150,6 +158,7 @@ class AwsKmsSealConfig(TypedDict, total=False):
 class GcpCkmsSealConfig(TypedDict, total=False):
     """Auto-unseal with Google Cloud KMS through workload identity."""
     type: ReadOnly[Literal['gcpckms'] | None]
+    plugin: ReadOnly[KmsPluginConfig | None]
     project: ReadOnly[str | None]
     region: ReadOnly[str | None]
     key_ring: ReadOnly[str | None]
@@ -160,7 +169,7 @@ class OpenBaoSettingsConfig(TypedDict, total=False):
     """What a cluster may change."""
     image: ReadOnly[ImageConfig | None]
     replicas: ReadOnly[int | None]
-    storage: ReadOnly[Literal['raft', 'file'] | None]
+    storage: ReadOnly[Literal['raft'] | None]
     data_size: ReadOnly[str | None]
     audit_size: ReadOnly[str | None]
     resources: ReadOnly[ResourcesConfig | None]

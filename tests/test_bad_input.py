@@ -243,7 +243,9 @@ CLUSTER_CASES = [
      C("shared", "openbao", "openbao.replicas", f"{PROD}: OpenBao runs on integrated raft storage with at least 3 "
                                                 "replicas (got raft, 1)")),
     ({"openbao.storage": "file"},
-     C("shared", "openbao", "openbao.replicas", "file storage runs a single node (got 3); use raft")),
+     C("shared", "openbao", "openbao.storage", "OpenBao 2.7 removed the file storage backend: use raft (1 replica is "
+                                               "fine); a running file-backed OpenBao moves with `bao operator migrate` "
+                                               "(docs/operations.md)")),
     ({"openbao.seal": {"type": "transit"}},
      C("shared", "openbao", "openbao.seal", "Input tag 'transit' found using 'type' does not match any of the expected "
                                             "tags: 'shamir', 'awskms', 'gcpckms'")),

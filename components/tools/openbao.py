@@ -1,6 +1,6 @@
 """OpenBao: the platform's secret store, rendered by our own construct.
 
-A StatefulSet with integrated raft storage (or file storage for a single node), TLS on the
+A StatefulSet with integrated raft storage (OpenBao 2.7 removed the file backend), TLS on the
 listener from a cert-manager Certificate, a declarative file audit device on its own volume,
 Kubernetes service registration, and probes that keep sealed or standby nodes alive.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from constructs import Construct
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from components import hcl
 from components.core import HEADLESS_LABEL, Component, MetricsEndpoint, content_hash, labels, metadata, selector
@@ -55,10 +55,20 @@ class ShamirSeal(Strict):
     type: Literal["shamir"]
 
 
+class KmsPlugin(Strict):
+    """The external KMS plugin an auto-unseal needs: OpenBao 2.7 ships the cloud seals as plugins only
+    (`plugin "kms"`, downloaded from an OCI registry at start-up and checked against this sha256)."""
+
+    image: Annotated[str, Field(pattern=r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+$")]  # ghcr.io/openbao/openbao-plugin-kms-awskms
+    version: Annotated[str, Field(pattern=r"^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$")]
+    sha256sum: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]  # of the plugin binary, from its release
+
+
 class AwsKmsSeal(Strict):
     """Auto-unseal with AWS KMS; credentials come from the pod's cloud identity, never from Git."""
 
     type: Literal["awskms"]
+    plugin: KmsPlugin
     region: Annotated[str, Field(pattern=r"^[a-z]{2}-[a-z]+-[0-9]$")]
     kms_key_id: Annotated[str, Field(min_length=1)]
 
@@ -67,6 +77,7 @@ class GcpCkmsSeal(Strict):
     """Auto-unseal with Google Cloud KMS through workload identity."""
 
     type: Literal["gcpckms"]
+    plugin: KmsPlugin
     project: Annotated[str, Field(pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")]
     region: Annotated[str, Field(min_length=1)]
     key_ring: Annotated[str, Field(min_length=1)]
@@ -81,12 +92,20 @@ class OpenBaoSettings(Strict):
 
     image: Image
     replicas: Annotated[int, AfterValidator(_raft_replicas)] = 1  # raft needs an odd quorum
-    storage: Literal["raft", "file"] = "raft"
+    storage: Literal["raft"] = "raft"
     data_size: Size
     audit_size: Size
     resources: Resources
     seal: Seal = ShamirSeal(type="shamir")
     ui: bool = True
+
+    @field_validator("storage", mode="before")
+    @classmethod
+    def _no_file_storage(cls, value: object) -> object:
+        if value == "file":
+            raise ValueError("OpenBao 2.7 removed the file storage backend: use raft (1 replica is fine); a running "
+                             "file-backed OpenBao moves with `bao operator migrate` (docs/operations.md)")
+        return value
 
 
 class OpenBaoProps(OpenBaoSettings):
@@ -99,17 +118,12 @@ class OpenBaoProps(OpenBaoSettings):
     hardening: Hardening = HARDENED
     ingress_from: tuple[Peer, ...] = ()  # namespaces allowed to call the API (ESO, the ingress controller)
 
-    @model_validator(mode="after")
-    def _check(self):
-        if self.storage == "file" and self.replicas != 1:
-            raise ValueError(f"file storage runs a single node (got {self.replicas} replicas); use raft")
-        return self
-
 
 class OpenBao(Component):
     layer = "tools"
     rank = 0  # everything that reads secrets comes after it
     network = NetworkNeeds(api_server=True, own_policies=False)  # Kubernetes auth reviews tokens
+    PLUGINS = "/openbao/plugins"
 
     def __init__(self, scope: Construct, props: OpenBaoProps):
         super().__init__(scope, props.name, props.namespace)
@@ -118,6 +132,8 @@ class OpenBao(Component):
         self.workload_labels = labels(p.name, "secrets", p.image.tag)  # the version on the workload only
         self.internal = f"{p.name}-internal"
         self.tls_secret = f"{p.name}-tls"
+        if p.seal.type != "shamir":  # the cloud's KMS API, and the registry its plugin comes from
+            self.network = self.network | NetworkNeeds(internet=(443,))
         for obj in (self.service_account(), *self.rbac(), self.config_map(), self.certificate(),
                     self.service(p.name, headless=False), self.service(self.internal, headless=True),
                     self.stateful_set(), self.network_policy()):
@@ -148,19 +164,20 @@ class OpenBao(Component):
             "tls_min_version": "tls12",
             "telemetry": {"unauthenticated_metrics_access": False},
         })
-        if p.storage == "raft":
-            joins = tuple(hcl.Block("retry_join", (), {
-                "leader_api_addr": f"https://{p.name}-{i}.{self.internal}:{API_PORT}",
-                "leader_ca_cert_file": "/openbao/tls/ca.crt",
-            }) for i in range(p.replicas))
-            storage = hcl.Block("storage", ("raft",), {"path": "/openbao/data", "retry_join": joins})
-        else:
-            storage = hcl.Block("storage", ("file",), {"path": "/openbao/data"})
+        joins = tuple(hcl.Block("retry_join", (), {
+            "leader_api_addr": f"https://{p.name}-{i}.{self.internal}:{API_PORT}",
+            "leader_ca_cert_file": "/openbao/tls/ca.crt",
+        }) for i in range(p.replicas))
+        storage = hcl.Block("storage", ("raft",), {"path": "/openbao/data", "retry_join": joins})
         items: list[hcl.Block | tuple[str, hcl.HclValue]] = [
             ("ui", p.ui), ("disable_mlock", True), ("cluster_name", p.name), listener, storage,
             hcl.Block("service_registration", ("kubernetes",), {})]
         if p.seal.type != "shamir":
-            options = {k: str(v) for k, v in p.seal.model_dump(exclude={"type"}).items()}
+            plugin = p.seal.plugin
+            items += [("plugin_directory", self.PLUGINS), ("plugin_auto_download", True),
+                      hcl.Block("plugin", ("kms", p.seal.type), {"image": plugin.image, "version": plugin.version,
+                                                                 "sha256sum": plugin.sha256sum})]
+            options = {k: str(v) for k, v in p.seal.model_dump(exclude={"type", "plugin"}).items()}
             items.append(hcl.Block("seal", (p.seal.type,), dict(sorted(options.items()))))
         items.append(hcl.Block("audit", ("file", "file"), {
             "description": "every request and response, on the audit volume",
@@ -250,7 +267,7 @@ class OpenBao(Component):
                            initial_delay=60, period=10),
             # Readiness: only unsealed nodes (active or standby) receive traffic.
             readiness=Probe(path=HEALTH, port="https", scheme="HTTPS", initial_delay=5, period=5),
-            writable_paths=("/tmp",),
+            writable_paths=("/tmp", *((self.PLUGINS,) if p.seal.type != "shamir" else ())),
             mounts=({"name": "config", "mountPath": "/openbao/config", "readOnly": True},
                     {"name": "tls", "mountPath": "/openbao/tls", "readOnly": True},
                     {"name": "data", "mountPath": "/openbao/data"},

@@ -38,24 +38,44 @@ def test_openbao_ha_raft_matches_golden(golden, find, image, resources):
     assert not [o for o in objs.values() if o["kind"] in ("Ingress", "HTTPRoute")]  # internal: no route
 
 
-def test_standalone_file_storage_has_no_peers_or_budget(synth, find, image, resources):
-    objs = synth(lambda app: OpenBao(app, props(image, resources, storage="file")))
+def test_a_single_node_runs_raft_with_no_peers_to_spread_or_budget(synth, find, image, resources):
+    objs = synth(lambda app: OpenBao(app, props(image, resources, replicas=1)))
     config = find(objs, "ConfigMap", "openbao-config")["data"]["config.hcl"]
-    assert 'storage "file"' in config and "retry_join" not in config
+    assert 'storage "raft"' in config and config.count("retry_join") == 1  # itself
     assert not [o for o in objs.values() if o["kind"] == "PodDisruptionBudget"]
     assert "affinity" not in find(objs, "StatefulSet", "openbao")["spec"]["template"]["spec"]
 
 
-def test_kms_seal_stanza(synth, find, image, resources):
+PLUGIN = {"image": "ghcr.io/openbao/openbao-plugin-kms-awskms", "version": "v0.1.0", "sha256sum": "ab" * 32}
+
+
+def test_kms_seal_installs_its_plugin_and_may_reach_the_cloud(synth, find, image, resources):
+    """OpenBao 2.7 has no built-in cloud seals: the KMS plugin is declared (image, version, sha256), downloaded
+    into a writable directory at start, and the pod may leave the cluster on 443 (the KMS API, the registry)."""
     objs = synth(lambda app: OpenBao(app, props(image, resources, seal={
-        "type": "awskms", "region": "eu-west-1", "kms_key_id": "alias/bao"})))
+        "type": "awskms", "region": "eu-west-1", "kms_key_id": "alias/bao", "plugin": PLUGIN})))
     config = find(objs, "ConfigMap", "openbao-config")["data"]["config.hcl"]
     assert 'seal "awskms" {\n  kms_key_id = "alias/bao"\n  region = "eu-west-1"\n}' in config
+    assert ('plugin "kms" "awskms" {\n  image = "ghcr.io/openbao/openbao-plugin-kms-awskms"\n'
+            f'  version = "v0.1.0"\n  sha256sum = "{"ab" * 32}"\n}}') in config
+    assert 'plugin_directory = "/openbao/plugins"' in config and "plugin_auto_download = true" in config
+    pod = find(objs, "StatefulSet", "openbao")["spec"]["template"]["spec"]
+    assert "/openbao/plugins" in [m["mountPath"] for m in pod["containers"][0]["volumeMounts"]]
+    assert pod["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+def test_shamir_seal_needs_no_plugin_and_no_internet(synth, find, image, resources):
+    objs = synth(lambda app: OpenBao(app, props(image, resources)))
+    config = find(objs, "ConfigMap", "openbao-config")["data"]["config.hcl"]
+    assert "plugin" not in config and "seal" not in config.replace("unseal", "")
 
 
 @pytest.mark.parametrize("over,message", [
     ({"replicas": 2}, "must suit raft: 1, 3 or 5 (got 2)"),
-    ({"storage": "file", "replicas": 3}, "file storage runs a single node (got 3 replicas); use raft"),
+    ({"storage": "file"}, "OpenBao 2.7 removed the file storage backend: use raft"),
+    ({"seal": {"type": "awskms", "region": "eu-west-1", "kms_key_id": "k"}}, "plugin\n  Field required"),
+    ({"seal": {"type": "awskms", "region": "eu-west-1", "kms_key_id": "k", "plugin": {**PLUGIN, "sha256sum": "x"}}},
+     "String should match pattern '^[0-9a-f]{64}$'"),
     ({"seal": {"type": "shamir", "x": "y"}}, "Extra inputs are not permitted"),
 ])
 def test_props_reject_unsafe_settings(image, resources, over, message):
