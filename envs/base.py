@@ -51,7 +51,8 @@ CLUSTER: ClusterConfig = {
     },
     "nfs": {
         "storage_class": {"name": "nfs-client", "reclaim_policy": "Delete", "archive_on_delete": True, "default": True},
-        "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}},
+        # the driver mounts every NFS volume of its node: the chart's own memory ceiling (300Mi)
+        "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "300Mi"}},
     },
     "gitops": {
         "repo_url": "https://github.com/plate-platform/plate-gitops.git",

@@ -250,7 +250,7 @@ CLUSTER_CASES = [
      C("shared", "openbao", "openbao.seal", "Input tag 'transit' found using 'type' does not match any of the expected "
                                             "tags: 'shamir', 'awskms', 'gcpckms'")),
     ({"openbao.seal": {"type": "awskms", "region": "eu-west-1"}},
-     C("shared", "openbao", "openbao.seal.awskms.kms_key_id", "required, no default")),
+     C("shared", "openbao", "openbao.seal.awskms.plugin", "required, no default")),
     ({"openbao.data_size": "ten gigs"}, C("shared", "openbao", "openbao.data_size", f"'ten gigs' {QUANTITY}")),
     ({"openbao.data_size": "0"}, C("shared", "openbao", "openbao.data_size", "'0' is not a usable size (it must be "
                                                                              "above zero)")),

@@ -14,7 +14,7 @@ from envs import ConfigError
 from platectl import render
 
 PINNED = [versions.ARGO_CD, versions.CERT_MANAGER, versions.EXTERNAL_SECRETS, versions.HARBOR, versions.JENKINS,
-          versions.KUBE_PROMETHEUS_STACK, versions.PROMETHEUS_OPERATOR_CRDS, versions.METALLB, versions.NFS_PROVISIONER,
+          versions.KUBE_PROMETHEUS_STACK, versions.PROMETHEUS_OPERATOR_CRDS, versions.METALLB, versions.CSI_DRIVER_NFS,
           versions.ENVOY_GATEWAY, versions.DEX, versions.HEADLAMP]
 
 

@@ -116,7 +116,7 @@ def test_a_warm_render_runs_no_helm_and_a_changed_value_reruns_only_its_chart(tm
 
     def annotated(self, scope, props):
         original(self, scope, props)
-        self._info["helm"].values["podAnnotations"] = {"plate.io/test-run": run}
+        self._info["helm"].values["customLabels"] = {"plate.io/test-run": run}
 
     monkeypatch.setattr(nfs_provisioner.NfsProvisioner, "__init__", annotated)
     monkeypatch.setattr(helm, "_run", lambda release: calls.append(release.name) or real(release))

@@ -59,7 +59,8 @@ class KmsPlugin(Strict):
     """The external KMS plugin an auto-unseal needs: OpenBao 2.7 ships the cloud seals as plugins only
     (`plugin "kms"`, downloaded from an OCI registry at start-up and checked against this sha256)."""
 
-    image: Annotated[str, Field(pattern=r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+$")]  # ghcr.io/openbao/openbao-plugin-kms-awskms
+    # ghcr.io/openbao/openbao-plugin-kms-awskms
+    image: Annotated[str, Field(pattern=r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+$")]
     version: Annotated[str, Field(pattern=r"^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$")]
     sha256sum: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]  # of the plugin binary, from its release
 

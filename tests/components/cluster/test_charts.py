@@ -57,7 +57,7 @@ def test_server_side_apply_where_the_chart_ships_large_crds(resources, synth, fi
 
 
 @pytest.mark.parametrize("name,level", [("cert-manager", "restricted"), ("metallb", "privileged"),
-                                        ("nfs-provisioner", "baseline"), ("envoy-gateway", "restricted")])
+                                        ("nfs-provisioner", "privileged"), ("envoy-gateway", "restricted")])
 def test_charts_declare_the_lowest_pod_security_level_that_works(resources, name, level):
     from cdk8s import App
     info = charts(resources)[name](App()).info
@@ -69,9 +69,14 @@ def test_values_reflect_typed_props(resources):
     from cdk8s import App
     app = App()
     nfs = charts(resources)["nfs-provisioner"](app).info.helm.values
-    assert nfs["nfs"]["server"] == "10.0.0.5" and nfs["nfs"]["path"] == "/export/test"
-    assert {k: nfs["storageClass"][k] for k in ("name", "reclaimPolicy", "archiveOnDelete", "defaultClass")} == {
-        "name": "nfs-client", "reclaimPolicy": "Retain", "archiveOnDelete": True, "defaultClass": True}
+    [sc] = nfs["storageClasses"]
+    assert sc["parameters"] == {"server": "10.0.0.5", "share": "/export/test", "onDelete": "archive",
+                                # the sub-directory nfs-subdir-external-provisioner gave each volume
+                                "subDir": "${pvc.metadata.namespace}-${pvc.metadata.name}-${pv.metadata.name}"}
+    assert sc["name"] == "nfs-client" and sc["reclaimPolicy"] == "Retain"
+    assert sc["annotations"] == {"argocd.argoproj.io/sync-options": "Replace=true",
+                                 "storageclass.kubernetes.io/is-default-class": "true"}
+    assert nfs["externalSnapshotter"]["enabled"] is False and nfs["controller"]["enableSnapshotter"] is False
     gateway = charts(resources)["envoy-gateway"](app).info.helm.values
     assert gateway["config"]["envoyGateway"]["gateway"]["controllerName"] == "gateway.envoyproxy.io/gatewayclass-controller"
     assert gateway["deployment"]["envoyGateway"]["resources"]["limits"]["memory"] == "256Mi"
