@@ -104,7 +104,7 @@ def _redact_lines(lines: list[str]) -> list[str]:
 
 def _identity(rel: str, text: str) -> tuple[str, str, str, str, str]:
     _, env, component, file = rel.split("/", 3)
-    kind, _, rest = file.partition(".")
+    kind, _, rest = file.rsplit("/", 1)[-1].partition(".")  # crds/<Kind>.<name>.k8s.yaml too
     name = rest.removesuffix(".k8s.yaml")
     ns = _NAMESPACE.search(text)
     return env, component, kind, ns.group(1) if ns else "", name
@@ -161,7 +161,7 @@ def compare_dirs(base: Path, head: Path, envs: list[str] | None = None) -> list[
     changed file is diffed as it is written (both sides come from the same YAML writer), with
     credential-like values redacted. Secrets (never rendered here) go through ``compare``."""
     def files(root: Path) -> dict[str, Path]:
-        return {str(p.relative_to(root)): p for p in root.glob("*/*/*/*.yaml")
+        return {str(p.relative_to(root)): p for p in root.glob("*/*/*/**/*.yaml")
                 if envs is None or p.relative_to(root).parts[1] in envs}
     old, new = files(base), files(head)
     changes = []

@@ -17,6 +17,7 @@ from pathlib import Path
 import envs
 from envs import ConfigError, ConfigFileError, Platform
 from output import atomic
+from platectl import freshness
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "dist"
@@ -139,8 +140,13 @@ def _render_and_replace(out: Path, platform: Platform, clusters: list[str], rend
     try:
         staged = work / out.name
         _render_into(staged, platform, clusters, extra, say, warn)
+        inputs = freshness.worktree_digest(ROOT) if extra is None else None
         if not everything and out.is_dir():
             _keep_others(out, staged, rendered)
+            if not freshness.fresh(staged, inputs):  # the rest was rendered from other inputs
+                (staged / freshness.STAMP).unlink(missing_ok=True)
+        elif everything and inputs:  # what `platectl diff` compares to reuse this render, not make it again
+            (staged / freshness.STAMP).write_text(inputs + "\n")
         atomic.checkpoint("rendered")
         say(f"replacing {out}")
         try:

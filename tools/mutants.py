@@ -9,7 +9,7 @@ mutant that survives is a claim the suite does not hold: the report says which.
 
 The copy shares ``.venv``, ``node_modules`` and the chart cache (``.cache``) of this checkout through
 symbolic links (the cache is keyed by every input, so a mutant cannot read a stale entry); nothing in
-this checkout is changed. Not part of ``bin/test``: about 5 minutes for the 29 on 2 cores.
+this checkout is changed. Not part of ``bin/test``: about 5 minutes for the 30 on 2 cores.
 """
 from __future__ import annotations
 
@@ -94,6 +94,11 @@ MUTANTS += (
 )
 
 MUTANTS += (
+    Mutant("diff-reuses-a-stale-render", "a diff reuses a side's dist/ only when it was rendered from that side's inputs",
+           "platectl/freshness.py",
+           "    return inputs is not None and dist.is_dir() and stamp_of(dist) == inputs\n",
+           "    return dist.is_dir() and stamp_of(dist) is not None\n",
+           ("tests/cli/test_commands.py::test_diff_reuses_a_render_made_from_its_inputs_and_renders_a_stale_one",)),
     Mutant("loader-drops-a-key", "the configuration loaded is what the files say",
            "envs/loader.py",
            "    return base[\"CLUSTER\"], base[\"ENVIRONMENT\"], clusters, environments\n",

@@ -19,14 +19,14 @@ from platectl.sides import SideError, finish, start
               help="Only this environment or cluster (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(list(diffing.FORMATS)), default="text", show_default=True)
 def diff(base: str, head: str | None, env_names: tuple[str, ...], fmt: str) -> None:
-    """Render BASE and HEAD and print added, removed and changed objects (secrets redacted)."""
+    """Render BASE and HEAD and print added, removed and changed objects (secrets redacted). A side whose
+    dist/ was rendered from exactly its inputs (its stamp, dist/.inputs.sha256) is reused, not rendered."""
     try:
         repo = toplevel(Path.cwd())
         with tempfile.TemporaryDirectory(prefix="platectl-diff-") as tmp:
-            old_proc, old = start(repo, base, Path(tmp) / "base")
-            new_proc, new = start(repo, head, Path(tmp) / "head")
-            finish(old_proc, base)
-            finish(new_proc, head or "the working tree")
+            old_side = start(repo, base, Path(tmp) / "base")
+            new_side = start(repo, head, Path(tmp) / "head")
+            old, new = finish(old_side), finish(new_side)
             changes = diffing.compare_dirs(old, new, list(env_names) or None)
     except (GitError, SideError) as exc:
         click.echo(f"error: {exc}", err=True)

@@ -23,11 +23,15 @@ def test_validate_a_clean_render(fresh_render, crd_dir):
     assert result.exit_code == 0, result.output
     count = len(list(fresh_render.rglob("*.yaml")))
     lines = result.output.splitlines()
-    # the one warning: production's images (ours and the platform's own) pinned by tag, not digest
+    # two warnings: production's images (ours and the platform's own) pinned by tag, not digest, and the
+    # shared cluster's declared Kubernetes 1.33, past its end of support (components/support.py)
     warnings = [line for line in lines if line.startswith("warning ")]
-    assert warnings and all("image-digests" in w and "is pinned by tag only (platectl images pin)" in w
-                            for w in warnings)
-    assert {w.split()[1] for w in warnings} == {"production", "shared"}
+    digests = [w for w in warnings if "image-digests" in w]
+    assert digests and all("is pinned by tag only (platectl images pin)" in w for w in digests)
+    assert {w.split()[1] for w in digests} == {"production", "shared"}
+    assert [" ".join(w.split()) for w in warnings if w not in digests] == [
+        "warning shared kubernetes_version support kubernetes 1.33 is out of support since 2026-06-28; "
+        "see https://kubernetes.io/releases/"]
     assert lines[-1] == f"{count} objects checked in production, shared, staging: 0 errors, {len(warnings)} warnings"
 
 
@@ -53,8 +57,9 @@ def test_validate_reports_every_broken_rule_and_exits_1(fresh_render, tmp_path, 
     assert "no-secret-values  Secret with data" in " ".join(text.split("  ")) or "Secret with data" in text
     assert "pinned-images" in text and "image 'harbor.cocdev.co.kr/production/web:latest' is not pinned" in text
     assert "Service selects no pod" in text
-    # 7 warnings: the production images pinned by tag only, the one made :latest now an error instead
-    assert lines[-1].endswith("errors, 7 warnings") and not lines[-1].split(": ")[1].startswith("0 errors")
+    # 8 warnings: the production images pinned by tag only (the one made :latest now an error instead) and
+    # Kubernetes 1.33 past its end of support
+    assert lines[-1].endswith("errors, 8 warnings") and not lines[-1].split(": ")[1].startswith("0 errors")
 
 
 def test_bootstrap_prints_the_commands_and_each_steps_objects(fresh_render):
@@ -145,6 +150,42 @@ def test_diff_shows_field_level_changes_in_every_format(tmp_path, monkeypatch):
     assert doc["identical"] is False
     web = [c for c in doc["changes"] if c["component"] == "plate-web" and c["kind"] == "Deployment"]
     assert web and web[0]["change"] == "changed"
+
+
+def test_diff_reuses_a_render_made_from_its_inputs_and_renders_a_stale_one(tmp_path, monkeypatch):
+    """A side whose dist/ carries the stamp of that side's inputs is not rendered again: the committed
+    render of the base, the working tree's last render. A dist/ committed without rendering is."""
+    from platectl import freshness, sides
+
+    repo = _project_repo(tmp_path)
+    monkeypatch.chdir(repo)
+    assert freshness.fresh(repo / "dist", freshness.worktree_digest(repo))  # bin/render wrote it
+    import importlib
+
+    diff_command = importlib.import_module("platectl.cli.diff")  # the module (the package exports the command)
+
+    renders: list[str] = []  # the sides that were rendered, not reused
+
+    def start(repo_, ref, work):
+        side = sides.start(repo_, ref, work)
+        if side.proc is not None:
+            renders.append(side.label)
+        return side
+    monkeypatch.setattr(diff_command, "start", start)
+    assert invoke("diff").output == "No changes: the two renders are identical.\n"
+    assert renders == []  # both sides were rendered already
+    staging = repo / "envs" / "environments" / "staging.py"
+    staging.write_text(staging.read_text().replace('"web": {"image": {"tag": "1.5.0-rc.2"}}',
+                                                   '"web": {"image": {"tag": "1.5.0-rc.3"}}'))
+    changed = invoke("diff", "--env", "staging")
+    assert "  ~ Deployment plate-stg/plate-web" in changed.output.splitlines()
+    assert renders == ["the working tree"]  # HEAD's committed render is fresh
+    run_git("commit", "--quiet", "-am", "bump without rendering", cwd=repo)  # dist/ now stale at HEAD
+    renders.clear()
+    stale = invoke("diff")
+    assert stale.output == "No changes: the two renders are identical.\n", (stale.exception, stale.output)
+    assert renders == ["HEAD", "the working tree"]  # both rendered
+    assert invoke("diff", "--base", "HEAD~1", "--env", "staging").output == changed.output
 
 
 def test_diff_unknown_ref(tmp_path, monkeypatch):
