@@ -112,9 +112,9 @@ def synth(out: Path = DEFAULT_OUT, names: list[str] | None = None, warn=_stderr,
     byte. ``progress`` receives one line per step (the CLI passes it on a terminal only).
     """
     say = progress or (lambda _: None)
-    everything = not names
     platform = platform or envs.load_platform()
     clusters = select(platform, names)
+    everything = not names
     say(f"validated {len(platform.clusters)} clusters and {len(platform.environments)} environments")
     out = Path(os.path.abspath(out))
     if out.is_symlink() and not out.is_dir() or out.exists() and not out.is_dir():
@@ -143,10 +143,11 @@ def _render_and_replace(out: Path, platform: Platform, clusters: list[str], rend
         inputs = freshness.worktree_digest(ROOT) if extra is None else None
         if not everything and out.is_dir():
             _keep_others(out, staged, rendered)
-            if not freshness.fresh(staged, inputs):  # the rest was rendered from other inputs
-                (staged / freshness.STAMP).unlink(missing_ok=True)
-        elif everything and inputs:  # what `platectl diff` compares to reuse this render, not make it again
+        if inputs and set(clusters) == set(platform.clusters):
+            # every cluster is new: what `platectl diff` compares to reuse this render, not make it again
             (staged / freshness.STAMP).write_text(inputs + "\n")
+        elif not freshness.fresh(staged, inputs):  # a part was rendered from other inputs
+            (staged / freshness.STAMP).unlink(missing_ok=True)
         atomic.checkpoint("rendered")
         say(f"replacing {out}")
         try:
