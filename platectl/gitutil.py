@@ -53,7 +53,14 @@ def current_branch(repo: Path) -> str | None:
 def export(repo: Path, ref: str, dest: Path) -> None:
     """Write the tree of ``ref`` into ``dest`` (no .git, no checkout of the user's tree)."""
     dest.mkdir(parents=True, exist_ok=True)
-    archive = subprocess.run(["git", "archive", "--format=tar", ref], cwd=repo, capture_output=True)
-    if archive.returncode != 0:
-        raise GitError(f"git archive {ref} failed: {archive.stderr.decode().strip()}")
-    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    # streamed from git to tar: no copy of the whole tree in memory
+    archive = subprocess.Popen(["git", "archive", "--format=tar", ref], cwd=repo, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    assert archive.stdout is not None
+    tar = subprocess.run(["tar", "-x", "-C", str(dest)], stdin=archive.stdout, capture_output=True, check=False)
+    archive.stdout.close()
+    err = archive.stderr.read().decode().strip() if archive.stderr else ""
+    if archive.wait() != 0:
+        raise GitError(f"git archive {ref} failed: {err}")
+    if tar.returncode != 0:
+        raise GitError(f"extracting {ref} failed: {tar.stderr.decode().strip()}")

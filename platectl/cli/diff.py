@@ -24,8 +24,9 @@ def diff(base: str, head: str | None, env_names: tuple[str, ...], fmt: str) -> N
     try:
         repo = toplevel(Path.cwd())
         with tempfile.TemporaryDirectory(prefix="platectl-diff-") as tmp:
-            old_side = start(repo, base, Path(tmp) / "base")
+            # the working tree's render (when one is needed) starts first, while the base is exported
             new_side = start(repo, head, Path(tmp) / "head")
+            old_side = start(repo, base, Path(tmp) / "base")
             old, new = finish(old_side), finish(new_side)
             changes = diffing.compare_dirs(old, new, list(env_names) or None)
     except (GitError, SideError) as exc:
