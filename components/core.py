@@ -23,6 +23,7 @@ from components.meta import metadata as metadata
 from components.meta import selector as selector
 
 if TYPE_CHECKING:
+    from components.backup import State
     from components.k8s.api import BuiltinObject, LabelSelector
     from components.k8s.crds import (
         CustomObject,
@@ -104,6 +105,7 @@ class ComponentInfo:
     destinations: tuple[str, ...] = ()  # namespaces besides its own that its objects go to
     cluster_kinds: tuple[tuple[str, str], ...] = ()  # (group, kind) of the cluster-scoped objects it renders
     namespaced_kinds: tuple[tuple[str, str], ...] = ()  # (group, kind) of its namespaced objects
+    state: tuple[State, ...] = ()  # the volumes and databases it keeps, and how each is backed up
 
 
 class ManifestChart(cdk8s.Chart):
@@ -162,6 +164,8 @@ class Component(ManifestChart):
         # from its custom resource, the Gateway's proxies, build agents): not rendered, but the network
         # fence derives flows to and from them, and its analysis needs them as endpoints.
         self.runtime_pods: list[Obj] = []
+        # The state it keeps (components.backup): every volume it renders must be declared here.
+        self.state: tuple[State, ...] = ()
 
     @property
     def info(self) -> ComponentInfo:
@@ -172,7 +176,7 @@ class Component(ManifestChart):
                              namespaced_kinds=tuple(sorted((g, k) for ns, g, k in kinds_ if ns)),
                              warnings=tuple(self.warnings),
                              metrics=tuple(self.metrics), secrets=tuple(sorted(set(self.secret_reads))),
-                             served=tuple(self.served),
+                             served=tuple(self.served), state=self.state,
                              issuers=tuple(sorted(self.issuers)))
 
     def add(self, manifest: Manifest) -> None:

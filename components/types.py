@@ -43,6 +43,12 @@ def _duration(value: str) -> str:
     return value
 
 
+def duration_seconds(value: str) -> int:
+    """A Duration ('1h30m', '26h', '45s') in seconds."""
+    units = {"h": 3600, "m": 60, "s": 1, "ms": 0}
+    return sum(int(n) * units[u] for n, u in re.findall(r"(\d+)(ms|h|m|s)", value))
+
+
 def _kv_path(value: str) -> str:
     if not _KV_PATH.match(value):
         raise ValueError(f"{value!r} is not an OpenBao KV path "

@@ -24,6 +24,10 @@ CHARTS = Path(__file__).resolve().parent.parent / "charts"  # the vendored archi
 
 # Redis-compatible cache for plate-server (BSD-3, drop-in for Redis 7.2).
 VALKEY: ImageRef = {"registry": "docker.io", "repository": "valkey/valkey", "tag": "8.1.4-alpine3.22"}
+# The backups' tools (components.backup): a shell with tar for volume copies, and PostgreSQL's client
+# tools for Harbor's database (a cluster sets the image of its database's major version).
+BUSYBOX: ImageRef = {"registry": "docker.io", "repository": "library/busybox", "tag": "1.37.0"}
+POSTGRES: ImageRef = {"registry": "docker.io", "repository": "library/postgres", "tag": "17.6-alpine"}
 # Prometheus exporter for the cache.
 REDIS_EXPORTER: ImageRef = {"registry": "docker.io", "repository": "oliver006/redis_exporter", "tag": "v1.80.1-alpine"}
 

@@ -331,7 +331,9 @@ Extra = Callable[[Construct, "EnvContext"], list[Component]]
 
 def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra: Extra | None = None) -> list[Unit]:
     """Every component of the cluster and of its environments, and the Argo CD charts derived from them."""
-    from composition import apps, cluster, observability, tools
+    from components.observability.alert_rules import AlertRules
+    from components.types import duration_seconds
+    from composition import apps, backups, cluster, observability, tools
 
     c = platform.clusters[cluster_name]
     environments = tuple(platform.environments_on(cluster_name))
@@ -351,6 +353,10 @@ def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra
         env_units.append(unit)
     every_app = [comp for u in env_units for comp in u.components]
     platform_unit.components += observability.build(scope, ctx, platform_unit.components, every_app, environments)
+    planned = backups.attach(ctx, platform_unit.components)
+    rules = next(comp for comp in platform_unit.components if type(comp) is AlertRules)
+    rules.backup_rules([(p.backup.namespace, p.backup.state.name) for p in planned],
+                       duration_seconds(c.backups.max_age), c.alerts.platform_severity)
     # derived from what every component serves: Dex's clients, then the Gateway's listeners
     platform_unit.components.append(tools.dex(scope, ctx, [*platform_unit.components, *every_app]))
     platform_unit.components.append(edge(scope, ctx, [*platform_unit.components, *every_app]))
@@ -359,6 +365,7 @@ def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra
     for env, unit in zip(environments, env_units, strict=True):
         _check_names(env.name, "environment", unit.components)
     _render_charts(c, platform_unit.components)
+    backups.claims_first(ctx, platform_unit.components)
     built = [*platform_unit.components, *every_app]
     platform_unit.components.append(tools.secret_stores(scope, ctx, built))
     apps_namespaces = tuple(NamespaceSpec(ctx.apps_namespace(env), "restricted") for env in environments)

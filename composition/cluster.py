@@ -11,7 +11,7 @@ from components.cluster.envoy_gateway import EnvoyGateway, EnvoyGatewayProps
 from components.cluster.external_secrets import ExternalSecrets, ExternalSecretsProps
 from components.cluster.metallb import MetalLB, MetalLBProps
 from components.cluster.metallb_pools import MetalLBPools, MetalLBPoolsProps
-from components.cluster.nfs_provisioner import NfsProvisioner, NfsProvisionerProps
+from components.cluster.nfs_provisioner import BackupExport, NfsProvisioner, NfsProvisionerProps
 from components.cluster.prometheus_crds import PrometheusOperatorCrds
 from composition.wiring import props
 
@@ -27,7 +27,8 @@ def build(scope: Construct, ctx: ClusterContext) -> list[Component]:
         ExternalSecrets(scope, props(ExternalSecretsProps, c.secrets)),
         CertManager(scope, props(CertManagerProps, c.cert_manager)),
         MetalLB(scope, props(MetalLBProps, c.metallb)),
-        NfsProvisioner(scope, props(NfsProvisionerProps, c.nfs)),
+        NfsProvisioner(scope, props(NfsProvisionerProps, c.nfs, backups=BackupExport(
+            storage_class=c.backups.storage_class, server=c.backups.target.server, path=c.backups.target.path))),
         ClusterIssuers(scope, props(ClusterIssuersProps, c.cert_manager, gateway=ctx.gateway)),
         MetalLBPools(scope, props(MetalLBPoolsProps, c.metallb)),
         EnvoyGateway(scope, props(EnvoyGatewayProps, c.edge)),

@@ -19,7 +19,7 @@ from components.tools.harbor import Harbor, HarborProps
 from components.tools.headlamp import Headlamp, HeadlampProps
 from components.tools.jenkins import Jenkins, JenkinsProps
 from components.tools.openbao import API_PORT, METRICS_TOKEN, OpenBao, OpenBaoProps
-from components.tools.secret_stores import Consumer, SecretStores, SecretStoresProps
+from components.tools.secret_stores import Consumer, Grant, SecretStores, SecretStoresProps
 from composition import public_keys
 from composition.wiring import props
 
@@ -61,7 +61,11 @@ def secret_stores(scope: Construct, ctx: ClusterContext, built: list[Component])
             paths.setdefault(namespace, set()).add(path)
     c = ctx.cluster
     bao = next(c for c in built if isinstance(c, OpenBao))
+    grants = tuple(Grant(state.name, component.info.namespace, state.name, "sys/storage/raft/snapshot", ("read",),
+                         f"the {state.name} backup: it may take a raft snapshot, nothing else")
+                   for component in built for state in component.state if state.method == "raft-snapshot")
     return SecretStores(scope, SecretStoresProps(
+        grants=grants,
         consumers=tuple(Consumer(ns, tuple(sorted(p))) for ns, p in sorted(paths.items())),
         server=f"https://{bao.props.name}.{bao.props.namespace}.svc:{API_PORT}", ca_secret=bao.tls_secret,
         ca_namespace=bao.props.namespace,

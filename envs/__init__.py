@@ -56,7 +56,7 @@ _CLUSTER_SECTIONS = {
     "dashboard": "headlamp", "sso": "dex", "monitoring": "kube-prometheus-stack", "alerts": "alert-rules",
     "grafana": "grafana", "logging": "fluentd", "alerting": "alert-routing", "security_profile": "namespaces",
     "domain": "cluster",
-    "kubernetes_version": "cluster",
+    "kubernetes_version": "cluster", "backups": "backups",
 }
 _HOST_COMPONENT = {"openbao": "openbao", "argocd": "argo-cd", "jenkins": "jenkins", "harbor": "harbor",
                    "dashboard": "headlamp", "prometheus": "kube-prometheus-stack", "grafana": "grafana", "dex": "dex"}

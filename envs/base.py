@@ -149,6 +149,12 @@ CLUSTER: ClusterConfig = {
     "logging": {
         "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
     },
+    # every cluster names its backup target (an NFS export other than the live one)
+    "backups": {
+        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
+        "tools_image": versions.BUSYBOX,
+        "postgres_image": versions.POSTGRES,
+    },
 }
 
 ENVIRONMENT: EnvironmentConfig = {

@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
+from components.backup import BackupSettings
 from components.cluster.envoy_gateway import EdgeSettings
 from components.cluster.network_policies import NetworkSettings
 from components.cluster.nfs_provisioner import NfsProvisionerSettings
@@ -178,3 +179,4 @@ class Cluster(Strict):
     alerting: AlertRoutingSettings  # where every alert of the cluster and its environments goes
     grafana: GrafanaSettings
     logging: FluentdSettings
+    backups: BackupSettings  # where the stateful components' backups go, how often, how many (components.backup)

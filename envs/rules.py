@@ -64,6 +64,13 @@ def check_cluster(cluster: Cluster, production: bool) -> None:
                                             f"(the NFS provisioner provides {cluster.nfs.storage_class.name!r})")
     if ".." in cluster.nfs.path.split("/"):
         raise TierError(("nfs", "path"), f"{cluster.nfs.path!r} must not contain '..'")
+    b, live = cluster.backups.target, cluster.nfs
+    if ".." in b.path.split("/"):
+        raise TierError(("backups", "target", "path"), f"{b.path!r} must not contain '..'")
+    live_path = live.path.rstrip("/") + "/"
+    if b.server == live.server and (b.path.rstrip("/") + "/").startswith(live_path):
+        raise TierError(("backups", "target"), f"{b.server}:{b.path} is inside the live export "
+                                               f"{live.server}:{live.path}: backups go to another export")
     why = valid_branch(cluster.gitops.rendered_branch)
     if why:
         raise TierError(("gitops", "rendered_branch"), f"git refuses {cluster.gitops.rendered_branch!r} as a branch: {why}")
@@ -99,6 +106,9 @@ def production_cluster(cluster: Cluster) -> None:
     if cluster.openbao.storage != "raft" or cluster.openbao.replicas < 3:
         raise TierError(("openbao", "replicas"), f"{why}: OpenBao runs on integrated raft storage with at least "
                                                  f"3 replicas (got {cluster.openbao.storage}, {cluster.openbao.replicas})")
+    if not cluster.backups.before_sync:
+        raise TierError(("backups", "before_sync"), f"{why}: every sync that changes a stateful component is "
+                                                    "preceded by its backup (set before_sync: true)")
     if cluster.harbor.database != "external":
         raise TierError(("harbor", "database"), f"{why}: Harbor runs on an external database (the chart's internal "
                                                 "one is a single pod without backups)")

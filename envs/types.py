@@ -450,6 +450,27 @@ class FluentdSettingsConfig(TypedDict, total=False):
     output: ReadOnly[ElasticOutputConfig | LokiOutputConfig | ForwardOutputConfig | None]
 
 
+class NfsTargetConfig(TypedDict, total=False):
+    type: ReadOnly[Literal['nfs'] | None]
+    server: ReadOnly[str | None]
+    path: ReadOnly[str | None]
+
+
+class BackupSettingsConfig(TypedDict, total=False):
+    """Where a cluster's backups go, how often, how many are kept, and whether a backup precedes each sync."""
+    target: ReadOnly[NfsTargetConfig | None]
+    storage_class: ReadOnly[str | None]
+    size: ReadOnly[str | None]
+    schedule: ReadOnly[str | None]
+    schedules: ReadOnly[dict[str, str] | None]
+    keep: ReadOnly[int | None]
+    max_age: ReadOnly[str | None]
+    before_sync: ReadOnly[bool | None]
+    resources: ReadOnly[ResourcesConfig | None]
+    tools_image: ReadOnly[ImageConfig | None]
+    postgres_image: ReadOnly[ImageConfig | None]
+
+
 class ClusterConfig(TypedDict, total=False):
     name: ReadOnly[str | None]
     domain: ReadOnly[str | None]
@@ -477,6 +498,7 @@ class ClusterConfig(TypedDict, total=False):
     alerting: ReadOnly[AlertRoutingSettingsConfig | None]
     grafana: ReadOnly[GrafanaSettingsConfig | None]
     logging: ReadOnly[FluentdSettingsConfig | None]
+    backups: ReadOnly[BackupSettingsConfig | None]
 
 
 class EnvSecretsConfig(TypedDict, total=False):

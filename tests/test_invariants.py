@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 from pathlib import Path
 
@@ -253,7 +254,12 @@ def test_every_pod_is_hardened(per_cluster, cluster):
             bound = [o for o in objs if o.kind in ("RoleBinding", "ClusterRoleBinding")
                      and {"kind": "ServiceAccount", "name": spec["serviceAccountName"], "namespace": w.namespace}
                      in o.data["subjects"]]
-            assert bound, f"{w.file}: mounts a service-account token it has no RBAC use for"
+            # or OpenBao's Kubernetes auth takes the token (a role bound to exactly this account)
+            roles = [json.loads(text) for o in objs if o.kind == "ConfigMap" and o.name == "openbao-policies"
+                     for name, text in o.data["data"].items() if name.endswith(".role.json")]
+            bound += [r for r in roles if r["bound_service_account_names"] == [spec["serviceAccountName"]]
+                      and r["bound_service_account_namespaces"] == [w.namespace]]
+            assert bound, f"{w.file}: mounts a service-account token it has no RBAC or OpenBao role use for"
         for c in spec["containers"]:
             ctx = c["securityContext"]
             assert ctx["allowPrivilegeEscalation"] is False and ctx["capabilities"] == {"drop": ["ALL"]}, w.file

@@ -51,10 +51,19 @@ class NfsProvisionerSettings(Strict):
     resources: Resources  # the driver's container, in the controller and on each node
 
 
+class BackupExport(Strict):
+    """The cluster's backup target, provided as a second class: one folder per namespace, never deleted."""
+
+    storage_class: DnsLabel
+    server: NfsServer
+    path: str
+
+
 class NfsProvisionerProps(NfsProvisionerSettings):
     model_config = PROPS_CONFIG
 
     namespace: str = "nfs-provisioner"
+    backups: BackupExport | None = None
 
 
 class NfsProvisioner(HelmRelease):
@@ -71,6 +80,31 @@ class NfsProvisioner(HelmRelease):
         annotations = {"argocd.argoproj.io/sync-options": "Replace=true"}
         if sc.default:
             annotations["storageclass.kubernetes.io/is-default-class"] = "true"
+        classes: list[Obj] = [{
+            "name": sc.name,
+            "annotations": annotations,
+            "parameters": {
+                "server": p.server,
+                "share": p.path,
+                "subDir": SUB_DIR,
+                "onDelete": "archive" if sc.archive_on_delete else "delete",
+            },
+            "reclaimPolicy": sc.reclaim_policy,
+            "volumeBindingMode": "Immediate",
+            "mountOptions": ["nfsvers=4.1"],
+        }]
+        if p.backups:
+            # the namespace's folder, whatever the claim's or the volume's name: a new cluster's claim (after a
+            # lost cluster) finds the backups its namespace made before; nothing deletes them
+            classes.append({
+                "name": p.backups.storage_class,
+                "annotations": {"argocd.argoproj.io/sync-options": "Replace=true"},
+                "parameters": {"server": p.backups.server, "share": p.backups.path,
+                               "subDir": "${pvc.metadata.namespace}", "onDelete": "retain"},
+                "reclaimPolicy": "Retain",
+                "volumeBindingMode": "Immediate",
+                "mountOptions": ["nfsvers=4.1"],
+            })
         values: Obj = {
             "controller": {
                 "replicas": 1,
@@ -84,19 +118,7 @@ class NfsProvisioner(HelmRelease):
                                                   "livenessProbe": _sidecar("100Mi"),
                                                   "nodeDriverRegistrar": _sidecar("100Mi")}},
             "externalSnapshotter": {"enabled": False},
-            "storageClasses": [{
-                "name": sc.name,
-                "annotations": annotations,
-                "parameters": {
-                    "server": p.server,
-                    "share": p.path,
-                    "subDir": SUB_DIR,
-                    "onDelete": "archive" if sc.archive_on_delete else "delete",
-                },
-                "reclaimPolicy": sc.reclaim_policy,
-                "volumeBindingMode": "Immediate",
-                "mountOptions": ["nfsvers=4.1"],
-            }],
+            "storageClasses": classes,
         }
         super().__init__(scope, "nfs-provisioner", p.namespace, versions.CSI_DRIVER_NFS, values,
                          pod_security="privileged",

@@ -18,7 +18,7 @@ from components.types import Strict
 if TYPE_CHECKING:
     from components.k8s.crds import PrometheusRuleSpecGroupsRules as Rule
 
-RUNBOOK_SECTIONS = ("certificates", "ingress", "pods", "rollback")
+RUNBOOK_SECTIONS = ("certificates", "ingress", "pods", "rollback", "backups")
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,26 @@ class AlertRules(Component):
             self._rule(f"plate-{app.name.removeprefix('plate-')}", self.app_rules(app))
         for name, rules in (self.platform_rules() if p.platform else {}).items():
             self._rule(name, rules)
+
+    def backup_rules(self, backups: list[tuple[str, str]], max_age_seconds: int, severity: str) -> None:
+        """A backup is stale when its CronJob's newest success is older than ``max_age_seconds``, or when it
+        has never succeeded and exists for longer than that (kube-state-metrics' CronJob metrics)."""
+        if not backups:
+            return
+        rules: list[Rule] = []
+        hours = max_age_seconds / 3600
+        for namespace, cronjob in backups:
+            sel = f'namespace="{namespace}",cronjob="{cronjob}"'
+            rules.append(self.alert(
+                "BackupTooOld",
+                f"(time() - kube_cronjob_status_last_successful_time{{{sel}}} > {max_age_seconds})"
+                f" or (time() - kube_cronjob_created{{{sel}}} > {max_age_seconds}"
+                f" unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{{{sel}}})",
+                "15m", severity, f"Backup {namespace}/{cronjob} is older than {hours:g} hours",
+                f"The newest successful backup of {cronjob} is older than {hours:g} hours, or it never succeeded: "
+                "a restore would lose everything since. Look at the CronJob's last Job.", "backups",
+                {"backup": cronjob}))
+        self._rule("platform-backups", rules)
 
     def _rule(self, name: str, rules: list[Rule]) -> None:
         self.add({"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",

@@ -125,6 +125,8 @@ def overview() -> Dashboard:
                 _query("sum by (pod) (increase(fluentd_output_status_num_errors[10m]))", "{{pod}}")),
         _series("Fluentd buffer queue", "short",
                 _query("sum by (pod) (fluentd_output_status_buffer_queue_length)", "{{pod}}")),
+        _series("Hours since each backup's last success", "h", _query(
+            "(time() - kube_cronjob_status_last_successful_time) / 3600", "{{namespace}}/{{cronjob}}")),
         _series("Node CPU busy", "percentunit",
                 _query('1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m]))', "{{instance}}")),
         _series("Gateway requests by route", "reqps", _query(

@@ -11,6 +11,7 @@ import yaml
 from constructs import Construct
 from pydantic import Field
 
+from components.backup import State
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.flows import NetworkNeeds
 from components.observability.dashboards import DATASOURCE_UID, Dashboard
@@ -69,6 +70,9 @@ class Grafana(Component):
         super().__init__(scope, "grafana", props.namespace)
         self.props = p = props
         self.common_labels = labels("grafana", "dashboards")
+        self.state = (State("PersistentVolumeClaim/grafana", "Grafana's database: users' preferences, annotations, "
+                            "dashboards saved by hand (those in Git are provisioned again)", "volume-copy",
+                            run_as=(UID, UID), name="grafana-data", stop=("deployment/grafana",)),)
         self.workload_labels = labels("grafana", "dashboards", p.image.tag)  # the version on the workload only
 
         def md(name: str = "grafana") -> ObjectMeta:

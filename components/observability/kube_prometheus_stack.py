@@ -9,6 +9,7 @@ from constructs import Construct
 from pydantic import Field
 
 from components import versions
+from components.backup import State
 from components.core import HelmRelease, MetricsEndpoint, Obj
 from components.flows import NetworkNeeds, pods
 from components.types import PROPS_CONFIG, Resources, Size, Strict
@@ -25,6 +26,7 @@ METRICS = (
     "kube_daemonset_status_desired_number_scheduled", "kube_pod_container_status_restarts_total",
     "kube_pod_container_status_last_terminated_reason", "container_cpu_usage_seconds_total",
     "container_memory_working_set_bytes", "node_cpu_seconds_total", "node_memory_MemAvailable_bytes",
+    "kube_cronjob_status_last_successful_time", "kube_cronjob_created",  # the backups' age
 )
 
 
@@ -121,6 +123,9 @@ class KubePrometheusStack(HelmRelease):
                          pod_security_reason="node-exporter reads the host's /proc and /sys through hostPath "
                                              "volumes with the host network and PID namespaces")
         self.props = props
+        self.state = (State("Prometheus/kube-prometheus-stack-prometheus", "the metrics history (TSDB)", "none",
+                            reason=f"metrics history, kept {p.retention}: losing it loses graphs, not the "
+                                   "platform; alerts resume with the first scrape"),)
         self.runtime_pod("prometheus", p.namespace, {**PROMETHEUS_PODS, "prometheus": "kube-prometheus-stack-prometheus",
                                                      "operator.prometheus.io/name": "kube-prometheus-stack-prometheus"},
                          PROMETHEUS_PORTS)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 from constructs import Construct
 from pydantic import Field, model_validator
 
+from components.backup import State
 from components.core import HEADLESS_LABEL, Component, MetricsEndpoint, labels, metadata, selector
 from components.network import Peer, workload_policy
 from components.plate.service import SINGLE_REPLICA_REASON
@@ -79,6 +80,8 @@ class PlateCache(Component):
         super().__init__(scope, props.name, props.namespace)
         self.props = p = props
         self.common_labels = labels(p.name, "cache")
+        self.state = (State(f"StatefulSet/{p.name}/data", "the cache's snapshot", "none",
+                            reason="a cache: plate-server fills it again"),)
         self.workload_labels = labels(p.name, "cache", p.image.tag)  # the version on the workload only
         self.add(service_account(p.name, p.namespace, self.common_labels))
         self.add(external_secret(p.password_secret, p.namespace, self.common_labels, p.secret_store,

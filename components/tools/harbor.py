@@ -11,6 +11,7 @@ from constructs import Construct
 from pydantic import Field, model_validator
 
 from components import versions
+from components.backup import State
 from components.core import HelmRelease, Obj, labels, metadata
 from components.flows import NetworkNeeds
 from components.routing import GatewayRef, Served, route_annotations
@@ -176,6 +177,22 @@ class Harbor(HelmRelease):
                          pod_security_reason="the chart's internal PostgreSQL runs an init container as root to "
                                              "own its data directory" if internal_db else "")
         self.props = props
+        registry_user = 10000  # the chart's registry pod (runAsUser and fsGroup)
+        self.state = (
+            State("PersistentVolumeClaim/harbor-registry", "every image layer the environments run", "volume-copy",
+                  run_as=(registry_user, registry_user), name="harbor-registry", stop=("deployment/harbor-registry",)),
+            State("database/harbor", "projects, robots, users, tags and scan results (PostgreSQL, "
+                  f"{'in the chart' if internal_db else 'external'})", "pg-dump", run_as=(registry_user, registry_user),
+                  name="harbor-database", stop=("deployment/harbor-core", "deployment/harbor-jobservice")),
+            *((State("StatefulSet/harbor-database/database-data", "the internal PostgreSQL's files", "none",
+                     reason="backed up as a database (harbor-database), not as files"),) if internal_db else ()),
+            State("PersistentVolumeClaim/harbor-jobservice", "logs of replication and scan jobs", "none",
+                  reason="job logs: the jobs' results are in the database"),
+            State("StatefulSet/harbor-redis/data", "sessions and job queues", "none",
+                  reason="transient: users log in again, queued jobs are scheduled again"),
+            State("StatefulSet/harbor-trivy/data", "Trivy's vulnerability database", "none",
+                  reason="downloaded again by Trivy"),
+        )
         self.serve(self.served_ui)
         lbls = labels("harbor", "registry")
         if p.database == "internal":

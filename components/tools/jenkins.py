@@ -9,6 +9,7 @@ from constructs import Construct
 from pydantic import Field
 
 from components import versions
+from components.backup import State
 from components.core import HelmRelease, Obj, labels, metadata
 from components.flows import NetworkNeeds, pods
 from components.routing import Backend, GatewayRef, Served, Sso, client_secret, http_route
@@ -137,6 +138,13 @@ class Jenkins(HelmRelease):
                          pod_security_reason="the chart's init and reload sidecars do not set the seccomp profile "
                                              "and dropped capabilities that restricted requires")
         self.props = props
+        self.state = (
+            State("PersistentVolumeClaim/jenkins", "Jenkins home: build history and logs, credentials and jobs added "
+                  "by hand (JCasC recreates the rest)", "volume-copy", run_as=(UID, UID), name="jenkins-home",
+                  stop=("statefulset/jenkins",)),
+            State("PersistentVolumeClaim/jenkins-build-cache", "the agents' dependency cache", "none",
+                  reason="a cache: builds fill it again"),
+        )
         self.runtime_pod("jenkins-agent", p.namespace, AGENT_PODS, {})
         lbls = labels("jenkins", "ci")
         self.add(external_secret(ADMIN_SECRET, p.namespace, lbls, p.secret_store,

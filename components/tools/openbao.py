@@ -12,6 +12,7 @@ from constructs import Construct
 from pydantic import AfterValidator, Field, field_validator
 
 from components import hcl
+from components.backup import State
 from components.core import HEADLESS_LABEL, Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.flows import NetworkNeeds
 from components.network import AppPeer, Peer, workload_policy
@@ -133,6 +134,13 @@ class OpenBao(Component):
         self.workload_labels = labels(p.name, "secrets", p.image.tag)  # the version on the workload only
         self.internal = f"{p.name}-internal"
         self.tls_secret = f"{p.name}-tls"
+        self.state = (
+            State(f"StatefulSet/{p.name}/data", "every secret of the platform and the applications, the policies "
+                  "and roles (raft storage)", "raft-snapshot", run_as=(UID, GID), name=f"{p.name}-raft"),
+            State(f"StatefulSet/{p.name}/audit", "the audit log of every request", "none",
+                  reason="security evidence to ship to a log archive as it is written (Fluentd does not "
+                         "read it yet); a backup days old would not serve as evidence either"),
+        )
         if p.seal.type != "shamir":  # the cloud's KMS API, and the registry its plugin comes from
             self.network = self.network | NetworkNeeds(internet=(443,))
         for obj in (self.service_account(), *self.rbac(), self.config_map(), self.certificate(),
@@ -303,5 +311,6 @@ class OpenBao(Component):
 
     def network_policy(self) -> NetworkPolicy:
         p = self.props
-        peers = (*p.ingress_from, AppPeer(app=p.name, port=API_PORT), AppPeer(app=p.name, port=CLUSTER_PORT))
+        peers = (*p.ingress_from, AppPeer(app=p.name, port=API_PORT), AppPeer(app=p.name, port=CLUSTER_PORT),
+                 AppPeer(app=f"{p.name}-raft", port=API_PORT))  # its raft snapshots (components.backup)
         return workload_policy(p.name, p.namespace, self.common_labels, ingress=peers, egress=())

@@ -33,6 +33,18 @@ class Consumer:
     paths: tuple[str, ...]  # KV paths (under the mount) read by this namespace's ExternalSecrets
 
 
+@dataclass(frozen=True)
+class Grant:
+    """A role for one service account that is not an ExternalSecrets store: a backup's, for one path."""
+
+    role: str
+    namespace: str
+    service_account: str
+    path: str  # an OpenBao API path (sys/storage/raft/snapshot)
+    capabilities: tuple[str, ...]
+    why: str
+
+
 class SecretStoresSettings(Strict):
     """What a cluster may change."""
 
@@ -49,6 +61,7 @@ class SecretStoresProps(SecretStoresSettings):
     ca_namespace: str  # required
     role_prefix: str  # required: roles are <prefix>-<namespace>, unique per cluster
     token_ttl: str = "15m"
+    grants: tuple[Grant, ...] = ()  # other roles: exactly one path each
     namespace: str = "external-secrets"  # where the auth ServiceAccounts and the policy ConfigMap live
 
 
@@ -85,6 +98,15 @@ class SecretStores(Component):
                 "bound_service_account_names": [store],
                 "bound_service_account_namespaces": [p.namespace],
                 "token_policies": [role],
+                "token_ttl": p.token_ttl,
+            }, indent=2, sort_keys=True) + "\n"
+        for g in sorted(p.grants, key=lambda g: g.role):
+            files[f"{g.role}.hcl"] = f"# {g.why}\n\n" + hcl.render(
+                hcl.Block("path", (g.path,), {"capabilities": list(g.capabilities)}))
+            files[f"{g.role}.role.json"] = json.dumps({
+                "bound_service_account_names": [g.service_account],
+                "bound_service_account_namespaces": [g.namespace],
+                "token_policies": [g.role],
                 "token_ttl": p.token_ttl,
             }, indent=2, sort_keys=True) + "\n"
         files["apply.sh"] = self.apply_script(sorted(f.removesuffix(".hcl") for f in files if f.endswith(".hcl")))

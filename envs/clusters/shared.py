@@ -27,6 +27,9 @@ OVERLAY: ClusterConfig = {
         # Data a deleted claim leaves behind stays until someone removes it deliberately.
         "storage_class": {"reclaim_policy": "Retain"},
     },
+    # a second NFS server: losing the live export (or its server) leaves the backups
+    "backups": {"target": {"type": "nfs", "server": "10.20.0.11", "path": "/export/plate-backups"},
+                "before_sync": True, "keep": 14},
     "secrets": {"operator_replicas": 2},
     "openbao": {
         "replicas": 3,

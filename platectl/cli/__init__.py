@@ -10,6 +10,7 @@ from platectl.cli.graph import graph
 from platectl.cli.history import history
 from platectl.cli.images import images
 from platectl.cli.publish import publish
+from platectl.cli.restore import restore
 from platectl.cli.rollback import rollback
 from platectl.cli.secrets import secrets
 from platectl.cli.status import status
@@ -24,7 +25,7 @@ def cli() -> None:
 
 
 for command in (synth, validate, diff, publish, status, rollback, history, secrets, bootstrap, graph, charts, images,
-                versions):
+                versions, restore):
     cli.add_command(command)
 
 

@@ -15,6 +15,8 @@ OVERLAY: ClusterConfig = {
     "gitops": {"signing_keys": ["7CFC395E3783D9362E708AE834CB34E4B6D539E7"]},
     "metallb": {"pools": [{"name": "public", "addresses": ["10.20.0.100-10.20.0.140"]}]},
     "nfs": {"server": "10.20.0.10", "path": "/export/plate-prod", "storage_class": {"reclaim_policy": "Retain"}},
+    "backups": {"target": {"type": "nfs", "server": "10.20.0.11", "path": "/export/plate-prod-backups"},
+                "before_sync": True},
     "openbao": {"replicas": 3},
     "argocd": {"admin_user": False, "replicas": 2},
     # the company's identity provider, through Dex

@@ -15,6 +15,7 @@ OVERLAY: ClusterConfig = {
     "edge": {"load_balancer_ip": "10.30.0.100"},
     "metallb": {"pools": [{"name": "public", "addresses": ["10.30.0.100-10.30.0.120"]}]},
     "nfs": {"server": "10.30.0.10", "path": "/export/plate-stg"},
+    "backups": {"target": {"type": "nfs", "server": "10.30.0.11", "path": "/export/plate-stg-backups"}},
     "openbao": {"replicas": 1},
     "argocd": {"readonly_groups": ["plate-developers"]},
     "sso": {"connectors": [{"type": "github", "client_id": "plate-dex-stg", "org": "plate-platform",
