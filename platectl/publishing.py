@@ -13,6 +13,7 @@ than overwrite a release it has not seen.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -159,6 +160,34 @@ def _export(repo: Path, ref: str, path: str, dest: Path) -> None:
     archive = subprocess.run(["git", "archive", "--format=tar", ref, path], cwd=repo, capture_output=True)
     if archive.returncode == 0:
         subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+
+
+METADATA = "hydrator.metadata"  # Argo CD's Source Hydrator's record of where a rendered commit came from
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a publish comes from: the fields Argo CD's Source Hydrator writes to hydrator.metadata."""
+
+    repo_url: str
+    commit: str
+    author: str
+    date: str
+    subject: str
+    body: str
+
+    def metadata(self) -> dict[str, object]:
+        message = self.subject + (f"\n\n{self.body}" if self.body else "")
+        return {"repoURL": self.repo_url, "drySha": self.commit, "author": self.author, "date": self.date,
+                "message": message, "commands": ["bin/render"]}
+
+
+def provenance(repo: Path, remote: str, head: str) -> Provenance:
+    url = git("config", "--get", f"remote.{remote}.url", cwd=repo)  # as configured: insteadOf is local plumbing
+    url = re.sub(r"^(https?://)[^/@]+@", r"\1", url)  # never a token embedded in the remote's URL
+    fields = git("log", "-1", "--format=%an <%ae>%x00%cI%x00%s%x00%b", head, cwd=repo, strip=False).rstrip("\n")
+    author, date, subject, body = (fields.split("\x00") + ["", "", "", ""])[:4]
+    return Provenance(url, head, author, date, subject, body.strip())
 
 
 class _Index:
@@ -324,8 +353,16 @@ def _publish_attempts(env: str, repo: Path, branch: str, remote: str, head: str,
         index.start(tip)
         index.drop(path)
         index.add_files(scratch, path)
+        metadata = f"{path}/{METADATA}"
+        kept = git("ls-tree", tip, "--", metadata, cwd=repo) if tip else ""
+        if kept:  # the render alone decides whether there is anything to publish
+            index("update-index", "--add", "--cacheinfo", f"{kept.split()[0]},{kept.split()[2]},{metadata}")
         if tip and index("write-tree") == git("rev-parse", f"{tip}^{{tree}}", cwd=repo):
             return Result("unchanged", f"nothing to publish: {remote}/{branch} already holds this render of {env}")
+        source = provenance(repo, remote, head)
+        blob = git("hash-object", "-w", "--stdin", cwd=repo, input=json.dumps(source.metadata(), indent=2,
+                                                                                sort_keys=True) + "\n")
+        index("update-index", "--add", "--cacheinfo", f"100644,{blob},{metadata}")
         if attempt == 0:
             before = scratch / "before"
             if tip:
@@ -340,6 +377,8 @@ def _publish_attempts(env: str, repo: Path, branch: str, remote: str, head: str,
         tag = TAG.format(env=env, n=n)
         message = (f"publish {env} from {head[:12]}: {subject}\n\n"
                    f"Source-Commit: {head}\nSource-Branch: {source_branch}\nEnvironment: {env}\n"
+                   f"Source-Repository: {source.repo_url}\nSource-Author: {source.author}\n"
+                   f"Source-Date: {source.date}\nSource-Subject: {source.subject}\n"
                    + (f"Emergency: {emergency.strip()}\n" if emergency else ""))
         _, commit = index.commit(tip, message, signing_key(env, repo, tip))
         tag_object = _tag_object(repo, tag, commit, f"publish {env} #{n} from {head}")

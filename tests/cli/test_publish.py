@@ -27,10 +27,11 @@ def test_first_publish_creates_the_branch_tags_it_and_leaves_the_checkout_alone(
     message = run_git("log", "-1", "--format=%B", "rendered", cwd=remote)
     assert message.startswith(f"publish staging from {head[:12]}: platform: first render")
     assert f"Source-Commit: {head}" in message
-    # the published tree is exactly the render, at the same paths as dist/
+    # the published tree is exactly the render, at the same paths as dist/, and where it came from
     published = run_git("ls-tree", "-r", "--name-only", "rendered", cwd=remote).splitlines()
-    assert published == sorted(str(p.relative_to(source))
-                               for p in (source / "dist" / "environments" / "staging").rglob("*.yaml"))
+    assert published == sorted([*(str(p.relative_to(source))
+                                  for p in (source / "dist" / "environments" / "staging").rglob("*.yaml")),
+                                "dist/environments/staging/hydrator.metadata"])
     # the user's checkout did not move
     assert run_git("rev-parse", "HEAD", cwd=source) == head
     assert run_git("status", "--porcelain", cwd=source) == ""
@@ -182,6 +183,35 @@ def test_invalid_branch_name_is_refused(source, remote):
     result = publish("--env", "staging", "--branch", "bad..name")
     assert result.exit_code == 1
     assert result.output == "error: 'bad..name' is not a valid branch name\n"
+
+
+def test_every_publish_says_where_it_came_from_in_trailers_and_hydrator_metadata(source, remote):
+    """The source's repository, commit, author, date and message: as trailers of the rendered commit, and
+    in the folder's hydrator.metadata, the file Argo CD's Source Hydrator writes (its UI reads it)."""
+    import json
+
+    run_git("remote", "set-url", "origin", "https://ci:s3cret@git.test.example/plate.git", cwd=source)
+    run_git("remote", "set-url", "--push", "origin", str(remote), cwd=source)
+    run_git("config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*", cwd=source)
+    run_git("config", "url." + str(remote) + ".insteadOf", "https://ci:s3cret@git.test.example/plate.git", cwd=source)
+    run_git("commit", "--quiet", "--allow-empty", "-m", "web: 1.5.0-rc.3", "-m", "Verified in staging.", cwd=source)
+    run_git("push", "--quiet", "origin", "main", cwd=source)
+    head = run_git("rev-parse", "HEAD", cwd=source)
+    author = run_git("log", "-1", "--format=%an <%ae>", cwd=source)
+    assert publish("--env", "staging").exit_code == 0
+    trailers = dict(line.split(": ", 1) for line in run_git(
+        "log", "-1", "--format=%(trailers:only,unfold)", "rendered", cwd=remote).splitlines() if line)
+    assert trailers["Source-Commit"] == head and trailers["Source-Author"] == author
+    assert trailers["Source-Repository"] == "https://git.test.example/plate.git"  # never the token
+    assert trailers["Source-Subject"] == "web: 1.5.0-rc.3" and trailers["Source-Date"].startswith("20")
+    meta = json.loads(run_git("show", "rendered:dist/environments/staging/hydrator.metadata", cwd=remote))
+    assert meta == {"repoURL": "https://git.test.example/plate.git", "drySha": head, "author": author,
+                    "date": trailers["Source-Date"], "message": "web: 1.5.0-rc.3\n\nVerified in staging.",
+                    "commands": ["bin/render"]}
+    # the same render from a newer commit is still nothing to publish: the metadata alone is no change
+    run_git("commit", "--quiet", "--allow-empty", "-m", "docs only", cwd=source)
+    run_git("push", "--quiet", "origin", "main", cwd=source)
+    assert publish("--env", "staging").output.startswith("nothing to publish")
 
 
 def test_publish_records_the_source_branch(source, remote):
