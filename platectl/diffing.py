@@ -172,8 +172,9 @@ def compare_dirs(base: Path, head: Path, envs: list[str] | None = None) -> list[
             continue
         text_a, text_b = (a or b"").decode(), (b or b"").decode()
         ident = _identity(rel, text_b or text_a)
-        if a is None:
-            changes.append(Change("added", *ident))
+        if a is None:  # shown in full: a reviewer reads a new object's spec, not only its name
+            shown = () if ident[2] == "Secret" else tuple(f"+{line}" for line in _redact_lines(text_b.splitlines()))
+            changes.append(Change("added", *ident, shown))
         elif b is None:
             changes.append(Change("removed", *ident))
         elif ident[2] == "Secret":
@@ -263,6 +264,64 @@ def format_json(changes: list[Change]) -> str:
     doc = {"identical": False, "summary": summary(changes),
            "changes": [{**asdict(c), "diff": list(c.diff), "fields": list(c.fields)} for c in changes]}
     return json.dumps(doc, indent=2) + "\n"
+
+
+METADATA_ONLY = re.compile(r"^(spec\.template\.)?metadata\.(labels|annotations)[.\[]")
+BUDGET = 60_000  # characters of a PR comment (GitHub takes 65,536): the rest is in the job's artifact
+
+
+def only_metadata(c: Change) -> bool:
+    """A change of labels or annotations alone (a chart's version labels, a checksum annotation)."""
+    return c.change == "changed" and bool(c.fields) and all(METADATA_ONLY.match(f) for f in c.fields)
+
+
+def format_comment(changes: list[Change], clusters: frozenset[str] = frozenset(), budget: int = BUDGET) -> str:
+    """A pull request's comment: the summary per environment and cluster first, then the environments'
+    changes before the platform's, objects whose labels or annotations alone changed as one line per
+    component, added objects in full (folded); whole objects only, until ``budget`` characters, then how
+    many more there are (the job's artifact holds the full diff)."""
+    if not changes:
+        return IDENTICAL + "\n"
+    owners = sorted({c.env for c in changes}, key=lambda e: (e in clusters, e))
+    out = ["## Rendered manifest changes", "", "| | added | changed | removed |", "|---|---:|---:|---:|"]
+    for owner in owners:
+        mine = [c for c in changes if c.env == owner]
+        kind = "cluster" if owner in clusters else "environment"
+        out.append(f"| {kind} **{owner}** | {sum(c.change == 'added' for c in mine)} | "
+                   f"{sum(c.change == 'changed' for c in mine)} | {sum(c.change == 'removed' for c in mine)} |")
+    blocks: list[tuple[str, list[str]]] = []  # (heading, lines of one object or one collapsed line)
+    for owner in owners:
+        for env, component, group in _groups([c for c in changes if c.env == owner]):
+            heading = f"### {env} / {component}"
+            quiet = [c for c in group if only_metadata(c)]
+            if quiet:
+                keys = sorted({f.split(":", 1)[0].rsplit(".", 1)[-1].strip("[]") for c in quiet for f in c.fields})
+                blocks.append((heading, [f"- {len(quiet)} objects: only labels or annotations changed "
+                                         f"({', '.join(keys[:4])}{', ...' if len(keys) > 4 else ''})"]))
+            for c in group:
+                if c in quiet:
+                    continue
+                if c.change == "removed":
+                    blocks.append((heading, [f"- removed: `{c.title}`"]))
+                    continue
+                lines = [f"- `{c.kind} {c.where}: {line}`" for line in c.fields]
+                lines += [f"<details><summary>{SIGN[c.change]} {c.title}</summary>", "", "```diff", *c.diff, "```",
+                          "", "</details>"]
+                blocks.append((heading, lines))
+    size = sum(len(line) + 1 for line in out)
+    current = None
+    for i, (heading, lines) in enumerate(blocks):
+        text = ([ "", heading, ""] if heading != current else []) + lines
+        cost = sum(len(line) + 1 for line in text)
+        if size + cost > budget:
+            rest = len(blocks) - i
+            out += ["", f"**{rest} more {'entry' if rest == 1 else 'entries'}: the full diff is in the job's artifact "
+                        "(rendered-diff).**"]
+            break
+        out += text
+        size += cost
+        current = heading
+    return "\n".join(out) + "\n"
 
 
 FORMATS = {"text": format_text, "markdown": format_markdown, "json": format_json}

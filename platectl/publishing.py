@@ -413,6 +413,25 @@ class Release:
     source: str  # publish: the source commit; rollback: the tag (or commit) it restored
     subject: str
     date: str
+    restored: str = ""  # rollback: the rendered commit it restored (Rollback-To)
+
+
+def running_source(releases: list[Release]) -> str:
+    """The source commit whose render the environment runs: its newest publish's, or, after a rollback,
+    the source of the publish it restored (a rollback of a rollback, followed to its publish)."""
+    if not releases:
+        raise GitError("nothing was published: there is no verified source commit")
+    by_commit = {r.commit: r for r in releases}
+    by_tag = {r.tag: r for r in releases}
+    current = releases[-1]
+    for _ in range(len(releases)):
+        if current.kind == "publish":
+            return current.source
+        restored = by_tag.get(current.source) or by_commit.get(current.restored)
+        if restored is None:
+            raise GitError(f"{current.tag} restored {current.source}, which is not a publish of this environment")
+        current = restored
+    raise GitError("the rollbacks restore one another: no publish at their end")
 
 
 def history(env: str, *, repo: Path, branch: str, remote: str = "origin") -> list[Release]:
@@ -427,7 +446,7 @@ def history(env: str, *, repo: Path, branch: str, remote: str = "origin") -> lis
         source = trailers.get("Rollback-Label") or trailers.get("Rollback-To") if kind == "rollback" else \
             trailers.get("Source-Commit", "")
         out.append(Release(n, tag, commit, kind, source or "", body.splitlines()[0] if body else "",
-                           git("log", "-1", "--format=%cI", commit, cwd=repo)))
+                           git("log", "-1", "--format=%cI", commit, cwd=repo), trailers.get("Rollback-To", "")))
     return out
 
 

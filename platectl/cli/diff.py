@@ -17,8 +17,11 @@ from platectl.sides import SideError, finish, start
 @click.option("--head", default=None, help="Git ref of the new side. Default: the working tree.")
 @click.option("--env", "env_names", multiple=True, type=cluster_or_env(),
               help="Only this environment or cluster (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(list(diffing.FORMATS)), default="text", show_default=True)
-def diff(base: str, head: str | None, env_names: tuple[str, ...], fmt: str) -> None:
+@click.option("--format", "fmt", type=click.Choice([*diffing.FORMATS, "comment"]), default="text", show_default=True,
+              help="comment: markdown for a pull request, within --budget characters.")
+@click.option("--budget", type=click.IntRange(min=1000), default=diffing.BUDGET, show_default=True,
+              help="The comment's size limit; whole objects only, the rest is counted.")
+def diff(base: str, head: str | None, env_names: tuple[str, ...], fmt: str, budget: int) -> None:
     """Render BASE and HEAD and print added, removed and changed objects (secrets redacted). A side whose
     dist/ was rendered from exactly its inputs (its stamp, dist/.inputs.sha256) is reused, not rendered."""
     try:
@@ -32,4 +35,9 @@ def diff(base: str, head: str | None, env_names: tuple[str, ...], fmt: str) -> N
     except (GitError, SideError) as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None
+    if fmt == "comment":
+        import envs
+
+        click.echo(diffing.format_comment(changes, frozenset(envs.cluster_names()), budget), nl=False)
+        return
     click.echo(diffing.FORMATS[fmt](changes), nl=False)

@@ -16,7 +16,8 @@ from platectl.gitutil import GitError
 @click.option("--env", "env_name", required=True, type=cluster_or_env(), help="The environment (or cluster).")
 @click.option("--branch", default=None, help="Default: the cluster's gitops.rendered_branch.")
 @click.option("--remote", default="origin", show_default=True)
-def history(env_name: str, branch: str | None, remote: str) -> None:
+@click.option("--running", is_flag=True, help="Print only the source commit ENV runs now (CI promotes exactly that).")
+def history(env_name: str, branch: str | None, remote: str, running: bool) -> None:
     """List ENV's publishes and rollbacks on the rendered branch, oldest first."""
     try:
         branch = branch or envs.load_cluster(envs.cluster_of(env_name)).gitops.rendered_branch
@@ -24,6 +25,13 @@ def history(env_name: str, branch: str | None, remote: str) -> None:
     except (GitError, ConfigError, ConfigFileError) as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None
+    if running:
+        try:
+            click.echo(publishing.running_source(releases))
+        except GitError as exc:
+            click.echo(f"error: {env_name}: {exc}", err=True)
+            raise SystemExit(1) from None
+        return
     if not releases:
         click.echo(f"nothing published for {env_name} on {remote}/{branch}")
         return
