@@ -275,6 +275,12 @@ def only_metadata(c: Change) -> bool:
     return c.change == "changed" and bool(c.fields) and all(METADATA_ONLY.match(f) for f in c.fields)
 
 
+def _last_key(path: str) -> str:
+    """The last key of a field path: ``metadata.labels[helm.sh/chart]`` -> ``helm.sh/chart``."""
+    m = re.search(r"\[([^\]]+)\]$|\.([^.\[]+)$", path)
+    return (m.group(1) or m.group(2)) if m else path
+
+
 def format_comment(changes: list[Change], clusters: frozenset[str] = frozenset(), budget: int = BUDGET) -> str:
     """A pull request's comment: the summary per environment and cluster first, then the environments'
     changes before the platform's, objects whose labels or annotations alone changed as one line per
@@ -295,7 +301,7 @@ def format_comment(changes: list[Change], clusters: frozenset[str] = frozenset()
             heading = f"### {env} / {component}"
             quiet = [c for c in group if only_metadata(c)]
             if quiet:
-                keys = sorted({f.split(":", 1)[0].rsplit(".", 1)[-1].strip("[]") for c in quiet for f in c.fields})
+                keys = sorted({_last_key(f.split(": ", 1)[0]) for c in quiet for f in c.fields})
                 blocks.append((heading, [f"- {len(quiet)} objects: only labels or annotations changed "
                                          f"({', '.join(keys[:4])}{', ...' if len(keys) > 4 else ''})"]))
             for c in group:

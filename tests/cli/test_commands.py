@@ -1,6 +1,7 @@
 """validate, diff, bootstrap and graph through CliRunner: exact output and exit codes."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -254,3 +255,44 @@ def test_secrets_lists_every_path_and_key_an_environment_reads(objects):
             read |= {(d["remoteRef"]["key"], d["remoteRef"]["property"]) for d in o.data["spec"].get("data", [])}
             read |= {(d["extract"]["key"], "*") for d in o.data["spec"].get("dataFrom", [])}
     assert {(r[0], r[1]) for r in rows} == read
+
+
+def test_the_pr_comment_keeps_the_environments_and_the_summary_within_its_budget(fresh_render, tmp_path):
+    """A realistic change set: a chart bump relabelling every object of the platform, a dashboard edit,
+    a staging image bump and a new service. The comment shows the summary, then staging (its new service
+    in full), label-only changes as one line per component, and stops at an object boundary."""
+    from platectl import diffing
+
+    base, head = tmp_path / "base", tmp_path / "head"
+    shutil.copytree(fresh_render, base)
+    shutil.copytree(fresh_render, head)
+    relabelled = 0
+    for f in (head / "clusters" / "shared").rglob("*.yaml"):
+        text = f.read_text()
+        if "helm.sh/chart: " in text and "kind: CustomResourceDefinition" not in text:
+            f.write_text(re.sub(r"(helm\.sh/chart: \S+)", r"\1-next", text))
+            relabelled += 1
+    boards = head / "clusters" / "shared" / "grafana" / "ConfigMap.grafana-dashboards.k8s.yaml"
+    boards.write_text(boards.read_text().replace('"refresh": "1m"', '"refresh": "30s"'))
+    web = head / "environments" / "staging" / "plate-web" / "Deployment.plate-web.k8s.yaml"
+    web.write_text(web.read_text().replace("web:1.5.0-rc.2", "web:1.5.0-rc.3"))
+    search = head / "environments" / "staging" / "plate-search" / "Deployment.plate-search.k8s.yaml"
+    search.parent.mkdir()
+    search.write_text(web.read_text().replace("plate-web", "plate-search"))
+    changes = diffing.compare_dirs(base, head)
+    full = diffing.format_markdown(changes)
+    budget = 12_000
+    comment = diffing.format_comment(changes, frozenset({"shared"}), budget)
+    assert len(full) > 5 * budget and len(comment) <= budget
+    lines = comment.splitlines()
+    assert lines[4:6] == ["| environment **staging** | 1 | 1 | 0 |", f"| cluster **shared** | 0 | {relabelled + 1} | 0 |"]  # and the dashboards
+    assert comment.index("### staging / plate-search") < comment.index("### staging / plate-web") < \
+        comment.index("### shared /")
+    assert "+  name: plate-search" in comment  # the new service's spec, not only its name
+    assert "web:1.5.0-rc.2 -> harbor.cocdev.co.kr/staging/web:1.5.0-rc.3" in comment
+    assert re.search(r"^- \d+ objects: only labels or annotations changed \(.*helm\.sh/chart", comment, re.M)
+    assert comment.count("<details>") == comment.count("</details>")  # never cut inside a block
+    assert re.search(r"^\*\*\d+ more entries: the full diff is in the job's artifact \(rendered-diff\)\.\*\*$",
+                     comment, re.M)
+    # the failing case: without a budget cut the comment would be the whole diff
+    assert len(diffing.format_comment(changes, frozenset({"shared"}), 10 * len(full))) > budget
