@@ -50,6 +50,12 @@ ENV_CASES = [
     ("staging", {"services.web.replicas": 500},
      E("staging", "plate-web", "replicas", "Input should be less than or equal to 100 (got 500)")),
     ("staging", {"services.web.replica": 2}, E("staging", "plate-web", "replica", "unknown key")),
+    # a credential written into config would be a ConfigMap in Git: refused, with where it belongs
+    ("staging", {"services.web.config": {"LOG_LEVEL": "info", "STRIPE_API_KEY": "sk_live_1234"}},
+     E("staging", "plate-web", "config", "STRIPE_API_KEY looks like a credential with a literal value: a ConfigMap "
+                                         "is readable by anyone who can read the namespace and sits in Git; put it "
+                                         "in OpenBao under the service's secrets_path (its ExternalSecret brings it "
+                                         "in as the same variable)")),  # and never the value itself
     ("staging", {"services.server.replicas": "2"},
      E("staging", "plate-server", "replicas", "Input should be a valid integer (got '2')")),
     ("staging", {"services.llm.resources.requests.memory": "lots"},

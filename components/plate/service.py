@@ -4,10 +4,11 @@ web, server, admin and llm are PlateServices with their own defaults (see their 
 """
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from constructs import Construct
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from components.core import Component, MetricsEndpoint, content_hash, labels, metadata, selector
 from components.network import CidrPeer, Peer, workload_policy
@@ -41,6 +42,8 @@ SINGLE_REPLICA_REASON = "plate.io/single-replica-reason"  # on a workload that p
 
 
 HTTP_PORT = 80  # the Service port of every HTTP service (the container listens on props.port)
+# Keys of `config` that name a credential: their values belong in OpenBao, read through `secrets_path`.
+CREDENTIAL_KEY = re.compile(r"(password|passwd|secret|token|api_?key|private_?key|credentials?)$", re.IGNORECASE)
 
 class PlateServiceSettings(Strict):
     """What an environment may change of a Plate service."""
@@ -56,6 +59,16 @@ class PlateServiceSettings(Strict):
     command: list[str] = []  # default: the image's entrypoint
     args: list[str] = []
     single_replica_reason: Reason | None = None  # why production may run one
+
+    @field_validator("config")
+    @classmethod
+    def _no_credentials(cls, config: dict[str, str]) -> dict[str, str]:
+        for key, value in sorted(config.items()):
+            if CREDENTIAL_KEY.search(key) and value:
+                raise ValueError(f"{key} looks like a credential with a literal value: a ConfigMap is readable by "
+                                 "anyone who can read the namespace and sits in Git; put it in OpenBao under the "
+                                 "service's secrets_path (its ExternalSecret brings it in as the same variable)")
+        return config
 
     @model_validator(mode="after")
     def _budget(self) -> PlateServiceSettings:
