@@ -9,6 +9,7 @@ from platectl.cli.diff import diff
 from platectl.cli.graph import graph
 from platectl.cli.history import history
 from platectl.cli.images import images
+from platectl.cli.promote import promote, set_image
 from platectl.cli.publish import publish
 from platectl.cli.restore import restore
 from platectl.cli.rollback import rollback
@@ -25,7 +26,7 @@ def cli() -> None:
 
 
 for command in (synth, validate, diff, publish, status, rollback, history, secrets, bootstrap, graph, charts, images,
-                versions, restore):
+                versions, restore, promote, set_image):
     cli.add_command(command)
 
 
