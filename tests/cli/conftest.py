@@ -56,3 +56,21 @@ def source(tmp_path, fresh_render, remote, monkeypatch) -> Path:
     run_git("push", "--quiet", "origin", "main", cwd=repo)  # reviewed and merged: what publish requires
     monkeypatch.chdir(repo)
     return repo
+
+
+@pytest.fixture
+def fake(tmp_path):
+    """A loopback Kubernetes API serving Argo CD Applications (tests/cli/test_status.py's FakeApi):
+    ``fake(lists, watches)`` starts one and returns it with a kubeconfig that points at it."""
+    from tests.cli.test_status import FakeApi
+
+    servers = []
+
+    def start(lists, watches=lambda n: []):
+        api = FakeApi(lists, watches)
+        servers.append(api)
+        return api, api.kubeconfig(tmp_path)
+
+    yield start
+    for api in servers:
+        api.server.shutdown()

@@ -13,7 +13,7 @@ import envs
 from platectl import publishing
 from platectl.cli import cli
 from tests.cli.conftest import init_repo, run_git
-from tests.cli.test_status import app, fake  # noqa: F401 (the loopback API fixture)
+from tests.cli.test_status import app
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

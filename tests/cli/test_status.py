@@ -91,20 +91,6 @@ class FakeApi:
         return path
 
 
-@pytest.fixture
-def fake(tmp_path):
-    servers = []
-
-    def start(lists, watches=lambda n: []):
-        api = FakeApi(lists, watches)
-        servers.append(api)
-        return api, api.kubeconfig(tmp_path)
-
-    yield start
-    for api in servers:
-        api.server.shutdown()
-
-
 def _wait(kubeconfig: Path, script_revision: str, **kw):
     client = watching.api(str(kubeconfig))
     lines: list[str] = []
