@@ -510,7 +510,19 @@ def check_delivery(objs: list[Rendered], path_prefix: str = "dist") -> list[Find
 PARALLEL_FROM = 300  # files: below, a worker's start-up costs more than it saves
 
 
+def _related(names: list[str]) -> list[str]:
+    """``names`` with what their checks read: an environment's cluster (its CRDs, the Applications that
+    reach it) and that cluster's other environments (the namespaces' policies live with them)."""
+    home = _clusters()
+    clusters = {home[n] for n in names if n in home}
+    return sorted({*names, *clusters, *(e for e, c in home.items() if c in clusters)})
+
+
 def run(root: Path, names: list[str], versions: tuple[str, ...] | None = None) -> tuple[int, list[Finding]]:
+    """Check the render of ``names``; the rest of their clusters is read as their context, so checking one
+    environment finds exactly what checking everything finds for it."""
+    asked = set(names)
+    names = _related(names)
     files = [f for f in sorted(root.glob("*/*/*/**/*.yaml")) if f.relative_to(root).parts[1] in names]
     workers = min(os.cpu_count() or 1, 4)
     if len(files) < PARALLEL_FROM or workers < 2:
@@ -537,7 +549,7 @@ def run(root: Path, names: list[str], versions: tuple[str, ...] | None = None) -
     if set(names) >= {p.name for p in root.glob("*/*") if p.is_dir()}:  # reachability needs the whole render
         findings += check_delivery(objs)
     findings += check_support(names)
-    return len(objs), findings
+    return sum(o.env in asked for o in objs), [f for f in findings if f.env in asked or f.env == "platform"]
 
 
 def check_support(names: list[str], today: date | None = None) -> list[Finding]:

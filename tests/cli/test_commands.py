@@ -1,6 +1,7 @@
 """validate, diff, bootstrap and graph through CliRunner: exact output and exit codes."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -296,3 +297,23 @@ def test_the_pr_comment_keeps_the_environments_and_the_summary_within_its_budget
                      comment, re.M)
     # the failing case: without a budget cut the comment would be the whole diff
     assert len(diffing.format_comment(changes, frozenset({"shared"}), 10 * len(full))) > budget
+
+
+def test_validate_of_one_environment_finds_what_the_full_validate_finds_for_it(fresh_render, tmp_path):
+    """Without ../shared/crds (a user's clone, GitHub's CI): an environment's custom resources are checked
+    against the CRDs its cluster's render installs, its namespace's policies are found in its own folder."""
+    env = {**os.environ, "PLATE_SHARED_CRDS": str(tmp_path / "no-shared-crds")}
+
+    def findings(*names: str) -> tuple[set[tuple[str, ...]], str]:
+        args = [a for n in names for a in ("--env", n)]
+        proc = subprocess.run([str(ROOT / ".venv" / "bin" / "platectl"), "validate", "--dist", str(fresh_render), *args],
+                              capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+        rows = {tuple(line.split(None, 4)) for line in proc.stdout.splitlines() if line.startswith(("error ", "warning "))}
+        return rows, proc.stdout.splitlines()[-1]
+
+    everything, last = findings()
+    assert last.endswith(": 0 errors, 19 warnings"), last
+    for name in ("staging", "shared", "production"):
+        alone, summary = findings(name)
+        assert alone == {row for row in everything if row[1] in (name, "platform")}, name
+        assert " 0 errors" in summary, summary
