@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import tarfile
 import urllib.parse
 import urllib.request
@@ -25,14 +26,27 @@ def _entries(folder: Path) -> tuple[str, list[dict]]:
     return header, yaml.safe_load(text)["charts"]
 
 
-def _write(folder: Path, header: str, entries: list[dict]) -> None:
-    lines = [header.rstrip("\n"), HEADER_END.rstrip("\n")] if header else [HEADER_END.rstrip("\n")]
-    for c in entries:
-        lines += [f"  - name: {c['name']}", f"    version: \"{c['version']}\"", f"    repository: {c['repository']}",
-                  f"    file: {c['file']}", f"    sha256: {c['sha256']}"]
+def _write(folder: Path, entry: dict) -> None:
+    """Rewrite ``entry``'s lines of chartfile.yaml, or append it: every other line (comments included)
+    stays as it is."""
+    path = folder / "chartfile.yaml"
+    lines = path.read_text().split("\n")
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == f"  - name: {entry['name']}"), None)
+    fields = {"version": f'"{entry["version"]}"', "repository": entry["repository"], "file": entry["file"],
+              "sha256": entry["sha256"]}
+    if start is None:
+        at = len(lines) - 1 if lines[-1] == "" else len(lines)
+        lines[at:at] = [f"  - name: {entry['name']}", *(f"    {k}: {v}" for k, v in fields.items())]
+    else:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("  - ") or not lines[i].strip()),
+                   len(lines))
+        for i in range(start + 1, end):
+            m = re.match(r"^(    (\w+): )(\S+)(.*)$", lines[i])
+            if m and m.group(2) in fields:
+                lines[i] = f"{m.group(1)}{fields[m.group(2)]}{m.group(4)}"  # a trailing comment stays
     tmp = folder / ".chartfile.yaml.new"
-    tmp.write_text("\n".join(lines) + "\n")
-    tmp.replace(folder / "chartfile.yaml")
+    tmp.write_text("\n".join(lines))
+    tmp.replace(path)
 
 
 def sha256(data: bytes) -> str:
@@ -60,12 +74,14 @@ def _get(url: str) -> bytes:
 
 
 def update(name: str, version: str, *, repository: str | None = None, expected: str | None = None,
-           folder: Path = CHARTS) -> str:
-    """Pull ``name`` ``version`` from its repository, verify it, vendor it and pin it; the new sha256.
+           folder: Path = CHARTS, insecure: bool = False) -> str:
+    """Pull ``name`` ``version`` from its repository (or from ``repository``, a mirror of it), verify it,
+    vendor it and pin it; the new sha256. The pinned repository stays the upstream one: a mirror is where
+    this pull came from, not where the chart comes from.
 
     The archive must match the digest the repository's index lists, and ``expected`` when given; a
-    mismatch is refused and nothing changes."""
-    header, entries = _entries(folder)
+    mismatch is refused and nothing changes. Plain http is refused unless ``insecure``."""
+    _, entries = _entries(folder)
     entry = next((c for c in entries if c["name"] == name), None)
     repo = repository or (entry or {}).get("repository")
     if not repo:
@@ -73,6 +89,9 @@ def update(name: str, version: str, *, repository: str | None = None, expected: 
     if not repo.startswith(("https://", "http://")):
         raise ChartError(f"{repo}: only http(s) chart repositories can be pulled here (for OCI: helm pull, then "
                          "pin the archive by hand)")
+    if repo.startswith("http://") and not insecure:
+        raise ChartError(f"{repo}: plain http (anyone on the way could change the archive and its index); "
+                         "use https, or --insecure for a mirror you trust on your own network")
     index = yaml.safe_load(_get(repo.rstrip("/") + "/index.yaml")) or {}
     found = next((v for v in (index.get("entries") or {}).get(name, []) if str(v.get("version")) == version), None)
     if found is None:
@@ -92,9 +111,9 @@ def update(name: str, version: str, *, repository: str | None = None, expected: 
     tmp = folder / f".{file}.new"
     tmp.write_bytes(data)
     tmp.replace(folder / file)
-    new = {"name": name, "version": version, "repository": repo, "file": file, "sha256": digest}
+    new = {"name": name, "version": version, "repository": entry["repository"] if entry else repo, "file": file,
+           "sha256": digest}
     if entry is not None and entry["file"] != file:
         (folder / entry["file"]).unlink(missing_ok=True)
-    entries = [new if c["name"] == name else c for c in entries] if entry else [*entries, new]
-    _write(folder, header, entries)
+    _write(folder, new)
     return digest

@@ -126,23 +126,36 @@ def repository(tmp_path):
 def vendored(tmp_path):
     folder = tmp_path / "charts"
     folder.mkdir()
-    old = _chart_archive("demo", "1.0.0")
+    old, other = _chart_archive("demo", "1.0.0"), _chart_archive("other", "2.0.0")
     (folder / "demo-1.0.0.tgz").write_bytes(old)
+    (folder / "other-2.0.0.tgz").write_bytes(other)
     (folder / "chartfile.yaml").write_text(
-        "# pins\ncharts:\n  - name: demo\n    version: \"1.0.0\"\n    repository: https://charts.example.org\n"
-        f"    file: demo-1.0.0.tgz\n    sha256: {hashlib.sha256(old).hexdigest()}\n")
+        "# pins\ncharts:\n  - name: demo\n    version: \"1.0.0\"\n"
+        "    repository: https://charts.example.org  # also oci://demo.example.org/demo\n"
+        f"    file: demo-1.0.0.tgz\n    sha256: {hashlib.sha256(old).hexdigest()}\n"
+        "  # the other chart, untouched\n"
+        "  - name: other\n    version: \"2.0.0\"\n    repository: https://other.example.org\n"
+        f"    file: other-2.0.0.tgz\n    sha256: {hashlib.sha256(other).hexdigest()}\n")
     return folder
 
 
 def test_update_pulls_verifies_vendors_and_pins(repository, vendored):
     from platectl import charts
     url, good = repository
-    digest = charts.update("demo", "1.1.0", repository=url, folder=vendored)
+    with pytest.raises(charts.ChartError, match=r"plain http \(anyone on the way could change the archive"):
+        charts.update("demo", "1.1.0", repository=url, folder=vendored)  # a loopback mirror, over http
+    digest = charts.update("demo", "1.1.0", repository=url, folder=vendored, insecure=True)
     assert digest == hashlib.sha256(good).hexdigest()
     assert (vendored / "demo-1.1.0.tgz").read_bytes() == good and not (vendored / "demo-1.0.0.tgz").exists()
     pinned = yaml.safe_load((vendored / "chartfile.yaml").read_text())["charts"]
-    assert pinned == [{"name": "demo", "version": "1.1.0", "repository": url, "file": "demo-1.1.0.tgz", "sha256": digest}]
-    assert (vendored / "chartfile.yaml").read_text().startswith("# pins\n")
+    # the mirror was where it came from; the pin keeps the upstream repository
+    assert pinned == [{"name": "demo", "version": "1.1.0", "repository": "https://charts.example.org",
+                       "file": "demo-1.1.0.tgz", "sha256": digest},
+                      {"name": "other", "version": "2.0.0", "repository": "https://other.example.org",
+                       "file": "other-2.0.0.tgz", "sha256": hashlib.sha256(_chart_archive("other", "2.0.0")).hexdigest()}]
+    text = (vendored / "chartfile.yaml").read_text()
+    assert text.startswith("# pins\n") and "# also oci://demo.example.org/demo" in text  # its comment stays
+    assert "  # the other chart, untouched\n" in text
     assert charts.verify(vendored) == []
 
 
@@ -156,7 +169,7 @@ def test_a_mismatch_is_refused_and_nothing_changes(repository, vendored, version
     url, _ = repository
     before = {p.name: p.read_bytes() for p in vendored.iterdir()}
     with pytest.raises(charts.ChartError, match=message):
-        charts.update("demo", version, repository=url, expected=expected, folder=vendored)
+        charts.update("demo", version, repository=url, expected=expected, folder=vendored, insecure=True)
     assert {p.name: p.read_bytes() for p in vendored.iterdir()} == before
 
 

@@ -25,12 +25,14 @@ def verify() -> None:
 @charts.command()
 @click.argument("name")
 @click.option("--version", "version", required=True, help="The chart version to vendor.")
-@click.option("--repository", default=None, help="Default: the chart's pinned repository.")
+@click.option("--repository", default=None,
+              help="Pull from here (a mirror; the pinned repository stays). Default: the chart's pinned repository.")
 @click.option("--sha256", "expected", default=None, help="Refuse the archive unless it has this sha256.")
-def update(name: str, version: str, repository: str | None, expected: str | None) -> None:
+@click.option("--insecure", is_flag=True, help="Allow a plain-http repository (a mirror on your own network).")
+def update(name: str, version: str, repository: str | None, expected: str | None, insecure: bool) -> None:
     """Pull NAME at VERSION from its repository, verify its sha256, vendor and pin it (online)."""
     try:
-        digest = vendored.update(name, version, repository=repository, expected=expected)
+        digest = vendored.update(name, version, repository=repository, expected=expected, insecure=insecure)
     except vendored.ChartError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None
