@@ -49,9 +49,18 @@ def state(app: dict) -> AppState:
 
 def api(kubeconfig: str | None = None, context: str | None = None):
     """CustomObjectsApi for the user's kubeconfig (``KUBECONFIG`` or ~/.kube/config)."""
+    import os
+
     from kubernetes import client, config
 
-    config.load_kube_config(config_file=kubeconfig, context=context)
+    tried = kubeconfig or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
+    try:
+        config.load_kube_config(config_file=kubeconfig, context=context)
+    except Exception as exc:  # noqa: BLE001 - the client's own messages do not say which file it read
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        missing = "" if os.path.exists(tried.split(os.pathsep)[0]) else ", which does not exist"
+        where = f"kubeconfig: {tried}{missing}" + (f", context {context}" if context else "")
+        raise RuntimeError(f"{first} ({where}; set --kubeconfig or KUBECONFIG)") from None
     return client.CustomObjectsApi()
 
 

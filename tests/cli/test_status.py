@@ -221,3 +221,13 @@ def test_publish_wait_reconnects_after_the_api_answers_errors(fake, source, remo
     lines = result.output.splitlines()
     assert "lost the connection to the Kubernetes API (ServiceException); retrying" in lines
     assert "connection to the Kubernetes API restored" in lines
+
+
+def test_status_without_a_kubeconfig_says_where_it_looked(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    result = CliRunner().invoke(cli, ["status", "--env", "staging"])
+    assert result.exit_code == 1
+    assert result.output == ("error: cannot read the Applications of staging: Invalid kube-config file. No configuration "
+                             f"found. (kubeconfig: {tmp_path}/.kube/config, which does not exist; set --kubeconfig or "
+                             "KUBECONFIG)\n")
