@@ -66,6 +66,18 @@ def fresh_render(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def layout_render(tmp_path_factory) -> Path:
+    """examples/cluster-per-environment rendered once per session (the configuration restored after)."""
+    envs.use_config(Path(__file__).resolve().parent.parent / "examples" / "cluster-per-environment")
+    try:
+        out = tmp_path_factory.mktemp("layout") / "dist"
+        render.synth(out, warn=lambda _: None)
+        return out
+    finally:
+        envs.use_config()
+
+
+@pytest.fixture(scope="session")
 def objects(fresh_render) -> list[Obj]:
     return load_objects(fresh_render)
 

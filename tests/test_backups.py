@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 import envs
-from platectl import render, restoring, schemas
+from platectl import restoring, schemas
 from tests.helpers import Obj, load_objects, on_cluster
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,14 +91,8 @@ def test_each_backup_runs_on_schedule_and_before_every_sync_of_its_component(obj
     assert backups_class["reclaimPolicy"] == "Retain"
 
 
-def test_a_staging_only_cluster_backs_up_on_schedule_only_unless_it_asks(tmp_path, monkeypatch):
-    layout = ROOT / "examples" / "cluster-per-environment"
-    envs.use_config(layout)
-    try:
-        render.synth(tmp_path / "dist", warn=lambda _: None)
-        objs = load_objects(tmp_path / "dist")
-    finally:
-        envs.use_config()
+def test_a_staging_only_cluster_backs_up_on_schedule_only_unless_it_asks(layout_render):
+    objs = load_objects(layout_render)
     hooks = {(o.env, o.name) for o in objs if o.kind == "Job" and o.name.endswith("-before-sync")}
     crons = {(o.env, o.name) for o in objs if o.kind == "CronJob"}
     assert crons == {(c, n) for c in ("stg", "prod") for n in BACKED_UP}

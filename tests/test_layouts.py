@@ -7,19 +7,17 @@ from pathlib import Path
 import pytest
 
 import envs
-from platectl import checks, render
+from platectl import checks
 from tests.helpers import load_objects
 
 LAYOUT = Path(__file__).resolve().parent.parent / "examples" / "cluster-per-environment"
 
 
 @pytest.fixture(scope="module")
-def per_environment(tmp_path_factory):
+def per_environment(layout_render):
     envs.use_config(LAYOUT)
     try:
-        out = tmp_path_factory.mktemp("layout") / "dist"
-        render.synth(out, warn=lambda _: None)
-        yield out, envs.load_platform()
+        yield layout_render, envs.load_platform()
     finally:
         envs.use_config()
 
