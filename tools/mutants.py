@@ -251,10 +251,10 @@ def _copy(into: Path) -> Path:
 
     def ignore(folder: str, names: list[str]) -> set[str]:
         return {n for n in names if n in SKIPPED or n.startswith(".dist.")} if Path(folder) == ROOT else \
-            {n for n in names if n in ("__pycache__", ".pytest_cache")}
+            {n for n in names if n in ("__pycache__", ".pytest_cache", "node_modules")}
 
     shutil.copytree(ROOT, repo, ignore=ignore, symlinks=True)
-    for name in SHARED:
+    for name in (*SHARED, "tools/renovate/node_modules"):
         if (ROOT / name).exists():
             (repo / name).symlink_to(ROOT / name)
     # a repository of its own (the diff and publish tests read git), holding what this checkout holds
