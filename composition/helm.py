@@ -26,9 +26,11 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 import threading
+import time
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -211,12 +213,21 @@ def _run(release: Release) -> list[Obj]:
         raise HelmError(f"chart {release.archive.name}: Helm printed invalid YAML: {exc}") from None
 
 
+def progress_wanted() -> bool:
+    """Whether a render says what it does while it runs: on a terminal, and in CI (plain lines)."""
+    return sys.stderr.isatty() or bool(os.environ.get("CI"))
+
+
 def template(release: Release, use_cache: bool = True) -> list[Obj]:
     """The chart's objects for ``release``, from the cache when every input is the same."""
     cached = CACHE / "helm" / f"{release.key()}.json"
     if use_cache and cached.is_file():
         return json.loads(cached.read_text())
+    started = time.monotonic()
     objects = _run(release)
+    if os.environ.get("PLATE_PROGRESS") == "1":  # a cold render is seconds of Helm: one line per chart
+        print(f"  helm: {release.archive.name} for {release.name} ({release.namespace}), "
+              f"{len(objects)} objects in {time.monotonic() - started:.1f}s", file=sys.stderr, flush=True)
     if use_cache:
         cache_store(cached, objects)
     return objects

@@ -220,6 +220,10 @@ def link_cdk8s_outdir(out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     out = Path(os.environ.get("PLATE_DIST", DEFAULT_OUT))
+    from composition.helm import progress_wanted
+
+    if progress_wanted():  # read by the chart renders, in this process and in the workers it starts
+        os.environ.setdefault("PLATE_PROGRESS", "1")
     try:
         names = synth(out)
     except (ConfigError, ConfigFileError, RenderError) as exc:

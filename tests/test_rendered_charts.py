@@ -189,3 +189,17 @@ def test_a_warm_render_reuses_the_writers_texts_and_writes_the_same_bytes(tmp_pa
     render.synth(tmp_path / "warm", warn=lambda _: None)
     assert sum(calls) == 0
     assert read_tree(tmp_path / "fresh") == read_tree(tmp_path / "warm")
+
+
+def test_a_chart_helm_renders_says_so_when_progress_is_wanted(monkeypatch, capsys):
+    """A cold render is seconds of Helm: on a terminal or in CI, one line per chart; quiet otherwise."""
+    release = helm.Release("dex", "dex", versions.DEX.archive, {}, "1.33")
+    monkeypatch.delenv("PLATE_PROGRESS", raising=False)
+    helm.template(release, use_cache=False)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv("PLATE_PROGRESS", "1")
+    objects = helm.template(release, use_cache=False)
+    line = capsys.readouterr().err
+    assert line.startswith(f"  helm: dex-0.24.0.tgz for dex (dex), {len(objects)} objects in ") and line.endswith("s\n")
+    monkeypatch.setenv("CI", "true")
+    assert helm.progress_wanted()

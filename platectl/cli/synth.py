@@ -18,7 +18,13 @@ from platectl.cli.common import INPUT_ERRORS, cluster_or_env
 def synth(env_names: tuple[str, ...], out: Path) -> None:
     """Render environments into OUT; on any error OUT is left untouched."""
     try:
+        import os
+
+        from composition.helm import progress_wanted
+
         progress = (lambda line: click.echo(f"  {line}", err=True)) if sys.stderr.isatty() else None
+        if progress_wanted():
+            os.environ.setdefault("PLATE_PROGRESS", "1")  # one line per chart Helm renders (a cold render)
         names = render.synth(out, names=list(env_names) or None, progress=progress,
                              warn=lambda line: click.echo(line, err=True))
     except (*INPUT_ERRORS, render.RenderError) as exc:
