@@ -162,6 +162,17 @@ def _merged_environment(name: str, seen: tuple[str, ...] = ()) -> dict[str, Any]
     return deep_merge(inherited, overlay)
 
 
+def _depth(name: str) -> int:
+    """How many environments ``name`` extends through (0: none). Cycles are reported by the merge."""
+    depth, current, seen = 0, name, {name}
+    while True:
+        parent = OVERLAYS.get(current, {}).get("extends")
+        if not isinstance(parent, str) or parent not in OVERLAYS or parent in seen:
+            return depth
+        depth, current = depth + 1, parent
+        seen.add(parent)
+
+
 def raw(name: str) -> dict[str, Any]:
     """The merged environment data, conventions applied, not validated."""
     data = _merged_environment(name)
@@ -217,7 +228,11 @@ def load_platform() -> Platform:
     for name in sorted(CLUSTERS):
         production = any(d.get("tier") == "production" for d in raw_envs.values() if d.get("cluster") == name)
         clusters[name] = validate_cluster(name, raw_cluster(name), production)
-    environments = {n: validate(n, d, clusters[d["cluster"]]) for n, d in raw_envs.items()}
+    # parents before the environments extending them: a faulty value is reported for the environment
+    # whose file writes it, not for the first environment that inherits it
+    order = sorted(raw_envs, key=lambda n: (_depth(n), n))
+    validated = {n: validate(n, raw_envs[n], clusters[raw_envs[n]["cluster"]]) for n in order}
+    environments = {n: validated[n] for n in raw_envs}
     platform = Platform(clusters, environments)
     _platform_rules(platform)
     return platform

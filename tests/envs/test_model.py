@@ -218,3 +218,14 @@ def test_the_readme_shows_these_examples_exactly():
     assert namespace["OVERLAY"] == QA
     worker = next(b for b in blocks if b.startswith('"indexer": {'))
     assert eval("{" + worker + "}") == WORKER  # noqa: S307
+
+
+def test_a_faulty_value_is_reported_for_the_environment_whose_file_writes_it(monkeypatch):
+    """qa extends staging: a bad value written in staging's file is staging's error, not qa's (which
+    sorts first and inherits it)."""
+    monkeypatch.setitem(envs.OVERLAYS, "qa", QA)
+    staging = envs.deep_merge(envs.OVERLAYS["staging"], {"services": {"web": {"replicas": -1}}})
+    monkeypatch.setitem(envs.OVERLAYS, "staging", staging)
+    with pytest.raises(ConfigError) as err:
+        envs.load_platform()
+    assert str(err.value).startswith("environment 'staging', component 'plate-web', field 'replicas': ")
