@@ -21,7 +21,9 @@ from platectl.sides import SideError, finish, start
               help="comment: markdown for a pull request, within --budget characters.")
 @click.option("--budget", type=click.IntRange(min=1000), default=diffing.BUDGET, show_default=True,
               help="The comment's size limit; whole objects only, the rest is counted.")
-def diff(base: str, head: str | None, env_names: tuple[str, ...], fmt: str, budget: int) -> None:
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write comment.md, diff.md and diff.json there (one render for all three: CI's artifact).")
+def diff(base: str, head: str | None, env_names: tuple[str, ...], fmt: str, budget: int, out_dir: Path | None) -> None:
     """Render BASE and HEAD and print added, removed and changed objects (secrets redacted). A side whose
     dist/ was rendered from exactly its inputs (its stamp, dist/.inputs.sha256) is reused, not rendered."""
     try:
@@ -35,9 +37,12 @@ def diff(base: str, head: str | None, env_names: tuple[str, ...], fmt: str, budg
     except (GitError, SideError) as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None
-    if fmt == "comment":
-        import envs
+    import envs
 
-        click.echo(diffing.format_comment(changes, frozenset(envs.cluster_names()), budget), nl=False)
-        return
-    click.echo(diffing.FORMATS[fmt](changes), nl=False)
+    comment = diffing.format_comment(changes, frozenset(envs.cluster_names()), budget)
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "comment.md").write_text(comment)
+        (out_dir / "diff.md").write_text(diffing.format_markdown(changes))
+        (out_dir / "diff.json").write_text(diffing.format_json(changes))
+    click.echo(comment if fmt == "comment" else diffing.FORMATS[fmt](changes), nl=False)

@@ -74,3 +74,30 @@ def fake(tmp_path):
     yield start
     for api in servers:
         api.server.shutdown()
+
+
+def project_checkout(tmp_path: Path, links: tuple[str, ...] = ()) -> tuple[Path, Path]:
+    """This project's files (tracked and untracked, not ignored) committed on main in a repository of
+    their own, pushed to a bare remote: (checkout, remote). ``links``: folders of this checkout to link
+    in (``.venv``, ``node_modules``) for scripts that run there."""
+    import shutil
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent.parent
+    remote = tmp_path / "remote.git"
+    run_git("init", "--quiet", "--bare", str(remote), cwd=tmp_path)
+    repo = tmp_path / "project"
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=root,
+                           capture_output=True, check=True).stdout.decode().split("\0")
+    for rel in filter(None, files):
+        if (root / rel).is_file():
+            (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / rel, repo / rel)
+    for name in links:
+        (repo / name).symlink_to(root / name)
+    init_repo(repo)
+    run_git("add", "-A", cwd=repo)
+    run_git("commit", "--quiet", "-m", "platform", cwd=repo)
+    run_git("remote", "add", "origin", str(remote), cwd=repo)
+    run_git("push", "--quiet", "origin", "main", cwd=repo)
+    return repo, remote

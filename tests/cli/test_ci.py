@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import init_repo, run_git
+from tests.cli.conftest import project_checkout, run_git
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SHARED = (".venv", "node_modules")
@@ -22,22 +22,7 @@ SHARED = (".venv", "node_modules")
 def project(tmp_path, signing_home) -> Iterator[tuple[Path, Path, dict[str, str]]]:
     """A checkout of this project on main, pushed to a bare remote; the environment CI gives the scripts."""
     fingerprint, home = signing_home
-    remote = tmp_path / "remote.git"
-    run_git("init", "--quiet", "--bare", str(remote), cwd=tmp_path)
-    repo = tmp_path / "project"
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                           capture_output=True, check=True).stdout.decode().split("\0")
-    for rel in filter(None, files):
-        if (ROOT / rel).is_file():
-            (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / rel, repo / rel)
-    for name in SHARED:
-        (repo / name).symlink_to(ROOT / name)
-    init_repo(repo)
-    run_git("add", "-A", cwd=repo)
-    run_git("commit", "--quiet", "-m", "platform", cwd=repo)
-    run_git("remote", "add", "origin", str(remote), cwd=repo)
-    run_git("push", "--quiet", "origin", "main", cwd=repo)
+    repo, remote = project_checkout(tmp_path, SHARED)
     armored = subprocess.run(["gpg", "--armor", "--export-secret-keys", fingerprint], env={**os.environ, "GNUPGHOME": str(home)},
                              capture_output=True, check=True, text=True).stdout
     scratch = Path(tempfile.mkdtemp(prefix="ci-", dir="/tmp"))  # short, as a runner's: gpg-agent's socket is in it

@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from platectl.cli import cli
-from tests.cli.conftest import init_repo, run_git
+from tests.cli.conftest import project_checkout, run_git
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -105,19 +105,8 @@ def test_graph_dot():
 
 
 def _project_repo(tmp_path: Path) -> Path:
-    """A real git repository holding this project's tracked files as committed here."""
-    repo = tmp_path / "project"
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                           capture_output=True, check=True).stdout.decode().split("\0")
-    for rel in filter(None, files):
-        src = ROOT / rel
-        if src.is_file():
-            (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, repo / rel)
-    init_repo(repo)
-    run_git("add", "-A", cwd=repo)
-    run_git("commit", "--quiet", "-m", "project", cwd=repo)
-    return repo
+    """A real git repository holding this project's files as committed here."""
+    return project_checkout(tmp_path)[0]
 
 
 def test_diff_identical_renders_print_one_line(tmp_path, monkeypatch):

@@ -3,7 +3,6 @@ pipeline, `platectl promote` for a release manager, refused while staging is not
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from click.testing import CliRunner
 import envs
 from platectl import publishing
 from platectl.cli import cli
-from tests.cli.conftest import init_repo, run_git
+from tests.cli.conftest import project_checkout, run_git
 from tests.cli.test_status import app
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -55,20 +54,7 @@ def test_set_image_refuses_a_bad_tag_and_a_service_the_file_does_not_pin(config)
 @pytest.fixture
 def project(tmp_path, signing, monkeypatch) -> tuple[Path, Path]:
     """This project as a checkout with a remote, staging published from it (signed with the throwaway key)."""
-    remote = tmp_path / "remote.git"
-    run_git("init", "--quiet", "--bare", str(remote), cwd=tmp_path)
-    repo = tmp_path / "project"
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                           capture_output=True, check=True).stdout.decode().split("\0")
-    for rel in filter(None, files):
-        if (ROOT / rel).is_file():
-            (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / rel, repo / rel)
-    init_repo(repo)
-    run_git("add", "-A", cwd=repo)
-    run_git("commit", "--quiet", "-m", "platform", cwd=repo)
-    run_git("remote", "add", "origin", str(remote), cwd=repo)
-    run_git("push", "--quiet", "origin", "main", cwd=repo)
+    repo, remote = project_checkout(tmp_path)
     assert publishing.publish("staging", repo=repo, branch="rendered").status == "published"
     monkeypatch.chdir(repo)
     yield repo, remote
