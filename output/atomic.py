@@ -20,6 +20,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,10 +34,15 @@ PAUSE_VARIABLE = "PLATE_TEST_PAUSE_AT"
 NO_EXCHANGE_VARIABLE = "PLATE_TEST_NO_EXCHANGE"
 
 
+_PAUSED = threading.Lock()
+
+
 def checkpoint(name: str) -> None:
-    """Pause forever at ``name`` when the test-only variable asks for it."""
+    """Pause forever at ``name`` when the test-only variable asks for it. Several threads may reach it
+    at once (Helm renders charts in parallel): the first says so, the others pause without a word."""
     if os.environ.get(PAUSE_VARIABLE) == name:
-        print(f"paused at {name}", file=sys.stderr, flush=True)
+        if _PAUSED.acquire(blocking=False):
+            print(f"paused at {name}", file=sys.stderr, flush=True)
         while True:
             time.sleep(60)
 

@@ -37,12 +37,29 @@ def before(tmp_path, fresh_render):
     return out, read_tree(out)
 
 
+STARTED: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def no_run_outlives_its_test():
+    """A test that fails while its run is paused must not leave the run behind (its scratch folder would
+    be alive, and the next test's to count)."""
+    yield
+    while STARTED:
+        proc = STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+
+
 def start(out: Path, cache: Path, pause: str | None = None) -> subprocess.Popen:
     env = dict(os.environ, PLATE_DIST=str(out), PLATE_CACHE=str(cache))
     env.pop("CDK8S_OUTDIR", None)
     if pause:
         env[atomic.PAUSE_VARIABLE] = pause
-    return subprocess.Popen([sys.executable, "main.py"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "main.py"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    STARTED.append(proc)
+    return proc
 
 
 def paused(proc: subprocess.Popen, point: str) -> None:
