@@ -70,9 +70,13 @@ class NfsProvisioner(HelmRelease):
     layer = "cluster-services"
     rank = 1
     network = NetworkNeeds(api_server=True)  # host-network pods: the share is mounted from the node
-    # Kubernetes resource requirements, passed whole by the templates (toYaml); the storage class's
-    # annotations and parameters likewise
-    free_form_values = ("controller.resources", "node.resources", "storageClasses")
+    # Each container's resource requirements, passed whole by the templates (toYaml; values.yaml lists only
+    # some of their keys), and the storage classes, a list the templates read but values.yaml only shows
+    # in a comment
+    free_form_values = (*(f"controller.resources.{c}" for c in ("nfs", "csiProvisioner", "csiResizer", "csiSnapshotter",
+                                                                "livenessProbe")),
+                        *(f"node.resources.{c}" for c in ("nfs", "livenessProbe", "nodeDriverRegistrar")),
+                        "storageClasses")
 
     def __init__(self, scope: Construct, props: NfsProvisionerProps):
         p = props

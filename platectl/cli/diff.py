@@ -37,12 +37,14 @@ def diff(base: str, head: str | None, env_names: tuple[str, ...], fmt: str, budg
     except (GitError, SideError) as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None
-    import envs
+    def comment() -> str:
+        import envs
 
-    comment = diffing.format_comment(changes, frozenset(envs.cluster_names()), budget)
+        return diffing.format_comment(changes, frozenset(envs.cluster_names()), budget)
+
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "comment.md").write_text(comment)
+        (out_dir / "comment.md").write_text(comment())
         (out_dir / "diff.md").write_text(diffing.format_markdown(changes))
         (out_dir / "diff.json").write_text(diffing.format_json(changes))
-    click.echo(comment if fmt == "comment" else diffing.FORMATS[fmt](changes), nl=False)
+    click.echo(comment() if fmt == "comment" else diffing.FORMATS[fmt](changes), nl=False)
