@@ -204,3 +204,15 @@ def test_restore_refuses_an_unknown_backup_and_a_path():
         restoring.steps("shared", "grafana-data", "../x.tar.gz")
     text = restoring.steps("shared", "grafana-data", "20261201T013000Z.tar.gz")
     assert 'file="/backup/grafana-data/20261201T013000Z.tar.gz"' in text
+
+
+def test_the_readmes_backup_section_runs_as_written_and_lists_every_backup():
+    """The README's restore command, run exactly as written; its inventory table names every backup."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Backups and recovery", 1)[1].split("\n## ", 1)[0]
+    command = re.search(r"`(\.venv/bin/platectl restore [^`]+)`", section).group(1)
+    proc = subprocess.run(command.split(), cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == restoring.steps("shared", command.split()[-1], None)
+    listed = set(re.findall(r"`([a-z]+-[a-z]+)`: ", section))
+    assert listed == set(BACKED_UP), listed
