@@ -43,7 +43,7 @@ from components.tools.secret_stores import store_ref
 from components.workload import Hardening
 from composition.chart_values import unknown_keys
 from composition.wiring import props
-from envs import ConfigError, Platform
+from envs import ConfigError, Platform, parents_first
 from envs.model import Cluster, Environment
 
 # What each named security profile means for a workload (see envs/model.py SecurityProfile).
@@ -362,8 +362,9 @@ def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra
     platform_unit.components.append(edge(scope, ctx, [*platform_unit.components, *every_app]))
     _check_chart_values(cluster_name, platform_unit.components)
     _check_names(cluster_name, "cluster", platform_unit.components)
-    for env, unit in zip(environments, env_units, strict=True):
-        _check_names(env.name, "environment", unit.components)
+    units_of = {env.name: unit for env, unit in zip(environments, env_units, strict=True)}
+    for name in parents_first(units_of):  # a faulty value is named where it is written, not inherited
+        _check_names(name, "environment", units_of[name].components)
     _render_charts(c, platform_unit.components)
     backups.claims_first(ctx, platform_unit.components)
     built = [*platform_unit.components, *every_app]
@@ -382,9 +383,10 @@ def compose_cluster(app: cdk8s.App, platform: Platform, cluster_name: str, extra
                            revision=g.rendered_branch, argocd_namespace=g.argocd_namespace, prune=dict(g.prune),
                            retry_limit=g.retry_limit, signature_keys=signed)
     _check_prune("cluster", cluster_name, g.prune, platform_unit.components)
+    for name in parents_first(units_of):
+        _check_prune("environment", name, platform.environments[name].gitops.prune, units_of[name].components)
     refs: list[EnvironmentRef] = []
     for env, unit in zip(environments, env_units, strict=True):
-        _check_prune("environment", env.name, env.gitops.prune, unit.components)
         subscriptions = c.argocd.notifications.annotations(env.name) if c.argocd.notifications else {}
         env_props = AppOfAppsProps(owner=env.name, folder=unit.folder, repo_url=g.repo_url, revision=g.rendered_branch,
                                    argocd_namespace=g.argocd_namespace, prune=dict(env.gitops.prune),

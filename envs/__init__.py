@@ -13,9 +13,10 @@ The shipped configuration is this folder (``base.py``, ``clusters/``, ``environm
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -140,7 +141,8 @@ def use_config(root: Path | str | None = None) -> None:
         target.update(value)
 
 
-# Not inherited through ``extends``: an environment's own namespace, host and registry project.
+# Not inherited through ``extends``: what names the parent itself (its namespace, host, registry project
+# and secret path prefix, and the hosts of its routes); the conventions derive the child's own.
 IDENTITY = ("namespace", "host", "registry_project")
 
 
@@ -151,26 +153,55 @@ def _merged_environment(name: str, seen: tuple[str, ...] = ()) -> dict[str, Any]
     if name in seen:
         raise ConfigError(seen[0], "environment", "extends", f"extends itself through {' -> '.join((*seen, name))}")
     overlay = dict(OVERLAYS[name])
-    parent = overlay.pop("extends", None)
+    return deep_merge(_starting_point(name, overlay.pop("extends", None), seen), overlay)
+
+
+def _starting_point(name: str, parent: object, seen: tuple[str, ...] = ()) -> dict[str, Any]:
     if parent is None:
-        return deep_merge(ENVIRONMENT_BASE, overlay)
+        return ENVIRONMENT_BASE
     if not isinstance(parent, str):
         raise ConfigError(name, "environment", "extends", f"must name an environment (got {parent!r})")
     inherited = _merged_environment(parent, (*seen, name))
     for identity in IDENTITY:  # what names the parent itself; the conventions derive the child's own
         inherited.pop(identity, None)
-    return deep_merge(inherited, overlay)
+    secrets, routes = inherited.get("secrets"), inherited.get("routes")
+    if isinstance(secrets, dict):
+        inherited["secrets"] = _without(cast("dict[str, Any]", secrets), "path_prefix")
+    if isinstance(routes, dict):
+        inherited["routes"] = {k: (_without(cast("dict[str, Any]", r), "host") if isinstance(r, dict) else r)
+                               for k, r in cast("dict[str, Any]", routes).items()}
+    return inherited
+
+
+def _without(data: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k != key}
+
+
+def starting_point(name: str) -> dict[str, Any]:
+    """What environment ``name``'s own file changes: the base, or what it inherits from the environment it
+    ``extends`` (that environment's settings without its identity)."""
+    return _starting_point(name, OVERLAYS[name].get("extends"))
+
+
+def parents_first(names: Iterable[str]) -> list[str]:
+    """``names`` with every environment after the ones it extends (then by name): a faulty value is
+    reported for the environment whose file writes it, not for the first one that inherits it."""
+    return sorted(names, key=lambda n: (_depth(n), n))
+
+
+def lineage(name: str) -> tuple[str, ...]:
+    """``name`` and the environments it extends, nearest first. Cycles are reported by the merge."""
+    chain = [name]
+    while True:
+        parent = OVERLAYS.get(chain[-1], {}).get("extends")
+        if not isinstance(parent, str) or parent not in OVERLAYS or parent in chain:
+            return tuple(chain)
+        chain.append(parent)
 
 
 def _depth(name: str) -> int:
-    """How many environments ``name`` extends through (0: none). Cycles are reported by the merge."""
-    depth, current, seen = 0, name, {name}
-    while True:
-        parent = OVERLAYS.get(current, {}).get("extends")
-        if not isinstance(parent, str) or parent not in OVERLAYS or parent in seen:
-            return depth
-        depth, current = depth + 1, parent
-        seen.add(parent)
+    """How many environments ``name`` extends through (0: none)."""
+    return len(lineage(name)) - 1
 
 
 def raw(name: str) -> dict[str, Any]:
@@ -219,8 +250,10 @@ def load_platform() -> Platform:
     if clashes:
         raise ConfigError(clashes[0], "cluster", "name", "a cluster and an environment share this name "
                                                          "(publish tags and dist/ folders would clash)", "cluster")
-    raw_envs = {n: raw(n) for n in sorted(OVERLAYS)}
-    for name, data in raw_envs.items():
+    merged = {n: raw(n) for n in parents_first(OVERLAYS)}  # an inherited fault is its parent's
+    raw_envs = {n: merged[n] for n in sorted(merged)}
+    for name in parents_first(raw_envs):
+        data = raw_envs[name]
         if data.get("cluster") not in CLUSTERS:
             raise ConfigError(name, "environment", "cluster", f"no cluster {data.get('cluster')!r}; "
                                                               f"known: {', '.join(sorted(CLUSTERS))}")
@@ -228,10 +261,7 @@ def load_platform() -> Platform:
     for name in sorted(CLUSTERS):
         production = any(d.get("tier") == "production" for d in raw_envs.values() if d.get("cluster") == name)
         clusters[name] = validate_cluster(name, raw_cluster(name), production)
-    # parents before the environments extending them: a faulty value is reported for the environment
-    # whose file writes it, not for the first environment that inherits it
-    order = sorted(raw_envs, key=lambda n: (_depth(n), n))
-    validated = {n: validate(n, raw_envs[n], clusters[raw_envs[n]["cluster"]]) for n in order}
+    validated = {n: validate(n, raw_envs[n], clusters[raw_envs[n]["cluster"]]) for n in parents_first(raw_envs)}
     environments = {n: validated[n] for n in raw_envs}
     platform = Platform(clusters, environments)
     _platform_rules(platform)

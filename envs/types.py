@@ -113,7 +113,7 @@ class ClusterGitOpsConfig(TypedDict, total=False):
     repo_url: ReadOnly[str | None]
     rendered_branch: ReadOnly[str | None]
     argocd_namespace: ReadOnly[str | None]
-    prune: ReadOnly[dict[str, bool] | None]
+    prune: ReadOnly[dict[str, bool | None] | None]
     retry_limit: ReadOnly[int | None]
     signing_keys: ReadOnly[list[str] | None]
 
@@ -213,7 +213,7 @@ class SubscriptionConfig(TypedDict, total=False):
 
 class ArgoNotificationsConfig(TypedDict, total=False):
     """What a cluster may change of Argo CD's notifications."""
-    services: ReadOnly[dict[str, SlackServiceConfig | WebhookServiceConfig | EmailServiceConfig] | None]
+    services: ReadOnly[dict[str, SlackServiceConfig | WebhookServiceConfig | EmailServiceConfig | None] | None]
     subscriptions: ReadOnly[list[SubscriptionConfig] | None]
 
 
@@ -398,7 +398,7 @@ class AlertRouteConfig(TypedDict, total=False):
 
 class AlertRoutingSettingsConfig(TypedDict, total=False):
     """What a cluster may change."""
-    receivers: ReadOnly[dict[str, SlackReceiverConfig | WebhookReceiverConfig | EmailReceiverConfig | PagerDutyReceiverConfig] | None]
+    receivers: ReadOnly[dict[str, SlackReceiverConfig | WebhookReceiverConfig | EmailReceiverConfig | PagerDutyReceiverConfig | None] | None]
     routes: ReadOnly[list[AlertRouteConfig] | None]
     default_receiver: ReadOnly[str | None]
     heartbeat_receiver: ReadOnly[str | None]
@@ -462,7 +462,7 @@ class BackupSettingsConfig(TypedDict, total=False):
     storage_class: ReadOnly[str | None]
     size: ReadOnly[str | None]
     schedule: ReadOnly[str | None]
-    schedules: ReadOnly[dict[str, str] | None]
+    schedules: ReadOnly[dict[str, str | None] | None]
     keep: ReadOnly[int | None]
     max_age: ReadOnly[str | None]
     before_sync: ReadOnly[bool | None]
@@ -521,7 +521,7 @@ class WebServiceConfig(TypedDict, total=False):
     replicas: ReadOnly[int | None]
     resources: ReadOnly[ResourcesConfig | None]
     secrets_path: ReadOnly[str | None]
-    config: ReadOnly[dict[str, str] | None]
+    config: ReadOnly[dict[str, str | None] | None]
     autoscaling: ReadOnly[AutoscalingConfig | None]
     disruption_budget_min_available: ReadOnly[int | None]
     egress_cidrs: ReadOnly[list[str] | None]
@@ -538,7 +538,7 @@ class ApiServiceConfig(TypedDict, total=False):
     replicas: ReadOnly[int | None]
     resources: ReadOnly[ResourcesConfig | None]
     secrets_path: ReadOnly[str | None]
-    config: ReadOnly[dict[str, str] | None]
+    config: ReadOnly[dict[str, str | None] | None]
     autoscaling: ReadOnly[AutoscalingConfig | None]
     disruption_budget_min_available: ReadOnly[int | None]
     egress_cidrs: ReadOnly[list[str] | None]
@@ -562,7 +562,7 @@ class LlmServiceConfig(TypedDict, total=False):
     replicas: ReadOnly[int | None]
     resources: ReadOnly[ResourcesConfig | None]
     secrets_path: ReadOnly[str | None]
-    config: ReadOnly[dict[str, str] | None]
+    config: ReadOnly[dict[str, str | None] | None]
     autoscaling: ReadOnly[AutoscalingConfig | None]
     disruption_budget_min_available: ReadOnly[int | None]
     egress_cidrs: ReadOnly[list[str] | None]
@@ -571,7 +571,7 @@ class LlmServiceConfig(TypedDict, total=False):
     single_replica_reason: ReadOnly[str | None]
     gpu_count: ReadOnly[int | None]
     gpu_resource: ReadOnly[str | None]
-    node_selector: ReadOnly[dict[str, str] | None]
+    node_selector: ReadOnly[dict[str, str | None] | None]
     tolerations: ReadOnly[list[TolerationConfig] | None]
     model_cache_size: ReadOnly[str | None]
     kind: ReadOnly[Literal['llm'] | None]
@@ -584,7 +584,7 @@ class WorkerServiceConfig(TypedDict, total=False):
     replicas: ReadOnly[int | None]
     resources: ReadOnly[ResourcesConfig | None]
     secrets_path: ReadOnly[str | None]
-    config: ReadOnly[dict[str, str] | None]
+    config: ReadOnly[dict[str, str | None] | None]
     autoscaling: ReadOnly[AutoscalingConfig | None]
     disruption_budget_min_available: ReadOnly[int | None]
     egress_cidrs: ReadOnly[list[str] | None]
@@ -610,11 +610,11 @@ class CacheServiceConfig(TypedDict, total=False):
 class RouteConfig(TypedDict, total=False):
     """A host and the services behind its paths (the longest matching prefix wins at the Gateway); each"""
     host: ReadOnly[str | None]
-    paths: ReadOnly[dict[str, str] | None]
+    paths: ReadOnly[dict[str, str | None] | None]
 
 
 class EnvGitOpsConfig(TypedDict, total=False):
-    prune: ReadOnly[dict[str, bool] | None]
+    prune: ReadOnly[dict[str, bool | None] | None]
 
 
 class EnvironmentConfig(TypedDict, total=False):
@@ -628,7 +628,7 @@ class EnvironmentConfig(TypedDict, total=False):
     ingress: ReadOnly[IngressSettingsConfig | None]
     secrets: ReadOnly[EnvSecretsConfig | None]
     alerts: ReadOnly[ThresholdsConfig | None]
-    services: ReadOnly[dict[str, WebServiceConfig | ApiServiceConfig | LlmServiceConfig | WorkerServiceConfig | CacheServiceConfig] | None]
-    routes: ReadOnly[dict[str, RouteConfig] | None]
+    services: ReadOnly[dict[str, WebServiceConfig | ApiServiceConfig | LlmServiceConfig | WorkerServiceConfig | CacheServiceConfig | None] | None]
+    routes: ReadOnly[dict[str, RouteConfig | None] | None]
     gitops: ReadOnly[EnvGitOpsConfig | None]
     extends: ReadOnly[str | None]

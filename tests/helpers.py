@@ -11,6 +11,12 @@ from components.core import ManifestChart
 from output import writer
 from output.objects import Loader
 
+ROOT = Path(__file__).resolve().parent.parent
+# the environments this checkout's configuration defines (a file each): expectations that list every
+# environment are derived from these, so an environment added as the README shows keeps them true
+ENVIRONMENTS = sorted(p.stem for p in (ROOT / "envs" / "environments").glob("*.py"))
+KNOWN_ENVIRONMENTS = ", ".join(ENVIRONMENTS)
+
 
 @dataclass(frozen=True)
 class Obj:

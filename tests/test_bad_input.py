@@ -11,7 +11,7 @@ import pytest
 import envs
 from envs import ConfigError
 from platectl import render
-from tests.helpers import read_tree
+from tests.helpers import KNOWN_ENVIRONMENTS, read_tree
 
 
 def E(env: str, component: str, field: str, problem: str) -> str:  # noqa: N802
@@ -133,7 +133,8 @@ ENV_CASES = [
     ("staging", {"gitops.prune": {"plate-wbe": False}},
      E("staging", "app-of-apps", "gitops.prune.plate-wbe", "no such component (did you mean 'plate-web'?)")),
     ("staging", {"cluster": "other"}, E("staging", "environment", "cluster", "no cluster 'other'; known: shared")),
-    ("staging", {"extends": "qa"}, E("staging", "environment", "extends", "unknown environment 'qa'; known: production, staging")),
+    ("staging", {"extends": "nowhere"}, E("staging", "environment", "extends",
+                                          f"unknown environment 'nowhere'; known: {KNOWN_ENVIRONMENTS}")),
     # secrets, registry, tiers
     ("staging", {"services.web.secrets_path": "plate/production/web"},
      E("staging", "plate-web", "secrets_path", "'plate/production/web' is outside this environment's KV prefix "
@@ -335,12 +336,12 @@ CLUSTER_CASES = [
     ({"ingress.cluster_issuer": "letsencrypt-staging"},
      C("shared", "edge", "ingress.cluster_issuer", f"{PROD}: certificates come from 'letsencrypt-prod' (got "
                                                             "'letsencrypt-staging')")),
-    ({"alerting.routes": [{"environment": "qa", "receiver": "staging"}]},
-     C("shared", "alert-routing", "alerting.routes.0.environment", "no environment 'qa' on this cluster (known: "
-       "production, staging): the route would never match")),
+    ({"alerting.routes": [{"environment": "nowhere", "receiver": "staging"}]},
+     C("shared", "alert-routing", "alerting.routes.0.environment", "no environment 'nowhere' on this cluster (known: "
+       f"{KNOWN_ENVIRONMENTS}): the route would never match")),
     ({"argocd.notifications.subscriptions": [{"environment": "stagign", "service": "slack", "recipients": ["x"]}]},
      C("shared", "argo-cd", "argocd.notifications.subscriptions.0.environment", "no environment 'stagign' on this "
-       "cluster (known: production, staging): nobody would ever be notified")),
+       f"cluster (known: {KNOWN_ENVIRONMENTS}): nobody would ever be notified")),
     ({"sso.connectors": [{"type": "github", "client_id": "a", "org": "o", "credentials_path": "platform/dex/a"},
                          {"type": "github", "client_id": "b", "org": "p", "credentials_path": "platform/dex/b"}]},
      C("shared", "dex", "sso", "connectors: the id 'github' is given twice (Dex needs each connector's id unique: set "

@@ -10,7 +10,7 @@ import yaml
 
 import envs
 from platectl import checks
-from tests.helpers import Obj, find, on_cluster
+from tests.helpers import ENVIRONMENTS, Obj, find, on_cluster
 
 CLUSTERS = envs.cluster_names()
 
@@ -124,8 +124,9 @@ def test_dex_has_one_client_per_consumer_with_secrets_only_from_openbao(objects)
     es = find(objects, "ExternalSecret", "dex-config")
     config = yaml.safe_load(es.data["spec"]["target"]["template"]["data"]["config.yaml"])
     clients = {c["id"]: c for c in config["staticClients"]}
-    assert sorted(clients) == ["argocd", "grafana", "harbor", "headlamp", "jenkins", "plate-production",
-                               "plate-staging"]
+    # the tools, and each environment serving a signed-in path (its admin; staging's LLM)
+    assert sorted(clients) == sorted(["argocd", "grafana", "harbor", "headlamp", "jenkins",
+                                      *(f"plate-{n}" for n in ENVIRONMENTS)])
     assert clients["argocd"]["redirectURIs"] == ["https://argocd.cocdev.co.kr/auth/callback"]
     assert clients["plate-staging"]["redirectURIs"] == ["https://llm.cocdev.co.kr/oauth2/callback",
                                                         "https://stg.cocdev.co.kr/admin/oauth2/callback"]

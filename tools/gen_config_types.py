@@ -86,8 +86,8 @@ class Generator:
             inner = [a for a in args if a is not Ellipsis]
             item = " | ".join(dict.fromkeys(self.type(a) for a in inner)) if inner else "object"
             return f"list[{item}]"
-        if origin is dict:
-            return f"dict[{self.type(args[0])}, {self.type(args[1])}]"
+        if origin is dict:  # None as a value removes the inherited key (``"services": {"llm": None}``)
+            return f"dict[{self.type(args[0])}, {self.type(args[1])} | None]"
         if annotation is type(None):
             return "None"
         if annotation in (str, int, float, bool):

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from platectl.cli import cli
 from tests.cli.conftest import project_checkout, run_git
+from tests.helpers import ENVIRONMENTS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,7 +35,8 @@ def test_validate_a_clean_render(fresh_render, crd_dir):
     assert [" ".join(w.split()) for w in warnings if w not in digests] == [
         "warning shared kubernetes_version support kubernetes 1.33 is out of support since 2026-06-28; "
         "see https://kubernetes.io/releases/"]
-    assert lines[-1] == f"{count} objects checked in production, shared, staging: 0 errors, {len(warnings)} warnings"
+    checked = ", ".join(sorted([*ENVIRONMENTS, "shared"]))
+    assert lines[-1] == f"{count} objects checked in {checked}: 0 errors, {len(warnings)} warnings"
 
 
 def test_validate_reports_every_broken_rule_and_exits_1(fresh_render, tmp_path, crd_dir):
@@ -195,7 +197,7 @@ def test_diff_redacts_secret_like_values():
 def test_readme_shows_the_current_production_graph():
     readme = (ROOT / "docs" / "configuration.md").read_text()
     graph = invoke("graph", "--cluster", "shared").output
-    assert f"```mermaid\n{graph}```" in readme, "docs/configuration.md's graph is stale: paste `platectl graph --cluster shared`"
+    assert f"```mermaid\n{graph}```" in readme, "docs/configuration.md's graph is stale: run bin/update-golden and read its diff"
 
 
 def test_validate_target_versions_are_options(fresh_render, crd_dir):
@@ -213,8 +215,9 @@ def test_an_image_bump_changes_one_file_and_the_diff_names_the_field(tmp_path, f
     render.synth(tmp_path / "dist", warn=lambda _: None)
     from tests.helpers import read_tree
     before, after = read_tree(fresh_render), read_tree(tmp_path / "dist")
+    heirs = sorted(n for n in envs.OVERLAYS if "staging" in envs.lineage(n))  # staging, and what extends it
     assert sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k)) == [
-        "environments/staging/plate-web/Deployment.plate-web.k8s.yaml"]
+        f"environments/{n}/plate-web/Deployment.plate-web.k8s.yaml" for n in heirs]
     text = diffing.format_text(diffing.compare_dirs(fresh_render, tmp_path / "dist"))
     assert "      Deployment plate-stg/plate-web: spec.template.spec.containers[web].image: " \
            "harbor.cocdev.co.kr/staging/web:1.5.0-rc.2 -> harbor.cocdev.co.kr/staging/web:1.5.0-rc.3" in text

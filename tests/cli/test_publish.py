@@ -11,6 +11,7 @@ from platectl import publishing, render
 from platectl.cli import cli
 from platectl.gitutil import GitError
 from tests.cli.conftest import run_git
+from tests.helpers import ENVIRONMENTS
 
 
 def publish(*args, input=None):
@@ -41,7 +42,7 @@ def test_first_publish_creates_the_branch_tags_it_and_leaves_the_checkout_alone(
 
 def test_every_application_path_resolves_on_the_rendered_branch(source, remote):
     """The cluster first (its root and the environments' roots), then each environment."""
-    for name in ("shared", "staging", "production"):
+    for name in ("shared", *ENVIRONMENTS):
         assert publish("--env", name, "--yes").exit_code == 0
     import yaml
     tree = set(run_git("ls-tree", "-r", "-d", "--name-only", "rendered", cwd=remote).splitlines())
@@ -166,9 +167,10 @@ def test_unknown_remote(source):
 
 
 def test_unknown_environment_is_a_usage_error(source):
-    result = publish("--env", "qa")
+    result = publish("--env", "nowhere")
     assert result.exit_code == 2
-    assert "Invalid value for '--env': 'qa' is not one of 'production', 'shared', 'staging'." in result.output
+    choices = ", ".join(repr(n) for n in sorted([*ENVIRONMENTS, "shared"]))
+    assert f"Invalid value for '--env': 'nowhere' is not one of {choices}." in result.output
 
 
 def test_detached_head_is_refused(source, remote):

@@ -2,7 +2,7 @@ from click.testing import CliRunner
 
 import envs
 from platectl.cli import cli
-from tests.helpers import read_tree
+from tests.helpers import ENVIRONMENTS, read_tree
 
 HARBOR_WARNING = ""  # the shared cluster runs Harbor on an external database: no warning
 
@@ -32,14 +32,15 @@ def test_synth_bad_input_exits_1_and_leaves_output(tmp_path, monkeypatch):
 
 
 def test_unknown_environment_is_a_usage_error():
-    result = CliRunner().invoke(cli, ["synth", "--env", "qa"])
+    result = CliRunner().invoke(cli, ["synth", "--env", "nowhere"])
     assert result.exit_code == 2
-    assert "'qa' is not one of 'production', 'shared', 'staging'" in result.output
+    choices = ", ".join(repr(n) for n in sorted([*ENVIRONMENTS, "shared"]))
+    assert f"'nowhere' is not one of {choices}" in result.output
 
 
 def test_progress_lines_when_asked(tmp_path):
     from platectl import render
     lines: list[str] = []
     render.synth(tmp_path / "dist", names=["staging"], progress=lines.append)
-    assert lines == ["validated 1 clusters and 2 environments", "rendering cluster shared",
+    assert lines == [f"validated 1 clusters and {len(ENVIRONMENTS)} environments", "rendering cluster shared",
                      f"replacing {tmp_path / 'dist'}"]

@@ -6,6 +6,8 @@ import json
 import re
 import subprocess
 
+from tests.helpers import ENVIRONMENTS
+
 
 def _script(objects) -> tuple[str, list[dict]]:
     cm = next(o for o in objects if o.kind == "ConfigMap" and o.name == "harbor-projects").data["data"]
@@ -17,7 +19,10 @@ def test_production_tags_are_immutable_and_the_script_is_valid_shell(objects, tm
     path = tmp_path / "apply.sh"
     path.write_text(script)
     assert subprocess.run(["sh", "-n", str(path)], capture_output=True).returncode == 0
-    assert {p["name"]: p["immutable_tags"] for p in projects} == {"production": True, "staging": False}
+    import envs
+    tiers = {n: envs.load(n).tier for n in ENVIRONMENTS}
+    assert {p["name"]: p["immutable_tags"] for p in projects} == {n: tier == "production" for n, tier in tiers.items()}
+    assert tiers["production"] == "production" and tiers["staging"] == "staging"
     posts = re.findall(r"-X POST (\S+/projects/(\w+)/immutabletagrules) -d '([^']+)'", script)
     assert [project for _, project, _ in posts] == ["production"]
     rule = json.loads(posts[0][2])
