@@ -55,7 +55,9 @@ def api(kubeconfig: str | None = None, context: str | None = None):
 
     tried = kubeconfig or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
     try:
-        config.load_kube_config(config_file=kubeconfig, context=context)
+        # the path we name, not the client's default: that one is KUBECONFIG as it was when the client
+        # was first imported (a list of paths is merged by the client, as kubectl does)
+        config.load_kube_config(config_file=tried, context=context)
     except Exception as exc:  # noqa: BLE001 - the client's own messages do not say which file it read
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         missing = "" if os.path.exists(tried.split(os.pathsep)[0]) else ", which does not exist"

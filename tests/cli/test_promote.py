@@ -109,3 +109,23 @@ def test_promote_with_force_records_the_reason(project, fake, tmp_path):
     result = _promote(fake, tmp_path, "Degraded", "0" * 40, "--services", "admin", "--force", "INC-7: hotfix verified by hand")
     assert result.exit_code == 0, result.output
     assert "Promotion-Forced: INC-7: hotfix verified by hand" in run_git("log", "-1", "--format=%B", cwd=repo)
+
+
+def test_the_readmes_promote_command_runs_as_written(project, fake, tmp_path, monkeypatch):
+    """The release flow's promote line, word for word (the cluster through KUBECONFIG, as a release
+    manager's shell has it): staging verified, production's file changed on a branch."""
+    import re
+    import shlex
+
+    line = next(c.split("  #", 1)[0].strip() for c in re.findall(r"^\.venv/bin/platectl promote .*$",
+                                                                 (ROOT / "README.md").read_text(), re.M))
+    words = shlex.split(line)
+    assert words[:2] == [".venv/bin/platectl", "promote"]
+    repo, _ = project
+    rendered = run_git("rev-parse", "refs/tags/publish/staging/1^{commit}", cwd=repo)
+    api, kubeconfig = fake(lambda n: [app(f"staging-plate-{s}", "Synced", "Healthy", rendered) for s in ("web", "server")])
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    result = CliRunner().invoke(cli, words[1:])
+    assert result.exit_code == 0, result.output
+    assert run_git("symbolic-ref", "--short", "HEAD", cwd=repo) == "promote/staging-1-to-production"
+    assert "envs/environments/production.py" in run_git("show", "--name-only", "--format=", "HEAD", cwd=repo)
