@@ -93,6 +93,8 @@ JENKINS_PLUGINS = {
     # need Jenkins 2.479.3 or later (their pom.xml at these releases), the chart's controller is 2.528.2
     "oic-auth": "4.609.v9de140f63d01",
     "matrix-auth": "3.2.8",
+    # JCasC's `jobs:` runs Job DSL: the multibranch pipelines of `jenkins.pipelines` (needs 2.479.3 or later)
+    "job-dsl": "1.93",
 }
 
 PROMETHEUS_OPERATOR_CRDS = _PINNED["prometheus-operator-crds"]

@@ -234,6 +234,18 @@ class ArgoCDSettingsConfig(TypedDict, total=False):
     notifications: ReadOnly[ArgoNotificationsConfig | None]
 
 
+class JenkinsPipelineConfig(TypedDict, total=False):
+    """A multibranch pipeline JCasC creates with Job DSL: every branch of ``repository`` that has the"""
+    name: ReadOnly[str | None]
+    repository: ReadOnly[str | None]
+    push_url: ReadOnly[str | None]
+    credentials_path: ReadOnly[str | None]
+    agent_image: ReadOnly[ImageConfig | None]
+    script_path: ReadOnly[str | None]
+    scan_interval: ReadOnly[Literal['1m', '2m', '5m', '10m', '15m', '20m', '25m', '30m', '1h', '2h', '4h', '8h', '12h', '1d'] | None]
+    release_groups: ReadOnly[list[str] | None]
+
+
 class JenkinsSettingsConfig(TypedDict, total=False):
     """What a cluster may change."""
     admin_credentials_path: ReadOnly[str | None]
@@ -244,6 +256,7 @@ class JenkinsSettingsConfig(TypedDict, total=False):
     resources: ReadOnly[ResourcesConfig | None]
     agent_resources: ReadOnly[ResourcesConfig | None]
     sidecar_resources: ReadOnly[ResourcesConfig | None]
+    pipelines: ReadOnly[list[JenkinsPipelineConfig] | None]
 
 
 class PersistenceConfig(TypedDict, total=False):

@@ -120,6 +120,18 @@ def _actions(root: Path) -> list[Pin]:
     return out
 
 
+def _dockerfiles(root: Path) -> list[Pin]:
+    out = []
+    for path in sorted(root.glob("ci/**/Dockerfile")):
+        rel = str(path.relative_to(root))
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            m = re.match(r"^FROM\s+(?:--platform=\S+\s+)?([^\s:@]+)(?::([^\s@]+))?", line)
+            if m:
+                registry, _, name = m.group(1).partition("/")
+                out.append(Pin("image", name, m.group(2) or "latest", rel, n, registry))
+    return out
+
+
 def _helm() -> Pin:
     from components.versions import HELM
 
@@ -129,7 +141,7 @@ def _helm() -> Pin:
 
 def pins(root: Path = ROOT) -> list[Pin]:
     """Every pin Renovate is to keep current."""
-    return [*_charts(root), *_versions_py(root), *_npm(root), *_python(root), *_actions(root)]
+    return [*_charts(root), *_versions_py(root), *_npm(root), *_python(root), *_actions(root), *_dockerfiles(root)]
 
 
 def _clusters() -> list[Pin]:

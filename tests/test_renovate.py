@@ -30,6 +30,7 @@ BUILTIN = {
     "pep621": [r"(^|/)pyproject\.toml$"],
     "pip_requirements": [r"(^|/)[\w-]*requirements([-.]\w+)?\.(txt|pip)$"],
     "github-actions": [r"(^|/)(workflow-templates|\.(?:github|gitea|forgejo)/(?:workflows|actions))/.+\.ya?ml$"],
+    "dockerfile": [r"(^|/|\.)([Dd]ocker|[Cc]ontainer)file$", r"(^|/)([Dd]ocker|[Cc]ontainer)file[^/]*$"],
 }
 
 
@@ -98,7 +99,7 @@ def test_every_pin_in_the_repository_has_exactly_one_manager():
 def _copy(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     for rel in ("charts/chartfile.yaml", "components/versions.py", "package.json", "tools/renovate/package.json",
-                "pyproject.toml", *[p.name for p in ROOT.glob("constraints*.txt")],
+                "pyproject.toml", "ci/Dockerfile", *[p.name for p in ROOT.glob("constraints*.txt")],
                 *[str(p.relative_to(ROOT)) for p in (ROOT / ".github" / "workflows").glob("*.yml")]):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / rel, root / rel)

@@ -2,7 +2,7 @@
 the container-build cache volume every agent mounts."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import yaml
 from constructs import Construct
@@ -13,8 +13,8 @@ from components.backup import State
 from components.core import HelmRelease, Obj, labels, metadata
 from components.flows import NetworkNeeds, pods
 from components.routing import Backend, GatewayRef, Served, Sso, client_secret, http_route
-from components.secrets import SecretStoreRef, external_secret, same_keys
-from components.types import PROPS_CONFIG, KvPath, Resources, Size, Strict
+from components.secrets import RemoteValue, SecretStoreRef, external_secret, literal_template, same_keys
+from components.types import PROPS_CONFIG, DnsLabel, GitUrl, Image, KvPath, Resources, Size, Strict
 from components.workload import HARDENED, container_security, resources, run_as
 
 ADMIN_SECRET = "jenkins-admin"
@@ -30,6 +30,30 @@ DEVELOPER_PERMISSIONS = ("Overall/Read", "Job/Read", "Job/Build", "Job/Cancel", 
                          "View/Read")  # core permissions only
 
 
+# the folder scan intervals Job DSL's periodicFolderTrigger accepts
+ScanInterval = Literal["1m", "2m", "5m", "10m", "15m", "20m", "25m", "30m", "1h", "2h", "4h", "8h", "12h", "1d"]
+# the credentials a pipeline's Jenkinsfile binds, by id ``<pipeline>-<suffix>``
+PUSH_KEY, SIGNING_KEY, PUSH_URL = "push-key", "signing-key", "push-url"
+
+
+class JenkinsPipeline(Strict):
+    """A multibranch pipeline JCasC creates with Job DSL: every branch of ``repository`` that has the
+    Jenkinsfile, found by polling (no webhook reaches this Jenkins), with the credentials its publish
+    steps bind, from OpenBao."""
+
+    name: DnsLabel  # the job; its credentials are ``<name>-push-key``, ``<name>-signing-key``, ``<name>-push-url``
+    repository: GitUrl  # where Jenkins clones from
+    push_url: GitUrl  # where a publish pushes the rendered branch (the deploy key's URL)
+    # KV entry with ``push-key`` (an SSH deploy key that may push the rendered branch only) and
+    # ``signing-key`` (the armored OpenPGP secret key the rendered branch is signed with)
+    credentials_path: KvPath
+    agent_image: Image  # what its stages run in: Python 3.11, Node 20, git, gpg, promtool, amtool (ci/Dockerfile)
+    script_path: Annotated[str, Field(pattern=r"^[A-Za-z0-9._/-]+$")] = "Jenkinsfile"
+    scan_interval: ScanInterval = "5m"
+    # who may approve a production publish (the Jenkinsfile's input step), besides the admin groups
+    release_groups: list[Annotated[str, Field(pattern=r"^[^\s'\"$,]+$")]] = []
+
+
 class JenkinsSettings(Strict):
     """What a cluster may change."""
 
@@ -42,6 +66,7 @@ class JenkinsSettings(Strict):
     resources: Resources
     agent_resources: Resources
     sidecar_resources: Resources  # the configuration-reload sidecar and its init container
+    pipelines: list[JenkinsPipeline] = []
 
 
 class JenkinsProps(JenkinsSettings):
@@ -58,13 +83,30 @@ class JenkinsProps(JenkinsSettings):
     namespace: str = "jenkins"
 
 
+class _Literal(yaml.SafeDumper):
+    """Multi-line strings (the Job DSL scripts) as literal blocks, as a reviewer would write them."""
+
+
+def _str(_: yaml.SafeDumper, text: str) -> yaml.Node:
+    return yaml.ScalarNode("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None)
+
+
+_Literal.add_representer(str, _str)
+
+
+def _dump(data: object) -> str:
+    return yaml.dump(data, Dumper=_Literal, sort_keys=False).rstrip("\n")
+
+
 # the chart's controller pod, and the agents its Kubernetes cloud starts (the pod template's label)
 CONTROLLER_PODS = {"app.kubernetes.io/component": "jenkins-controller", "app.kubernetes.io/instance": "jenkins"}
 AGENT_PODS = {"jenkins/jenkins-jenkins-agent": "true"}
 
 
 class Jenkins(HelmRelease):
-    free_form_values = ("controller.containerSecurityContext", "controller.podSecurityContextOverride",
+    # JCasC's config scripts and the agents' pod templates are named by us (a file, a template each)
+    free_form_values = ("controller.JCasC.configScripts", "agent.podTemplates",
+                        "controller.containerSecurityContext", "controller.podSecurityContextOverride",
                         "controller.sidecars.configAutoReload.containerSecurityContext")
     layer = "tools"
     rank = 4
@@ -99,6 +141,86 @@ class Jenkins(HelmRelease):
         entries += [{"group": {"name": g, "permissions": list(DEVELOPER_PERMISSIONS)}} for g in p.developer_groups]
         return {"globalMatrix": {"entries": entries}}
 
+    @staticmethod
+    def pipeline_secret(pipeline: JenkinsPipeline) -> str:
+        return f"jenkins-pipeline-{pipeline.name}"
+
+    @classmethod
+    def pipelines_config(cls, p: JenkinsProps) -> Obj:
+        """JCasC for ``p.pipelines``: their credentials (from the Secret each pipeline's ExternalSecret
+        fills, mounted by the chart), the groups that may approve a production publish, and the jobs."""
+        credentials: list[Obj] = []
+        jobs: list[Obj] = []
+        for pl in p.pipelines:
+            var = cls.pipeline_secret(pl)  # the chart mounts key k of Secret s as ${s-k}
+            credentials += [
+                {"basicSSHUserPrivateKey": {"scope": "GLOBAL", "id": f"{pl.name}-{PUSH_KEY}", "username": "git",
+                                            "description": f"{pl.name}: pushes the rendered branch",
+                                            "privateKeySource": {"directEntry": {"privateKey": f"${{{var}-{PUSH_KEY}}}"}}}},
+                {"string": {"scope": "GLOBAL", "id": f"{pl.name}-{SIGNING_KEY}", "secret": f"${{{var}-{SIGNING_KEY}}}",
+                            "description": f"{pl.name}: signs the rendered branch"}},
+                {"string": {"scope": "GLOBAL", "id": f"{pl.name}-{PUSH_URL}", "secret": f"${{{var}-{PUSH_URL}}}",
+                            "description": f"{pl.name}: where publishes push"}},
+            ]
+            jobs.append({"script": cls.job_dsl(pl)})
+        submitters = sorted({*p.admin_groups, *(g for pl in p.pipelines for g in pl.release_groups)})
+        return {"credentials": {"system": {"domainCredentials": [{"credentials": credentials}]}},
+                "jenkins": {"globalNodeProperties": [{"envVars": {"env": [
+                    {"key": "PLATE_RELEASE_SUBMITTERS", "value": ",".join(submitters)}]}}]},
+                "jobs": jobs}
+
+    @staticmethod
+    def job_dsl(pl: JenkinsPipeline) -> str:
+        """The Job DSL script of one multibranch pipeline (no ``$``: JCasC would read it as a variable)."""
+        return "\n".join([
+            f"multibranchPipelineJob('{pl.name}') {{",
+            f"  displayName('{pl.name}')",
+            "  branchSources {",
+            "    branchSource {",
+            "      source {",
+            "        git {",
+            f"          id('{pl.name}')",
+            f"          remote('{pl.repository}')",
+            "          traits {",
+            "            gitBranchDiscovery()",
+            "          }",
+            "        }",
+            "      }",
+            "    }",
+            "  }",
+            "  factory {",
+            "    workflowBranchProjectFactory {",
+            f"      scriptPath('{pl.script_path}')",
+            "    }",
+            "  }",
+            "  orphanedItemStrategy {",
+            "    discardOldItems {",
+            "      numToKeep(20)",
+            "    }",
+            "  }",
+            "  triggers {",
+            "    periodicFolderTrigger {",
+            f"      interval('{pl.scan_interval}')",
+            "    }",
+            "  }",
+            "}",
+            ""])
+
+    @staticmethod
+    def pod_template(pl: JenkinsPipeline, p: JenkinsProps) -> str:
+        """The agent pod template a pipeline's stages run in (its Jenkinsfile names it), built on the
+        chart's default agent (the connection to the controller, the build cache volume)."""
+        r = p.agent_resources
+        limits = r.limits.model_dump(exclude_none=True) if r.limits else {}
+        requests = r.requests.model_dump(exclude_none=True) if r.requests else {}
+        container: Obj = {"name": "ci", "image": pl.agent_image.ref, "command": "sleep", "args": "infinity",
+                          "ttyEnabled": False, "privileged": False, "runAsUser": str(UID), "runAsGroup": str(UID)}
+        for key, value in (("resourceRequestCpu", requests.get("cpu")), ("resourceRequestMemory", requests.get("memory")),
+                           ("resourceLimitCpu", limits.get("cpu")), ("resourceLimitMemory", limits.get("memory"))):
+            if value:
+                container[key] = value
+        return _dump([{"name": pl.name, "label": pl.name, "inheritFrom": "default", "containers": [container]}])
+
     def __init__(self, scope: Construct, props: JenkinsProps):
         p = props
         unprivileged = {**container_security(HARDENED, UID), "runAsGroup": UID}
@@ -113,9 +235,12 @@ class Jenkins(HelmRelease):
                 "installLatestSpecifiedPlugins": False,
                 "jenkinsUrl": f"{'https' if p.tls else 'http'}://{p.host}",
                 # the client secret reaches JCasC as ${jenkins-oidc-client-secret} (a file the chart mounts)
-                "additionalExistingSecrets": [{"name": OIDC_SECRET, "keyName": OIDC_KEY}],
+                "additionalExistingSecrets": [{"name": OIDC_SECRET, "keyName": OIDC_KEY}] + [
+                    {"name": self.pipeline_secret(pl), "keyName": k} for pl in p.pipelines
+                    for k in (PUSH_KEY, SIGNING_KEY, PUSH_URL)],
                 "JCasC": {"securityRealm": yaml.safe_dump(self.security_realm(p), sort_keys=False),
-                          "authorizationStrategy": yaml.safe_dump(self.authorization(p), sort_keys=False)},
+                          "authorizationStrategy": yaml.safe_dump(self.authorization(p), sort_keys=False),
+                          **({"configScripts": {"pipelines": _dump(self.pipelines_config(p))}} if p.pipelines else {})},
                 "resources": resources(p.resources, HARDENED),
                 "podSecurityContextOverride": run_as(UID, UID, UID),
                 "containerSecurityContext": unprivileged,
@@ -132,6 +257,7 @@ class Jenkins(HelmRelease):
                 "resources": resources(p.agent_resources, HARDENED),
                 "volumes": [{"type": "PVC", "claimName": CACHE_CLAIM, "mountPath": p.build_cache_path,
                              "readOnly": False}],
+                **({"podTemplates": {pl.name: self.pod_template(pl, p) for pl in p.pipelines}} if p.pipelines else {}),
             },
         }
         super().__init__(scope, "jenkins", p.namespace, versions.JENKINS, values, pod_security="baseline",
@@ -150,6 +276,11 @@ class Jenkins(HelmRelease):
         self.add(external_secret(ADMIN_SECRET, p.namespace, lbls, p.secret_store,
                                  values=same_keys(p.admin_credentials_path)))
         self.add(client_secret(OIDC_SECRET, p.namespace, lbls, p.sso, OIDC_KEY))
+        for pl in p.pipelines:  # the keys from OpenBao, the push URL from the configuration
+            self.add(external_secret(
+                self.pipeline_secret(pl), p.namespace, lbls, p.secret_store, merge=True,
+                values=tuple(RemoteValue(k, pl.credentials_path, k) for k in (PUSH_KEY, SIGNING_KEY)),
+                template_data={PUSH_URL: literal_template(pl.push_url)}))
         # The UI for operators, who log in through Dex as themselves (Jenkins' OpenID Connect realm). No
         # public path: nothing in this Jenkins serves GitHub's webhook (no GitHub plugin, no webhook
         # secret), so a route to it would only answer 404 to the internet; builds start from the UI or

@@ -55,8 +55,21 @@ OVERLAY: ClusterConfig = {
             ],
         },
     },
-    "jenkins": {"storage_size": "50Gi", "admin_groups": ["plate-platform:platform-admins"],
-                "developer_groups": ["plate-platform:plate-developers"]},
+    "jenkins": {
+        "storage_size": "50Gi",
+        "admin_groups": ["plate-platform:platform-admins"],
+        "developer_groups": ["plate-platform:plate-developers"],
+        # this repository's own pipeline (Jenkinsfile): tests, the rendered diff of a branch, and the
+        # signed publishes of main; the same scripts as the GitHub workflow
+        "pipelines": [{
+            "name": "plate-gitops",
+            "repository": "https://github.com/plate-platform/plate-gitops.git",
+            "push_url": "git@github.com:plate-platform/plate-gitops.git",
+            "credentials_path": "platform/jenkins/plate-gitops",
+            "agent_image": {"registry": "harbor.cocdev.co.kr", "repository": "platform/plate-ci", "tag": "2026.12.0"},
+            "release_groups": ["plate-platform:release-managers"],
+        }],
+    },
     # Operators log in through GitHub (Dex): the org's teams are the groups every tool maps to its roles.
     "sso": {
         "replicas": 2,

@@ -111,3 +111,20 @@ def test_the_workflow_only_calls_the_repositorys_scripts_and_actionlint_accepts_
         for script in runs:
             for line in filter(None, (x.strip() for x in script.splitlines())):
                 assert line.startswith(("bin/", ".venv/bin/platectl ", "echo ", "mkdir ", "printf ")), (path.name, line)
+
+
+def test_ci_publish_as_jenkins_runs_it(project, tmp_path):
+    """The Jenkinsfile's bindings: a detached checkout of main (as Jenkins makes it), the push URL and the
+    deploy key as a file from its credentials; the publish lands where the credential says."""
+    repo, remote, env = project
+    pushed = tmp_path / "pushed.git"
+    run_git("clone", "--quiet", "--bare", str(remote), str(pushed), cwd=tmp_path)
+    run_git("checkout", "--quiet", "--detach", "HEAD", cwd=repo)
+    key = tmp_path / "deploy-key"  # a local remote needs no ssh: the file only has to be taken
+    key.write_text("the deploy key Jenkins' binding writes\n")
+    result = ci(repo, {**env, "PLATE_PUSH_URL": str(pushed), "PLATE_PUSH_KEY_FILE": str(key)}, "ci-publish", "staging")
+    assert result.returncode == 0, result.stderr
+    assert run_git("tag", "--list", cwd=pushed).split() == ["publish/staging/1"]
+    assert run_git("tag", "--list", cwd=remote) == ""
+    assert run_git("symbolic-ref", "--short", "HEAD", cwd=repo) == "main"
+    assert key.exists()  # Jenkins' binding removes its own file
