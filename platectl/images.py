@@ -39,6 +39,7 @@ class Pin:
     registry: str
     repository: str
     tag: str
+    within: str = ""  # a text before ``anchor`` (a constant holding several images: its name)
 
 
 def _endpoint(registry: str, insecure: frozenset[str]) -> tuple[str, str]:
@@ -131,7 +132,8 @@ def write(pin: Pin, digest: str) -> bool:
     """Put ``digest`` next to the tag, inside the dict that follows ``pin.anchor``; False if the file does
     not write that tag there (it is inherited: pin it where it is written)."""
     text = pin.file.read_text()
-    start = text.find(pin.anchor)
+    outer = text.find(pin.within) if pin.within else 0
+    start = text.find(pin.anchor, outer) if outer >= 0 else -1
     span = _block(text, start) if start >= 0 else None
     if span is None:
         return False
@@ -172,4 +174,9 @@ def platform_pins() -> list[Pin]:
         if name.isupper() and isinstance(value, dict) and {"registry", "repository", "tag"} <= set(value):
             pins.append(Pin(f"versions.{name}", file, f"{name}: ImageRef = {{", value["registry"], value["repository"],
                             value["tag"]))
+        elif name.isupper() and isinstance(value, dict):  # a constant of several images (Fluentd's per output)
+            for key, ref in sorted(value.items()):
+                if isinstance(ref, dict) and {"registry", "repository", "tag"} <= set(ref):
+                    pins.append(Pin(f"versions.{name}[{key}]", file, f'"{key}": {{', ref["registry"], ref["repository"],
+                                    ref["tag"], within=f"{name}: "))
     return pins

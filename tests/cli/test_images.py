@@ -149,3 +149,24 @@ def test_an_unknown_tag_and_refused_credentials_are_errors(setup):
     assert result.exit_code == 1
     assert f"error: production/server.image: {host}: the registry refused anonymous credentials (401; docker login " \
            f"{host})" in result.output
+
+
+def test_platform_pins_reach_images_nested_in_a_constant_and_each_digest_lands_in_its_own_dict(tmp_path):
+    """Fluentd's images, one per log store in FLUENTD: each is pinned, inside its own entry."""
+    from dataclasses import replace
+
+    from platectl import images
+
+    pins = [p for p in images.platform_pins() if p.where.startswith("versions.FLUENTD[")]
+    assert sorted(p.where for p in pins) == [f"versions.FLUENTD[{k}]" for k in
+                                             ("elasticsearch", "forward", "loki", "opensearch")]
+    copy = tmp_path / "versions.py"
+    shutil.copy(pins[0].file, copy)
+    for p in pins:
+        assert images.write(replace(p, file=copy), digest(p.where))
+    text = copy.read_text()
+    for p in pins:
+        key = p.where.split("[")[1].rstrip("]")
+        entry = text[text.index(f'"{key}": {{', text.index("FLUENTD: ")):].split("}", 1)[0]
+        assert f'"tag": "{p.tag}", "digest": "{digest(p.where)}"' in entry, key
+    assert re.sub(r', "digest": "sha256:[0-9a-f]{64}"', "", text) == pins[0].file.read_text()
