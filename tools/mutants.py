@@ -243,6 +243,23 @@ MUTANTS += (
            "    except KeyboardInterrupt:\n",
            "    except ZeroDivisionError:\n",
            ("tests/test_interrupts.py::test_an_interrupt_says_one_line_and_leaves_dist_whole_and_no_scratch",)),
+    Mutant("child-reads-parents-secrets", "an environment never inherits its parent's secret prefix or route hosts",
+           "envs/__init__.py",
+           '        inherited["secrets"] = _without(cast("dict[str, Any]", secrets), "path_prefix")\n',
+           "",
+           ("tests/envs/test_model.py::test_an_environment_never_inherits_what_names_its_parent",)),
+    Mutant("inherited-fault-misnamed", "a faulty value is named for the environment whose file writes it",
+           "envs/__init__.py",
+           "for n in parents_first(raw_envs)}",
+           "for n in sorted(raw_envs)}",
+           ("tests/envs/test_model.py::test_a_faulty_value_is_reported_for_the_environment_whose_file_writes_it",)),
+    Mutant("jenkins-credential-dropped", "the Jenkinsfile binds only credentials the render gives Jenkins",
+           "components/tools/jenkins.py",
+           '                {"string": {"scope": "GLOBAL", "id": f"{pl.name}-{PUSH_URL}", '
+           '"secret": f"${{{var}-{PUSH_URL}}}",\n'
+           '                            "description": f"{pl.name}: where publishes push"}},\n',
+           "",
+           ("tests/test_jenkins_pipeline.py",)),
 )
 
 

@@ -234,3 +234,19 @@ def test_a_faulty_value_is_reported_for_the_environment_whose_file_writes_it(mon
     with pytest.raises(ConfigError) as err:
         envs.load_platform()
     assert str(err.value).startswith("environment 'staging', component 'plate-web', field 'replicas': ")
+
+
+def test_an_environment_never_inherits_what_names_its_parent(monkeypatch):
+    """Namespace, host, registry project, secret path prefix and route hosts name the parent itself: the
+    child derives its own (else both would claim them, and the child's policy would read the parent's
+    secrets)."""
+    monkeypatch.setitem(envs.OVERLAYS, "qa", QA)
+    staging = envs.deep_merge(envs.OVERLAYS["staging"], {
+        "secrets": {"path_prefix": "plate/stg"}, "routes": {"docs": {"host": "docs.cocdev.co.kr", "paths": {"/": "web"}}}})
+    monkeypatch.setitem(envs.OVERLAYS, "staging", staging)
+    platform = envs.load_platform()
+    stg, qa = platform.environments["staging"], platform.environments["qa"]
+    assert (stg.secrets.path_prefix, stg.routes["docs"].host) == ("plate/stg", "docs.cocdev.co.kr")
+    assert (qa.secrets.path_prefix, qa.routes["docs"].host) == ("plate/qa", "docs.qa.cocdev.co.kr")
+    assert (qa.namespace, qa.host, qa.registry_project) == ("plate-qa", "qa.cocdev.co.kr", "qa")
+    assert qa.routes["docs"].paths == stg.routes["docs"].paths  # the rest of the route is inherited
