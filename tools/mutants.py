@@ -246,7 +246,7 @@ MUTANTS += (
     Mutant("child-reads-parents-secrets", "an environment never inherits its parent's secret prefix or route hosts",
            "envs/__init__.py",
            '        inherited["secrets"] = _without(cast("dict[str, Any]", secrets), "path_prefix")\n',
-           "",
+           "        pass\n",
            ("tests/envs/test_model.py::test_an_environment_never_inherits_what_names_its_parent",)),
     Mutant("inherited-fault-misnamed", "a faulty value is named for the environment whose file writes it",
            "envs/__init__.py",
