@@ -4,7 +4,9 @@ every workload of the render and the pods operators make at run time (Prometheus
 Gateway's proxies, Jenkins' build agents: ``Component.runtime_pods``). Then:
 
 - every needed flow is allowed: the Gateway's proxies to each route's backend, Prometheus to each
-  monitor's targets (read from dist/: the routes, monitors and Services as Kubernetes will see them);
+  monitor's targets, External Secrets to each store's server, a pod to each Service address its
+  containers are given (OpenBao's backup: ``BAO_ADDR``), read from dist/ as Kubernetes will see them;
+  the pods of Jobs and CronJobs (the backups) are endpoints like the workloads';
 - no pod reaches a pod of another namespace on every port;
 - every allowed flow between namespaces is one that is needed or declared (``NetworkNeeds``: named
   namespaces and ports, the Gateway's listeners, admission webhooks, clients from anywhere to the proxies).
@@ -30,6 +32,11 @@ from composition.flows import gateway_flows, matches, prometheus_flows
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
+BATCH = ("CronJob", "Job")  # the backups' pods among them
+
+
+def pod_template(o: dict) -> dict:
+    return o["spec"]["jobTemplate"]["spec"]["template"] if o["kind"] == "CronJob" else o["spec"]["template"]
 NOT_OURS = {"kube-system", "default"}  # no policies of ours: everything is open there
 ALL = frozenset({-1})  # "All connections"
 LINE = re.compile(r"^(?P<src>\S+) => (?P<dst>\S+) : (?P<conns>.+)$")
@@ -87,6 +94,12 @@ class Endpoints:
         self.labels: dict[str, tuple[str, dict[str, str]]] = {}
         for o in [*objects, *runtime, *PROBES]:
             kind, md = o["kind"], o["metadata"]
+            if kind in BATCH:  # a Job's or a CronJob's pods: NCA is given the pod they make
+                template = pod_template(o)
+                o = {"apiVersion": "v1", "kind": "Pod", "metadata": {
+                    "name": md["name"], "namespace": md["namespace"], "labels": template["metadata"].get("labels") or {}},
+                    "spec": template["spec"]}
+                kind, md = "Pod", o["metadata"]
             if kind in WORKLOADS:
                 template = o["spec"]["template"]
                 if template["spec"].get("hostNetwork"):
@@ -148,14 +161,18 @@ def secret_store_flows(objects: list[dict]) -> list[PodFlow]:
         name, _, rest = (url.hostname or "").partition(".")
         svc = services[(name, rest.split(".")[0])]
         ns = svc["metadata"]["namespace"]
-        # labels no pod of the render carries are set at run time (OpenBao's service registration marks
-        # the active pod openbao-active): the flow goes to every pod that can become it
-        rendered = {k for o in objects if o.get("kind") in WORKLOADS and o["metadata"].get("namespace") == ns
-                    for k in o["spec"]["template"]["metadata"].get("labels", {})}
-        selector = {k: v for k, v in svc["spec"]["selector"].items() if k in rendered}
-        out.append(PodFlow("secrets", name, "external-secrets", ESO_CONTROLLER, ns, pods(selector),
-                           (url.port or 443,)))
+        out.append(PodFlow("secrets", name, "external-secrets", ESO_CONTROLLER, ns,
+                           pods(rendered_selector(objects, ns, svc["spec"]["selector"])), (url.port or 443,)))
     return sorted(set(out), key=lambda f: (f.dst_namespace, f.name))
+
+
+def rendered_selector(objects: list[dict], namespace: str, selector: dict[str, str]) -> dict[str, str]:
+    """A Service's selector without the labels no pod of the render carries: those are set at run time
+    (OpenBao's service registration marks the active pod openbao-active), so a flow goes to every pod
+    that can become it."""
+    rendered = {k for o in objects if o.get("kind") in WORKLOADS and o["metadata"].get("namespace") == namespace
+                for k in o["spec"]["template"]["metadata"].get("labels", {})}
+    return {k: v for k, v in selector.items() if k in rendered}
 
 
 def needed(objects: list[dict], runtime: list[dict]) -> list[PodFlow]:
@@ -163,7 +180,41 @@ def needed(objects: list[dict], runtime: list[dict]) -> list[PodFlow]:
     everything = [*objects, *runtime]
     return [*gateway_flows(everything, "envoy-gateway-system", pods(dict(PROXY_LABELS))),
             *prometheus_flows(everything, MONITORING, pods(PROMETHEUS_PODS)),
-            *secret_store_flows(objects)]
+            *secret_store_flows(objects), *address_flows(objects)]
+
+
+SERVICE_URL = re.compile(r"^https?://(?P<svc>[a-z0-9-]+)\.(?P<ns>[a-z0-9-]+)\.svc(?:\.cluster\.local)?(?::(?P<port>\d+))?(/|$)")
+
+
+def address_flows(objects: list[dict]) -> list[PodFlow]:
+    """A pod told a Service's address (a container's environment: ``BAO_ADDR`` of OpenBao's backup) must
+    reach the pods behind it on the port the Service sends that address to."""
+    services = {(o["metadata"]["namespace"], o["metadata"]["name"]): o for o in objects if o.get("kind") == "Service"}
+    out = []
+    for o in objects:
+        if o.get("kind") not in (*WORKLOADS, *BATCH):
+            continue
+        template = pod_template(o) if o["kind"] in BATCH else o["spec"]["template"]
+        src = pods({k: v for k, v in (template["metadata"].get("labels") or {}).items()})
+        for container in [*template["spec"].get("initContainers", []), *template["spec"]["containers"]]:
+            for var in container.get("env", []):
+                m = SERVICE_URL.match(str(var.get("value", "")))
+                svc = services.get((m["ns"], m["svc"])) if m else None
+                if svc is None or not svc["spec"].get("selector"):
+                    continue
+                selector = rendered_selector(objects, m["ns"], svc["spec"]["selector"])
+                port = int(m["port"] or (443 if var["value"].startswith("https") else 80))
+                target = next((sp.get("targetPort", sp["port"]) for sp in svc["spec"]["ports"] if sp["port"] == port), None)
+                if isinstance(target, str):  # a named port: the number the selected pods give it
+                    target = next((cp["containerPort"] for w in objects if w.get("kind") in WORKLOADS
+                                   and w["metadata"].get("namespace") == m["ns"]
+                                   and matches({"matchLabels": selector}, w["spec"]["template"]["metadata"].get("labels") or {})
+                                   for c in w["spec"]["template"]["spec"]["containers"] for cp in c.get("ports", [])
+                                   if cp.get("name") == target), None)
+                assert isinstance(target, int), f"{o['metadata']['name']}: {var['value']} reaches no port of {m['svc']}"
+                out.append(PodFlow("address", f"{m['svc']}:{var['name']}", o["metadata"]["namespace"], src,
+                                   m["ns"], pods(selector), (target,)))
+    return sorted(set(out), key=lambda f: (f.dst_namespace, f.name))
 
 
 def problems(conns, endpoints: Endpoints, flows: list[PodFlow], declared) -> tuple[list[str], dict[str, int]]:
@@ -254,12 +305,24 @@ def test_a_missing_policy_and_a_wide_one_are_caught(nca, rendered, runtime_pods,
     # ... and External Secrets' declared way to OpenBao (NetworkNeeds.to) gone
     narrowed = [p for p in narrowed if (p["metadata"]["namespace"], p["metadata"]["name"]) !=
                 ("external-secrets", "platform-to-namespaces")]
+    # ... and OpenBao's admission of its backup's pods (they are told BAO_ADDR) gone, with the namespace's
+    # own openness that also admits them
+    import copy
+    narrowed = [copy.deepcopy(p) for p in narrowed if (p["metadata"]["namespace"], p["metadata"]["name"]) !=
+                ("openbao", "platform-same-namespace")]
+    bao = next(p for p in narrowed if (p["metadata"]["namespace"], p["metadata"]["name"]) == ("openbao", "openbao"))
+    bao["spec"]["ingress"] = [r for r in bao["spec"]["ingress"] if not any(
+        f.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name") == "openbao-raft"
+        for f in r.get("from", []))]
     found, _ = problems(connectivity(nca, tmp_path / "narrow", narrowed, endpoints, namespaces), endpoints, flows,
                         declared)
     assert found == ["needed but denied: envoy-gateway-system/envoy-edge[Pod] -> harbor/harbor-portal[Deployment] "
                      "on [8080]",
                      "needed but denied: external-secrets/external-secrets[Deployment] -> openbao/openbao[StatefulSet] "
-                     "on [8200]"], found
+                     "on [8200]",
+                     "needed but denied: openbao/openbao-raft[Pod] -> openbao/openbao[StatefulSet] on [8200]",
+                     "needed but denied: openbao/openbao-raft-before-sync[Pod] -> openbao/openbao[StatefulSet] on [8200]"],\
+        found
     found, _ = problems(connectivity(nca, tmp_path / "wide", [*policies, wide, wide_in], endpoints, namespaces),
                         endpoints, flows, declared)
     assert found and all(f.startswith(("every port open across namespaces: ", "allowed but neither needed"))
