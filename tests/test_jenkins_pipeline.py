@@ -142,3 +142,17 @@ def test_the_job_builds_this_repository_from_its_jenkinsfile(objects, platform):
     assert secret["spec"]["target"]["template"]["data"] == {"push-url": "git@github.com:plate-platform/plate-gitops.git"}
     # production waits for an approver named by the configuration, and only on main
     assert "beforeInput true" in JENKINSFILE.read_text().split("stage('Publish production')", 1)[1].split("steps", 1)[0]
+
+
+def test_the_pipelines_agent_runs_unprivileged(objects):
+    """Builds run pull requests' code: the CI container of the pipeline's pod template is merged with the
+    restricted Pod Security settings (no root, no capability, no escalation, the runtime's seccomp)."""
+    casc = _config(objects, "jenkins-jenkins-jcasc-config")
+    [template] = [t for cloud in casc["jenkins"]["clouds"] for t in cloud["kubernetes"]["templates"]
+                  if t["name"] == "plate-gitops"]
+    assert template["inheritFrom"] == "default" and template["yamlMergeStrategy"] == "merge"
+    [ci] = [c for c in yaml.safe_load(template["yaml"])["spec"]["containers"] if c["name"] == "ci"]
+    ctx = ci["securityContext"]
+    assert (ctx["runAsNonRoot"], ctx["allowPrivilegeEscalation"], ctx["capabilities"], ctx["seccompProfile"]) == (
+        True, False, {"drop": ["ALL"]}, {"type": "RuntimeDefault"})
+    assert ctx["runAsUser"] == 1000 and template["containers"][0]["privileged"] is False

@@ -15,7 +15,7 @@ from components.flows import NetworkNeeds, pods
 from components.routing import Backend, GatewayRef, Served, Sso, client_secret, http_route
 from components.secrets import RemoteValue, SecretStoreRef, external_secret, literal_template, same_keys
 from components.types import PROPS_CONFIG, DnsLabel, GitUrl, Image, KvPath, Resources, Size, Strict
-from components.workload import HARDENED, container_security, resources, run_as
+from components.workload import HARDENED, Hardening, container_security, resources, run_as
 
 ADMIN_SECRET = "jenkins-admin"
 CACHE_CLAIM = "jenkins-build-cache"
@@ -219,7 +219,13 @@ class Jenkins(HelmRelease):
                            ("resourceLimitCpu", limits.get("cpu")), ("resourceLimitMemory", limits.get("memory"))):
             if value:
                 container[key] = value
-        return _dump([{"name": pl.name, "label": pl.name, "inheritFrom": "default", "containers": [container]}])
+        # what the container template's fields cannot say, merged into the pod: the restricted Pod Security
+        # settings (builds run pull requests' code; the CI image's tools need a writable home, no root)
+        hardened: Obj = {"spec": {"containers": [{"name": "ci", "securityContext": {
+            **container_security(Hardening(read_only_root_filesystem=False), UID), "runAsGroup": UID,
+            "seccompProfile": {"type": "RuntimeDefault"}}}]}}
+        return _dump([{"name": pl.name, "label": pl.name, "inheritFrom": "default", "containers": [container],
+                       "yamlMergeStrategy": "merge", "yaml": _dump(hardened)}])
 
     def __init__(self, scope: Construct, props: JenkinsProps):
         p = props
