@@ -82,3 +82,16 @@ def literal_template(text: str) -> str:
     """``text`` as an ExternalSecret template that yields it unchanged: only ``{{`` opens an action in
     Go templates, so each one becomes an action printing it (Alertmanager's own templates survive)."""
     return text.replace("{{", '{{ "{{" }}')
+
+
+# Built by the ExternalSecret template from two KV properties; the value never leaves the cluster.
+# Only "auth" is set: base64 needs no JSON escaping, whatever characters the password holds.
+DOCKERCONFIG_TEMPLATE = '{"auths":{"%s":{"auth":"{{ printf "%%s:%%s" .username .password | b64enc }}"}}}'
+
+
+def pull_secret(name: str, namespace: str, lbls: dict[str, str], store: SecretStoreRef, registry: str,
+                path: str) -> ExternalSecret:
+    """An image pull Secret for ``registry`` from a robot's ``username`` and ``password`` at ``path``."""
+    return external_secret(name, namespace, lbls, store, values=same_keys(path),
+                           secret_type="kubernetes.io/dockerconfigjson",
+                           template_data={".dockerconfigjson": DOCKERCONFIG_TEMPLATE % registry})

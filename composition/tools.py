@@ -90,7 +90,10 @@ def delivery(scope: Construct, ctx: ClusterContext) -> list[Component]:
                                    secret_store=ctx.store("jenkins"), gateway=ctx.gateway, tls=c.ingress.tls,
                                    sso=Sso(issuer(c), client_secret_path(c.sso.clients_path, "jenkins"),
                                            ctx.store("jenkins"))))
-    projects = tuple(sorted({(e.registry_project, e.secrets.registry_pull_path) for e in ctx.environments}))
+    projects = tuple(sorted({(e.registry_project, e.secrets.registry_pull_path) for e in ctx.environments} | {
+        # the agent images of Jenkins' pipelines kept in this Harbor: their project and pull robot
+        (pl.agent_image.repository.split("/", 1)[0], pl.agent_pull_path) for pl in c.jenkins.pipelines
+        if pl.agent_pull_path and pl.agent_image.registry == c.hosts.harbor and "/" in pl.agent_image.repository}))
     immutable = tuple(sorted({e.registry_project for e in ctx.environments if e.tier == "production"}))
     harbor = Harbor(scope, props(HarborProps, c.harbor, host=c.hosts.harbor, internal_issuer=INTERNAL_ISSUER,
                                  storage_class=c.storage_class, secret_store=ctx.store("harbor"), projects=projects,

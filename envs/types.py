@@ -241,6 +241,7 @@ class JenkinsPipelineConfig(TypedDict, total=False):
     push_url: ReadOnly[str | None]
     credentials_path: ReadOnly[str | None]
     agent_image: ReadOnly[ImageConfig | None]
+    agent_pull_path: ReadOnly[str | None]
     script_path: ReadOnly[str | None]
     scan_interval: ReadOnly[Literal['1m', '2m', '5m', '10m', '15m', '20m', '25m', '30m', '1h', '2h', '4h', '8h', '12h', '1d'] | None]
     release_groups: ReadOnly[list[str] | None]

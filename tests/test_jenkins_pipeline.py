@@ -156,3 +156,27 @@ def test_the_pipelines_agent_runs_unprivileged(objects):
     assert (ctx["runAsNonRoot"], ctx["allowPrivilegeEscalation"], ctx["capabilities"], ctx["seccompProfile"]) == (
         True, False, {"drop": ["ALL"]}, {"type": "RuntimeDefault"})
     assert ctx["runAsUser"] == 1000 and template["containers"][0]["privileged"] is False
+
+
+def test_the_agent_image_is_pulled_from_harbor_with_a_robot_the_projects_script_makes(objects):
+    """The CI image lives in the platform's Harbor: its project and pull robot are in the projects script,
+    the robot's KV entry fills the pull Secret the agent's pod names, and Jenkins' OpenBao role may read it."""
+    import json
+
+    casc = _config(objects, "jenkins-jenkins-jcasc-config")
+    [template] = [t for cloud in casc["jenkins"]["clouds"] for t in cloud["kubernetes"]["templates"]
+                  if t["name"] == "plate-gitops"]
+    image = template["containers"][0]["image"]
+    registry, project = image.split("/")[0], image.split("/")[1]
+    [pull] = yaml.safe_load(template["yaml"])["spec"]["imagePullSecrets"]
+    secret = next(o for o in objects if o.kind == "ExternalSecret" and o.namespace == "jenkins"
+                  and o.name == pull["name"]).data
+    assert registry in secret["spec"]["target"]["template"]["data"][".dockerconfigjson"]
+    path = {d["remoteRef"]["key"] for d in secret["spec"]["data"]}.pop()
+    harbor = next(o for o in objects if o.kind == "ConfigMap" and o.name == "harbor-projects").data["data"]
+    assert {"name": project, "public": False, "pull_secret_path": path, "immutable_tags": False} in json.loads(
+        harbor["projects.json"])
+    assert f"bao kv put kv/{path} -" in harbor["apply.sh"]
+    policies = next(o for o in objects if o.kind == "ConfigMap" and o.name == "openbao-policies").data["data"]
+    jenkins_policy = next(v for k, v in policies.items() if "jenkins" in k and k.endswith(".hcl"))
+    assert f'path "kv/data/{path}"' in jenkins_policy

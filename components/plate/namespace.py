@@ -9,11 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from components.core import Component, labels
 from components.flows import NetworkNeeds
 from components.network import allow_dns, default_deny
-from components.secrets import SecretStoreRef, external_secret, same_keys
-
-# Built by the ExternalSecret template from two KV properties; the value never leaves the cluster.
-# Only "auth" is set: base64 needs no JSON escaping, whatever characters the password holds.
-DOCKERCONFIG_TEMPLATE = '{"auths":{"%s":{"auth":"{{ printf "%%s:%%s" .username .password | b64enc }}"}}}'
+from components.secrets import SecretStoreRef, pull_secret
 
 
 class PlateNamespaceProps(BaseModel):
@@ -38,9 +34,4 @@ class PlateNamespace(Component):
         lbls = labels("plate-namespace", "namespace")
         self.add(default_deny(p.name, lbls))
         self.add(allow_dns(p.name, lbls))
-        self.add(external_secret(
-            p.pull_secret, p.name, lbls, p.secret_store,
-            values=same_keys(p.registry_pull_path),
-            secret_type="kubernetes.io/dockerconfigjson",
-            template_data={".dockerconfigjson": DOCKERCONFIG_TEMPLATE % p.registry},
-        ))
+        self.add(pull_secret(p.pull_secret, p.name, lbls, p.secret_store, p.registry, p.registry_pull_path))

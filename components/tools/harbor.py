@@ -224,14 +224,15 @@ class Harbor(HelmRelease):
         }})
 
     def projects_config_map(self, lbls: dict[str, str]) -> ConfigMap:
-        """The environments' projects, private, each with a pull-only robot account, and the script an
-        operator runs once (and after adding an environment) to create them: the chart has no setting
-        for projects. The robot's credentials go to OpenBao at the environment's pull path, never to Git."""
+        """The environments' projects (and the platform's own, for the CI image), private, each with a
+        pull-only robot account, and the script an operator runs once (and after adding an environment)
+        to create them: the chart has no setting for projects. The robot's credentials go to OpenBao at
+        the project's pull path, never to Git."""
         p = self.props
         api = f"https://{p.host}/api/v2.0"
         lines = [
             "#!/bin/sh",
-            "# Create the environments' projects and their pull robots (idempotent). Needs HARBOR_ADMIN_PASSWORD",
+            "# Create the projects and their pull robots (idempotent). Needs HARBOR_ADMIN_PASSWORD",
             "# (kubectl -n harbor get secret harbor-admin -o jsonpath='{.data.HARBOR_ADMIN_PASSWORD}' | base64 -d),",
             "# an OpenBao token that may write the pull paths, curl and jq.",
             "set -eu",

@@ -13,7 +13,14 @@ from components.backup import State
 from components.core import HelmRelease, Obj, labels, metadata
 from components.flows import NetworkNeeds, pods
 from components.routing import Backend, GatewayRef, Served, Sso, client_secret, http_route
-from components.secrets import RemoteValue, SecretStoreRef, external_secret, literal_template, same_keys
+from components.secrets import (
+    RemoteValue,
+    SecretStoreRef,
+    external_secret,
+    literal_template,
+    pull_secret,
+    same_keys,
+)
 from components.types import PROPS_CONFIG, DnsLabel, GitUrl, Image, KvPath, Resources, Size, Strict
 from components.workload import HARDENED, Hardening, container_security, resources, run_as
 
@@ -48,6 +55,9 @@ class JenkinsPipeline(Strict):
     # ``signing-key`` (the armored OpenPGP secret key the rendered branch is signed with)
     credentials_path: KvPath
     agent_image: Image  # what its stages run in: Python 3.11, Node 20, git, gpg, promtool, amtool (ci/Dockerfile)
+    # KV entry with ``username`` and ``password`` of a robot that may pull ``agent_image`` (for an image in the
+    # platform's Harbor: its projects script creates the project and writes this entry)
+    agent_pull_path: KvPath | None = None
     script_path: Annotated[str, Field(pattern=r"^[A-Za-z0-9._/-]+$")] = "Jenkinsfile"
     scan_interval: ScanInterval = "5m"
     # who may approve a production publish (the Jenkinsfile's input step), besides the admin groups
@@ -145,6 +155,10 @@ class Jenkins(HelmRelease):
     def pipeline_secret(pipeline: JenkinsPipeline) -> str:
         return f"jenkins-pipeline-{pipeline.name}"
 
+    @staticmethod
+    def agent_pull_secret(pipeline: JenkinsPipeline) -> str:
+        return f"jenkins-pipeline-{pipeline.name}-pull"
+
     @classmethod
     def pipelines_config(cls, p: JenkinsProps) -> Obj:
         """JCasC for ``p.pipelines``: their credentials (from the Secret each pipeline's ExternalSecret
@@ -224,6 +238,8 @@ class Jenkins(HelmRelease):
         hardened: Obj = {"spec": {"containers": [{"name": "ci", "securityContext": {
             **container_security(Hardening(read_only_root_filesystem=False), UID), "runAsGroup": UID,
             "seccompProfile": {"type": "RuntimeDefault"}}}]}}
+        if pl.agent_pull_path:
+            hardened["spec"]["imagePullSecrets"] = [{"name": Jenkins.agent_pull_secret(pl)}]
         return _dump([{"name": pl.name, "label": pl.name, "inheritFrom": "default", "containers": [container],
                        "yamlMergeStrategy": "merge", "yaml": _dump(hardened)}])
 
@@ -287,6 +303,9 @@ class Jenkins(HelmRelease):
                 self.pipeline_secret(pl), p.namespace, lbls, p.secret_store, merge=True,
                 values=tuple(RemoteValue(k, pl.credentials_path, k) for k in (PUSH_KEY, SIGNING_KEY)),
                 template_data={PUSH_URL: literal_template(pl.push_url)}))
+            if pl.agent_pull_path:
+                self.add(pull_secret(self.agent_pull_secret(pl), p.namespace, lbls, p.secret_store,
+                                     pl.agent_image.registry, pl.agent_pull_path))
         # The UI for operators, who log in through Dex as themselves (Jenkins' OpenID Connect realm). No
         # public path: nothing in this Jenkins serves GitHub's webhook (no GitHub plugin, no webhook
         # secret), so a route to it would only answer 404 to the internet; builds start from the UI or

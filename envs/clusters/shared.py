@@ -67,6 +67,7 @@ OVERLAY: ClusterConfig = {
             "push_url": "git@github.com:plate-platform/plate-gitops.git",
             "credentials_path": "platform/jenkins/plate-gitops",
             "agent_image": {"registry": "harbor.cocdev.co.kr", "repository": "platform/plate-ci", "tag": "2026.12.0"},
+            "agent_pull_path": "platform/jenkins/registry",
             "release_groups": ["plate-platform:release-managers"],
         }],
     },
