@@ -53,8 +53,30 @@ def kept() -> str:
     return "nothing was changed (dist/ unchanged)"
 
 
+# the exit codes of termination signals received: a signal whose SystemExit Python could not raise (it
+# arrived inside a callback whose exceptions are only reported, "Exception ignored in ...") is still
+# honoured, at the next check() and at the end of the command
+PENDING: list[int] = []
+
+
 def _terminated(signum: int, _frame: object) -> None:
-    raise SystemExit(EXIT.get(signal.Signals(signum), 128 + signum))
+    code = EXIT.get(signal.Signals(signum), 128 + signum)
+    PENDING.append(code)
+    raise SystemExit(code)
+
+
+def check() -> None:
+    """Leave now if a termination signal arrived whose exit was swallowed (before dist/ is replaced)."""
+    if PENDING:
+        raise SystemExit(PENDING[-1])
+
+
+def _unraisable(default: Callable[..., object]) -> Callable[..., object]:
+    def hook(unraisable: object) -> None:
+        if isinstance(getattr(unraisable, "exc_value", None), SystemExit) and PENDING:
+            return  # our signal's exit where it could not propagate: check() honours it, silently here
+        default(unraisable)
+    return hook
 
 
 def run(command: Callable[[], int], unchanged: Callable[[], str]) -> int:
@@ -62,10 +84,12 @@ def run(command: Callable[[], int], unchanged: Callable[[], str]) -> int:
     (``interrupted: `` or ``terminated: `` and what ``unchanged()`` says was kept) and exit 130 (Ctrl-C),
     143 (SIGTERM) or 129 (SIGHUP), without the tracebacks of Python or of jsii's exit handlers."""
     scratch = private_tmp()
+    sys.unraisablehook = _unraisable(sys.unraisablehook)
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _terminated)
     try:
         code = command()
+        check()
     except KeyboardInterrupt:
         _end(scratch, 130, f"interrupted: {unchanged()}")
     except SystemExit as exc:

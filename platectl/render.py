@@ -17,7 +17,7 @@ from pathlib import Path
 import envs
 from envs import ConfigError, ConfigFileError, Platform
 from output import atomic
-from platectl import freshness
+from platectl import freshness, interrupts
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "dist"
@@ -149,6 +149,7 @@ def _render_and_replace(out: Path, platform: Platform, clusters: list[str], rend
         elif not freshness.fresh(staged, inputs):  # a part was rendered from other inputs
             (staged / freshness.STAMP).unlink(missing_ok=True)
         atomic.checkpoint("rendered")
+        interrupts.check()  # a termination whose exit Python swallowed: leave dist/ as it is
         say(f"replacing {out}")
         try:
             leftover = atomic.replace(staged, out)

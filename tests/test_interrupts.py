@@ -125,3 +125,29 @@ def test_a_killed_runs_scratch_is_removed_by_the_next_run(before, fresh_render, 
     assert again.returncode == 0, err
     assert scratch(cache) == []
     assert read_tree(out) == read_tree(fresh_render)
+
+
+def test_a_termination_whose_exit_python_swallowed_still_ends_the_command(tmp_path):
+    """SIGTERM's handler raises SystemExit; arriving inside a callback whose exceptions Python only reports
+    ("Exception ignored in ..."), that exit is lost and the command would go on to replace dist/ and exit
+    0. It is honoured: nothing more is done, one line, 143."""
+    script = tmp_path / "swallowed.py"
+    script.write_text(
+        "import gc, os, signal, sys\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "from platectl import interrupts\n"
+        "class Callback:\n"
+        "    def __del__(self):\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "        for _ in range(1000):\n"
+        "            pass  # the handler runs here: its SystemExit cannot leave __del__\n"
+        "def command():\n"
+        "    Callback()\n"
+        "    gc.collect()\n"
+        "    interrupts.check()  # what the render does before it replaces dist/\n"
+        "    print('dist/ replaced', file=sys.stderr)\n"
+        "    return 0\n"
+        "sys.exit(interrupts.run(command, lambda: 'nothing was changed (dist/ unchanged)'))\n")
+    env = {**os.environ, "PLATE_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
+    assert (proc.returncode, proc.stderr) == (143, "terminated: nothing was changed (dist/ unchanged)\n")
