@@ -7,6 +7,8 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 if TYPE_CHECKING:
     from components.k8s.api import ObjectMeta
 
@@ -50,3 +52,19 @@ def metadata(name: str, namespace: str | None, lbls: dict[str, str],
 def content_hash(value: object) -> str:
     """A stable checksum of a JSON-able value (used to roll pods when their config changes)."""
     return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+class _LiteralDumper(yaml.SafeDumper):
+    """Multi-line strings (scripts) as literal blocks, as a reviewer would write them."""
+
+
+def _literal_str(_: yaml.SafeDumper, text: str) -> yaml.Node:
+    return yaml.ScalarNode("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None)
+
+
+_LiteralDumper.add_representer(str, _literal_str)
+
+
+def literal_yaml(data: object, width: int = 80) -> str:
+    """``data`` as YAML in its own key order, multi-line strings (scripts, Job DSL) as literal blocks."""
+    return yaml.dump(data, Dumper=_LiteralDumper, sort_keys=False, width=width)

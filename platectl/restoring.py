@@ -10,21 +10,14 @@ import tempfile
 from dataclasses import dataclass
 
 import cdk8s
-import yaml
 
 import envs
 from components.backup import RESTORE_TOKEN, SUFFIX, Backup
+from components.meta import literal_yaml
 
 
 class RestoreError(Exception):
     pass
-
-
-class _Literal(yaml.SafeDumper):
-    """Scripts as literal blocks, as the render writes them."""
-
-
-_Literal.add_representer(str, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", v, style="|" if "\n" in v else None))
 
 
 @dataclass(frozen=True)
@@ -58,7 +51,7 @@ def steps(cluster: str, name: str, backup: str | None) -> str:
     if backup is not None and not (backup.endswith(f".{suffix}") and "/" not in backup):
         raise RestoreError(f"--from {backup!r}: a file name of the {name} folder on the backup target, "
                            f"such as 20261201T013000Z.{suffix}")
-    job = yaml.dump(b.restore_job(backup), Dumper=_Literal, sort_keys=False, width=1000)
+    job = literal_yaml(b.restore_job(backup), width=1000)
     app = f"kubectl -n {plan.argocd_namespace} annotate application {plan.application}"
     source = backup or f"the newest {suffix} file"
     out = [f"# Restore {name} ({b.state.holds}) in cluster {cluster!r}, namespace {ns}, from {source}",

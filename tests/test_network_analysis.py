@@ -194,7 +194,7 @@ def address_flows(objects: list[dict]) -> list[PodFlow]:
     for o in objects:
         if o.get("kind") not in (*WORKLOADS, *BATCH):
             continue
-        template = pod_template(o) if o["kind"] in BATCH else o["spec"]["template"]
+        template = pod_template(o)
         src = pods({k: v for k, v in (template["metadata"].get("labels") or {}).items()})
         for container in [*template["spec"].get("initContainers", []), *template["spec"]["containers"]]:
             for var in container.get("env", []):

@@ -12,6 +12,7 @@ from components import versions
 from components.backup import State
 from components.core import HelmRelease, Obj, labels, metadata
 from components.flows import NetworkNeeds, pods
+from components.meta import literal_yaml
 from components.routing import Backend, GatewayRef, Served, Sso, client_secret, http_route
 from components.secrets import (
     RemoteValue,
@@ -93,19 +94,8 @@ class JenkinsProps(JenkinsSettings):
     namespace: str = "jenkins"
 
 
-class _Literal(yaml.SafeDumper):
-    """Multi-line strings (the Job DSL scripts) as literal blocks, as a reviewer would write them."""
-
-
-def _str(_: yaml.SafeDumper, text: str) -> yaml.Node:
-    return yaml.ScalarNode("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None)
-
-
-_Literal.add_representer(str, _str)
-
-
 def _dump(data: object) -> str:
-    return yaml.dump(data, Dumper=_Literal, sort_keys=False).rstrip("\n")
+    return literal_yaml(data).rstrip("\n")
 
 
 # the chart's controller pod, and the agents its Kubernetes cloud starts (the pod template's label)
